@@ -1,0 +1,110 @@
+//! The one error type of tally. Its `Display` is the exact RESP error text (code word
+//! first, ASCII only) that the module replies and the wasm build returns.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Wrong argument count; carries the lower-case command name as Redis prints it.
+    WrongArity(&'static str),
+    Syntax,
+    NotInteger,
+    NotFloat,
+    /// A number outside what the argument accepts.
+    OutOfRange { what: &'static str, min: i64, max: i64 },
+    EmptyMember,
+    MemberTooLong { max: i64 },
+    /// An increment whose result is infinite or NaN.
+    ResultNotFinite,
+    /// A key without a hash tag while tags are required; carries the key bytes.
+    NeedsHashTag(Vec<u8>),
+    CrossSlot,
+    WrongType,
+    /// A panic caught at the FFI boundary (a bug in tally, never user input).
+    Internal,
+    /// An error reply passed through from the server (already carries its code word).
+    Server(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::WrongArity(cmd) => {
+                write!(f, "ERR wrong number of arguments for '{cmd}' command")
+            }
+            Error::Syntax => f.write_str("ERR syntax error"),
+            Error::NotInteger => f.write_str("ERR value is not an integer or out of range"),
+            Error::NotFloat => f.write_str("ERR value is not a valid float"),
+            Error::OutOfRange { what, min, max } => {
+                write!(f, "ERR {what} must be between {min} and {max}")
+            }
+            Error::EmptyMember => f.write_str("ERR member must not be empty"),
+            Error::MemberTooLong { max } => write!(
+                f,
+                "ERR member is longer than tally.max-member-bytes ({max} bytes)"
+            ),
+            Error::ResultNotFinite => {
+                f.write_str("ERR increment would produce a score that is not a finite number")
+            }
+            Error::NeedsHashTag(key) => write!(
+                f,
+                "ERR key '{}' needs a hash tag like {{id}} so related keys share a cluster slot",
+                Printable(key)
+            ),
+            Error::CrossSlot => f.write_str("CROSSSLOT Keys in request don't hash to the same slot"),
+            Error::WrongType => f.write_str(
+                "WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            Error::Internal => {
+                f.write_str("ERR internal error in tally, details are in the server log")
+            }
+            Error::Server(text) => write!(f, "{}", Printable(text.as_bytes())),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shows user bytes inside an error text: printable ASCII as is, anything else as `\xNN`,
+/// so error replies stay ASCII and never carry a NUL.
+struct Printable<'a>(&'a [u8]);
+
+impl fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for &byte in self.0 {
+            if byte == b'\\' {
+                f.write_str("\\\\")?;
+            } else if (0x20..0x7f).contains(&byte) {
+                write!(f, "{}", byte as char)?;
+            } else {
+                write!(f, "\\x{byte:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_redis_style() {
+        assert_eq!(
+            Error::WrongArity("tourney.incr").to_string(),
+            "ERR wrong number of arguments for 'tourney.incr' command"
+        );
+        assert_eq!(
+            Error::OutOfRange { what: "count", min: 1, max: 1000 }.to_string(),
+            "ERR count must be between 1 and 1000"
+        );
+        assert!(Error::WrongType.to_string().starts_with("WRONGTYPE "));
+    }
+
+    #[test]
+    fn key_bytes_are_escaped_to_ascii() {
+        let text = Error::NeedsHashTag(b"a\0b\xffc\\".to_vec()).to_string();
+        assert!(text.starts_with("ERR key 'a\\x00b\\xffc\\\\' needs a hash tag like {id}"));
+        assert!(text.is_ascii());
+    }
+}

@@ -1,0 +1,163 @@
+//! Numbers read and written the way Redis reads and writes them.
+
+use crate::Error;
+use std::fmt::Write;
+
+/// Parses a signed 64-bit integer with Redis' `string2ll` rules: an optional `-`, no `+`,
+/// no spaces, no leading zeros, no overflow.
+pub fn parse_i64(bytes: &[u8]) -> Result<i64, Error> {
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    match digits {
+        [] => return Err(Error::NotInteger),
+        [b'0'] if !negative => return Ok(0),
+        [b'0', ..] => return Err(Error::NotInteger),
+        _ => {}
+    }
+    // Accumulate as a negative number so that i64::MIN parses without overflow.
+    let mut value: i64 = 0;
+    for &byte in digits {
+        let digit = match byte {
+            b'0'..=b'9' => i64::from(byte - b'0'),
+            _ => return Err(Error::NotInteger),
+        };
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_sub(digit))
+            .ok_or(Error::NotInteger)?;
+    }
+    if negative {
+        Ok(value)
+    } else {
+        value.checked_neg().ok_or(Error::NotInteger)
+    }
+}
+
+/// Parses an integer and checks it lies in `min..=max`, naming the argument in the error.
+pub fn parse_i64_in(bytes: &[u8], what: &'static str, min: i64, max: i64) -> Result<i64, Error> {
+    let value = parse_i64(bytes)?;
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::OutOfRange { what, min, max })
+    }
+}
+
+/// Parses a finite double like Redis parses a score, refusing what a leaderboard cannot
+/// hold: `nan`, `inf`, overflow to infinity, spaces and trailing garbage. `-0` becomes `0`
+/// so that stored scores never print as "-0".
+pub fn parse_finite_f64(bytes: &[u8]) -> Result<f64, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::NotFloat)?;
+    // Rust accepts "infinity" and "nan" spellings; a finite check below refuses them all.
+    // Reject forms strtod refuses too: empty, and anything with white space.
+    if text.is_empty() || text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return Err(Error::NotFloat);
+    }
+    let value: f64 = text.parse().map_err(|_| Error::NotFloat)?;
+    if value.is_finite() {
+        Ok(value + 0.0)
+    } else {
+        Err(Error::NotFloat)
+    }
+}
+
+/// A double written in the shortest form that reads back to the same bits, as a short
+/// ASCII string in a stack buffer (no allocation): "10", "0.1", "1.5e300".
+pub struct ScoreText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl ScoreText {
+    pub fn new(value: f64) -> ScoreText {
+        let mut text = ScoreText { buf: [0; 40], len: 0 };
+        // Plain decimal when short, scientific otherwise; both are exact round trips and
+        // both are accepted by Redis' strtod. Writes never fail: the longest scientific
+        // form of an f64 is 24 bytes.
+        if write!(text, "{value}").is_err() || text.len > 24 {
+            text.len = 0;
+            let _ = write!(text, "{value:e}");
+        }
+        text
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl Write for ScoreText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(std::fmt::Error)?;
+        let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_string2ll() {
+        assert_eq!(parse_i64(b"0"), Ok(0));
+        assert_eq!(parse_i64(b"-12"), Ok(-12));
+        assert_eq!(parse_i64(b"9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Ok(i64::MIN));
+        for bad in [
+            &b""[..], b"-", b"+1", b" 1", b"1 ", b"01", b"-0", b"1.0", b"9223372036854775808",
+            b"-9223372036854775809", b"1e3", b"abc", b"1\0",
+        ] {
+            assert_eq!(parse_i64(bad), Err(Error::NotInteger), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_name_the_argument() {
+        assert_eq!(parse_i64_in(b"5", "count", 1, 10), Ok(5));
+        assert_eq!(
+            parse_i64_in(b"0", "count", 1, 10),
+            Err(Error::OutOfRange { what: "count", min: 1, max: 10 })
+        );
+        assert_eq!(parse_i64_in(b"x", "count", 1, 10), Err(Error::NotInteger));
+    }
+
+    #[test]
+    fn floats_must_be_finite_and_clean() {
+        assert_eq!(parse_finite_f64(b"10"), Ok(10.0));
+        assert_eq!(parse_finite_f64(b"-2.5"), Ok(-2.5));
+        assert_eq!(parse_finite_f64(b"1e3"), Ok(1000.0));
+        assert_eq!(parse_finite_f64(b"+3"), Ok(3.0));
+        assert!(parse_finite_f64(b"-0").unwrap().is_sign_positive());
+        for bad in [
+            &b""[..], b"nan", b"NaN", b"inf", b"-inf", b"+inf", b"infinity", b"1e400", b" 1",
+            b"1 ", b"1x", b"\xff", b"1\0",
+        ] {
+            assert_eq!(parse_finite_f64(bad), Err(Error::NotFloat), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn score_text_round_trips() {
+        assert_eq!(ScoreText::new(10.0).as_str(), "10");
+        assert_eq!(ScoreText::new(0.1).as_str(), "0.1");
+        assert_eq!(ScoreText::new(-3.25).as_str(), "-3.25");
+        assert_eq!(ScoreText::new(1e300).as_str(), "1e300");
+        for value in [
+            f64::MAX, f64::MIN, f64::MIN_POSITIVE, 5e-324, 0.1 + 0.2, 1.0 / 3.0, 123456789.125,
+            -1e-7, 9007199254740993.0,
+        ] {
+            let text = ScoreText::new(value);
+            assert!(text.as_bytes().len() <= 24, "{}", text.as_str());
+            assert_eq!(text.as_str().parse::<f64>().unwrap().to_bits(), value.to_bits());
+        }
+    }
+}

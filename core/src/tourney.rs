@@ -1,0 +1,387 @@
+//! TOURNEY.*: argument grammar and rank maths. Argument positions are fixed: the key is
+//! always `args[1]`, and a member, where the command takes one, `args[2]`.
+
+use crate::number::{parse_finite_f64, parse_i64_in};
+use crate::Error;
+
+pub const KEY: usize = 1;
+pub const MEMBER: usize = 2;
+
+/// Bounds set by the module's configs (`tally.max-member-bytes`, `tally.max-range`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_member_bytes: i64,
+    pub max_range: i64,
+}
+
+impl Limits {
+    /// Largest AROUND radius: a window of 2 * radius + 1 entries fits in `max_range`.
+    pub fn max_radius(&self) -> i64 {
+        self.max_range.saturating_sub(1) / 2
+    }
+}
+
+/// How equal scores share ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ties {
+    /// Every member its own rank, in the order Redis keeps equal scores (ZREVRANK + 1).
+    #[default]
+    Ordinal,
+    /// Equal scores share the best rank, and the next rank skips ("1224").
+    Competition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SubmitMode {
+    /// Keep the higher of the stored and the submitted score.
+    #[default]
+    Best,
+    /// Always store the submitted score.
+    Latest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Incr {
+    pub delta: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Submit {
+    pub score: f64,
+    pub mode: SubmitMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rank {
+    pub with_score: bool,
+    pub ties: Ties,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Top {
+    pub count: u64,
+    pub offset: u64,
+    pub ties: Ties,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Around {
+    pub radius: u64,
+    pub ties: Ties,
+}
+
+fn arity(args: &[&[u8]], min: usize, max: usize, name: &'static str) -> Result<(), Error> {
+    if (min..=max).contains(&args.len()) {
+        Ok(())
+    } else {
+        Err(Error::WrongArity(name))
+    }
+}
+
+/// A member name must be non-empty and at most `max_member_bytes` long.
+pub fn check_member(member: &[u8], limits: &Limits) -> Result<(), Error> {
+    if member.is_empty() {
+        return Err(Error::EmptyMember);
+    }
+    match i64::try_from(member.len()) {
+        Ok(len) if len <= limits.max_member_bytes => Ok(()),
+        _ => Err(Error::MemberTooLong { max: limits.max_member_bytes }),
+    }
+}
+
+fn member_of(args: &[&[u8]], limits: &Limits) -> Result<(), Error> {
+    check_member(args.get(MEMBER).copied().unwrap_or_default(), limits)
+}
+
+fn get<'a>(args: &[&'a [u8]], index: usize) -> Result<&'a [u8], Error> {
+    args.get(index).copied().ok_or(Error::Syntax)
+}
+
+fn is(word: &[u8], keyword: &str) -> bool {
+    word.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+fn parse_ties(word: &[u8]) -> Result<Ties, Error> {
+    if is(word, "ORDINAL") {
+        Ok(Ties::Ordinal)
+    } else if is(word, "COMPETITION") {
+        Ok(Ties::Competition)
+    } else {
+        Err(Error::Syntax)
+    }
+}
+
+/// `TOURNEY.INCR key member delta`
+pub fn parse_incr(args: &[&[u8]], limits: &Limits) -> Result<Incr, Error> {
+    arity(args, 4, 4, "tourney.incr")?;
+    member_of(args, limits)?;
+    Ok(Incr { delta: parse_finite_f64(get(args, 3)?)? })
+}
+
+/// `TOURNEY.SUBMIT key member score [BEST|LATEST]`
+pub fn parse_submit(args: &[&[u8]], limits: &Limits) -> Result<Submit, Error> {
+    arity(args, 4, 5, "tourney.submit")?;
+    member_of(args, limits)?;
+    let score = parse_finite_f64(get(args, 3)?)?;
+    let mode = match args.get(4) {
+        None => SubmitMode::Best,
+        Some(word) if is(word, "BEST") => SubmitMode::Best,
+        Some(word) if is(word, "LATEST") => SubmitMode::Latest,
+        Some(_) => return Err(Error::Syntax),
+    };
+    Ok(Submit { score, mode })
+}
+
+/// `TOURNEY.RANK key member [WITHSCORE] [TIES ORDINAL|COMPETITION]`, options in any order.
+pub fn parse_rank(args: &[&[u8]], limits: &Limits) -> Result<Rank, Error> {
+    arity(args, 3, 6, "tourney.rank")?;
+    member_of(args, limits)?;
+    let mut rank = Rank::default();
+    let mut rest = args.get(3..).unwrap_or_default().iter();
+    while let Some(word) = rest.next() {
+        if is(word, "WITHSCORE") {
+            rank.with_score = true;
+        } else if is(word, "TIES") {
+            rank.ties = parse_ties(rest.next().ok_or(Error::Syntax)?)?;
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    Ok(rank)
+}
+
+/// `TOURNEY.TOP key count [OFFSET n] [TIES ORDINAL|COMPETITION]`
+pub fn parse_top(args: &[&[u8]], limits: &Limits) -> Result<Top, Error> {
+    arity(args, 3, 7, "tourney.top")?;
+    let count = parse_i64_in(get(args, 2)?, "count", 1, limits.max_range)?;
+    let mut top = Top { count: count.unsigned_abs(), offset: 0, ties: Ties::Ordinal };
+    let mut rest = args.get(3..).unwrap_or_default().iter();
+    while let Some(word) = rest.next() {
+        let value = rest.next().ok_or(Error::Syntax)?;
+        if is(word, "OFFSET") {
+            top.offset = parse_i64_in(value, "offset", 0, i64::MAX)?.unsigned_abs();
+        } else if is(word, "TIES") {
+            top.ties = parse_ties(value)?;
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    Ok(top)
+}
+
+/// `TOURNEY.AROUND key member radius [TIES ORDINAL|COMPETITION]`
+pub fn parse_around(args: &[&[u8]], limits: &Limits) -> Result<Around, Error> {
+    arity(args, 4, 6, "tourney.around")?;
+    member_of(args, limits)?;
+    let radius = parse_i64_in(get(args, 3)?, "radius", 0, limits.max_radius())?;
+    let ties = match args.get(4..) {
+        Some([]) | None => Ties::Ordinal,
+        Some([word, value]) if is(word, "TIES") => parse_ties(value)?,
+        Some(_) => return Err(Error::Syntax),
+    };
+    Ok(Around { radius: radius.unsigned_abs(), ties })
+}
+
+/// `TOURNEY.PERCENTILE key member`
+pub fn parse_percentile(args: &[&[u8]], limits: &Limits) -> Result<(), Error> {
+    arity(args, 3, 3, "tourney.percentile")?;
+    member_of(args, limits)
+}
+
+/// `TOURNEY.REM key member [member ...]`
+pub fn parse_rem(args: &[&[u8]], limits: &Limits) -> Result<(), Error> {
+    arity(args, 3, usize::MAX, "tourney.rem")?;
+    args.iter().skip(MEMBER).try_for_each(|member| check_member(member, limits))
+}
+
+/// The score SUBMIT stores, or `None` when the stored score stays as it is.
+pub fn submit_decision(old: Option<f64>, new: f64, mode: SubmitMode) -> Option<f64> {
+    match (old, mode) {
+        (None, _) => Some(new),
+        (Some(old), SubmitMode::Best) if new > old => Some(new),
+        (Some(old), SubmitMode::Latest) if new != old => Some(new),
+        _ => None,
+    }
+}
+
+/// The score after an increment, refused when it would not be finite.
+pub fn incremented(old: Option<f64>, delta: f64) -> Result<f64, Error> {
+    let new = old.unwrap_or(0.0) + delta;
+    if new.is_finite() {
+        Ok(new + 0.0)
+    } else {
+        Err(Error::ResultNotFinite)
+    }
+}
+
+/// The 0-based reverse-rank window `start..=stop` of AROUND: `radius` entries each side
+/// of `rank`, shifted to stay inside `0..len`, so it holds `min(2 * radius + 1, len)`
+/// entries. `None` when `rank` is not inside `0..len`.
+pub fn around_window(rank: u64, radius: u64, len: u64) -> Option<(u64, u64)> {
+    if rank >= len {
+        return None;
+    }
+    let width = radius.saturating_mul(2);
+    let last = len - 1;
+    let stop = rank.saturating_add(radius).min(last);
+    let start = stop.saturating_sub(width).min(rank.saturating_sub(radius));
+    let stop = start.saturating_add(width).min(last);
+    Some((start, stop))
+}
+
+/// 100 * (members with a score <= the member's) / all members.
+pub fn percentile(at_or_below: u64, len: u64) -> f64 {
+    if len == 0 {
+        return 0.0;
+    }
+    100.0 * at_or_below as f64 / len as f64
+}
+
+/// Assigns ranks to consecutive entries of a page, best first.
+#[derive(Debug, Clone)]
+pub struct PageRanks {
+    ties: Ties,
+    /// 1-based ordinal position of the next entry.
+    position: u64,
+    /// Competition rank of the page's first entry.
+    first_rank: u64,
+    last: Option<(f64, u64)>,
+}
+
+impl PageRanks {
+    /// `first_position` is the 1-based ordinal rank of the page's first entry; with
+    /// COMPETITION ties `first_rank` is that entry's rank (1 + members scoring higher).
+    pub fn new(ties: Ties, first_position: u64, first_rank: u64) -> PageRanks {
+        PageRanks { ties, position: first_position, first_rank, last: None }
+    }
+
+    pub fn next(&mut self, score: f64) -> u64 {
+        let position = self.position;
+        self.position = self.position.saturating_add(1);
+        let rank = match (self.ties, self.last) {
+            (Ties::Ordinal, _) => position,
+            (Ties::Competition, None) => self.first_rank,
+            (Ties::Competition, Some((last_score, last_rank))) if last_score == score => last_rank,
+            (Ties::Competition, Some(_)) => position,
+        };
+        self.last = Some((score, rank));
+        rank
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits { max_member_bytes: 8, max_range: 100 };
+
+    fn args(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn incr_and_submit_parse() {
+        assert_eq!(parse_incr(&args("tourney.incr k alice 10"), &LIMITS), Ok(Incr { delta: 10.0 }));
+        assert_eq!(parse_incr(&args("tourney.incr k alice"), &LIMITS), Err(Error::WrongArity("tourney.incr")));
+        assert_eq!(parse_incr(&args("tourney.incr k alice nan"), &LIMITS), Err(Error::NotFloat));
+        assert_eq!(parse_incr(&args("tourney.incr k aliceislong 1"), &LIMITS), Err(Error::MemberTooLong { max: 8 }));
+        assert_eq!(parse_incr(&[b"x", b"k", b"", b"1"], &LIMITS), Err(Error::EmptyMember));
+        assert_eq!(
+            parse_submit(&args("tourney.submit k a 5 latest"), &LIMITS),
+            Ok(Submit { score: 5.0, mode: SubmitMode::Latest })
+        );
+        assert_eq!(parse_submit(&args("tourney.submit k a 5"), &LIMITS).map(|s| s.mode), Ok(SubmitMode::Best));
+        assert_eq!(parse_submit(&args("tourney.submit k a 5 worst"), &LIMITS), Err(Error::Syntax));
+    }
+
+    #[test]
+    fn rank_options_in_any_order() {
+        let rank = parse_rank(&args("tourney.rank k a ties competition withscore"), &LIMITS);
+        assert_eq!(rank, Ok(Rank { with_score: true, ties: Ties::Competition }));
+        assert_eq!(parse_rank(&args("tourney.rank k a"), &LIMITS), Ok(Rank::default()));
+        assert_eq!(parse_rank(&args("tourney.rank k a ties"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_rank(&args("tourney.rank k a ties dense"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_rank(&args("tourney.rank k a bogus"), &LIMITS), Err(Error::Syntax));
+    }
+
+    #[test]
+    fn top_and_around_bounds() {
+        assert_eq!(
+            parse_top(&args("tourney.top k 10 offset 5 ties competition"), &LIMITS),
+            Ok(Top { count: 10, offset: 5, ties: Ties::Competition })
+        );
+        assert_eq!(
+            parse_top(&args("tourney.top k 101"), &LIMITS),
+            Err(Error::OutOfRange { what: "count", min: 1, max: 100 })
+        );
+        assert_eq!(parse_top(&args("tourney.top k 0"), &LIMITS).is_err(), true);
+        assert_eq!(parse_top(&args("tourney.top k 1 offset -1"), &LIMITS).is_err(), true);
+        assert_eq!(parse_top(&args("tourney.top k 1 offset"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_around(&args("tourney.around k a 49"), &LIMITS), Ok(Around { radius: 49, ties: Ties::Ordinal }));
+        assert_eq!(
+            parse_around(&args("tourney.around k a 50"), &LIMITS),
+            Err(Error::OutOfRange { what: "radius", min: 0, max: 49 })
+        );
+        assert_eq!(parse_around(&args("tourney.around k a 1 ties"), &LIMITS), Err(Error::Syntax));
+    }
+
+    #[test]
+    fn rem_checks_every_member() {
+        assert_eq!(parse_rem(&args("tourney.rem k a b"), &LIMITS), Ok(()));
+        assert_eq!(parse_rem(&args("tourney.rem k"), &LIMITS), Err(Error::WrongArity("tourney.rem")));
+        assert_eq!(parse_rem(&args("tourney.rem k a waytoolongname"), &LIMITS), Err(Error::MemberTooLong { max: 8 }));
+    }
+
+    #[test]
+    fn submit_keeps_best_or_latest() {
+        assert_eq!(submit_decision(None, 3.0, SubmitMode::Best), Some(3.0));
+        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Best), None);
+        assert_eq!(submit_decision(Some(5.0), 7.0, SubmitMode::Best), Some(7.0));
+        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Latest), Some(3.0));
+        assert_eq!(submit_decision(Some(5.0), 5.0, SubmitMode::Latest), None);
+    }
+
+    #[test]
+    fn increments_stay_finite() {
+        assert_eq!(incremented(None, 2.5), Ok(2.5));
+        assert_eq!(incremented(Some(f64::MAX), f64::MAX), Err(Error::ResultNotFinite));
+        assert!(incremented(Some(-1.0), 1.0).unwrap().is_sign_positive());
+    }
+
+    #[test]
+    fn around_windows_shift_inside_the_board() {
+        assert_eq!(around_window(5, 2, 100), Some((3, 7)));
+        assert_eq!(around_window(0, 2, 100), Some((0, 4)));
+        assert_eq!(around_window(99, 2, 100), Some((95, 99)));
+        assert_eq!(around_window(1, 5, 3), Some((0, 2)));
+        assert_eq!(around_window(0, 0, 1), Some((0, 0)));
+        assert_eq!(around_window(3, 0, 3), None);
+        assert_eq!(around_window(u64::MAX - 1, u64::MAX, u64::MAX), Some((0, u64::MAX - 1)));
+        for len in 1..12u64 {
+            for radius in 0..7u64 {
+                for rank in 0..len {
+                    let (start, stop) = around_window(rank, radius, len).unwrap();
+                    assert!(start <= rank && rank <= stop && stop < len);
+                    assert_eq!(stop - start + 1, (2 * radius + 1).min(len));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn page_ranks_share_competition_ranks() {
+        let mut ranks = PageRanks::new(Ties::Competition, 3, 2);
+        let got: Vec<u64> = [50.0, 50.0, 40.0, 40.0, 30.0].iter().map(|&s| ranks.next(s)).collect();
+        assert_eq!(got, [2, 2, 5, 5, 7]);
+        let mut ranks = PageRanks::new(Ties::Ordinal, 3, 2);
+        let got: Vec<u64> = [50.0, 50.0, 40.0].iter().map(|&s| ranks.next(s)).collect();
+        assert_eq!(got, [3, 4, 5]);
+    }
+
+    #[test]
+    fn percentile_counts_at_or_below() {
+        assert_eq!(percentile(1, 4), 25.0);
+        assert_eq!(percentile(4, 4), 100.0);
+        assert_eq!(percentile(0, 0), 0.0);
+    }
+}

@@ -1,0 +1,232 @@
+//! Command plumbing shared by every family: the FFI entry point (panic barrier, argument
+//! decoding, error replies) and registration with key specs and COMMAND DOCS.
+
+use crate::server::{Ctx, RawString};
+use redis_module::raw;
+use smallvec::SmallVec;
+use std::ffi::{c_int, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use tally_core::Error;
+
+/// The arguments of one call, as raw server strings and as byte slices. Most commands
+/// take few arguments, so the slices live on the stack.
+pub struct Args<'a> {
+    raw: &'a [RawString],
+    bytes: SmallVec<[&'a [u8]; 8]>,
+}
+
+impl<'a> Args<'a> {
+    /// # Safety
+    /// `argv` must point to `argc` valid strings that outlive `'a` (true for the
+    /// duration of a command call).
+    unsafe fn new(argv: *mut RawString, argc: c_int) -> Args<'a> {
+        let raw: &[RawString] = match usize::try_from(argc) {
+            Ok(len) if !argv.is_null() => std::slice::from_raw_parts(argv, len),
+            _ => &[],
+        };
+        let bytes = raw.iter().map(|&arg| string_bytes(arg)).collect();
+        Args { raw, bytes }
+    }
+
+    pub fn bytes(&self) -> &[&'a [u8]] {
+        &self.bytes
+    }
+
+    /// The server string at `index`, for passing on to the server without a copy.
+    pub fn raw(&self, index: usize) -> Result<RawString, Error> {
+        self.raw.get(index).copied().ok_or(Error::Syntax)
+    }
+
+    pub fn raw_from(&self, index: usize) -> &[RawString] {
+        self.raw.get(index..).unwrap_or_default()
+    }
+}
+
+fn string_bytes<'a>(value: RawString) -> &'a [u8] {
+    // SAFETY: API pointers are set once at load time, before any command runs.
+    let Some(ptr_len) = (unsafe { raw::RedisModule_StringPtrLen }) else {
+        return &[];
+    };
+    let mut len = 0;
+    // SAFETY: `value` is a live argument string; the server returns its buffer and length.
+    unsafe {
+        let data = ptr_len(value, &mut len);
+        if data.is_null() {
+            &[]
+        } else {
+            std::slice::from_raw_parts(data.cast::<u8>(), len)
+        }
+    }
+}
+
+/// Which arguments are keys, and what the command does with them.
+pub struct KeySpec {
+    /// Position of the only key in argv.
+    pub position: i32,
+    /// `REDISMODULE_CMD_KEY_*` flags: RO/RW plus ACCESS/INSERT/UPDATE/DELETE.
+    pub flags: u32,
+}
+
+/// One argument in COMMAND DOCS.
+pub struct Arg {
+    pub name: &'static CStr,
+    pub kind: raw::RedisModuleCommandArgType,
+    pub token: Option<&'static CStr>,
+    pub flags: u32,
+    pub subargs: &'static [Arg],
+}
+
+impl Arg {
+    pub const fn new(name: &'static CStr, kind: raw::RedisModuleCommandArgType) -> Arg {
+        Arg { name, kind, token: None, flags: 0, subargs: &[] }
+    }
+}
+
+pub const KEY: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY;
+pub const STRING: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING;
+pub const INTEGER: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER;
+pub const DOUBLE: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_DOUBLE;
+pub const TOKEN: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN;
+pub const ONEOF: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_ONEOF;
+pub const OPTIONAL: u32 = raw::REDISMODULE_CMD_ARG_OPTIONAL;
+pub const MULTIPLE: u32 = raw::REDISMODULE_CMD_ARG_MULTIPLE;
+
+/// A module command: its registration data and its handler.
+pub trait Command {
+    const NAME: &'static CStr;
+    /// Command flags as RM_CreateCommand takes them ("write deny-oom fast", ...).
+    const FLAGS: &'static CStr;
+    /// Exact argument count, or -N for at least N (the command name counts).
+    const ARITY: i32;
+    const KEY: KeySpec;
+    const SUMMARY: &'static CStr;
+    const COMPLEXITY: &'static CStr;
+    const SINCE: &'static CStr = c"0.1.0";
+    const ARGS: &'static [Arg];
+
+    /// Runs the command. On `Ok` the handler has sent its whole reply; on `Err` it has
+    /// sent nothing and the error becomes the reply.
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error>;
+}
+
+/// The function the server calls: a panic barrier around the handler, so a bug in tally
+/// becomes an error reply and a log line instead of a crashed server.
+extern "C" fn entry<C: Command>(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut RawString,
+    argc: c_int,
+) -> c_int {
+    let ctx = Ctx::new(ctx);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the server passes argc valid strings that live through this call.
+        let args = unsafe { Args::new(argv, argc) };
+        C::run(&ctx, &args)
+    }));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => ctx.reply_error(&error),
+        Err(_) => ctx.reply_error(&Error::Internal),
+    }
+    raw::REDISMODULE_OK as c_int
+}
+
+/// Registers `C`, then describes it with RM_SetCommandInfo: arity, a key spec with
+/// precise access flags (so read-only ACL users can run reads), and the docs shown by
+/// COMMAND DOCS and redis-cli hints.
+pub fn register<C: Command>(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
+    let name = C::NAME.to_string_lossy();
+    // SAFETY: API pointers are set by RedisModule_Init before registration runs.
+    let (Some(create), Some(get), Some(set_info)) = (unsafe {
+        (raw::RedisModule_CreateCommand, raw::RedisModule_GetCommand, raw::RedisModule_SetCommandInfo)
+    }) else {
+        return Err("this server lacks the command registration API of Redis 7.0".into());
+    };
+    let position = C::KEY.position;
+    // SAFETY: called from OnLoad with the load context; names are static C strings.
+    let created = unsafe {
+        create(ctx, C::NAME.as_ptr(), Some(entry::<C>), C::FLAGS.as_ptr(), position, position, 1)
+    };
+    if created != raw::REDISMODULE_OK as c_int {
+        return Err(format!("could not create command {name}"));
+    }
+    // SAFETY: as above.
+    let command = unsafe { get(ctx, C::NAME.as_ptr()) };
+    if command.is_null() {
+        return Err(format!("could not look up command {name}"));
+    }
+
+    let version = raw::RedisModuleCommandInfoVersion {
+        version: 1,
+        sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
+        sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
+        sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
+    };
+    // A key spec array ends with a zeroed entry.
+    let mut key_specs = [key_spec(&C::KEY), zeroed_key_spec()];
+    let mut arg_storage = Vec::new();
+    let args = docs_args(C::ARGS, &mut arg_storage);
+    let info = raw::RedisModuleCommandInfo {
+        version: &version,
+        summary: C::SUMMARY.as_ptr(),
+        complexity: C::COMPLEXITY.as_ptr(),
+        since: C::SINCE.as_ptr(),
+        history: ptr::null_mut(),
+        tips: ptr::null(),
+        arity: C::ARITY,
+        key_specs: key_specs.as_mut_ptr(),
+        args,
+    };
+    // SAFETY: every pointer in `info` stays valid through the call; the server copies
+    // what it keeps.
+    if unsafe { set_info(command, &info) } != raw::REDISMODULE_OK as c_int {
+        return Err(format!("could not set the command info of {name}"));
+    }
+    Ok(())
+}
+
+fn key_spec(spec: &KeySpec) -> raw::RedisModuleCommandKeySpec {
+    let mut out = zeroed_key_spec();
+    out.flags = u64::from(spec.flags);
+    out.begin_search_type = raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
+    out.bs.index.pos = spec.position;
+    out.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
+    out.fk.range.lastkey = 0;
+    out.fk.range.keystep = 1;
+    out.fk.range.limit = 0;
+    out
+}
+
+fn zeroed_key_spec() -> raw::RedisModuleCommandKeySpec {
+    // SAFETY: the C struct is plain data for which all-zero is the documented terminator.
+    unsafe { std::mem::zeroed() }
+}
+
+fn zeroed_arg() -> raw::RedisModuleCommandArg {
+    // SAFETY: as above; a zeroed argument (NULL name) ends an argument array.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Builds the zero-terminated C argument arrays for `args` (and their sub-arguments),
+/// keeping every array alive in `storage` until registration is done.
+fn docs_args(args: &[Arg], storage: &mut Vec<Vec<raw::RedisModuleCommandArg>>) -> *mut raw::RedisModuleCommandArg {
+    if args.is_empty() {
+        return ptr::null_mut();
+    }
+    let mut array = Vec::with_capacity(args.len() + 1);
+    for arg in args {
+        let mut out = zeroed_arg();
+        out.name = arg.name.as_ptr();
+        out.type_ = arg.kind;
+        out.key_spec_index = if arg.kind == KEY { 0 } else { -1 };
+        out.token = arg.token.map_or(ptr::null(), CStr::as_ptr);
+        out.flags = arg.flags as c_int;
+        out.subargs = docs_args(arg.subargs, storage);
+        array.push(out);
+    }
+    array.push(zeroed_arg());
+    // Moving the Vec into storage keeps its heap buffer (and this pointer) in place.
+    let pointer = array.as_mut_ptr();
+    storage.push(array);
+    pointer
+}

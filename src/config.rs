@@ -1,0 +1,55 @@
+//! Module configs (`tally.*`): registered with the server, which range-checks them and
+//! serves CONFIG GET/SET; read here lock-free on every call.
+
+use redis_module::configuration::{ConfigurationContext, ConfigurationValue};
+use redis_module::{enum_configuration, RedisError};
+use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use tally_core::tourney::Limits;
+
+pub const MAX_MEMBER_BYTES_DEFAULT: i64 = 128;
+pub const MAX_MEMBER_BYTES_MAX: i64 = 65536;
+pub const MAX_RANGE_DEFAULT: i64 = 1000;
+pub const MAX_RANGE_MAX: i64 = 100_000;
+
+pub static MAX_MEMBER_BYTES: AtomicI64 = AtomicI64::new(MAX_MEMBER_BYTES_DEFAULT);
+pub static MAX_RANGE: AtomicI64 = AtomicI64::new(MAX_RANGE_DEFAULT);
+pub static REQUIRE_HASHTAG: HashtagSetting = HashtagSetting(AtomicI32::new(HashtagMode::auto as i32));
+
+enum_configuration! {
+    /// `tally.require-hashtag`: the variant names are the values users type.
+    #[allow(non_camel_case_types)]
+    #[derive(Debug, PartialEq, Eq, Copy)]
+    pub enum HashtagMode {
+        /// Enforced when the server runs in cluster mode.
+        auto = 0,
+        yes = 1,
+        no = 2,
+    }
+}
+
+/// An enum config kept in an atomic, so reading it costs no lock on the hot path.
+pub struct HashtagSetting(AtomicI32);
+
+impl HashtagSetting {
+    pub fn get(&self) -> HashtagMode {
+        HashtagMode::try_from(self.0.load(Ordering::Relaxed)).unwrap_or(HashtagMode::auto)
+    }
+}
+
+impl ConfigurationValue<HashtagMode> for HashtagSetting {
+    fn get(&self, _ctx: &ConfigurationContext) -> HashtagMode {
+        HashtagSetting::get(self)
+    }
+
+    fn set(&self, _ctx: &ConfigurationContext, value: HashtagMode) -> Result<(), RedisError> {
+        self.0.store(value as i32, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+pub fn limits() -> Limits {
+    Limits {
+        max_member_bytes: MAX_MEMBER_BYTES.load(Ordering::Relaxed),
+        max_range: MAX_RANGE.load(Ordering::Relaxed),
+    }
+}
