@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing tally needs, only when it is missing (idempotent).
+# Debian 12, run as root (CI and the dev machines are); prints what it installs.
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
+dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+    # The Debian package starts a server on 6379; tally's tests never use it.
+fi
+
+command -v cargo >/dev/null 2>&1 || { echo "install-deps: cargo (Rust) is required" >&2; exit 1; }

@@ -1,0 +1,231 @@
+//! Test harness shared by every integration test: real servers with the built module,
+//! on free loopback ports in temporary folders, stopped and removed on drop (also when a
+//! test fails). Readiness is polled, never slept for.
+//!
+//! `TALLY_SERVER` picks the server binary (default `redis-server`); the module is
+//! `target/release/libtally.so` (`make test` builds it first).
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use redis::{Connection, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub fn module_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/libtally.so")
+}
+
+pub fn server_binary() -> String {
+    std::env::var("TALLY_SERVER").unwrap_or_else(|_| "redis-server".to_string())
+}
+
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+/// Options for starting a server.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Arguments after `--loadmodule <path>` (module configs).
+    pub module_args: Vec<String>,
+    /// Extra server arguments, e.g. `["--appendonly", "yes"]`.
+    pub server_args: Vec<String>,
+    /// Reuse this folder (to restart a server on its own data).
+    pub dir: Option<PathBuf>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+fn fresh_dir() -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tally-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("create the test folder");
+    dir
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(Options::default())
+    }
+
+    pub fn start_with_module_args(module_args: &[&str]) -> Server {
+        Server::start_with(Options {
+            module_args: module_args.iter().map(|s| s.to_string()).collect(),
+            ..Options::default()
+        })
+    }
+
+    pub fn start_with(options: Options) -> Server {
+        let dir = options.dir.clone().unwrap_or_else(fresh_dir);
+        // A port picked as free can be taken before the server binds it: try again.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut command = Command::new(server_binary());
+            command
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--dir", dir.to_str().expect("utf-8 temp path")])
+                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                .args(["--logfile", "server.log"])
+                .args(&options.server_args)
+                .arg("--loadmodule")
+                .arg(module_path())
+                .args(&options.module_args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let child = command.spawn().expect("start the server binary");
+            let mut server = Server { child, port, dir: dir.clone() };
+            if server.wait_ready() {
+                return server;
+            }
+            // Keep the folder for the next try; only the process goes.
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+            std::mem::forget(server);
+        }
+        panic!("server did not start; log:\n{}", std::fs::read_to_string(dir.join("server.log")).unwrap_or_default());
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut con) = self.try_connect() {
+                // LOADING replies an error until the data set is in memory.
+                if redis::cmd("PING").query::<String>(&mut con).is_ok() {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn try_connect(&self) -> redis::RedisResult<Connection> {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?;
+        let con = client.get_connection_with_timeout(Duration::from_secs(2))?;
+        con.set_read_timeout(Some(Duration::from_secs(30)))?;
+        con.set_write_timeout(Some(Duration::from_secs(30)))?;
+        Ok(con)
+    }
+
+    pub fn connect(&self) -> Connection {
+        self.try_connect().expect("connect to the test server")
+    }
+
+    /// Starts a replica of this server and waits until its link is up.
+    pub fn start_replica(&self) -> Server {
+        let replica = Server::start_with(Options {
+            server_args: vec!["--replicaof".into(), "127.0.0.1".into(), self.port.to_string()],
+            ..Options::default()
+        });
+        let mut con = replica.connect();
+        poll_until(Duration::from_secs(20), || {
+            let info: String = redis::cmd("INFO").arg("replication").query(&mut con).unwrap_or_default();
+            info.contains("master_link_status:up")
+        });
+        replica
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// True while the process runs and answers PING.
+    pub fn is_up(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+            && self.try_connect().and_then(|mut c| redis::cmd("PING").query::<String>(&mut c)).is_ok()
+    }
+
+    /// Kills the process (SIGKILL) but keeps its folder, for restart tests.
+    pub fn kill(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = self.dir.clone();
+        std::mem::forget(self);
+        dir
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds; panics after `timeout`.
+pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(Instant::now() < deadline, "condition not met within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs a command given as separate arguments and renders the reply like a compact
+/// redis-cli: bulk strings quoted, integers bare, `nil`, arrays as `[a, b]`, and errors as
+/// `(error) <text>`.
+pub fn run<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> String {
+    let mut command = redis::cmd(std::str::from_utf8(args[0].as_ref()).unwrap());
+    for arg in &args[1..] {
+        command.arg(arg.as_ref());
+    }
+    match command.query::<Value>(con) {
+        Ok(value) => render(&value),
+        Err(error) => format!("(error) {}", error_text(&error)),
+    }
+}
+
+/// `run` with a command line split on spaces (for arguments without spaces).
+pub fn sh(con: &mut Connection, line: &str) -> String {
+    let args: Vec<&str> = line.split(' ').collect();
+    run(con, &args)
+}
+
+/// The full RESP error text of a failed command (code word first).
+pub fn error_text(error: &redis::RedisError) -> String {
+    match (error.code(), error.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => error.to_string(),
+    }
+}
+
+pub fn render(value: &Value) -> String {
+    match value {
+        Value::Nil => "nil".into(),
+        Value::Int(i) => i.to_string(),
+        Value::BulkString(bytes) => format!("\"{}\"", String::from_utf8_lossy(bytes)),
+        Value::SimpleString(s) => s.clone(),
+        Value::Okay => "OK".into(),
+        Value::Double(d) => format!("{d}"),
+        Value::Boolean(b) => b.to_string(),
+        Value::Array(items) | Value::Set(items) => {
+            format!("[{}]", items.iter().map(render).collect::<Vec<_>>().join(", "))
+        }
+        Value::Map(pairs) => format!(
+            "{{{}}}",
+            pairs.iter().map(|(k, v)| format!("{}: {}", render(k), render(v))).collect::<Vec<_>>().join(", ")
+        ),
+        Value::ServerError(error) => format!("(error) {} {}", error.code(), error.details().unwrap_or_default()),
+        other => format!("{other:?}"),
+    }
+}
