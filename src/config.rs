@@ -3,7 +3,7 @@
 
 use redis_module::configuration::{ConfigurationContext, ConfigurationValue};
 use redis_module::{enum_configuration, RedisError};
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 use tally_core::tourney::Limits;
 
 pub const MAX_MEMBER_BYTES_DEFAULT: i64 = 128;
@@ -13,6 +13,8 @@ pub const MAX_RANGE_MAX: i64 = 100_000;
 
 pub static MAX_MEMBER_BYTES: AtomicI64 = AtomicI64::new(MAX_MEMBER_BYTES_DEFAULT);
 pub static MAX_RANGE: AtomicI64 = AtomicI64::new(MAX_RANGE_DEFAULT);
+/// Whether the server runs as a cluster node: fixed at startup, read at module load.
+pub static CLUSTER_MODE: AtomicBool = AtomicBool::new(false);
 pub static REQUIRE_HASHTAG: HashtagSetting = HashtagSetting(AtomicI32::new(HashtagMode::auto as i32));
 
 enum_configuration! {

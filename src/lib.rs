@@ -15,10 +15,41 @@ use redis_module::{redis_module, Context, RedisString, Status};
 /// Module version as Redis modules encode semver: major * 10000 + minor * 100 + patch.
 const VERSION: i32 = 100;
 
-fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+/// The server range-checks configs set by CONFIG SET and config-file lines, but not the
+/// `loadmodule` arguments the module registers as defaults: check those here, and refuse
+/// names that are no config, so a typo fails the load instead of being ignored.
+fn check_load_args(args: &[RedisString]) -> Result<(), String> {
+    let names: Vec<String> = args.iter().step_by(2).map(|arg| arg.to_string_lossy()).collect();
+    if args.len() % 2 != 0 {
+        return Err("loadmodule arguments must be pairs of config name and value".into());
+    }
+    if let Some(unknown) = names.iter().find(|name| !CONFIG_NAMES.contains(&name.as_str())) {
+        return Err(format!("unknown config '{unknown}' in loadmodule arguments (known: {})", CONFIG_NAMES.join(", ")));
+    }
+    for (name, value, max) in [
+        ("max-member-bytes", &MAX_MEMBER_BYTES, config::MAX_MEMBER_BYTES_MAX),
+        ("max-range", &MAX_RANGE, config::MAX_RANGE_MAX),
+    ] {
+        let value = value.load(std::sync::atomic::Ordering::Relaxed);
+        if !(1..=max).contains(&value) {
+            return Err(format!("{name} {value} is out of range (1..{max})"));
+        }
+    }
+    Ok(())
+}
+
+const CONFIG_NAMES: [&str; 3] = ["require-hashtag", "max-member-bytes", "max-range"];
+
+fn init(ctx: &Context, args: &[RedisString]) -> Status {
+    if let Err(message) = check_load_args(args) {
+        server::log_warning(&format!("tally: {message}"));
+        return Status::Err;
+    }
     std::panic::set_hook(Box::new(|info| {
         server::log_warning(&format!("tally: a command panicked (a bug in tally, the server is still up): {info}"));
     }));
+    let cluster = ctx.get_flags().contains(redis_module::ContextFlags::CLUSTER);
+    config::CLUSTER_MODE.store(cluster, std::sync::atomic::Ordering::Relaxed);
     match tourney::register(ctx.ctx) {
         Ok(()) => Status::Ok,
         Err(message) => {

@@ -33,11 +33,6 @@ impl Ctx {
         Ctx { raw }
     }
 
-    pub fn in_cluster(&self) -> bool {
-        let flags = api!(RedisModule_GetContextFlags(self.raw), 0);
-        flags as u32 & raw::REDISMODULE_CTX_FLAGS_CLUSTER != 0
-    }
-
     // ---- replies -------------------------------------------------------------------
 
     /// The one mapping from tally's error enum to a RESP error reply.

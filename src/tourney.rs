@@ -29,10 +29,15 @@ pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
 
 // ---- shared steps ----------------------------------------------------------------------
 
-/// The key and member of a call, validated against the hash-tag policy.
-fn key_and_member(ctx: &Ctx, args: &Args) -> Result<(RawString, RawString), Error> {
-    keys::validate(ctx, args.bytes().get(KEY_POS..=KEY_POS).unwrap_or_default())?;
-    Ok((args.raw(KEY_POS)?, args.raw(MEMBER)?))
+/// The key of a call, validated against the hash-tag policy.
+fn checked_key(args: &Args) -> Result<RawString, Error> {
+    keys::validate(args.bytes().get(KEY_POS..=KEY_POS).unwrap_or_default())?;
+    args.raw(KEY_POS)
+}
+
+/// The key and member of a call, the key validated against the hash-tag policy.
+fn key_and_member(args: &Args) -> Result<(RawString, RawString), Error> {
+    Ok((checked_key(args)?, args.raw(MEMBER)?))
 }
 
 /// 1-based rank of a member known to hold `score`.
@@ -105,7 +110,7 @@ impl Command for Incr {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let incr = core::parse_incr(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(ctx, args)?;
+        let (key, member) = key_and_member(args)?;
         let zset = ctx.open_zset(key, true)?;
         let score = core::incremented(zset.score(member), incr.delta)?;
         store(ctx, zset, key, member, score, c"zincr")?;
@@ -143,7 +148,7 @@ impl Command for Submit {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let submit = core::parse_submit(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(ctx, args)?;
+        let (key, member) = key_and_member(args)?;
         let zset = ctx.open_zset(key, true)?;
         let old = zset.score(member);
         let decision = core::submit_decision(old, submit.score, submit.mode);
@@ -184,7 +189,7 @@ impl Command for Rank {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let rank = core::parse_rank(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(ctx, args)?;
+        let (key, member) = key_and_member(args)?;
         if !rank.with_score && rank.ties == Ties::Ordinal {
             // The common case needs no key access of its own: one ZREVRANK.
             match ctx.zrevrank(key, member)? {
@@ -217,8 +222,7 @@ impl Command for Top {
     const ARITY: i32 = -3;
     const KEY: KeySpec = KeySpec { position: 1, flags: READ };
     const SUMMARY: &'static CStr = c"Returns the best members with their scores and ranks";
-    const COMPLEXITY: &'static CStr =
-        c"O(log(N)+M) where N is the number of members and M the number returned (plus OFFSET when it is given)";
+    const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
     const ARGS: &'static [Arg] = &[
         Arg::new(c"key", KEY),
         Arg::new(c"count", INTEGER),
@@ -228,8 +232,7 @@ impl Command for Top {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let top = core::parse_top(args.bytes(), &config::limits())?;
-        keys::validate(ctx, args.bytes().get(KEY_POS..=KEY_POS).unwrap_or_default())?;
-        let key = args.raw(KEY_POS)?;
+        let key = checked_key(args)?;
         let zset = ctx.open_zset(key, false)?;
         if top.offset > 0 {
             drop(zset);
@@ -262,7 +265,7 @@ impl Command for Around {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let around = core::parse_around(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(ctx, args)?;
+        let (key, member) = key_and_member(args)?;
         let len = ctx.open_zset(key, false)?.len();
         let window = match ctx.zrevrank(key, member)? {
             Some(position) => core::around_window(position, around.radius, len),
@@ -292,7 +295,7 @@ impl Command for Percentile {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_percentile(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(ctx, args)?;
+        let (key, member) = key_and_member(args)?;
         let zset = ctx.open_zset(key, false)?;
         let Some(score) = zset.score(member) else {
             ctx.reply_null();
@@ -320,8 +323,7 @@ impl Command for Rem {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_rem(args.bytes(), &config::limits())?;
-        keys::validate(ctx, args.bytes().get(KEY_POS..=KEY_POS).unwrap_or_default())?;
-        let key = args.raw(KEY_POS)?;
+        let key = checked_key(args)?;
         let zset = ctx.open_zset(key, true)?;
         let removed: SmallVec<[RawString; 8]> =
             args.raw_from(MEMBER).iter().copied().filter(|&member| zset.remove(member)).collect();
