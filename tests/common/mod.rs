@@ -100,6 +100,44 @@ impl Server {
         panic!("server did not start; log:\n{}", std::fs::read_to_string(dir.join("server.log")).unwrap_or_default());
     }
 
+    /// Starts a server whose module load must fail; returns the server log once the
+    /// process has exited.
+    pub fn start_failing(module_args: &[&str]) -> String {
+        let dir = fresh_dir();
+        // A unix socket instead of a TCP port: nothing to collide with, and the server
+        // gets as far as loading the module.
+        let mut child = Command::new(server_binary())
+            .args(["--port", "0", "--unixsocket", "server.sock"])
+            .args(["--dir", dir.to_str().expect("utf-8 temp path")])
+            .args(["--save", "", "--logfile", "server.log", "--loadmodule"])
+            .arg(module_path())
+            .args(module_args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run the server binary");
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let status = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            matches!(status, Some(status) if !status.success()),
+            "the server started with module args {module_args:?}:\n{log}"
+        );
+        assert!(log.contains("Module ") && log.contains("initialization failed"), "{log}");
+        log
+    }
+
     fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + READY_TIMEOUT;
         while Instant::now() < deadline {

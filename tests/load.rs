@@ -1,0 +1,40 @@
+//! Loading the module: configs given as loadmodule arguments are checked like CONFIG SET.
+mod common;
+use common::*;
+
+#[test]
+fn valid_load_arguments_take_effect() {
+    let server = Server::start_with_module_args(&["max-range", "5", "max-member-bytes", "4", "require-hashtag", "yes"]);
+    let mut con = server.connect();
+    assert_eq!(sh(&mut con, "CONFIG GET tally.max-range"), "[\"tally.max-range\", \"5\"]");
+    assert_eq!(sh(&mut con, "CONFIG GET tally.max-member-bytes"), "[\"tally.max-member-bytes\", \"4\"]");
+    assert_eq!(sh(&mut con, "CONFIG GET tally.require-hashtag"), "[\"tally.require-hashtag\", \"yes\"]");
+}
+
+#[test]
+fn out_of_range_load_arguments_refuse_the_load() {
+    for (args, reason) in [
+        (&["max-range", "0"][..], "tally: max-range 0 is out of range (1..100000)"),
+        (&["max-range", "100001"][..], "tally: max-range 100001 is out of range (1..100000)"),
+        (&["max-member-bytes", "65537"][..], "tally: max-member-bytes 65537 is out of range (1..65536)"),
+    ] {
+        let log = Server::start_failing(args);
+        assert!(log.contains(reason), "{args:?}: log lacks {reason:?}:\n{log}");
+    }
+}
+
+#[test]
+fn unknown_or_incomplete_load_arguments_refuse_the_load() {
+    let log = Server::start_failing(&["MAX-RANGE", "5"]);
+    assert!(log.contains("tally: unknown config 'MAX-RANGE' in loadmodule arguments"), "{log}");
+    let log = Server::start_failing(&["tally.max-range", "5"]);
+    assert!(log.contains("tally: unknown config 'tally.max-range'"), "{log}");
+    let log = Server::start_failing(&["max-range"]);
+    assert!(log.contains("tally: loadmodule arguments must be pairs of config name and value"), "{log}");
+}
+
+#[test]
+fn bad_values_refuse_the_load() {
+    Server::start_failing(&["max-range", "ten"]);
+    Server::start_failing(&["require-hashtag", "maybe"]);
+}
