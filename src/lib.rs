@@ -48,6 +48,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     std::panic::set_hook(Box::new(|info| {
         server::log_warning(&format!("tally: a command panicked (a bug in tally, the server is still up): {info}"));
     }));
+    server::set_module_options(ctx.ctx);
     let cluster = ctx.get_flags().contains(redis_module::ContextFlags::CLUSTER);
     config::CLUSTER_MODE.store(cluster, std::sync::atomic::Ordering::Relaxed);
     match tourney::register(ctx.ctx) {

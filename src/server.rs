@@ -201,17 +201,25 @@ impl Ctx {
         );
     }
 
-    /// Fires the keyspace notification the native command would have fired.
+    /// Marks `key` as changed (WATCH, client-side caching). The module turns off the
+    /// implicit signal on closing a key opened for writing, so that writes that change
+    /// nothing leave other clients' transactions alone, as the native commands do.
+    pub fn signal_modified(&self, key: RawString) {
+        api!(RedisModule_SignalModifiedKey(self.raw, key), 0);
+    }
+
+    /// Fires the sorted-set keyspace notification the native command would have fired.
     pub fn notify_zset(&self, event: &CStr, key: RawString) {
-        api!(
-            RedisModule_NotifyKeyspaceEvent(
-                self.raw,
-                raw::REDISMODULE_NOTIFY_ZSET as c_int,
-                event.as_ptr(),
-                key
-            ),
-            0
-        );
+        self.notify(raw::REDISMODULE_NOTIFY_ZSET, event, key);
+    }
+
+    /// Fires the generic `del` notification of a key that a write emptied.
+    pub fn notify_deleted(&self, key: RawString) {
+        self.notify(raw::REDISMODULE_NOTIFY_GENERIC, c"del", key);
+    }
+
+    fn notify(&self, class: c_int, event: &CStr, key: RawString) {
+        api!(RedisModule_NotifyKeyspaceEvent(self.raw, class, event.as_ptr(), key), 0);
     }
 
     fn free_string(&self, value: RawString) {
@@ -227,6 +235,14 @@ fn exclusive_bound<'a>(buf: &'a mut [u8; 41], score: &[u8]) -> &'a [u8] {
         target.copy_from_slice(source);
     }
     buf.get(..=len).unwrap_or_default()
+}
+
+/// Module-wide options, set once at load: modified keys are signalled explicitly.
+pub fn set_module_options(ctx: *mut raw::RedisModuleCtx) {
+    api!(
+        RedisModule_SetModuleOptions(ctx, raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int),
+        ()
+    );
 }
 
 /// Writes a line to the server log at warning level. Usable without a context (from the

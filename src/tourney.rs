@@ -56,6 +56,7 @@ fn store(ctx: &Ctx, zset: ZsetKey, key: RawString, member: RawString, score: f64
     zset.set(score, member)?;
     drop(zset);
     ctx.replicate_zadd(key, score, member);
+    ctx.signal_modified(key);
     ctx.notify_zset(event, key);
     Ok(())
 }
@@ -327,11 +328,16 @@ impl Command for Rem {
         let zset = ctx.open_zset(key, true)?;
         let removed: SmallVec<[RawString; 8]> =
             args.raw_from(MEMBER).iter().copied().filter(|&member| zset.remove(member)).collect();
+        let emptied = zset.len() == 0;
         // Closing the key deletes it when it became empty, as ZREM does.
         drop(zset);
         if !removed.is_empty() {
             ctx.replicate_zrem(key, &removed);
+            ctx.signal_modified(key);
             ctx.notify_zset(c"zrem", key);
+            if emptied {
+                ctx.notify_deleted(key);
+            }
         }
         ctx.reply_integer(removed.len() as u64);
         Ok(())

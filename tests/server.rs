@@ -828,7 +828,7 @@ fn writes_that_change_nothing_leave_watched_keys_alone() {
     assert!(aborts_watchers(&server, "lb", "TOURNEY.INCR lb alice 1"));
     let no_ops = [
         ("lb", "TOURNEY.SUBMIT lb alice 1"),
-        ("lb", "TOURNEY.SUBMIT lb alice 12 LATEST"),
+        ("lb", "TOURNEY.SUBMIT lb alice 12 LATEST"), // alice holds 12 after the controls
         ("lb", "TOURNEY.REM lb ghost"),
         ("missing", "TOURNEY.REM missing ghost"),
     ];
