@@ -6,17 +6,17 @@
 # interleaved rounds, prints a Markdown report and writes it to docs/benchmarks.md.
 # Run it through `make bench`, which builds target/release/libtally.so first.
 #
-# Knobs (environment): BENCH_ROUNDS (3), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
-# run at pipeline 16, 1000000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 300000).
+# Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
+# run at pipeline 16, 600000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 300000).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
-readonly ROUNDS=${BENCH_ROUNDS:-3}
+readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-1000000}
+readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-600000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-300000}
 readonly CLIENTS=50
 readonly PIPELINE=16
@@ -25,7 +25,7 @@ readonly PIPELINE=16
 readonly KEY='bench:{__rand_int__}'
 readonly MEMBER='m:__rand_int__'
 # Tests run in this order in even rounds and in reverse order in odd rounds.
-readonly TESTS=(incr/16 zincrby/16 evalsha/16 rank/16 zrevrank/16 ping/16 incr/1 zincrby/1 zrevrank/1 ping/1)
+readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 ping/16 incr/1 zincrby/1 zrevrank/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
 readonly INCR_SCRIPT="local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
@@ -52,6 +52,7 @@ return redis.call('DBSIZE')"
 TMP=""
 PORT=""
 SERVER_PID=""
+BENCH_PID=""
 SCRIPT_SHA=""
 PIN=()
 declare -A RUNS=()     # test -> space-separated requests/s of each round
@@ -61,11 +62,15 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 cleanup() {
+    if [[ -n $BENCH_PID ]]; then
+        kill "$BENCH_PID" 2>/dev/null || true
+        wait "$BENCH_PID" 2>/dev/null || true
+    fi
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null || true
     fi
-    [[ -n $TMP ]] && rm -rf "$TMP"
+    if [[ -n $TMP ]]; then rm -rf "$TMP"; fi
 }
 
 require_tools() {
@@ -190,7 +195,12 @@ bench_once() {
     local args=(-h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -P "$pipeline" -n "$requests" -r "$KEYSPACE" --csv "${CMD[@]}")
     COMMANDS[$test]="redis-benchmark $(quote_args "${args[@]}")"
     pin 1
-    rps=$("${PIN[@]}" redis-benchmark "${args[@]}" | awk -F'","' 'END { print $2 }')
+    # In the background so that an interrupt's trap runs at once, not after the run.
+    "${PIN[@]}" redis-benchmark "${args[@]}" >"$TMP/run.csv" &
+    BENCH_PID=$!
+    wait "$BENCH_PID" || die "redis-benchmark failed: ${COMMANDS[$test]}"
+    BENCH_PID=""
+    rps=$(awk -F'","' 'END { print $2 }' "$TMP/run.csv")
     [[ $rps =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no requests/s from: ${COMMANDS[$test]}"
     RUNS[$test]="${RUNS[$test]:-}${RUNS[$test]:+ }$rps"
     log "$test: $rps requests/s"
@@ -229,7 +239,7 @@ row() {
     local command=$1 baseline=$2 pipeline=$3 rps=$4 base=$5 target=$6
     awk -v c="$command" -v b="$baseline" -v p="$pipeline" -v r="$rps" -v s="$base" -v t="$target" 'BEGIN {
         ratio = r / s
-        printf "| %s | %s | %s | %.0f | %.0f | %.2fx | >= %.1fx | %s |\n", c, b, p, r, s, ratio, t, (ratio >= t) ? "yes" : "NO"
+        printf "| %s | %s | %s | %.0f | %.0f | %.3fx | >= %.1fx | %s |\n", c, b, p, r, s, ratio, t, (ratio >= t) ? "yes" : "NO"
     }'
 }
 
@@ -256,6 +266,11 @@ runs_table() {
     done
 }
 
+pinning() {
+    pin 0
+    if ((${#PIN[@]})); then echo "redis-server on CPU 0, redis-benchmark on CPU 1 (taskset)."; else echo "none."; fi
+}
+
 cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; }
 
 report() {
@@ -268,7 +283,7 @@ Produced by \`make bench\` (bench/run.sh); do not edit by hand, run it again.
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - Machine: $(nproc) CPUs, $(cpu_model), Linux $(uname -r)
 - Server: redis-server $(server_version), module target/release/libtally.so at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src core 2>/dev/null || echo ' (with uncommitted changes)')
-- Server and redis-benchmark each pinned to one CPU when taskset and 2+ CPUs are available.
+- CPU pinning: $(pinning)
 
 ## Setup
 
