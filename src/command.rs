@@ -41,6 +41,10 @@ impl<'a> Args<'a> {
     pub fn raw_from(&self, index: usize) -> &[RawString] {
         self.raw.get(index..).unwrap_or_default()
     }
+
+    pub fn raw_range(&self, range: std::ops::Range<usize>) -> Result<&[RawString], Error> {
+        self.raw.get(range).ok_or(Error::Syntax)
+    }
 }
 
 fn string_bytes<'a>(value: RawString) -> &'a [u8] {
@@ -60,12 +64,33 @@ fn string_bytes<'a>(value: RawString) -> &'a [u8] {
     }
 }
 
+/// Where a command's keys are in argv.
+pub enum Keys {
+    /// One key, at this position.
+    At(i32),
+    /// Every argument from this position on.
+    From(i32),
+    /// A count at this position, then that many keys.
+    Counted(i32),
+}
+
 /// Which arguments are keys, and what the command does with them.
 pub struct KeySpec {
-    /// Position of the only key in argv.
-    pub position: i32,
+    pub keys: Keys,
     /// `REDISMODULE_CMD_KEY_*` flags: RO/RW plus ACCESS/INSERT/UPDATE/DELETE.
     pub flags: u32,
+}
+
+impl KeySpec {
+    /// The legacy (first, last, step) triple, for servers and tools that read only it.
+    fn triple(&self) -> (c_int, c_int, c_int) {
+        match self.keys {
+            Keys::At(position) => (position, position, 1),
+            Keys::From(position) => (position, -1, 1),
+            // Not expressible as a triple: the key spec alone describes it.
+            Keys::Counted(_) => (0, 0, 0),
+        }
+    }
 }
 
 /// One argument in COMMAND DOCS.
@@ -88,6 +113,7 @@ pub const STRING: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgTyp
 pub const INTEGER: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER;
 pub const DOUBLE: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_DOUBLE;
 pub const TOKEN: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN;
+pub const BLOCK: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_BLOCK;
 pub const ONEOF: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_ONEOF;
 pub const OPTIONAL: u32 = raw::REDISMODULE_CMD_ARG_OPTIONAL;
 pub const MULTIPLE: u32 = raw::REDISMODULE_CMD_ARG_MULTIPLE;
@@ -142,11 +168,9 @@ pub fn register<C: Command>(ctx: *mut raw::RedisModuleCtx) -> Result<(), String>
     }) else {
         return Err("this server lacks the command registration API of Redis 7.0".into());
     };
-    let position = C::KEY.position;
+    let (first, last, step) = C::KEY.triple();
     // SAFETY: called from OnLoad with the load context; names are static C strings.
-    let created = unsafe {
-        create(ctx, C::NAME.as_ptr(), Some(entry::<C>), C::FLAGS.as_ptr(), position, position, 1)
-    };
+    let created = unsafe { create(ctx, C::NAME.as_ptr(), Some(entry::<C>), C::FLAGS.as_ptr(), first, last, step) };
     if created != raw::REDISMODULE_OK as c_int {
         return Err(format!("could not create command {name}"));
     }
@@ -189,11 +213,22 @@ fn key_spec(spec: &KeySpec) -> raw::RedisModuleCommandKeySpec {
     let mut out = zeroed_key_spec();
     out.flags = u64::from(spec.flags);
     out.begin_search_type = raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
-    out.bs.index.pos = spec.position;
-    out.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
-    out.fk.range.lastkey = 0;
-    out.fk.range.keystep = 1;
-    out.fk.range.limit = 0;
+    match spec.keys {
+        Keys::At(position) | Keys::From(position) => {
+            out.bs.index.pos = position;
+            out.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
+            out.fk.range.lastkey = if matches!(spec.keys, Keys::From(_)) { -1 } else { 0 };
+            out.fk.range.keystep = 1;
+            out.fk.range.limit = 0;
+        }
+        Keys::Counted(position) => {
+            out.bs.index.pos = position;
+            out.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_KEYNUM;
+            out.fk.keynum.keynumidx = 0;
+            out.fk.keynum.firstkey = 1;
+            out.fk.keynum.keystep = 1;
+        }
+    }
     out
 }
 

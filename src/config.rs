@@ -11,6 +11,10 @@ pub const MAX_MEMBER_BYTES_MAX: i64 = 65536;
 pub const MAX_RANGE_DEFAULT: i64 = 1000;
 pub const MAX_RANGE_MAX: i64 = 100_000;
 
+pub const LIMIT_MAX_LOG_DEFAULT: i64 = 100_000;
+pub const LIMIT_MAX_LOG_MAX: i64 = 10_000_000;
+
+pub static LIMIT_MAX_LOG: AtomicI64 = AtomicI64::new(LIMIT_MAX_LOG_DEFAULT);
 pub static MAX_MEMBER_BYTES: AtomicI64 = AtomicI64::new(MAX_MEMBER_BYTES_DEFAULT);
 pub static MAX_RANGE: AtomicI64 = AtomicI64::new(MAX_RANGE_DEFAULT);
 /// Whether the server runs as a cluster node: fixed at startup, read at module load.
@@ -54,4 +58,9 @@ pub fn limits() -> Limits {
         max_member_bytes: MAX_MEMBER_BYTES.load(Ordering::Relaxed),
         max_range: MAX_RANGE.load(Ordering::Relaxed),
     }
+}
+
+/// `tally.limit-max-log`: the most entries one sliding log may hold.
+pub fn limit_max_log() -> i64 {
+    LIMIT_MAX_LOG.load(Ordering::Relaxed)
 }

@@ -5,10 +5,11 @@
 mod command;
 mod config;
 mod keys;
+mod limit;
 mod server;
 mod tourney;
 
-use config::{HashtagMode, MAX_MEMBER_BYTES, MAX_RANGE, REQUIRE_HASHTAG};
+use config::{HashtagMode, LIMIT_MAX_LOG, MAX_MEMBER_BYTES, MAX_RANGE, REQUIRE_HASHTAG};
 use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, RedisString, Status};
 
@@ -20,7 +21,7 @@ const VERSION: i32 = 100;
 /// names that are no config, so a typo fails the load instead of being ignored.
 fn check_load_args(args: &[RedisString]) -> Result<(), String> {
     let names: Vec<String> = args.iter().step_by(2).map(|arg| arg.to_string_lossy()).collect();
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err("loadmodule arguments must be pairs of config name and value".into());
     }
     if let Some(unknown) = names.iter().find(|name| !CONFIG_NAMES.contains(&name.as_str())) {
@@ -29,6 +30,7 @@ fn check_load_args(args: &[RedisString]) -> Result<(), String> {
     for (name, value, max) in [
         ("max-member-bytes", &MAX_MEMBER_BYTES, config::MAX_MEMBER_BYTES_MAX),
         ("max-range", &MAX_RANGE, config::MAX_RANGE_MAX),
+        ("limit-max-log", &LIMIT_MAX_LOG, config::LIMIT_MAX_LOG_MAX),
     ] {
         let value = value.load(std::sync::atomic::Ordering::Relaxed);
         if !(1..=max).contains(&value) {
@@ -38,7 +40,7 @@ fn check_load_args(args: &[RedisString]) -> Result<(), String> {
     Ok(())
 }
 
-const CONFIG_NAMES: [&str; 3] = ["require-hashtag", "max-member-bytes", "max-range"];
+const CONFIG_NAMES: [&str; 4] = ["require-hashtag", "max-member-bytes", "max-range", "limit-max-log"];
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     if let Err(message) = check_load_args(args) {
@@ -51,7 +53,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     server::set_module_options(ctx.ctx);
     let cluster = ctx.get_flags().contains(redis_module::ContextFlags::CLUSTER);
     config::CLUSTER_MODE.store(cluster, std::sync::atomic::Ordering::Relaxed);
-    match tourney::register(ctx.ctx) {
+    match tourney::register(ctx.ctx).and_then(|()| limit::register(ctx.ctx)) {
         Ok(()) => Status::Ok,
         Err(message) => {
             server::log_warning(&format!("tally: {message}"));
@@ -70,6 +72,7 @@ redis_module! {
         i64: [
             ["max-member-bytes", &MAX_MEMBER_BYTES, config::MAX_MEMBER_BYTES_DEFAULT, 1, config::MAX_MEMBER_BYTES_MAX, ConfigurationFlags::DEFAULT, None],
             ["max-range", &MAX_RANGE, config::MAX_RANGE_DEFAULT, 1, config::MAX_RANGE_MAX, ConfigurationFlags::DEFAULT, None],
+            ["limit-max-log", &LIMIT_MAX_LOG, config::LIMIT_MAX_LOG_DEFAULT, 1, config::LIMIT_MAX_LOG_MAX, ConfigurationFlags::DEFAULT, None],
         ],
         string: [],
         bool: [],

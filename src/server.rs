@@ -47,6 +47,10 @@ impl Ctx {
         api!(RedisModule_ReplyWithArray(self.raw, len as _), 0);
     }
 
+    pub fn reply_signed(&self, value: i64) {
+        api!(RedisModule_ReplyWithLongLong(self.raw, value), 0);
+    }
+
     pub fn reply_integer(&self, value: u64) {
         let value = i64::try_from(value).unwrap_or(i64::MAX);
         api!(RedisModule_ReplyWithLongLong(self.raw, value), 0);
@@ -72,20 +76,43 @@ impl Ctx {
 
     // ---- keys ----------------------------------------------------------------------
 
-    /// Opens a sorted-set key. A missing key opens as empty; a key of another type is
-    /// WRONGTYPE.
-    pub fn open_zset(&self, name: RawString, write: bool) -> Result<ZsetKey<'_>, Error> {
+    /// Opens a key of any type; a missing key opens as empty.
+    pub fn open_key(&self, name: RawString, write: bool) -> Key<'_> {
         let mode = if write {
             raw::REDISMODULE_READ | raw::REDISMODULE_WRITE
         } else {
             raw::REDISMODULE_READ
         };
         let key = api!(RedisModule_OpenKey(self.raw, name, mode as c_int), ptr::null_mut());
-        let zset = ZsetKey { ctx: self, key: key.cast() };
-        match zset.key_type() {
-            raw::REDISMODULE_KEYTYPE_EMPTY | raw::REDISMODULE_KEYTYPE_ZSET => Ok(zset),
+        Key { ctx: self, key: key.cast() }
+    }
+
+    /// Opens a sorted-set key: empty or a sorted set, else WRONGTYPE.
+    pub fn open_zset(&self, name: RawString, write: bool) -> Result<Key<'_>, Error> {
+        let key = self.open_key(name, write);
+        match key.kind() {
+            KeyKind::Empty | KeyKind::Zset => Ok(key),
             _ => Err(Error::WrongType),
         }
+    }
+
+    /// The server's clock in milliseconds (the primary's; replicas get concrete values).
+    pub fn now_ms(&self) -> i64 {
+        api!(RedisModule_Milliseconds(), 0)
+    }
+
+    /// A new server string holding the decimal form of `value`; freed on drop.
+    pub fn integer_string(&self, value: i64) -> OwnedString<'_> {
+        OwnedString { ctx: self, raw: api!(RedisModule_CreateStringFromLongLong(self.raw, value), ptr::null_mut()) }
+    }
+
+    /// A new server string holding `bytes`; freed on drop.
+    pub fn string(&self, bytes: &[u8]) -> OwnedString<'_> {
+        let raw = api!(
+            RedisModule_CreateString(self.raw, bytes.as_ptr().cast::<c_char>(), bytes.len()),
+            ptr::null_mut()
+        );
+        OwnedString { ctx: self, raw }
     }
 
     // ---- calls into the server -----------------------------------------------------
@@ -201,6 +228,58 @@ impl Ctx {
         );
     }
 
+    /// Replicates `ZADD key score member [score member ...]` from a flat list of pairs.
+    pub fn replicate_zadd_pairs(&self, key: RawString, pairs: &[RawString]) {
+        api!(
+            RedisModule_Replicate(self.raw, c"ZADD".as_ptr(), c"sv".as_ptr(), key, pairs.as_ptr(), pairs.len()),
+            0
+        );
+    }
+
+    /// Replicates `ZREMRANGEBYSCORE key -inf max`.
+    pub fn replicate_zremrangebyscore(&self, key: RawString, max: i64) {
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"ZREMRANGEBYSCORE".as_ptr(),
+                c"scl".as_ptr(),
+                key,
+                c"-inf".as_ptr(),
+                max as std::ffi::c_longlong,
+            ),
+            0
+        );
+    }
+
+    /// Replicates `PEXPIREAT key at_ms`.
+    pub fn replicate_pexpireat(&self, key: RawString, at_ms: i64) {
+        api!(
+            RedisModule_Replicate(self.raw, c"PEXPIREAT".as_ptr(), c"sl".as_ptr(), key, at_ms as std::ffi::c_longlong),
+            0
+        );
+    }
+
+    /// Replicates `SET key value PXAT at_ms`.
+    pub fn replicate_set_pxat(&self, key: RawString, value: i64, at_ms: i64) {
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"SET".as_ptr(),
+                c"slcl".as_ptr(),
+                key,
+                value as std::ffi::c_longlong,
+                c"PXAT".as_ptr(),
+                at_ms as std::ffi::c_longlong,
+            ),
+            0
+        );
+    }
+
+    /// Replicates `DEL key [key ...]`.
+    pub fn replicate_del(&self, keys: &[RawString]) {
+        api!(RedisModule_Replicate(self.raw, c"DEL".as_ptr(), c"v".as_ptr(), keys.as_ptr(), keys.len()), 0);
+    }
+
     /// Marks `key` as changed (WATCH, client-side caching). The module turns off the
     /// implicit signal on closing a key opened for writing, so that writes that change
     /// nothing leave other clients' transactions alone, as the native commands do.
@@ -218,12 +297,26 @@ impl Ctx {
         self.notify(raw::REDISMODULE_NOTIFY_GENERIC, c"del", key);
     }
 
+    /// Fires a string-class notification (`set`).
+    pub fn notify_string(&self, event: &CStr, key: RawString) {
+        self.notify(raw::REDISMODULE_NOTIFY_STRING, event, key);
+    }
+
+    /// Fires the generic `expire` notification.
+    pub fn notify_expire(&self, key: RawString) {
+        self.notify(raw::REDISMODULE_NOTIFY_GENERIC, c"expire", key);
+    }
+
     fn notify(&self, class: c_int, event: &CStr, key: RawString) {
         api!(RedisModule_NotifyKeyspaceEvent(self.raw, class, event.as_ptr(), key), 0);
     }
 
     fn free_string(&self, value: RawString) {
         api!(RedisModule_FreeString(self.raw, value), ());
+    }
+
+    fn retain(&self, value: RawString) {
+        api!(RedisModule_RetainString(self.raw, value), ());
     }
 }
 
@@ -255,18 +348,45 @@ pub fn log_warning(message: &str) {
     );
 }
 
-/// An open sorted-set key (possibly empty), closed on drop.
-pub struct ZsetKey<'a> {
+/// What an open key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Empty,
+    String,
+    Zset,
+    Other,
+}
+
+/// Walking order of a sorted set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Lowest score first (ZRANGE order).
+    Ascending,
+    /// Highest score first (ZREVRANGE order).
+    Descending,
+}
+
+/// An open key (possibly empty), closed on drop.
+pub struct Key<'a> {
     ctx: &'a Ctx,
     key: *mut raw::RedisModuleKey,
 }
 
-impl ZsetKey<'_> {
-    fn key_type(&self) -> isize {
+fn ok(status: c_int) -> bool {
+    status == raw::REDISMODULE_OK as c_int
+}
+
+impl Key<'_> {
+    pub fn kind(&self) -> KeyKind {
         if self.key.is_null() {
-            return raw::REDISMODULE_KEYTYPE_EMPTY;
+            return KeyKind::Empty;
         }
-        api!(RedisModule_KeyType(self.key), 0) as isize
+        match api!(RedisModule_KeyType(self.key), 0) as isize {
+            raw::REDISMODULE_KEYTYPE_EMPTY => KeyKind::Empty,
+            raw::REDISMODULE_KEYTYPE_STRING => KeyKind::String,
+            raw::REDISMODULE_KEYTYPE_ZSET => KeyKind::Zset,
+            _ => KeyKind::Other,
+        }
     }
 
     pub fn len(&self) -> u64 {
@@ -276,24 +396,70 @@ impl ZsetKey<'_> {
         api!(RedisModule_ValueLength(self.key), 0) as u64
     }
 
+    /// Removes the key and its value; true when there was one.
+    pub fn delete(&self) -> bool {
+        self.kind() != KeyKind::Empty && ok(api!(RedisModule_DeleteKey(self.key), raw::REDISMODULE_ERR as c_int))
+    }
+
+    /// Sets the absolute expiry time (unix ms).
+    pub fn set_expire_at(&self, at_ms: i64) -> Result<(), Error> {
+        if ok(api!(RedisModule_SetAbsExpire(self.key, at_ms), raw::REDISMODULE_ERR as c_int)) {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    // ---- strings -------------------------------------------------------------------
+
+    /// The bytes of a string value (copied out, as the server hands out a buffer that
+    /// lives only while the key is open).
+    pub fn string_value(&self, buf: &mut [u8; 32]) -> Option<usize> {
+        let mut len = 0;
+        let data = api!(RedisModule_StringDMA(self.key, &mut len, raw::REDISMODULE_READ as c_int), ptr::null_mut());
+        if data.is_null() || len > buf.len() {
+            return None;
+        }
+        // SAFETY: the server returned `len` readable bytes of the open key's value.
+        let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) };
+        buf.get_mut(..len)?.copy_from_slice(bytes);
+        Some(len)
+    }
+
+    /// Replaces the value with a string (keeping no expiry).
+    pub fn set_string(&self, value: &OwnedString) -> Result<(), Error> {
+        if ok(api!(RedisModule_StringSet(self.key, value.raw), raw::REDISMODULE_ERR as c_int)) {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    // ---- sorted sets ---------------------------------------------------------------
+
     pub fn score(&self, member: RawString) -> Option<f64> {
         if self.key.is_null() {
             return None;
         }
         let mut score = 0.0;
-        let status = api!(RedisModule_ZsetScore(self.key, member, &mut score), raw::REDISMODULE_ERR as c_int);
-        (status == raw::REDISMODULE_OK as c_int).then_some(score)
+        ok(api!(RedisModule_ZsetScore(self.key, member, &mut score), raw::REDISMODULE_ERR as c_int)).then_some(score)
     }
 
     /// Sets `member`'s score (adding it if absent).
     pub fn set(&self, score: f64, member: RawString) -> Result<(), Error> {
         let mut flags: c_int = 0;
-        let status = api!(
-            RedisModule_ZsetAdd(self.key, score, member, &mut flags),
-            raw::REDISMODULE_ERR as c_int
-        );
-        if status == raw::REDISMODULE_OK as c_int {
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &mut flags), raw::REDISMODULE_ERR as c_int)) {
             Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    /// Adds `member` only if absent; true when it was added.
+    pub fn add_new(&self, score: f64, member: RawString) -> Result<bool, Error> {
+        let mut flags = raw::REDISMODULE_ZADD_NX as c_int;
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &mut flags), raw::REDISMODULE_ERR as c_int)) {
+            Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
         } else {
             Err(Error::Internal)
         }
@@ -302,24 +468,58 @@ impl ZsetKey<'_> {
     /// Removes `member`; true when it was there.
     pub fn remove(&self, member: RawString) -> bool {
         let mut deleted: c_int = 0;
-        let status = api!(
-            RedisModule_ZsetRem(self.key, member, &mut deleted),
-            raw::REDISMODULE_ERR as c_int
-        );
-        status == raw::REDISMODULE_OK as c_int && deleted != 0
+        ok(api!(RedisModule_ZsetRem(self.key, member, &mut deleted), raw::REDISMODULE_ERR as c_int)) && deleted != 0
     }
 
-    /// Visits up to `limit` entries from the highest score down (ZREVRANGE order),
-    /// walking the set's own order with no command call.
-    pub fn visit_from_top(&self, limit: u64, mut visit: impl FnMut(RawString, f64)) {
+    /// Removes every member scored at or below `max`; returns how many went.
+    pub fn remove_at_or_below(&self, max: f64) -> u64 {
+        let mut removed = 0;
+        loop {
+            let mut lowest = None;
+            self.visit(Order::Ascending, f64::NEG_INFINITY, max, 1, |member, _| {
+                self.ctx.retain(member);
+                lowest = Some(member);
+            });
+            let Some(member) = lowest else { return removed };
+            let gone = self.remove(member);
+            self.ctx.free_string(member);
+            if !gone {
+                return removed;
+            }
+            removed += 1;
+        }
+    }
+
+    /// The score `n` entries from the lowest (0 = the lowest).
+    pub fn nth_lowest_score(&self, n: u64) -> Option<f64> {
+        let mut found = None;
+        let mut seen = 0;
+        self.visit(Order::Ascending, f64::NEG_INFINITY, f64::INFINITY, n.saturating_add(1), |_, score| {
+            if seen == n {
+                found = Some(score);
+            }
+            seen += 1;
+        });
+        found
+    }
+
+    pub fn highest_score(&self) -> Option<f64> {
+        let mut found = None;
+        self.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, 1, |_, score| found = Some(score));
+        found
+    }
+
+    /// Visits up to `limit` entries scored within `min..=max`, in `order`, walking the
+    /// set itself with no command call. `visit` borrows each member for the call only.
+    pub fn visit(&self, order: Order, min: f64, max: f64, limit: u64, mut visit: impl FnMut(RawString, f64)) {
         if self.key.is_null() || limit == 0 {
             return;
         }
-        let found = api!(
-            RedisModule_ZsetLastInScoreRange(self.key, f64::NEG_INFINITY, f64::INFINITY, 0, 0),
-            raw::REDISMODULE_ERR as c_int
-        );
-        if found != raw::REDISMODULE_OK as c_int {
+        let found = match order {
+            Order::Ascending => api!(RedisModule_ZsetFirstInScoreRange(self.key, min, max, 0, 0), 1),
+            Order::Descending => api!(RedisModule_ZsetLastInScoreRange(self.key, min, max, 0, 0), 1),
+        };
+        if !ok(found) {
             return;
         }
         let mut seen = 0;
@@ -332,7 +532,11 @@ impl ZsetKey<'_> {
             visit(member, score);
             self.ctx.free_string(member);
             seen += 1;
-            if api!(RedisModule_ZsetRangePrev(self.key), 0) == 0 {
+            let moved = match order {
+                Order::Ascending => api!(RedisModule_ZsetRangeNext(self.key), 0),
+                Order::Descending => api!(RedisModule_ZsetRangePrev(self.key), 0),
+            };
+            if moved == 0 {
                 break;
             }
         }
@@ -340,10 +544,30 @@ impl ZsetKey<'_> {
     }
 }
 
-impl Drop for ZsetKey<'_> {
+impl Drop for Key<'_> {
     fn drop(&mut self) {
         if !self.key.is_null() {
             api!(RedisModule_CloseKey(self.key), ());
+        }
+    }
+}
+
+/// A server string this module created, freed on drop.
+pub struct OwnedString<'a> {
+    ctx: &'a Ctx,
+    raw: RawString,
+}
+
+impl OwnedString<'_> {
+    pub fn raw(&self) -> RawString {
+        self.raw
+    }
+}
+
+impl Drop for OwnedString<'_> {
+    fn drop(&mut self) {
+        if !self.raw.is_null() {
+            self.ctx.free_string(self.raw);
         }
     }
 }

@@ -1,9 +1,9 @@
 //! TOURNEY.*: leaderboards over native sorted sets. Highest score is rank 1.
 
-use crate::command::{Arg, Args, Command, KeySpec, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
+use crate::command::{Arg, Args, Command, KeySpec, Keys, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
 use crate::config;
 use crate::keys;
-use crate::server::{Ctx, RawString, ZsetKey};
+use crate::server::{Ctx, Key, Order, RawString};
 use redis_module::raw;
 use smallvec::SmallVec;
 use std::ffi::CStr;
@@ -29,15 +29,9 @@ pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
 
 // ---- shared steps ----------------------------------------------------------------------
 
-/// The key of a call, validated against the hash-tag policy.
-fn checked_key(args: &Args) -> Result<RawString, Error> {
-    keys::validate(args.bytes().get(KEY_POS..=KEY_POS).unwrap_or_default())?;
-    args.raw(KEY_POS)
-}
-
 /// The key and member of a call, the key validated against the hash-tag policy.
 fn key_and_member(args: &Args) -> Result<(RawString, RawString), Error> {
-    Ok((checked_key(args)?, args.raw(MEMBER)?))
+    Ok((keys::single(args, KEY_POS)?, args.raw(MEMBER)?))
 }
 
 /// 1-based rank of a member known to hold `score`.
@@ -52,7 +46,7 @@ fn rank_of(ctx: &Ctx, key: RawString, member: RawString, score: f64, ties: Ties)
 }
 
 /// Writes `score` for `member` and propagates it as a concrete ZADD.
-fn store(ctx: &Ctx, zset: ZsetKey, key: RawString, member: RawString, score: f64, event: &CStr) -> Result<(), Error> {
+fn store(ctx: &Ctx, zset: Key, key: RawString, member: RawString, score: f64, event: &CStr) -> Result<(), Error> {
     zset.set(score, member)?;
     drop(zset);
     ctx.replicate_zadd(key, score, member);
@@ -104,7 +98,7 @@ impl Command for Incr {
     const NAME: &'static CStr = c"tourney.incr";
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = 4;
-    const KEY: KeySpec = KeySpec { position: 1, flags: UPSERT };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
     const SUMMARY: &'static CStr = c"Adds delta to a member's score and returns the new score and its rank";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"delta", DOUBLE)];
@@ -129,7 +123,7 @@ impl Command for Submit {
     const NAME: &'static CStr = c"tourney.submit";
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -4;
-    const KEY: KeySpec = KeySpec { position: 1, flags: UPSERT };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
     const SUMMARY: &'static CStr =
         c"Submits a score (keeping the best, or the latest) and returns the stored score, its rank and whether it changed";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
@@ -178,7 +172,7 @@ impl Command for Rank {
     const NAME: &'static CStr = c"tourney.rank";
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { position: 1, flags: READ };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr = c"Returns a member's 1-based rank (highest score first), optionally with its score";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[
@@ -221,7 +215,7 @@ impl Command for Top {
     const NAME: &'static CStr = c"tourney.top";
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { position: 1, flags: READ };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr = c"Returns the best members with their scores and ranks";
     const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
     const ARGS: &'static [Arg] = &[
@@ -233,7 +227,7 @@ impl Command for Top {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let top = core::parse_top(args.bytes(), &config::limits())?;
-        let key = checked_key(args)?;
+        let key = keys::single(args, KEY_POS)?;
         let zset = ctx.open_zset(key, false)?;
         if top.offset > 0 {
             drop(zset);
@@ -244,7 +238,7 @@ impl Command for Top {
         let len = zset.len().min(top.count);
         let mut ranks = PageRanks::new(top.ties, 1, 1);
         ctx.reply_array(usize::try_from(len).unwrap_or(0));
-        zset.visit_from_top(len, |member, score| {
+        zset.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, len, |member, score| {
             reply_entry(ctx, |ctx| ctx.reply_string(member), score, ranks.next(score));
         });
         Ok(())
@@ -257,7 +251,7 @@ impl Command for Around {
     const NAME: &'static CStr = c"tourney.around";
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = -4;
-    const KEY: KeySpec = KeySpec { position: 1, flags: READ };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr =
         c"Returns the members ranked around a member, radius on each side, kept inside the leaderboard";
     const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
@@ -288,7 +282,7 @@ impl Command for Percentile {
     const NAME: &'static CStr = c"tourney.percentile";
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = 3;
-    const KEY: KeySpec = KeySpec { position: 1, flags: READ };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr =
         c"Returns the percentage of members whose score is at or below the member's score";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
@@ -316,7 +310,7 @@ impl Command for Rem {
     const NAME: &'static CStr = c"tourney.rem";
     const FLAGS: &'static CStr = c"write fast";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { position: 1, flags: DELETE };
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: DELETE };
     const SUMMARY: &'static CStr = c"Removes members from a leaderboard and returns how many were removed";
     const COMPLEXITY: &'static CStr =
         c"O(M*log(N)) where N is the number of members and M the number of members to remove";
@@ -324,7 +318,7 @@ impl Command for Rem {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_rem(args.bytes(), &config::limits())?;
-        let key = checked_key(args)?;
+        let key = keys::single(args, KEY_POS)?;
         let zset = ctx.open_zset(key, true)?;
         let removed: SmallVec<[RawString; 8]> =
             args.raw_from(MEMBER).iter().copied().filter(|&member| zset.remove(member)).collect();

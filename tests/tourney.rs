@@ -996,7 +996,8 @@ fn config_defaults() {
     assert_eq!(config_get(&mut con, "tally.max-member-bytes"), "128");
     assert_eq!(config_get(&mut con, "tally.max-range"), "1000");
     assert_eq!(config_get(&mut con, "tally.require-hashtag"), "auto");
-    assert_eq!(items(&query(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 6);
+    assert_eq!(config_get(&mut con, "tally.limit-max-log"), "100000");
+    assert_eq!(items(&query(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 8);
 }
 
 #[test]

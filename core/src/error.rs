@@ -20,6 +20,12 @@ pub enum Error {
     NeedsHashTag(Vec<u8>),
     CrossSlot,
     WrongType,
+    /// A multi-key command given the same key twice.
+    DuplicateKey,
+    /// A GCRA limiter whose full refill would take longer than ten years.
+    RefillTooLong,
+    /// A string key that does not hold GCRA limiter state.
+    NotALimiter,
     /// A panic caught at the FFI boundary (a bug in tally, never user input).
     Internal,
     /// An error reply passed through from the server (already carries its code word).
@@ -55,6 +61,11 @@ impl fmt::Display for Error {
             Error::WrongType => f.write_str(
                 "WRONGTYPE Operation against a key holding the wrong kind of value",
             ),
+            Error::DuplicateKey => f.write_str("ERR the same key is given more than once"),
+            Error::RefillTooLong => f.write_str(
+                "ERR burst, count and period_ms give a refill time over ten years",
+            ),
+            Error::NotALimiter => f.write_str("WRONGTYPE key holds a string that is not GCRA limiter state"),
             Error::Internal => {
                 f.write_str("ERR internal error in tally, details are in the server log")
             }

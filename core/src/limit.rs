@@ -1,0 +1,385 @@
+//! LIMIT.*: rate-limit decisions. Time is always a parameter (milliseconds of the
+//! server clock); nothing here reads a clock or touches storage.
+
+use crate::number::parse_i64_in;
+use crate::Error;
+
+/// Longest window or period a limiter accepts: one year.
+pub const MAX_WINDOW_MS: i64 = 365 * 24 * 3600 * 1000;
+/// Longest time a GCRA limiter may take to refill its whole burst: ten years.
+pub const MAX_REFILL_US: i128 = 10 * 365 * 24 * 3600 * 1_000_000;
+/// Largest GCRA burst and count.
+pub const MAX_GCRA_AMOUNT: i64 = 1_000_000_000;
+
+/// What every limiting command replies: `[allowed, limit, remaining, retry_after_ms,
+/// reset_after_ms]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: i64,
+    pub remaining: i64,
+    /// 0 when allowed, else the milliseconds until the same request would pass.
+    pub retry_after_ms: i64,
+    /// Milliseconds until the limiter is back to its full capacity.
+    pub reset_after_ms: i64,
+}
+
+impl Decision {
+    pub fn as_array(&self) -> [i64; 5] {
+        [i64::from(self.allowed), self.limit, self.remaining, self.retry_after_ms, self.reset_after_ms]
+    }
+
+    /// Combines the decisions of several windows checked together: allowed only if every
+    /// window allows; limit and remaining of the tightest window (fewest remaining, then
+    /// the smallest limit); the largest wait times.
+    pub fn combine(decisions: &[Decision]) -> Decision {
+        let tightest = decisions
+            .iter()
+            .min_by_key(|d| (d.remaining, d.limit))
+            .copied()
+            .unwrap_or_default();
+        Decision {
+            allowed: decisions.iter().all(|d| d.allowed),
+            limit: tightest.limit,
+            remaining: tightest.remaining,
+            retry_after_ms: decisions.iter().map(|d| d.retry_after_ms).max().unwrap_or(0),
+            reset_after_ms: decisions.iter().map(|d| d.reset_after_ms).max().unwrap_or(0),
+        }
+    }
+}
+
+// ---- sliding log --------------------------------------------------------------------
+
+/// One window of a sliding-window log: at most `max` units in any `window_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub window_ms: i64,
+    pub max: i64,
+}
+
+impl Window {
+    /// Entries scored at or below this time have left the window (the classic script
+    /// prunes with `ZREMRANGEBYSCORE key 0 now-window`).
+    pub fn cutoff(&self, now_ms: i64) -> i64 {
+        now_ms.saturating_sub(self.window_ms)
+    }
+
+    /// 0-based index, from the oldest, of the entry whose leaving lets `cost` units fit,
+    /// when `count` entries are in the window and they do not fit now.
+    pub fn blocking_index(&self, count: u64, cost: i64) -> Option<u64> {
+        let cost = cost.max(0).unsigned_abs();
+        let needed = count.saturating_add(cost);
+        let max = self.max.max(0).unsigned_abs();
+        (needed > max).then(|| needed - max - 1)
+    }
+
+    /// Decides one request of `cost` units against a log of `count` entries (all inside
+    /// the window) whose newest entry is `newest`, given the time `blocking` of the entry
+    /// at `blocking_index` (needed only when the request does not fit).
+    pub fn decide(&self, now_ms: i64, cost: i64, count: u64, newest: Option<i64>, blocking: Option<i64>) -> Decision {
+        let needed = i128::from(count) + i128::from(cost.max(0));
+        let allowed = needed <= i128::from(self.max);
+        let used = clamp_i64(if allowed { needed } else { i128::from(count) });
+        let newest = if allowed && cost > 0 { Some(now_ms) } else { newest };
+        let leaves_at = |t: i64| t.saturating_add(self.window_ms).saturating_sub(now_ms).max(0);
+        Decision {
+            allowed,
+            limit: self.max,
+            remaining: self.max.saturating_sub(used).max(0),
+            retry_after_ms: if allowed { 0 } else { blocking.map_or(0, leaves_at) },
+            reset_after_ms: if used > 0 { newest.map_or(0, leaves_at) } else { 0 },
+        }
+    }
+}
+
+/// `LIMIT.SLIDE key window_ms max [COST n]`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slide {
+    pub window: Window,
+    pub cost: i64,
+}
+
+/// `LIMIT.MULTI numkeys key [key ...] window_ms max [window_ms max ...] [COST n]`: the
+/// windows, one per key, in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Multi {
+    pub numkeys: usize,
+    pub windows: Vec<Window>,
+    pub cost: i64,
+}
+
+fn parse_window(window: &[u8], max: &[u8], max_log: i64) -> Result<Window, Error> {
+    Ok(Window {
+        window_ms: parse_i64_in(window, "window_ms", 1, MAX_WINDOW_MS)?,
+        max: parse_i64_in(max, "max", 1, max_log)?,
+    })
+}
+
+/// Parses an optional trailing `COST n` (n in `0..=max`, default 1).
+fn parse_cost(rest: &[&[u8]], max: i64) -> Result<i64, Error> {
+    match rest {
+        [] => Ok(1),
+        [word, value] if word.eq_ignore_ascii_case(b"COST") => parse_i64_in(value, "cost", 0, max),
+        _ => Err(Error::Syntax),
+    }
+}
+
+pub fn parse_slide(args: &[&[u8]], max_log: i64) -> Result<Slide, Error> {
+    match args {
+        [_, _, window, max, rest @ ..] if rest.len() <= 2 => {
+            let window = parse_window(window, max, max_log)?;
+            Ok(Slide { window, cost: parse_cost(rest, window.max)? })
+        }
+        _ => Err(Error::WrongArity("limit.slide")),
+    }
+}
+
+/// Position of the first key of LIMIT.MULTI.
+pub const MULTI_FIRST_KEY: usize = 2;
+
+pub fn parse_multi(args: &[&[u8]], max_log: i64) -> Result<Multi, Error> {
+    let numkeys_arg = args.get(1).ok_or(Error::WrongArity("limit.multi"))?;
+    let numkeys = parse_i64_in(numkeys_arg, "numkeys", 1, 64)?.unsigned_abs() as usize;
+    let after_keys = MULTI_FIRST_KEY + numkeys;
+    let rest = args.get(after_keys..).ok_or(Error::WrongArity("limit.multi"))?;
+    let (pairs, cost_args) = rest.split_at(rest.len().min(numkeys * 2));
+    if pairs.len() != numkeys * 2 || cost_args.len() > 2 {
+        return Err(Error::WrongArity("limit.multi"));
+    }
+    let windows = pairs
+        .chunks_exact(2)
+        .map(|pair| match pair {
+            [window, max] => parse_window(window, max, max_log),
+            _ => Err(Error::Syntax),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tightest = windows.iter().map(|w| w.max).min().unwrap_or(1);
+    Ok(Multi { numkeys, windows, cost: parse_cost(cost_args, tightest)? })
+}
+
+// ---- GCRA ---------------------------------------------------------------------------
+
+/// `LIMIT.GCRA key burst count period_ms [COST n]`: `count` units per `period_ms`, with
+/// bursts of up to `burst + 1` units (CL.THROTTLE's parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gcra {
+    pub burst: i64,
+    pub count: i64,
+    pub period_ms: i64,
+    pub cost: i64,
+}
+
+/// The outcome of a GCRA request: the decision, and the new theoretical arrival time to
+/// store (microseconds; `None` when nothing is to be written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GcraOutcome {
+    pub decision: Decision,
+    pub new_tat_us: Option<i64>,
+}
+
+pub fn parse_gcra(args: &[&[u8]]) -> Result<Gcra, Error> {
+    let [_, _, burst, count, period, rest @ ..] = args else {
+        return Err(Error::WrongArity("limit.gcra"));
+    };
+    if rest.len() > 2 {
+        return Err(Error::WrongArity("limit.gcra"));
+    }
+    let burst = parse_i64_in(burst, "burst", 0, MAX_GCRA_AMOUNT)?;
+    let count = parse_i64_in(count, "count", 1, MAX_GCRA_AMOUNT)?;
+    let period_ms = parse_i64_in(period, "period_ms", 1, MAX_WINDOW_MS)?;
+    let gcra = Gcra { burst, count, period_ms, cost: 0 };
+    if gcra.refill_us() > MAX_REFILL_US {
+        return Err(Error::RefillTooLong);
+    }
+    Ok(Gcra { cost: parse_cost(rest, gcra.limit())?, ..gcra })
+}
+
+/// Integer division rounding towards positive infinity, for durations that must never be
+/// reported shorter than they are.
+fn div_ceil(value: i128, by: i128) -> i128 {
+    let quotient = value / by;
+    if value % by > 0 { quotient + 1 } else { quotient }
+}
+
+fn clamp_i64(value: i128) -> i64 {
+    i64::try_from(value).unwrap_or(if value < 0 { i64::MIN } else { i64::MAX })
+}
+
+impl Gcra {
+    pub fn limit(&self) -> i64 {
+        self.burst.saturating_add(1)
+    }
+
+    /// Time between two units at the sustained rate, in microseconds (at least 1).
+    fn emission_us(&self) -> i128 {
+        (i128::from(self.period_ms) * 1000 / i128::from(self.count.max(1))).max(1)
+    }
+
+    /// Time to refill the whole burst (the delay variation tolerance), in microseconds.
+    fn refill_us(&self) -> i128 {
+        self.emission_us() * i128::from(self.limit())
+    }
+
+    /// Decides one request at `now_ms` given the stored theoretical arrival time.
+    pub fn decide(&self, now_ms: i64, stored_tat_us: Option<i64>) -> GcraOutcome {
+        let now = i128::from(now_ms) * 1000;
+        let emission = self.emission_us();
+        let tolerance = self.refill_us();
+        let tat = stored_tat_us.map_or(now, i128::from).max(now);
+        let new_tat = tat + emission * i128::from(self.cost);
+        let allow_at = new_tat - tolerance;
+        let allowed = now >= allow_at;
+        // Time until the limiter is empty again, after this request.
+        let busy = if allowed { new_tat - now } else { tat - now };
+        let remaining = ((tolerance - busy) / emission).clamp(0, i128::from(self.limit()));
+        let decision = Decision {
+            allowed,
+            limit: self.limit(),
+            remaining: clamp_i64(remaining),
+            retry_after_ms: if allowed { 0 } else { clamp_i64(div_ceil(allow_at - now, 1000)) },
+            reset_after_ms: clamp_i64(div_ceil(busy, 1000)),
+        };
+        let new_tat_us = (allowed && self.cost > 0).then(|| clamp_i64(new_tat));
+        GcraOutcome { decision, new_tat_us }
+    }
+}
+
+/// The absolute expiry (ms) of a GCRA key holding `tat_us`: when the limiter is full again.
+pub fn gcra_expire_at_ms(tat_us: i64) -> i64 {
+    clamp_i64(div_ceil(i128::from(tat_us), 1000))
+}
+
+/// Parses a stored GCRA state (a decimal integer of microseconds).
+pub fn parse_gcra_state(bytes: &[u8]) -> Result<i64, Error> {
+    crate::number::parse_i64(bytes).map_err(|_| Error::NotALimiter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    const W: Window = Window { window_ms: 1000, max: 3 };
+
+    #[test]
+    fn slide_allows_up_to_max_then_waits_for_the_oldest() {
+        // Three requests at 0, 100, 200 fit.
+        assert_eq!(W.decide(0, 1, 0, None, None).as_array(), [1, 3, 2, 0, 1000]);
+        assert_eq!(W.decide(200, 1, 2, Some(100), None).as_array(), [1, 3, 0, 0, 1000]);
+        // The fourth at 300 waits until the entry at 0 leaves at 1000.
+        assert_eq!(W.blocking_index(3, 1), Some(0));
+        assert_eq!(W.decide(300, 1, 3, Some(200), Some(0)).as_array(), [0, 3, 0, 700, 900]);
+        // COST 2 needs the two oldest gone: the second (at 100) leaves at 1100.
+        assert_eq!(W.blocking_index(3, 2), Some(1));
+        assert_eq!(W.decide(300, 2, 3, Some(200), Some(100)).as_array(), [0, 3, 0, 800, 900]);
+        // COST 0 only checks.
+        assert_eq!(W.decide(300, 0, 3, Some(200), None).as_array(), [1, 3, 0, 0, 900]);
+        assert_eq!(W.decide(300, 0, 0, None, None).as_array(), [1, 3, 3, 0, 0]);
+        assert_eq!(W.blocking_index(2, 1), None);
+    }
+
+    #[test]
+    fn slide_edges_do_not_overflow() {
+        let wide = Window { window_ms: MAX_WINDOW_MS, max: i64::MAX };
+        let d = wide.decide(i64::MAX, 1, u64::MAX, Some(i64::MAX), Some(i64::MIN));
+        assert!(!d.allowed);
+        assert_eq!(wide.cutoff(i64::MIN), i64::MIN);
+        assert!(W.blocking_index(u64::MAX, i64::MAX).is_some());
+    }
+
+    #[test]
+    fn slide_and_multi_parse() {
+        assert_eq!(
+            parse_slide(&args("limit.slide k 1000 10 COST 3"), 100),
+            Ok(Slide { window: Window { window_ms: 1000, max: 10 }, cost: 3 })
+        );
+        assert_eq!(parse_slide(&args("limit.slide k 1000 10"), 100).map(|s| s.cost), Ok(1));
+        assert_eq!(
+            parse_slide(&args("limit.slide k 1000 101"), 100),
+            Err(Error::OutOfRange { what: "max", min: 1, max: 100 })
+        );
+        assert_eq!(
+            parse_slide(&args("limit.slide k 0 10"), 100),
+            Err(Error::OutOfRange { what: "window_ms", min: 1, max: MAX_WINDOW_MS })
+        );
+        assert_eq!(
+            parse_slide(&args("limit.slide k 10 10 COST 11"), 100),
+            Err(Error::OutOfRange { what: "cost", min: 0, max: 10 })
+        );
+        assert_eq!(parse_slide(&args("limit.slide k 10 10 PRICE 1"), 100), Err(Error::Syntax));
+        assert_eq!(parse_slide(&args("limit.slide k 10"), 100), Err(Error::WrongArity("limit.slide")));
+        let multi = parse_multi(&args("limit.multi 2 a b 1000 10 60000 100 COST 2"), 1000).unwrap();
+        assert_eq!(multi.numkeys, 2);
+        assert_eq!(multi.windows, vec![Window { window_ms: 1000, max: 10 }, Window { window_ms: 60000, max: 100 }]);
+        assert_eq!(multi.cost, 2);
+        assert_eq!(parse_multi(&args("limit.multi 2 a b 1000 10"), 1000), Err(Error::WrongArity("limit.multi")));
+        assert_eq!(parse_multi(&args("limit.multi 3 a b"), 1000), Err(Error::WrongArity("limit.multi")));
+        assert_eq!(
+            parse_multi(&args("limit.multi 0 1000 10"), 1000),
+            Err(Error::OutOfRange { what: "numkeys", min: 1, max: 64 })
+        );
+        assert_eq!(
+            parse_multi(&args("limit.multi 2 a b 1000 10 60000 100 COST 11"), 1000),
+            Err(Error::OutOfRange { what: "cost", min: 0, max: 10 })
+        );
+    }
+
+    #[test]
+    fn combine_takes_the_tightest_window() {
+        let a = Decision { allowed: true, limit: 10, remaining: 4, retry_after_ms: 0, reset_after_ms: 900 };
+        let b = Decision { allowed: false, limit: 100, remaining: 0, retry_after_ms: 5000, reset_after_ms: 60000 };
+        assert_eq!(Decision::combine(&[a, b]).as_array(), [0, 100, 0, 5000, 60000]);
+        assert_eq!(Decision::combine(&[a]).as_array(), a.as_array());
+    }
+
+    #[test]
+    fn gcra_follows_the_cell_rate() {
+        // 10 per second (one per 100 ms) with bursts of 3 (limit 3).
+        let g = Gcra { burst: 2, count: 10, period_ms: 1000, cost: 1 };
+        let mut tat = None;
+        let mut replies = Vec::new();
+        for _ in 0..4 {
+            let out = g.decide(0, tat);
+            tat = out.new_tat_us.or(tat);
+            replies.push(out.decision.as_array());
+        }
+        assert_eq!(replies, [[1, 3, 2, 0, 100], [1, 3, 1, 0, 200], [1, 3, 0, 0, 300], [0, 3, 0, 100, 300]]);
+        // 100 ms later one unit is back.
+        let out = g.decide(100, tat);
+        assert_eq!(out.decision.as_array(), [1, 3, 0, 0, 300]);
+        // Long after, the limiter is full.
+        assert_eq!(g.decide(10_000, out.new_tat_us).decision.as_array(), [1, 3, 2, 0, 100]);
+    }
+
+    #[test]
+    fn gcra_cost_zero_and_rounding() {
+        let g = Gcra { burst: 0, count: 3, period_ms: 1000, cost: 0 };
+        let out = g.decide(0, None);
+        assert_eq!(out.decision.as_array(), [1, 1, 1, 0, 0]);
+        assert_eq!(out.new_tat_us, None);
+        // One unit per 333.333 ms: waits are rounded up, never down.
+        let one = Gcra { cost: 1, ..g };
+        let first = one.decide(0, None);
+        assert_eq!(first.decision.as_array(), [1, 1, 0, 0, 334]);
+        assert_eq!(one.decide(1, first.new_tat_us).decision.as_array(), [0, 1, 0, 333, 333]);
+        assert_eq!(gcra_expire_at_ms(333_333), 334);
+    }
+
+    #[test]
+    fn gcra_parse_bounds() {
+        assert_eq!(parse_gcra(&args("limit.gcra k 5 10 1000")), Ok(Gcra { burst: 5, count: 10, period_ms: 1000, cost: 1 }));
+        assert_eq!(
+            parse_gcra(&args("limit.gcra k 5 10 1000 COST 7")),
+            Err(Error::OutOfRange { what: "cost", min: 0, max: 6 })
+        );
+        assert_eq!(parse_gcra(&args("limit.gcra k 1000000000 1 31536000000")), Err(Error::RefillTooLong));
+        assert_eq!(parse_gcra(&args("limit.gcra k 5 0 1000")).is_err(), true);
+        assert_eq!(parse_gcra(&args("limit.gcra k 5 10")), Err(Error::WrongArity("limit.gcra")));
+        let extreme = parse_gcra(&args("limit.gcra k 1000000000 1000000000 31536000000")).unwrap();
+        let out = extreme.decide(i64::MAX / 1000, Some(i64::MAX));
+        assert!(out.decision.reset_after_ms >= 0);
+    }
+}

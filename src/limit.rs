@@ -1,0 +1,247 @@
+//! LIMIT.*: rate limiters on the server's clock. Replies are always
+//! `[allowed, limit, remaining, retry_after_ms, reset_after_ms]`.
+
+use crate::command::{Arg, Args, Command, KeySpec, Keys, INTEGER, KEY, MULTIPLE, OPTIONAL};
+use crate::config;
+use crate::keys;
+use crate::server::{Ctx, Key, KeyKind, RawString};
+use redis_module::raw;
+use smallvec::SmallVec;
+use std::ffi::CStr;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tally_core::limit::{self as core, Decision, Window};
+use tally_core::Error;
+
+const KEY_POS: usize = 1;
+const UPDATE: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
+const DELETE: u32 = raw::REDISMODULE_CMD_KEY_RM | raw::REDISMODULE_CMD_KEY_DELETE;
+
+pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
+    use crate::command::register as r;
+    r::<Slide>(ctx)?;
+    r::<Multi>(ctx)?;
+    r::<Gcra>(ctx)?;
+    r::<Reset>(ctx)
+}
+
+fn reply_decision(ctx: &Ctx, decision: &Decision) {
+    ctx.reply_array(5);
+    for value in decision.as_array() {
+        ctx.reply_signed(value);
+    }
+}
+
+const COST_ARG: Arg = Arg { token: Some(c"COST"), flags: OPTIONAL, ..Arg::new(c"cost", INTEGER) };
+
+// ---- sliding log ----------------------------------------------------------------------
+
+/// Makes the members of a sliding log: `<ms>-<sequence>`, unique within the key (the
+/// sequence never repeats in a process, and a clash with an older entry is skipped).
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// Prunes the log at `key` and decides `cost` units against `window`. The key stays open
+/// for `consume`.
+fn check<'a>(ctx: &'a Ctx, name: RawString, window: &Window, cost: i64, now: i64) -> Result<(Key<'a>, Decision), Error> {
+    let log = ctx.open_zset(name, true)?;
+    let cutoff = window.cutoff(now);
+    if log.remove_at_or_below(cutoff as f64) > 0 {
+        ctx.replicate_zremrangebyscore(name, cutoff);
+        ctx.signal_modified(name);
+        ctx.notify_zset(c"zremrangebyscore", name);
+    }
+    let count = log.len();
+    let blocking = window.blocking_index(count, cost).and_then(|n| log.nth_lowest_score(n));
+    let decision = window.decide(now, cost, count, log.highest_score().map(|s| s as i64), blocking.map(|s| s as i64));
+    Ok((log, decision))
+}
+
+/// Records `cost` units at `now` in an open log and renews its expiry, as the classic
+/// script does (`ZADD key now id`, `PEXPIRE key window`), replicating concrete values.
+fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now: i64) -> Result<(), Error> {
+    let now_text = ctx.integer_string(now);
+    let mut members = SmallVec::<[_; 4]>::new();
+    while members.len() < cost.unsigned_abs() as usize {
+        let mut text = [0u8; 48];
+        let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        let unused = {
+            let mut cursor = &mut text[..];
+            write!(cursor, "{now}-{sequence}").map_err(|_| Error::Internal)?;
+            cursor.len()
+        };
+        let member = ctx.string(text.get(..text.len() - unused).unwrap_or_default());
+        if log.add_new(now as f64, member.raw())? {
+            members.push(member);
+        }
+    }
+    let expire_at = now.saturating_add(window.window_ms);
+    log.set_expire_at(expire_at)?;
+    drop(log);
+    let pairs: SmallVec<[RawString; 8]> = members.iter().flat_map(|m| [now_text.raw(), m.raw()]).collect();
+    ctx.replicate_zadd_pairs(name, &pairs);
+    ctx.replicate_pexpireat(name, expire_at);
+    ctx.signal_modified(name);
+    ctx.notify_zset(c"zadd", name);
+    ctx.notify_expire(name);
+    Ok(())
+}
+
+pub struct Slide;
+
+impl Command for Slide {
+    const NAME: &'static CStr = c"limit.slide";
+    const FLAGS: &'static CStr = c"write deny-oom";
+    const ARITY: i32 = -4;
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPDATE };
+    const SUMMARY: &'static CStr =
+        c"Sliding-window log limiter: allows at most max units in any window_ms, on the server's clock";
+    const COMPLEXITY: &'static CStr =
+        c"O(log(N)+P+C) where N is the log size, P the entries that left the window and C the cost";
+    const ARGS: &'static [Arg] =
+        &[Arg::new(c"key", KEY), Arg::new(c"window_ms", INTEGER), Arg::new(c"max", INTEGER), COST_ARG];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let slide = core::parse_slide(args.bytes(), config::limit_max_log())?;
+        let name = keys::single(args, KEY_POS)?;
+        let now = ctx.now_ms();
+        let (log, decision) = check(ctx, name, &slide.window, slide.cost, now)?;
+        if decision.allowed && slide.cost > 0 {
+            consume(ctx, log, name, &slide.window, slide.cost, now)?;
+        }
+        reply_decision(ctx, &decision);
+        Ok(())
+    }
+}
+
+pub struct Multi;
+
+impl Command for Multi {
+    const NAME: &'static CStr = c"limit.multi";
+    const FLAGS: &'static CStr = c"write deny-oom";
+    const ARITY: i32 = -5;
+    const KEY: KeySpec = KeySpec { keys: Keys::Counted(1), flags: UPDATE };
+    const SUMMARY: &'static CStr =
+        c"Checks several sliding windows at once and consumes from all of them only if every one allows";
+    const COMPLEXITY: &'static CStr = c"O(K*(log(N)+P+C)) for K windows, as LIMIT.SLIDE for each";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"numkeys", INTEGER),
+        Arg { flags: MULTIPLE, ..Arg::new(c"key", KEY) },
+        Arg {
+            flags: MULTIPLE,
+            subargs: &[Arg::new(c"window_ms", INTEGER), Arg::new(c"max", INTEGER)],
+            ..Arg::new(c"window", crate::command::BLOCK)
+        },
+        COST_ARG,
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let multi = core::parse_multi(args.bytes(), config::limit_max_log())?;
+        let first = core::MULTI_FIRST_KEY;
+        let names = keys::many(args, first..first + multi.numkeys)?;
+        let key_bytes = args.bytes().get(first..first + multi.numkeys).unwrap_or_default();
+        if key_bytes.iter().enumerate().any(|(i, key)| key_bytes.iter().skip(i + 1).any(|other| other == key)) {
+            return Err(Error::DuplicateKey);
+        }
+        let now = ctx.now_ms();
+        let mut checked = SmallVec::<[(Key, Decision); 4]>::new();
+        for (name, window) in names.iter().zip(&multi.windows) {
+            checked.push(check(ctx, *name, window, multi.cost, now)?);
+        }
+        let decisions: SmallVec<[Decision; 4]> = checked.iter().map(|(_, d)| *d).collect();
+        let decision = Decision::combine(&decisions);
+        if decision.allowed && multi.cost > 0 {
+            for ((log, _), (name, window)) in checked.into_iter().zip(names.iter().zip(&multi.windows)) {
+                consume(ctx, log, *name, window, multi.cost, now)?;
+            }
+        }
+        reply_decision(ctx, &decision);
+        Ok(())
+    }
+}
+
+// ---- GCRA -----------------------------------------------------------------------------
+
+pub struct Gcra;
+
+impl Command for Gcra {
+    const NAME: &'static CStr = c"limit.gcra";
+    const FLAGS: &'static CStr = c"write deny-oom fast";
+    const ARITY: i32 = -5;
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPDATE };
+    const SUMMARY: &'static CStr =
+        c"GCRA limiter (as CL.THROTTLE): count units per period_ms with bursts of burst+1, in O(1) memory";
+    const COMPLEXITY: &'static CStr = c"O(1)";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", KEY),
+        Arg::new(c"burst", INTEGER),
+        Arg::new(c"count", INTEGER),
+        Arg::new(c"period_ms", INTEGER),
+        COST_ARG,
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let gcra = core::parse_gcra(args.bytes())?;
+        let name = keys::single(args, KEY_POS)?;
+        let now = ctx.now_ms();
+        let state = ctx.open_key(name, true);
+        let stored = match state.kind() {
+            KeyKind::Empty => None,
+            KeyKind::String => {
+                let mut buf = [0u8; 32];
+                let len = state.string_value(&mut buf).ok_or(Error::NotALimiter)?;
+                Some(core::parse_gcra_state(buf.get(..len).unwrap_or_default())?)
+            }
+            _ => return Err(Error::WrongType),
+        };
+        let outcome = gcra.decide(now, stored);
+        if let Some(tat) = outcome.new_tat_us {
+            let expire_at = core::gcra_expire_at_ms(tat);
+            state.set_string(&ctx.integer_string(tat))?;
+            state.set_expire_at(expire_at)?;
+            drop(state);
+            ctx.replicate_set_pxat(name, tat, expire_at);
+            ctx.signal_modified(name);
+            ctx.notify_string(c"set", name);
+        }
+        reply_decision(ctx, &outcome.decision);
+        Ok(())
+    }
+}
+
+// ---- reset ----------------------------------------------------------------------------
+
+pub struct Reset;
+
+impl Command for Reset {
+    const NAME: &'static CStr = c"limit.reset";
+    const FLAGS: &'static CStr = c"write";
+    const ARITY: i32 = -2;
+    const KEY: KeySpec = KeySpec { keys: Keys::From(1), flags: DELETE };
+    const SUMMARY: &'static CStr = c"Removes the state of limiters (any kind) and returns how many were removed";
+    const COMPLEXITY: &'static CStr = c"O(K) for K keys, plus the size of each sliding log";
+    const ARGS: &'static [Arg] = &[Arg { flags: MULTIPLE, ..Arg::new(c"key", KEY) }];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        if args.bytes().len() < 2 {
+            return Err(Error::WrongArity("limit.reset"));
+        }
+        let names = keys::many(args, KEY_POS..args.bytes().len())?;
+        // Check every key before removing any, so an error changes nothing.
+        let opened: SmallVec<[Key; 4]> = names.iter().map(|name| ctx.open_key(*name, true)).collect();
+        if opened.iter().any(|key| !matches!(key.kind(), KeyKind::Empty | KeyKind::String | KeyKind::Zset)) {
+            return Err(Error::WrongType);
+        }
+        let removed: SmallVec<[RawString; 4]> =
+            opened.iter().zip(names).filter(|(key, _)| key.delete()).map(|(_, name)| *name).collect();
+        drop(opened);
+        if !removed.is_empty() {
+            ctx.replicate_del(&removed);
+            for name in &removed {
+                ctx.signal_modified(*name);
+                ctx.notify_deleted(*name);
+            }
+        }
+        ctx.reply_integer(removed.len() as u64);
+        Ok(())
+    }
+}
