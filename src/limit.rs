@@ -40,10 +40,9 @@ const COST_ARG: Arg = Arg { token: Some(c"COST"), flags: OPTIONAL, ..Arg::new(c"
 /// sequence never repeats in a process, and a clash with an older entry is skipped).
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
-/// Prunes the log at `key` and decides `cost` units against `window`. The key stays open
-/// for `consume`.
-fn check<'a>(ctx: &'a Ctx, name: RawString, window: &Window, cost: i64, now: i64) -> Result<(Key<'a>, Decision), Error> {
-    let log = ctx.open_zset(name, true)?;
+/// Prunes an open log of the entries that left the window and decides `cost` units
+/// against it.
+fn check(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: i64, now: i64) -> Decision {
     let cutoff = window.cutoff(now);
     if log.remove_at_or_below(cutoff as f64) > 0 {
         ctx.replicate_zremrangebyscore(name, cutoff);
@@ -52,8 +51,7 @@ fn check<'a>(ctx: &'a Ctx, name: RawString, window: &Window, cost: i64, now: i64
     }
     let count = log.len();
     let blocking = window.blocking_index(count, cost).and_then(|n| log.nth_lowest_score(n));
-    let decision = window.decide(now, cost, count, log.highest_score().map(|s| s as i64), blocking.map(|s| s as i64));
-    Ok((log, decision))
+    window.decide(now, cost, count, log.highest_score().map(|s| s as i64), blocking.map(|s| s as i64))
 }
 
 /// Records `cost` units at `now` in an open log and renews its expiry, as the classic
@@ -104,7 +102,8 @@ impl Command for Slide {
         let slide = core::parse_slide(args.bytes(), config::limit_max_log())?;
         let name = keys::single(args, KEY_POS)?;
         let now = ctx.now_ms();
-        let (log, decision) = check(ctx, name, &slide.window, slide.cost, now)?;
+        let log = ctx.open_zset(name, true)?;
+        let decision = check(ctx, &log, name, &slide.window, slide.cost, now);
         if decision.allowed && slide.cost > 0 {
             consume(ctx, log, name, &slide.window, slide.cost, now)?;
         }
@@ -142,15 +141,17 @@ impl Command for Multi {
         if key_bytes.iter().enumerate().any(|(i, key)| key_bytes.iter().skip(i + 1).any(|other| other == key)) {
             return Err(Error::DuplicateKey);
         }
+        // Open (and type-check) every log before touching any, so an error changes nothing.
+        let logs = names.iter().map(|name| ctx.open_zset(*name, true)).collect::<Result<SmallVec<[Key; 4]>, _>>()?;
         let now = ctx.now_ms();
-        let mut checked = SmallVec::<[(Key, Decision); 4]>::new();
-        for (name, window) in names.iter().zip(&multi.windows) {
-            checked.push(check(ctx, *name, window, multi.cost, now)?);
-        }
-        let decisions: SmallVec<[Decision; 4]> = checked.iter().map(|(_, d)| *d).collect();
+        let decisions: SmallVec<[Decision; 4]> = logs
+            .iter()
+            .zip(names.iter().zip(&multi.windows))
+            .map(|(log, (name, window))| check(ctx, log, *name, window, multi.cost, now))
+            .collect();
         let decision = Decision::combine(&decisions);
         if decision.allowed && multi.cost > 0 {
-            for ((log, _), (name, window)) in checked.into_iter().zip(names.iter().zip(&multi.windows)) {
+            for (log, (name, window)) in logs.into_iter().zip(names.iter().zip(&multi.windows)) {
                 consume(ctx, log, *name, window, multi.cost, now)?;
             }
         }
@@ -226,13 +227,23 @@ impl Command for Reset {
             return Err(Error::WrongArity("limit.reset"));
         }
         let names = keys::many(args, KEY_POS..args.bytes().len())?;
+        // One handle per distinct key: a second handle on a key the first one deleted
+        // would point at freed memory.
+        let key_bytes = args.bytes().get(KEY_POS..).unwrap_or_default();
+        let distinct: SmallVec<[RawString; 4]> = names
+            .iter()
+            .zip(key_bytes)
+            .enumerate()
+            .filter(|(i, (_, key))| !key_bytes.iter().take(*i).any(|earlier| earlier == *key))
+            .map(|(_, (name, _))| *name)
+            .collect();
         // Check every key before removing any, so an error changes nothing.
-        let opened: SmallVec<[Key; 4]> = names.iter().map(|name| ctx.open_key(*name, true)).collect();
+        let opened: SmallVec<[Key; 4]> = distinct.iter().map(|name| ctx.open_key(*name, true)).collect();
         if opened.iter().any(|key| !matches!(key.kind(), KeyKind::Empty | KeyKind::String | KeyKind::Zset)) {
             return Err(Error::WrongType);
         }
         let removed: SmallVec<[RawString; 4]> =
-            opened.iter().zip(names).filter(|(key, _)| key.delete()).map(|(_, name)| *name).collect();
+            opened.iter().zip(&distinct).filter(|(key, _)| key.delete()).map(|(_, name)| *name).collect();
         drop(opened);
         if !removed.is_empty() {
             ctx.replicate_del(&removed);
