@@ -11,6 +11,19 @@ pub const MAX_MEMBER_BYTES_MAX: i64 = 65536;
 pub const MAX_RANGE_DEFAULT: i64 = 1000;
 pub const MAX_RANGE_MAX: i64 = 100_000;
 
+pub const AUDIT_MAX_LEN_DEFAULT: i64 = 10_000;
+pub const AUDIT_MAX_LEN_MAX: i64 = 100_000_000;
+pub const AUDIT_RETENTION_MAX: i64 = 100 * 365 * 24 * 3600 * 1000;
+pub const AUDIT_MAX_FIELD_BYTES_DEFAULT: i64 = 65536;
+pub const AUDIT_MAX_FIELD_BYTES_MAX: i64 = 512 * 1024 * 1024;
+pub const AUDIT_MAX_PRODUCERS_DEFAULT: i64 = 10_000;
+pub const AUDIT_MAX_PRODUCERS_MAX: i64 = 10_000_000;
+
+pub static AUDIT_MAX_LEN: AtomicI64 = AtomicI64::new(AUDIT_MAX_LEN_DEFAULT);
+pub static AUDIT_RETENTION_MS: AtomicI64 = AtomicI64::new(0);
+pub static AUDIT_MAX_FIELD_BYTES: AtomicI64 = AtomicI64::new(AUDIT_MAX_FIELD_BYTES_DEFAULT);
+pub static AUDIT_MAX_PRODUCERS: AtomicI64 = AtomicI64::new(AUDIT_MAX_PRODUCERS_DEFAULT);
+
 pub const LIMIT_MAX_LOG_DEFAULT: i64 = 100_000;
 pub const LIMIT_MAX_LOG_MAX: i64 = 10_000_000;
 
@@ -63,4 +76,21 @@ pub fn limits() -> Limits {
 /// `tally.limit-max-log`: the most entries one sliding log may hold.
 pub fn limit_max_log() -> i64 {
     LIMIT_MAX_LOG.load(Ordering::Relaxed)
+}
+
+pub fn audit_limits() -> tally_core::audit::Limits {
+    tally_core::audit::Limits {
+        max_len: AUDIT_MAX_LEN.load(Ordering::Relaxed),
+        max_field_bytes: AUDIT_MAX_FIELD_BYTES.load(Ordering::Relaxed),
+    }
+}
+
+/// `tally.audit-retention-ms`: entries older than this are trimmed (0 = off).
+pub fn audit_retention_ms() -> i64 {
+    AUDIT_RETENTION_MS.load(Ordering::Relaxed)
+}
+
+/// `tally.audit-max-producers`: the most idempotent producers one stream tracks.
+pub fn audit_max_producers() -> i64 {
+    AUDIT_MAX_PRODUCERS.load(Ordering::Relaxed)
 }

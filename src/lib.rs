@@ -2,6 +2,7 @@
 //!
 //! This crate is the thin server-facing layer; the logic lives in `tally-core`.
 
+mod audit;
 mod command;
 mod config;
 mod keys;
@@ -9,7 +10,10 @@ mod limit;
 mod server;
 mod tourney;
 
-use config::{HashtagMode, LIMIT_MAX_LOG, MAX_MEMBER_BYTES, MAX_RANGE, REQUIRE_HASHTAG};
+use config::{
+    HashtagMode, AUDIT_MAX_FIELD_BYTES, AUDIT_MAX_LEN, AUDIT_MAX_PRODUCERS, AUDIT_RETENTION_MS, LIMIT_MAX_LOG,
+    MAX_MEMBER_BYTES, MAX_RANGE, REQUIRE_HASHTAG,
+};
 use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, RedisString, Status};
 
@@ -27,10 +31,17 @@ fn check_load_args(args: &[RedisString]) -> Result<(), String> {
     if let Some(unknown) = names.iter().find(|name| !CONFIG_NAMES.contains(&name.as_str())) {
         return Err(format!("unknown config '{unknown}' in loadmodule arguments (known: {})", CONFIG_NAMES.join(", ")));
     }
+    let retention = AUDIT_RETENTION_MS.load(std::sync::atomic::Ordering::Relaxed);
+    if !(0..=config::AUDIT_RETENTION_MAX).contains(&retention) {
+        return Err(format!("audit-retention-ms {retention} is out of range (0..{})", config::AUDIT_RETENTION_MAX));
+    }
     for (name, value, max) in [
         ("max-member-bytes", &MAX_MEMBER_BYTES, config::MAX_MEMBER_BYTES_MAX),
         ("max-range", &MAX_RANGE, config::MAX_RANGE_MAX),
         ("limit-max-log", &LIMIT_MAX_LOG, config::LIMIT_MAX_LOG_MAX),
+        ("audit-max-len", &AUDIT_MAX_LEN, config::AUDIT_MAX_LEN_MAX),
+        ("audit-max-field-bytes", &AUDIT_MAX_FIELD_BYTES, config::AUDIT_MAX_FIELD_BYTES_MAX),
+        ("audit-max-producers", &AUDIT_MAX_PRODUCERS, config::AUDIT_MAX_PRODUCERS_MAX),
     ] {
         let value = value.load(std::sync::atomic::Ordering::Relaxed);
         if !(1..=max).contains(&value) {
@@ -40,7 +51,16 @@ fn check_load_args(args: &[RedisString]) -> Result<(), String> {
     Ok(())
 }
 
-const CONFIG_NAMES: [&str; 4] = ["require-hashtag", "max-member-bytes", "max-range", "limit-max-log"];
+const CONFIG_NAMES: [&str; 8] = [
+    "require-hashtag",
+    "max-member-bytes",
+    "max-range",
+    "limit-max-log",
+    "audit-max-len",
+    "audit-retention-ms",
+    "audit-max-field-bytes",
+    "audit-max-producers",
+];
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     if let Err(message) = check_load_args(args) {
@@ -53,7 +73,9 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     server::set_module_options(ctx.ctx);
     let cluster = ctx.get_flags().contains(redis_module::ContextFlags::CLUSTER);
     config::CLUSTER_MODE.store(cluster, std::sync::atomic::Ordering::Relaxed);
-    match tourney::register(ctx.ctx).and_then(|()| limit::register(ctx.ctx)) {
+    let registered =
+        tourney::register(ctx.ctx).and_then(|()| limit::register(ctx.ctx)).and_then(|()| audit::register(ctx.ctx));
+    match registered {
         Ok(()) => Status::Ok,
         Err(message) => {
             server::log_warning(&format!("tally: {message}"));
@@ -73,6 +95,10 @@ redis_module! {
             ["max-member-bytes", &MAX_MEMBER_BYTES, config::MAX_MEMBER_BYTES_DEFAULT, 1, config::MAX_MEMBER_BYTES_MAX, ConfigurationFlags::DEFAULT, None],
             ["max-range", &MAX_RANGE, config::MAX_RANGE_DEFAULT, 1, config::MAX_RANGE_MAX, ConfigurationFlags::DEFAULT, None],
             ["limit-max-log", &LIMIT_MAX_LOG, config::LIMIT_MAX_LOG_DEFAULT, 1, config::LIMIT_MAX_LOG_MAX, ConfigurationFlags::DEFAULT, None],
+            ["audit-max-len", &AUDIT_MAX_LEN, config::AUDIT_MAX_LEN_DEFAULT, 1, config::AUDIT_MAX_LEN_MAX, ConfigurationFlags::DEFAULT, None],
+            ["audit-retention-ms", &AUDIT_RETENTION_MS, 0, 0, config::AUDIT_RETENTION_MAX, ConfigurationFlags::DEFAULT, None],
+            ["audit-max-field-bytes", &AUDIT_MAX_FIELD_BYTES, config::AUDIT_MAX_FIELD_BYTES_DEFAULT, 1, config::AUDIT_MAX_FIELD_BYTES_MAX, ConfigurationFlags::MEMORY, None],
+            ["audit-max-producers", &AUDIT_MAX_PRODUCERS, config::AUDIT_MAX_PRODUCERS_DEFAULT, 1, config::AUDIT_MAX_PRODUCERS_MAX, ConfigurationFlags::DEFAULT, None],
         ],
         string: [],
         bool: [],

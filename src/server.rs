@@ -3,9 +3,10 @@
 //! function pointer is checked, never unwrapped: a missing API becomes an error reply.
 
 use redis_module::raw;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
 use std::ptr;
+use tally_core::audit::StreamId;
 use tally_core::number::ScoreText;
 use tally_core::Error;
 
@@ -62,6 +63,16 @@ impl Ctx {
         api!(RedisModule_ReplyWithDouble(self.raw, value), 0);
     }
 
+    pub fn reply_ok(&self) {
+        api!(RedisModule_ReplyWithSimpleString(self.raw, c"OK".as_ptr()), 0);
+    }
+
+    /// Starts a map of `len` pairs (a flat array of 2 * len in RESP2).
+    pub fn reply_map(&self, len: usize) {
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        api!(RedisModule_ReplyWithMap(self.raw, len as _), 0);
+    }
+
     pub fn reply_null(&self) {
         api!(RedisModule_ReplyWithNull(self.raw), 0);
     }
@@ -87,12 +98,41 @@ impl Ctx {
         Key { ctx: self, key: key.cast() }
     }
 
-    /// Opens a sorted-set key: empty or a sorted set, else WRONGTYPE.
-    pub fn open_zset(&self, name: RawString, write: bool) -> Result<Key<'_>, Error> {
+    /// Opens a key that must be empty or of `kind`, else WRONGTYPE.
+    pub fn open_kind(&self, name: RawString, kind: KeyKind, write: bool) -> Result<Key<'_>, Error> {
         let key = self.open_key(name, write);
         match key.kind() {
-            KeyKind::Empty | KeyKind::Zset => Ok(key),
+            KeyKind::Empty => Ok(key),
+            found if found == kind => Ok(key),
             _ => Err(Error::WrongType),
+        }
+    }
+
+    /// Opens a sorted-set key: empty or a sorted set, else WRONGTYPE.
+    pub fn open_zset(&self, name: RawString, write: bool) -> Result<Key<'_>, Error> {
+        self.open_kind(name, KeyKind::Zset, write)
+    }
+
+    /// Checks that the calling user may read and write `key`, a key the command derives
+    /// itself (the server checks only the keys declared in argv).
+    pub fn check_write_permission(&self, key: RawString) -> Result<(), Error> {
+        let name = api!(RedisModule_GetCurrentUserName(self.raw), ptr::null_mut());
+        if name.is_null() {
+            // No calling client (the server itself): nothing to check.
+            return Ok(());
+        }
+        let user = api!(RedisModule_GetModuleUserFromUserName(name), ptr::null_mut());
+        self.free_string(name);
+        if user.is_null() {
+            return Err(Error::NoPermission);
+        }
+        let flags = raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
+        let status = api!(RedisModule_ACLCheckKeyPermissions(user, key, flags as c_int), raw::REDISMODULE_ERR as c_int);
+        api!(RedisModule_FreeModuleUser(user), ());
+        if ok(status) {
+            Ok(())
+        } else {
+            Err(Error::NoPermission)
         }
     }
 
@@ -193,6 +233,34 @@ impl Ctx {
         self.checked(reply)
     }
 
+    /// `XGROUP CREATE key group start MKSTREAM`, replicated as the server rewrites it.
+    pub fn xgroup_create(&self, key: RawString, group: RawString, start: &[u8]) -> Result<(), Error> {
+        let reply = api!(
+            RedisModule_Call(
+                self.raw,
+                c"XGROUP".as_ptr(),
+                c"!cssbc".as_ptr(),
+                c"CREATE".as_ptr(),
+                key,
+                group,
+                start.as_ptr().cast::<c_char>(),
+                start.len(),
+                c"MKSTREAM".as_ptr(),
+            ),
+            ptr::null_mut()
+        );
+        self.checked(reply).map(drop)
+    }
+
+    /// `XINFO STREAM key` or `XINFO GROUPS key` (`what`), as a RESP3 reply.
+    pub fn xinfo(&self, what: &CStr, key: RawString) -> Result<CallReply<'_>, Error> {
+        let reply = api!(
+            RedisModule_Call(self.raw, c"XINFO".as_ptr(), c"3cs".as_ptr(), what.as_ptr(), key),
+            ptr::null_mut()
+        );
+        self.checked(reply)
+    }
+
     // ---- effects -------------------------------------------------------------------
 
     /// Replicates `ZADD key score member` with the exact stored score.
@@ -275,6 +343,49 @@ impl Ctx {
         );
     }
 
+    /// Replicates `XADD key MAXLEN = cap id field value ...` with the ID the entry got.
+    pub fn replicate_xadd(&self, key: RawString, cap: i64, id: RawString, fields: &[RawString]) {
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"XADD".as_ptr(),
+                c"scclsv".as_ptr(),
+                key,
+                c"MAXLEN".as_ptr(),
+                c"=".as_ptr(),
+                cap as std::ffi::c_longlong,
+                id,
+                fields.as_ptr(),
+                fields.len(),
+            ),
+            0
+        );
+    }
+
+    /// Replicates `XTRIM key MINID = id`.
+    pub fn replicate_xtrim_minid(&self, key: RawString, id: RawString) {
+        api!(
+            RedisModule_Replicate(self.raw, c"XTRIM".as_ptr(), c"sccs".as_ptr(), key, c"MINID".as_ptr(), c"=".as_ptr(), id),
+            0
+        );
+    }
+
+    /// Replicates `HSET key field value`.
+    pub fn replicate_hset(&self, key: RawString, field: RawString, value: RawString) {
+        api!(RedisModule_Replicate(self.raw, c"HSET".as_ptr(), c"sss".as_ptr(), key, field, value), 0);
+    }
+
+    /// A new server string holding a stream ID; freed on drop.
+    pub fn stream_id_string(&self, id: StreamId) -> OwnedString<'_> {
+        let raw_id = raw::RedisModuleStreamID { ms: id.ms, seq: id.seq };
+        OwnedString { ctx: self, raw: api!(RedisModule_CreateStringFromStreamID(self.raw, &raw_id), ptr::null_mut()) }
+    }
+
+    /// Fires a notification of `class` (a `REDISMODULE_NOTIFY_*` flag).
+    pub fn notify_event(&self, class: c_int, event: &CStr, key: RawString) {
+        self.notify(class, event, key);
+    }
+
     /// Replicates `DEL key [key ...]`.
     pub fn replicate_del(&self, keys: &[RawString]) {
         api!(RedisModule_Replicate(self.raw, c"DEL".as_ptr(), c"v".as_ptr(), keys.as_ptr(), keys.len()), 0);
@@ -353,7 +464,9 @@ pub fn log_warning(message: &str) {
 pub enum KeyKind {
     Empty,
     String,
+    Hash,
     Zset,
+    Stream,
     Other,
 }
 
@@ -384,7 +497,9 @@ impl Key<'_> {
         match api!(RedisModule_KeyType(self.key), 0) as isize {
             raw::REDISMODULE_KEYTYPE_EMPTY => KeyKind::Empty,
             raw::REDISMODULE_KEYTYPE_STRING => KeyKind::String,
+            raw::REDISMODULE_KEYTYPE_HASH => KeyKind::Hash,
             raw::REDISMODULE_KEYTYPE_ZSET => KeyKind::Zset,
+            raw::REDISMODULE_KEYTYPE_STREAM => KeyKind::Stream,
             _ => KeyKind::Other,
         }
     }
@@ -429,6 +544,74 @@ impl Key<'_> {
     /// Replaces the value with a string (keeping no expiry).
     pub fn set_string(&self, value: &OwnedString) -> Result<(), Error> {
         if ok(api!(RedisModule_StringSet(self.key, value.raw), raw::REDISMODULE_ERR as c_int)) {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    // ---- streams -------------------------------------------------------------------
+
+    /// Appends an entry with a server-generated ID from field/value pairs.
+    pub fn stream_add(&self, fields: &[RawString]) -> Result<StreamId, Error> {
+        let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
+        let pairs = i64::try_from(fields.len() / 2).map_err(|_| Error::Internal)?;
+        let status = api!(
+            RedisModule_StreamAdd(
+                self.key,
+                raw::REDISMODULE_STREAM_ADD_AUTOID as c_int,
+                &mut id,
+                fields.as_ptr().cast_mut(),
+                pairs
+            ),
+            raw::REDISMODULE_ERR as c_int
+        );
+        if ok(status) {
+            Ok(StreamId { ms: id.ms, seq: id.seq })
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    /// Trims the stream to exactly `len` entries; returns how many went.
+    pub fn stream_trim_len(&self, len: i64) -> i64 {
+        api!(RedisModule_StreamTrimByLength(self.key, 0, len), 0).max(0)
+    }
+
+    /// Removes the entries with IDs below `floor`; returns how many went.
+    pub fn stream_trim_below(&self, floor: StreamId) -> i64 {
+        let mut id = raw::RedisModuleStreamID { ms: floor.ms, seq: floor.seq };
+        api!(RedisModule_StreamTrimByID(self.key, 0, &mut id), 0).max(0)
+    }
+
+    // ---- hashes --------------------------------------------------------------------
+
+    /// The value of a hash field, copied into a new server string.
+    pub fn hash_get(&self, field: RawString) -> Option<OwnedString<'_>> {
+        if self.key.is_null() {
+            return None;
+        }
+        let mut value: RawString = ptr::null_mut();
+        let status = api!(
+            RedisModule_HashGet(
+                self.key,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field,
+                &mut value as *mut RawString,
+                ptr::null_mut::<c_void>()
+            ),
+            raw::REDISMODULE_ERR as c_int
+        );
+        (ok(status) && !value.is_null()).then_some(OwnedString { ctx: self.ctx, raw: value })
+    }
+
+    pub fn hash_set(&self, field: RawString, value: RawString) -> Result<(), Error> {
+        let status = api!(
+            RedisModule_HashSet(self.key, raw::REDISMODULE_HASH_NONE as c_int, field, value, ptr::null_mut::<c_void>()),
+            raw::REDISMODULE_ERR as c_int
+        );
+        // HashSet returns the number of fields added or updated, not a status.
+        if status >= 0 {
             Ok(())
         } else {
             Err(Error::Internal)
@@ -562,6 +745,16 @@ impl OwnedString<'_> {
     pub fn raw(&self) -> RawString {
         self.raw
     }
+
+    pub fn bytes(&self) -> &[u8] {
+        let mut len = 0;
+        let data = api!(RedisModule_StringPtrLen(self.raw, &mut len), ptr::null());
+        if data.is_null() {
+            return &[];
+        }
+        // SAFETY: the string is alive while self is; the server returned its length.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+    }
 }
 
 impl Drop for OwnedString<'_> {
@@ -629,6 +822,30 @@ impl<'a> ReplyRef<'a> {
     fn element(&self, index: usize) -> Option<ReplyRef<'a>> {
         let element = api!(RedisModule_CallReplyArrayElement(self.reply, index), ptr::null_mut());
         (!element.is_null()).then_some(ReplyRef { reply: element, _owner: PhantomData })
+    }
+
+    /// The value under `name` in a RESP3 map reply.
+    pub fn map_get(&self, name: &[u8]) -> Option<ReplyRef<'a>> {
+        (0..self.len()).find_map(|index| {
+            let mut key = ptr::null_mut();
+            let mut value = ptr::null_mut();
+            let found = api!(RedisModule_CallReplyMapElement(self.reply, index, &mut key, &mut value), 1);
+            let key = ReplyRef { reply: key, _owner: PhantomData };
+            (ok(found) && !key.reply.is_null() && key.bytes() == name)
+                .then_some(ReplyRef { reply: value, _owner: PhantomData })
+        })
+    }
+
+    pub fn as_integer(&self) -> Option<i64> {
+        (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int).then(|| self.integer())
+    }
+
+    pub fn as_bytes(&self) -> Option<&'a [u8]> {
+        (self.kind() == raw::REDISMODULE_REPLY_STRING as c_int).then(|| self.bytes())
+    }
+
+    pub fn at(&self, index: usize) -> Option<ReplyRef<'a>> {
+        self.element(index)
     }
 
     /// The `(member, score)` pair at `index` of a RESP3 WITHSCORES reply.

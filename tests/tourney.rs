@@ -997,7 +997,11 @@ fn config_defaults() {
     assert_eq!(config_get(&mut con, "tally.max-range"), "1000");
     assert_eq!(config_get(&mut con, "tally.require-hashtag"), "auto");
     assert_eq!(config_get(&mut con, "tally.limit-max-log"), "100000");
-    assert_eq!(items(&query(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 8);
+    assert_eq!(config_get(&mut con, "tally.audit-max-len"), "10000");
+    assert_eq!(config_get(&mut con, "tally.audit-retention-ms"), "0");
+    assert_eq!(config_get(&mut con, "tally.audit-max-field-bytes"), "65536");
+    assert_eq!(config_get(&mut con, "tally.audit-max-producers"), "10000");
+    assert_eq!(items(&query(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 16);
 }
 
 #[test]

@@ -20,6 +20,17 @@ pub enum Error {
     NeedsHashTag(Vec<u8>),
     CrossSlot,
     WrongType,
+    /// An IDEMPOTENT producer id that is empty or too long.
+    ProducerId,
+    EmptyField,
+    EmptyGroup,
+    FieldTooLong { max: i64 },
+    /// An IDEMPOTENT sequence below the producer's last accepted one.
+    StaleSequence { seq: i64, last: i64 },
+    /// A new IDEMPOTENT producer on a stream that already tracks the most it may.
+    TooManyProducers { max: i64 },
+    /// The caller's ACL forbids a key the command derives from its arguments.
+    NoPermission,
     /// A multi-key command given the same key twice.
     DuplicateKey,
     /// A GCRA limiter whose full refill would take longer than ten years.
@@ -61,6 +72,24 @@ impl fmt::Display for Error {
             Error::WrongType => f.write_str(
                 "WRONGTYPE Operation against a key holding the wrong kind of value",
             ),
+            Error::ProducerId => f.write_str("ERR producer id must be 1 to 64 bytes"),
+            Error::EmptyField => f.write_str("ERR field names must not be empty"),
+            Error::EmptyGroup => f.write_str("ERR group name must not be empty"),
+            Error::FieldTooLong { max } => write!(
+                f,
+                "ERR field or value is longer than tally.audit-max-field-bytes ({max} bytes)"
+            ),
+            Error::StaleSequence { seq, last } => write!(
+                f,
+                "ERR sequence {seq} is below the producer's last accepted sequence {last}"
+            ),
+            Error::TooManyProducers { max } => write!(
+                f,
+                "ERR the stream already tracks tally.audit-max-producers ({max}) idempotent producers"
+            ),
+            Error::NoPermission => {
+                f.write_str("NOPERM this user has no permissions to access one of the keys used as arguments")
+            }
             Error::DuplicateKey => f.write_str("ERR the same key is given more than once"),
             Error::RefillTooLong => f.write_str(
                 "ERR burst, count and period_ms give a refill time over ten years",

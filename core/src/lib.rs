@@ -3,6 +3,7 @@
 //! No FFI, no I/O, no clock reads (time is always a parameter), so the same code runs
 //! inside redis-server, in unit tests and as WebAssembly.
 
+pub mod audit;
 pub mod error;
 pub mod limit;
 pub mod number;
