@@ -87,19 +87,17 @@ impl Command for Append {
         drop(stream);
         let id_text = ctx.stream_id_string(id);
         ctx.replicate_xadd(name, append.cap, id_text.raw(), fields);
-        ctx.signal_modified(name);
-        ctx.notify_event(STREAM, c"xadd", name);
+        ctx.wrote(name, STREAM, c"xadd");
         if let Some(floor) = floor.filter(|_| aged_out > 0) {
             ctx.replicate_xtrim_minid(name, ctx.stream_id_string(floor).raw());
-            ctx.notify_event(STREAM, c"xtrim", name);
+            ctx.wrote(name, STREAM, c"xtrim");
         }
         if let Some((producers_name, producers, producer, seq)) = producers {
             let state = ctx.string(core::encode_producer(seq, id).as_bytes());
             producers.hash_set(producer.raw(), state.raw())?;
             drop(producers);
             ctx.replicate_hset(producers_name.raw(), producer.raw(), state.raw());
-            ctx.signal_modified(producers_name.raw());
-            ctx.notify_event(HASH, c"hset", producers_name.raw());
+            ctx.wrote(producers_name.raw(), HASH, c"hset");
         }
         ctx.reply_string(id_text.raw());
         Ok(())

@@ -7,13 +7,14 @@ use crate::keys;
 use crate::server::{Ctx, Key, KeyKind, RawString};
 use redis_module::raw;
 use smallvec::SmallVec;
-use std::ffi::CStr;
+use std::ffi::{c_int, CStr};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tally_core::limit::{self as core, Decision, Window};
+use tally_core::limit::{self as core, Decision, LogState, Window};
 use tally_core::Error;
 
 const KEY_POS: usize = 1;
+const ZSET: c_int = raw::REDISMODULE_NOTIFY_ZSET;
 const UPDATE: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
 const DELETE: u32 = raw::REDISMODULE_CMD_KEY_RM | raw::REDISMODULE_CMD_KEY_DELETE;
 
@@ -40,18 +41,40 @@ const COST_ARG: Arg = Arg { token: Some(c"COST"), flags: OPTIONAL, ..Arg::new(c"
 /// sequence never repeats in a process, and a clash with an older entry is skipped).
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
-/// Prunes an open log of the entries that left the window and decides `cost` units
-/// against it.
-fn check(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: i64, now: i64) -> Decision {
+/// Prunes an open log of the entries that left the window and reads what deciding
+/// `cost` units against it needs.
+fn prune_and_read(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: i64, now: i64) -> LogState {
     let cutoff = window.cutoff(now);
     if log.remove_at_or_below(cutoff as f64) > 0 {
         ctx.replicate_zremrangebyscore(name, cutoff);
-        ctx.signal_modified(name);
-        ctx.notify_zset(c"zremrangebyscore", name);
+        ctx.wrote(name, ZSET, c"zremrangebyscore");
     }
     let count = log.len();
-    let blocking = window.blocking_index(count, cost).and_then(|n| log.nth_lowest_score(n));
-    window.decide(now, cost, count, log.highest_score().map(|s| s as i64), blocking.map(|s| s as i64))
+    LogState {
+        count,
+        newest: log.highest_score().map(|s| s as i64),
+        blocking: window.blocking_index(count, cost).and_then(|n| log.nth_lowest_score(n)).map(|s| s as i64),
+    }
+}
+
+/// Decides `cost` units against one sliding window per key, consuming from all of them
+/// only if every one allows. Every key is opened (and type-checked) before any is touched,
+/// so an error changes nothing.
+fn limit_windows(ctx: &Ctx, names: &[RawString], windows: &[Window], cost: i64) -> Result<Decision, Error> {
+    let logs = names.iter().map(|name| ctx.open_zset(*name, true)).collect::<Result<SmallVec<[Key; 4]>, _>>()?;
+    let now = ctx.now_ms();
+    let states: SmallVec<[(Window, LogState); 4]> = logs
+        .iter()
+        .zip(names.iter().zip(windows))
+        .map(|(log, (name, window))| (*window, prune_and_read(ctx, log, *name, window, cost, now)))
+        .collect();
+    let decision = core::decide_all(now, cost, &states);
+    if decision.allowed && cost > 0 {
+        for (log, (name, window)) in logs.into_iter().zip(names.iter().zip(windows)) {
+            consume(ctx, log, *name, window, cost, now)?;
+        }
+    }
+    Ok(decision)
 }
 
 /// Records `cost` units at `now` in an open log and renews its expiry, as the classic
@@ -78,8 +101,7 @@ fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now
     let pairs: SmallVec<[RawString; 8]> = members.iter().flat_map(|m| [now_text.raw(), m.raw()]).collect();
     ctx.replicate_zadd_pairs(name, &pairs);
     ctx.replicate_pexpireat(name, expire_at);
-    ctx.signal_modified(name);
-    ctx.notify_zset(c"zadd", name);
+    ctx.wrote(name, ZSET, c"zadd");
     ctx.notify_expire(name);
     Ok(())
 }
@@ -101,13 +123,7 @@ impl Command for Slide {
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let slide = core::parse_slide(args.bytes(), config::limit_max_log())?;
         let name = keys::single(args, KEY_POS)?;
-        let now = ctx.now_ms();
-        let log = ctx.open_zset(name, true)?;
-        let decision = check(ctx, &log, name, &slide.window, slide.cost, now);
-        if decision.allowed && slide.cost > 0 {
-            consume(ctx, log, name, &slide.window, slide.cost, now)?;
-        }
-        reply_decision(ctx, &decision);
+        reply_decision(ctx, &limit_windows(ctx, &[name], &[slide.window], slide.cost)?);
         Ok(())
     }
 }
@@ -141,20 +157,7 @@ impl Command for Multi {
         if key_bytes.iter().enumerate().any(|(i, key)| key_bytes.iter().skip(i + 1).any(|other| other == key)) {
             return Err(Error::DuplicateKey);
         }
-        // Open (and type-check) every log before touching any, so an error changes nothing.
-        let logs = names.iter().map(|name| ctx.open_zset(*name, true)).collect::<Result<SmallVec<[Key; 4]>, _>>()?;
-        let now = ctx.now_ms();
-        let decisions: SmallVec<[Decision; 4]> = logs
-            .iter()
-            .zip(names.iter().zip(&multi.windows))
-            .map(|(log, (name, window))| check(ctx, log, *name, window, multi.cost, now))
-            .collect();
-        let decision = Decision::combine(&decisions);
-        if decision.allowed && multi.cost > 0 {
-            for (log, (name, window)) in logs.into_iter().zip(names.iter().zip(&multi.windows)) {
-                consume(ctx, log, *name, window, multi.cost, now)?;
-            }
-        }
+        let decision = limit_windows(ctx, names, &multi.windows, multi.cost)?;
         reply_decision(ctx, &decision);
         Ok(())
     }
@@ -201,8 +204,8 @@ impl Command for Gcra {
             state.set_expire_at(expire_at)?;
             drop(state);
             ctx.replicate_set_pxat(name, tat, expire_at);
-            ctx.signal_modified(name);
-            ctx.notify_string(c"set", name);
+            ctx.wrote(name, raw::REDISMODULE_NOTIFY_STRING, c"set");
+            ctx.notify_expire(name);
         }
         reply_decision(ctx, &outcome.decision);
         Ok(())
@@ -248,8 +251,7 @@ impl Command for Reset {
         if !removed.is_empty() {
             ctx.replicate_del(&removed);
             for name in &removed {
-                ctx.signal_modified(*name);
-                ctx.notify_deleted(*name);
+                ctx.wrote(*name, raw::REDISMODULE_NOTIFY_GENERIC, c"del");
             }
         }
         ctx.reply_integer(removed.len() as u64);

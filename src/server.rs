@@ -381,11 +381,6 @@ impl Ctx {
         OwnedString { ctx: self, raw: api!(RedisModule_CreateStringFromStreamID(self.raw, &raw_id), ptr::null_mut()) }
     }
 
-    /// Fires a notification of `class` (a `REDISMODULE_NOTIFY_*` flag).
-    pub fn notify_event(&self, class: c_int, event: &CStr, key: RawString) {
-        self.notify(class, event, key);
-    }
-
     /// Replicates `DEL key [key ...]`.
     pub fn replicate_del(&self, keys: &[RawString]) {
         api!(RedisModule_Replicate(self.raw, c"DEL".as_ptr(), c"v".as_ptr(), keys.as_ptr(), keys.len()), 0);
@@ -398,19 +393,16 @@ impl Ctx {
         api!(RedisModule_SignalModifiedKey(self.raw, key), 0);
     }
 
-    /// Fires the sorted-set keyspace notification the native command would have fired.
-    pub fn notify_zset(&self, event: &CStr, key: RawString) {
-        self.notify(raw::REDISMODULE_NOTIFY_ZSET, event, key);
+    /// After a write to `key`: signals it as modified and fires the keyspace event of
+    /// `class` (a `REDISMODULE_NOTIFY_*` flag) the native command would have fired.
+    pub fn wrote(&self, key: RawString, class: c_int, event: &CStr) {
+        self.signal_modified(key);
+        self.notify(class, event, key);
     }
 
     /// Fires the generic `del` notification of a key that a write emptied.
     pub fn notify_deleted(&self, key: RawString) {
         self.notify(raw::REDISMODULE_NOTIFY_GENERIC, c"del", key);
-    }
-
-    /// Fires a string-class notification (`set`).
-    pub fn notify_string(&self, event: &CStr, key: RawString) {
-        self.notify(raw::REDISMODULE_NOTIFY_STRING, event, key);
     }
 
     /// Fires the generic `expire` notification.

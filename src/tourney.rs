@@ -50,8 +50,7 @@ fn store(ctx: &Ctx, zset: Key, key: RawString, member: RawString, score: f64, ev
     zset.set(score, member)?;
     drop(zset);
     ctx.replicate_zadd(key, score, member);
-    ctx.signal_modified(key);
-    ctx.notify_zset(event, key);
+    ctx.wrote(key, raw::REDISMODULE_NOTIFY_ZSET, event);
     Ok(())
 }
 
@@ -327,8 +326,7 @@ impl Command for Rem {
         drop(zset);
         if !removed.is_empty() {
             ctx.replicate_zrem(key, &removed);
-            ctx.signal_modified(key);
-            ctx.notify_zset(c"zrem", key);
+            ctx.wrote(key, raw::REDISMODULE_NOTIFY_ZSET, c"zrem");
             if emptied {
                 ctx.notify_deleted(key);
             }

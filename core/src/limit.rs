@@ -73,23 +73,46 @@ impl Window {
         (needed > max).then(|| needed - max - 1)
     }
 
-    /// Decides one request of `cost` units against a log of `count` entries (all inside
-    /// the window) whose newest entry is `newest`, given the time `blocking` of the entry
-    /// at `blocking_index` (needed only when the request does not fit).
-    pub fn decide(&self, now_ms: i64, cost: i64, count: u64, newest: Option<i64>, blocking: Option<i64>) -> Decision {
-        let needed = i128::from(count) + i128::from(cost.max(0));
-        let allowed = needed <= i128::from(self.max);
-        let used = clamp_i64(if allowed { needed } else { i128::from(count) });
-        let newest = if allowed && cost > 0 { Some(now_ms) } else { newest };
+    /// Whether `cost` more units fit next to `count` entries.
+    pub fn fits(&self, count: u64, cost: i64) -> bool {
+        i128::from(count) + i128::from(cost.max(0)) <= i128::from(self.max)
+    }
+
+    /// The decision of this window for `cost` units against `log`; when `consume` is
+    /// false (another window refused the request) it reports the log as it stays.
+    pub fn decide(&self, now_ms: i64, cost: i64, log: &LogState, consume: bool) -> Decision {
+        let allowed = self.fits(log.count, cost);
+        let consumed = allowed && consume && cost > 0;
+        let count = i64::try_from(log.count).unwrap_or(i64::MAX);
+        let used = if consumed { count.saturating_add(cost) } else { count };
+        let newest = if consumed { Some(now_ms) } else { log.newest };
         let leaves_at = |t: i64| t.saturating_add(self.window_ms).saturating_sub(now_ms).max(0);
         Decision {
             allowed,
             limit: self.max,
             remaining: self.max.saturating_sub(used).max(0),
-            retry_after_ms: if allowed { 0 } else { blocking.map_or(0, leaves_at) },
+            retry_after_ms: if allowed { 0 } else { log.blocking.map_or(0, leaves_at) },
             reset_after_ms: if used > 0 { newest.map_or(0, leaves_at) } else { 0 },
         }
     }
+}
+
+/// What a sliding log holds after pruning: its entry count, its newest entry's time, and
+/// the time of the entry at `Window::blocking_index` (only needed when the request does
+/// not fit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogState {
+    pub count: u64,
+    pub newest: Option<i64>,
+    pub blocking: Option<i64>,
+}
+
+/// Decides `cost` units against several windows at once: allowed only if every window
+/// allows, and then every window consumes; otherwise none does.
+pub fn decide_all(now_ms: i64, cost: i64, windows: &[(Window, LogState)]) -> Decision {
+    let consume = windows.iter().all(|(window, log)| window.fits(log.count, cost));
+    let decisions: Vec<Decision> = windows.iter().map(|(window, log)| window.decide(now_ms, cost, log, consume)).collect();
+    Decision::combine(&decisions)
 }
 
 /// `LIMIT.SLIDE key window_ms max [COST n]`
@@ -264,27 +287,43 @@ mod tests {
 
     const W: Window = Window { window_ms: 1000, max: 3 };
 
+    fn log(count: u64, newest: Option<i64>, blocking: Option<i64>) -> LogState {
+        LogState { count, newest, blocking }
+    }
+
     #[test]
     fn slide_allows_up_to_max_then_waits_for_the_oldest() {
         // Three requests at 0, 100, 200 fit.
-        assert_eq!(W.decide(0, 1, 0, None, None).as_array(), [1, 3, 2, 0, 1000]);
-        assert_eq!(W.decide(200, 1, 2, Some(100), None).as_array(), [1, 3, 0, 0, 1000]);
+        assert_eq!(W.decide(0, 1, &log(0, None, None), true).as_array(), [1, 3, 2, 0, 1000]);
+        assert_eq!(W.decide(200, 1, &log(2, Some(100), None), true).as_array(), [1, 3, 0, 0, 1000]);
         // The fourth at 300 waits until the entry at 0 leaves at 1000.
         assert_eq!(W.blocking_index(3, 1), Some(0));
-        assert_eq!(W.decide(300, 1, 3, Some(200), Some(0)).as_array(), [0, 3, 0, 700, 900]);
+        assert_eq!(W.decide(300, 1, &log(3, Some(200), Some(0)), true).as_array(), [0, 3, 0, 700, 900]);
         // COST 2 needs the two oldest gone: the second (at 100) leaves at 1100.
         assert_eq!(W.blocking_index(3, 2), Some(1));
-        assert_eq!(W.decide(300, 2, 3, Some(200), Some(100)).as_array(), [0, 3, 0, 800, 900]);
+        assert_eq!(W.decide(300, 2, &log(3, Some(200), Some(100)), true).as_array(), [0, 3, 0, 800, 900]);
         // COST 0 only checks.
-        assert_eq!(W.decide(300, 0, 3, Some(200), None).as_array(), [1, 3, 0, 0, 900]);
-        assert_eq!(W.decide(300, 0, 0, None, None).as_array(), [1, 3, 3, 0, 0]);
+        assert_eq!(W.decide(300, 0, &log(3, Some(200), None), true).as_array(), [1, 3, 0, 0, 900]);
+        assert_eq!(W.decide(300, 0, &log(0, None, None), true).as_array(), [1, 3, 3, 0, 0]);
         assert_eq!(W.blocking_index(2, 1), None);
+    }
+
+    #[test]
+    fn several_windows_consume_all_or_nothing() {
+        let minute = Window { window_ms: 60_000, max: 3 };
+        // a has 1 entry (fits COST 2), b has 2 (does not): denied, and a reports its
+        // log unchanged, not as if it had consumed.
+        let a = (minute, log(1, Some(10), None));
+        let b = (minute, log(2, Some(20), Some(10)));
+        assert_eq!(decide_all(100, 2, &[a, b]).as_array(), [0, 3, 1, 59_910, 59_920]);
+        assert_eq!(decide_all(100, 1, &[a, b]).as_array(), [1, 3, 0, 0, 60_000]);
+        assert_eq!(decide_all(100, 1, &[a]), minute.decide(100, 1, &a.1, true));
     }
 
     #[test]
     fn slide_edges_do_not_overflow() {
         let wide = Window { window_ms: MAX_WINDOW_MS, max: i64::MAX };
-        let d = wide.decide(i64::MAX, 1, u64::MAX, Some(i64::MAX), Some(i64::MIN));
+        let d = wide.decide(i64::MAX, 1, &log(u64::MAX, Some(i64::MAX), Some(i64::MIN)), true);
         assert!(!d.allowed);
         assert_eq!(wide.cutoff(i64::MIN), i64::MIN);
         assert!(W.blocking_index(u64::MAX, i64::MAX).is_some());
