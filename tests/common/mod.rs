@@ -145,14 +145,21 @@ impl Server {
                 return false;
             }
             if let Ok(mut con) = self.try_connect() {
-                // LOADING replies an error until the data set is in memory.
+                // LOADING replies an error until the data set is in memory; and the port
+                // may have been taken by another process's server, so check it is ours.
                 if redis::cmd("PING").query::<String>(&mut con).is_ok() {
-                    return true;
+                    return self.answers_as_our_process(&mut con);
                 }
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         false
+    }
+
+    fn answers_as_our_process(&self, con: &mut Connection) -> bool {
+        let info: String = redis::cmd("INFO").arg("server").query(con).unwrap_or_default();
+        let ours = format!("process_id:{}", self.child.id());
+        info.lines().any(|line| line.trim_end() == ours)
     }
 
     fn try_connect(&self) -> redis::RedisResult<Connection> {
