@@ -42,19 +42,21 @@ const COST_ARG: Arg = Arg { token: Some(c"COST"), flags: OPTIONAL, ..Arg::new(c"
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// Prunes an open log of the entries that left the window and reads what deciding
-/// `cost` units against it needs.
-fn prune_and_read(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: i64, now: i64) -> LogState {
+/// `cost` units against it needs. Also tells whether pruning emptied the log.
+fn prune_and_read(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: i64, now: i64) -> (LogState, bool) {
     let cutoff = window.cutoff(now);
-    if log.remove_at_or_below(cutoff as f64) > 0 {
+    let pruned = log.remove_at_or_below(cutoff as f64) > 0;
+    if pruned {
         ctx.replicate_zremrangebyscore(name, cutoff);
         ctx.wrote(name, ZSET, c"zremrangebyscore");
     }
     let count = log.len();
-    LogState {
+    let state = LogState {
         count,
         newest: log.highest_score().map(|s| s as i64),
         blocking: window.blocking_index(count, cost).and_then(|n| log.nth_lowest_score(n)).map(|s| s as i64),
-    }
+    };
+    (state, pruned && count == 0)
 }
 
 /// Decides `cost` units against one sliding window per key, consuming from all of them
@@ -63,15 +65,25 @@ fn prune_and_read(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: 
 fn limit_windows(ctx: &Ctx, names: &[RawString], windows: &[Window], cost: i64) -> Result<Decision, Error> {
     let logs = names.iter().map(|name| ctx.open_zset(*name, true)).collect::<Result<SmallVec<[Key; 4]>, _>>()?;
     let now = ctx.now_ms();
-    let states: SmallVec<[(Window, LogState); 4]> = logs
-        .iter()
-        .zip(names.iter().zip(windows))
-        .map(|(log, (name, window))| (*window, prune_and_read(ctx, log, *name, window, cost, now)))
-        .collect();
+    let mut states = SmallVec::<[(Window, LogState); 4]>::new();
+    let mut emptied = SmallVec::<[RawString; 4]>::new();
+    for (log, (name, window)) in logs.iter().zip(names.iter().zip(windows)) {
+        let (state, empty) = prune_and_read(ctx, log, *name, window, cost, now);
+        states.push((*window, state));
+        if empty {
+            emptied.push(*name);
+        }
+    }
     let decision = core::decide_all(now, cost, &states);
     if decision.allowed && cost > 0 {
         for (log, (name, window)) in logs.into_iter().zip(names.iter().zip(windows)) {
             consume(ctx, log, *name, window, cost, now)?;
+        }
+    } else {
+        // Closing a log that pruning emptied deletes it, as ZREMRANGEBYSCORE does.
+        drop(logs);
+        for name in emptied {
+            ctx.notify_deleted(name);
         }
     }
     Ok(decision)
