@@ -81,13 +81,16 @@ impl Command for Append {
 
         let fields = args.raw_from(append.fields_start);
         let id = stream.stream_add(fields)?;
-        stream.stream_trim_len(append.cap);
+        let capped = stream.stream_trim_len(append.cap);
         let floor = core::retention_floor(ctx.now_ms(), config::audit_retention_ms());
         let aged_out = floor.map_or(0, |floor| stream.stream_trim_below(floor));
         drop(stream);
         let id_text = ctx.stream_id_string(id);
         ctx.replicate_xadd(name, append.cap, id_text.raw(), fields);
         ctx.wrote(name, STREAM, c"xadd");
+        if capped > 0 {
+            ctx.wrote(name, STREAM, c"xtrim");
+        }
         if let Some(floor) = floor.filter(|_| aged_out > 0) {
             ctx.replicate_xtrim_minid(name, ctx.stream_id_string(floor).raw());
             ctx.wrote(name, STREAM, c"xtrim");
@@ -144,7 +147,8 @@ impl Command for Info {
     const NAME: &'static CStr = c"audit.info";
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = 2;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: raw::REDISMODULE_CMD_KEY_RO };
+    const KEY: KeySpec =
+        KeySpec { keys: Keys::At(1), flags: raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS };
     const SUMMARY: &'static CStr =
         c"Reports an audit stream's length, cap, retention, first and last IDs, entries added and its groups";
     const COMPLEXITY: &'static CStr = c"O(G) where G is the number of consumer groups";

@@ -12,6 +12,12 @@ use tally_core::Error;
 
 pub type RawString = *mut raw::RedisModuleString;
 
+/// The errno values RM_StreamAdd reports (Linux numbering).
+mod libc_errno {
+    pub const EFBIG: i32 = 27;
+    pub const ERANGE: i32 = 34;
+}
+
 /// Calls an optional module API function, or evaluates `$missing` when the server lacks it.
 macro_rules! api {
     ($name:ident($($arg:expr),* $(,)?), $missing:expr) => {
@@ -559,9 +565,13 @@ impl Key<'_> {
             raw::REDISMODULE_ERR as c_int
         );
         if ok(status) {
-            Ok(StreamId { ms: id.ms, seq: id.seq })
-        } else {
-            Err(Error::Internal)
+            return Ok(StreamId { ms: id.ms, seq: id.seq });
+        }
+        // The server says why through errno.
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc_errno::EFBIG) => Err(Error::StreamExhausted),
+            Some(libc_errno::ERANGE) => Err(Error::EntryTooLarge),
+            _ => Err(Error::Internal),
         }
     }
 

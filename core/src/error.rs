@@ -29,6 +29,10 @@ pub enum Error {
     StaleSequence { seq: i64, last: i64 },
     /// A new IDEMPOTENT producer on a stream that already tracks the most it may.
     TooManyProducers { max: i64 },
+    /// A stream whose last ID is the largest possible.
+    StreamExhausted,
+    /// An entry the stream cannot store.
+    EntryTooLarge,
     /// The caller's ACL forbids a key the command derives from its arguments.
     NoPermission,
     /// A multi-key command given the same key twice.
@@ -87,6 +91,10 @@ impl fmt::Display for Error {
                 f,
                 "ERR the stream already tracks tally.audit-max-producers ({max}) idempotent producers"
             ),
+            Error::StreamExhausted => {
+                f.write_str("ERR The stream has exhausted the last possible ID, unable to add more items")
+            }
+            Error::EntryTooLarge => f.write_str("ERR Elements are too large to be stored"),
             Error::NoPermission => {
                 f.write_str("NOPERM this user has no permissions to access one of the keys used as arguments")
             }
