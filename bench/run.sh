@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Throughput of the TOURNEY.* commands against the plain-Redis ways of doing the same work.
+# Throughput of the TOURNEY.* and LIMIT.* commands against the plain-Redis ways of doing the
+# same work, and the memory of one limiter key.
 #
 # Starts a private redis-server with the release module on a free loopback port, prefills
 # KEYSPACE leaderboards of KEYSPACE players each, runs redis-benchmark for every test in
 # interleaved rounds, prints a Markdown report and writes it to docs/benchmarks.md.
+# Limiter tests run in database LIMIT_DB, emptied before each of their runs, over LIMIT_KEYS keys.
 # Run it through `make bench`, which builds target/release/libtally.so first.
 #
 # Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
-# run at pipeline 16, 600000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 300000).
+# run at pipeline 16, 600000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 300000),
+# BENCH_LIMIT_KEYS (limiter keys, 10000).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,19 +21,56 @@ readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-600000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-300000}
+readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
+readonly LIMIT_DB=1
 readonly CLIENTS=50
 readonly PIPELINE=16
 # redis-benchmark draws a separate random number for every __rand_int__ occurrence, so the
 # key and the member vary independently, both over 0..KEYSPACE-1 (zero-padded to 12 digits).
 readonly KEY='bench:{__rand_int__}'
 readonly MEMBER='m:__rand_int__'
+# Limiter keys vary over 0..LIMIT_KEYS-1; the Lua script's request id takes two random numbers
+# (10^8 values at the default), so ids almost never repeat within one key's log.
+readonly LIMIT_KEY='rl:{__rand_int__}'
+readonly REQUEST_ID='req:__rand_int__:__rand_int__'
+# Sliding window of the LIMIT.SLIDE and Lua tests: a run lasts seconds, so nothing leaves the
+# window, and the logs stay far below the max, so every call is allowed and adds an entry.
+readonly SLIDE_WINDOW=60000
+readonly SLIDE_MAX=1000
 # Tests run in this order in even rounds and in reverse order in odd rounds.
-readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 ping/16 incr/1 zincrby/1 zrevrank/1 ping/1)
+readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 slide/16 slidelua/16 gcra/16 setpx/16 ping/16
+    incr/1 zincrby/1 zrevrank/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
 readonly INCR_SCRIPT="local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
 local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
 return {score, rank + 1}"
+
+# The classic sliding-window limiter as applications run it: the client sends the window, the
+# max, its clock's now (ms) and a request id. Same steps as LIMIT.SLIDE without the module.
+readonly SLIDE_SCRIPT="local window = tonumber(ARGV[1])
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 1
+end
+return 0"
+
+# Sizes of the sliding logs rl:{k}, k = 0..ARGV[1]-1: {entries in all logs, largest log}.
+readonly LOG_SIZES_SCRIPT="local total, largest = 0, 0
+for k = 0, tonumber(ARGV[1]) - 1 do
+  local size = redis.call('ZCARD', string.format('rl:{%012d}', k))
+  total = total + size
+  if size > largest then largest = size end
+end
+return {total, largest}"
+
+# Runs a command and returns {MEMORY USAGE, OBJECT ENCODING} of its key in the same script:
+# GCRA state expires about 1 ms after the call, and a script sees the time of its start.
+readonly MEMORY_SCRIPT="redis.call(unpack(ARGV))
+return {redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', 0), redis.call('OBJECT', 'ENCODING', KEYS[1])}"
 
 # Fills KEYSPACE sorted sets bench:{k} with members m:0..KEYSPACE-1 (names as redis-benchmark
 # writes them) and spread-out scores, 500 members per ZADD.
@@ -54,9 +94,13 @@ PORT=""
 SERVER_PID=""
 BENCH_PID=""
 SCRIPT_SHA=""
+SLIDE_SHA=""
+SLIDE_NOW=""
 PIN=()
 declare -A RUNS=()     # test -> space-separated requests/s of each round
 declare -A COMMANDS=() # test -> the redis-benchmark command line, for the report
+declare -A LOGS=()     # sliding-window test -> space-separated "entries/largest" after each round
+MEMORY_ROWS=""         # Markdown rows of the memory table
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -152,10 +196,23 @@ prefill() {
     keys=$(checked eval "$PREFILL_SCRIPT" 0 "$KEYSPACE")
     ((keys == KEYSPACE)) || die "prefill made $keys keys, expected $KEYSPACE"
     SCRIPT_SHA=$(checked script load "$INCR_SCRIPT")
+    SLIDE_SHA=$(checked script load "$SLIDE_SCRIPT")
+    # The fixed now of the Lua test: the server's clock at the start, in ms.
+    SLIDE_NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    [[ $SLIDE_NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $SLIDE_NOW"
 }
 
-# Sets CMD to the arguments of a test's command (a name without the /pipeline suffix).
+# Sets CMD to the arguments of a test's command (a name without the /pipeline suffix), DB to
+# its database and RANGE to the range of its random numbers.
 command_of() {
+    DB=0
+    RANGE=$KEYSPACE
+    case $1 in
+        slide | slidelua | gcra | setpx)
+            DB=$LIMIT_DB
+            RANGE=$LIMIT_KEYS
+            ;;
+    esac
     case $1 in
         incr) CMD=(TOURNEY.INCR "$KEY" "$MEMBER" 1) ;;
         zincrby) CMD=(ZINCRBY "$KEY" 1 "$MEMBER") ;;
@@ -163,19 +220,44 @@ command_of() {
         rank) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
         zrevrank) CMD=(ZREVRANK "$KEY" "$MEMBER") ;;
         ping) CMD=(PING) ;;
+        slide) CMD=(LIMIT.SLIDE "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX") ;;
+        slidelua) CMD=(EVALSHA "$SLIDE_SHA" 1 "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX" "$SLIDE_NOW" "$REQUEST_ID") ;;
+        gcra) CMD=(LIMIT.GCRA "$LIMIT_KEY" 100 1000 1000) ;;
+        setpx) CMD=(SET "$LIMIT_KEY" v PX 1000) ;;
         *) die "unknown test $1" ;;
     esac
 }
 
+# The name of a test's command in the tables.
+label_of() {
+    case $1 in
+        evalsha) echo "EVALSHA (INCR script)" ;;
+        slidelua) echo "EVALSHA (sliding-window script)" ;;
+        *)
+            command_of "$1"
+            echo "${CMD[0]}"
+            ;;
+    esac
+}
+
+# Empties the limiter database, so every limiter run starts from no state at all.
+empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
+
 # Each command once on a concrete key, so a typo cannot turn into a benchmark of error replies.
+# The limiter commands must allow the call (first reply line 1), as they do in the benchmark.
 smoke_test() {
-    local name concrete arg
-    for name in incr zincrby evalsha rank zrevrank ping; do
+    local name concrete arg reply
+    for name in incr zincrby evalsha rank zrevrank ping slide slidelua gcra setpx; do
         command_of "$name"
         concrete=()
         for arg in "${CMD[@]}"; do concrete+=("${arg//__rand_int__/000000000007}"); done
-        checked "${concrete[@]}" >/dev/null
+        ((DB == 0)) || empty_limit_db
+        reply=$(checked -n "$DB" "${concrete[@]}")
+        case $name in
+            slide | slidelua | gcra) [[ ${reply%%$'\n'*} == 1 ]] || die "${concrete[*]} did not allow: $reply" ;;
+        esac
     done
+    empty_limit_db
 }
 
 quote_args() {
@@ -192,7 +274,10 @@ bench_once() {
     requests=$REQUESTS_PIPELINED
     ((pipeline > 1)) || requests=$REQUESTS_P1
     command_of "$name"
-    local args=(-h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -P "$pipeline" -n "$requests" -r "$KEYSPACE" --csv "${CMD[@]}")
+    local args=(-h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -P "$pipeline" -n "$requests" -r "$RANGE")
+    ((DB == 0)) || args+=(--dbnum "$DB")
+    args+=(--csv "${CMD[@]}")
+    ((DB == 0)) || empty_limit_db
     COMMANDS[$test]="redis-benchmark $(quote_args "${args[@]}")"
     pin 1
     # In the background so that an interrupt's trap runs at once, not after the run.
@@ -204,6 +289,17 @@ bench_once() {
     [[ $rps =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no requests/s from: ${COMMANDS[$test]}"
     RUNS[$test]="${RUNS[$test]:-}${RUNS[$test]:+ }$rps"
     log "$test: $rps requests/s"
+    case $name in slide | slidelua) record_log_sizes "$test" ;; esac
+}
+
+# Records how many entries the sliding logs hold after a run, and the largest log.
+record_log_sizes() {
+    local sizes
+    sizes=$(checked -n "$LIMIT_DB" eval "$LOG_SIZES_SCRIPT" 0 "$LIMIT_KEYS" | paste -sd/)
+    [[ $sizes =~ ^[0-9]+/[0-9]+$ ]] || die "bad log sizes: $sizes"
+    ((${sizes#*/} < SLIDE_MAX)) || die "a log reached the max ($sizes): calls were denied"
+    LOGS[$1]="${LOGS[$1]:-}${LOGS[$1]:+ }$sizes"
+    log "$1: $sizes entries in all logs / largest log"
 }
 
 run_rounds() {
@@ -223,6 +319,41 @@ check_no_errors() {
     local errors
     errors=$(cli info errorstats | grep '^errorstat_' || true)
     [[ -z $errors ]] || die "the server replied errors during the benchmark: $errors"
+}
+
+# Fills MEMORY_ROWS: MEMORY USAGE of a GCRA key and a 100-entry sliding log, with baselines.
+measure_memory() {
+    local key='rl:{000000000007}' reply i
+    empty_limit_db
+    reply=$(checked -n "$LIMIT_DB" eval "$MEMORY_SCRIPT" 1 "$key" LIMIT.GCRA "$key" 100 1000 1000 | paste -sd' ')
+    memory_row "GCRA state" "\`LIMIT.GCRA $key 100 1000 1000\`" "$reply"
+    # Not in a script: there SET would store the script's cached argument object, which is larger.
+    reply=$(printf '%s\n' MULTI "SET $key v PX 1000" "MEMORY USAGE $key SAMPLES 0" "OBJECT ENCODING $key" EXEC |
+        cli -n "$LIMIT_DB" | tail -n 2 | paste -sd' ')
+    memory_row "plain string (baseline)" "\`SET $key v PX 1000\`" "$reply"
+    empty_limit_db
+    for ((i = 0; i < 100; i++)); do echo "LIMIT.SLIDE $key 3600000 100000"; done | cli -n "$LIMIT_DB" >/dev/null
+    slide_log_row "sliding log, 100 entries" "100 x \`LIMIT.SLIDE $key 3600000 100000\`"
+    empty_limit_db
+    for ((i = 0; i < 100; i++)); do
+        echo "EVALSHA $SLIDE_SHA 1 $key 3600000 100000 $SLIDE_NOW req:$(printf '%012d:%012d' "$i" "$((i * 7919 % 10000))")"
+    done | cli -n "$LIMIT_DB" >/dev/null
+    slide_log_row "Lua sliding log, 100 entries (baseline)" "100 x the Lua script, window 3600000, max 100000, ids \`req:<12 digits>:<12 digits>\`"
+    empty_limit_db
+}
+
+# memory_row what how "bytes encoding"
+memory_row() {
+    local bytes=${3% *} encoding=${3#* }
+    [[ $bytes =~ ^[0-9]+$ ]] || die "bad MEMORY USAGE reply for $2: $3"
+    MEMORY_ROWS+="| $1 | $2 | $encoding | $bytes |"$'\n'
+}
+
+slide_log_row() {
+    local key='rl:{000000000007}' entries
+    entries=$(checked -n "$LIMIT_DB" zcard "$key")
+    ((entries == 100)) || die "$2 made a log of $entries entries, expected 100"
+    memory_row "$1" "$2" "$(checked -n "$LIMIT_DB" memory usage "$key" samples 0) $(checked -n "$LIMIT_DB" object encoding "$key")"
 }
 
 median() { tr ' ' '\n' <<<"$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -252,6 +383,8 @@ results_table() {
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" 16 "$(med incr/16)" "$(med evalsha/16)" 1.6
     row TOURNEY.INCR "ZINCRBY, then ZREVRANK (two round trips)" 1 "$(med incr/1)" "$split" 1.8
     row TOURNEY.RANK ZREVRANK 16 "$(med rank/16)" "$(med zrevrank/16)" 0.8
+    row LIMIT.SLIDE "EVALSHA (sliding-window Lua script)" 16 "$(med slide/16)" "$(med slidelua/16)" 2.0
+    row LIMIT.GCRA "SET key v PX 1000" 16 "$(med gcra/16)" "$(med setpx/16)" 0.8
     echo "| PING (ceiling) | - | 16 | $(fmt_rps "$(med ping/16)") | - | - | - | - |"
     echo "| PING (ceiling) | - | 1 | $(fmt_rps "$(med ping/1)") | - | - | - | - |"
 }
@@ -261,8 +394,28 @@ runs_table() {
     echo "| test | pipeline | requests/s of each round | median |"
     echo "|---|---|---|---|"
     for test in "${TESTS[@]}"; do
-        command_of "${test%/*}"
-        echo "| ${CMD[0]} | ${test#*/} | ${RUNS[$test]// / , } | $(fmt_rps "$(med "$test")") |"
+        echo "| $(label_of "${test%/*}") | ${test#*/} | ${RUNS[$test]// / , } | $(fmt_rps "$(med "$test")") |"
+    done
+}
+
+# Entries in all sliding logs after each run; at the end of a run a log holds entries/LIMIT_KEYS
+# on average, and a call finds about half that many, since the logs grow from empty.
+logs_table() {
+    local test requests=$REQUESTS_PIPELINED
+    echo "| test | entries in all logs after each run ($requests calls per run) | mean log at the end of a run | mean log a call finds | largest log |"
+    echo "|---|---|---|---|---|"
+    for test in slide/16 slidelua/16; do
+        awk -v label="$(label_of "${test%/*}")" -v runs="${LOGS[$test]}" -v keys="$LIMIT_KEYS" 'BEGIN {
+            n = split(runs, run, " ")
+            for (i = 1; i <= n; i++) {
+                split(run[i], v, "/")
+                entries = entries (i > 1 ? " , " : "") v[1]
+                total += v[1]
+                if (v[2] + 0 > largest) largest = v[2] + 0
+            }
+            mean = total / n / keys
+            printf "| %s | %s | %.1f | %.1f | %d |\n", label, entries, mean, mean / 2, largest
+        }'
     done
 }
 
@@ -304,13 +457,57 @@ Produced by \`make bench\` (bench/run.sh); do not edit by hand, run it again.
 $INCR_SCRIPT
 \`\`\`
 
+### Limiters
+
+- The limiter tests run in database $LIMIT_DB (\`--dbnum $LIMIT_DB\`), which is emptied (FLUSHDB) before each of their
+  runs: every run starts from no limiter state, so each test sees the same state in every round, whatever ran
+  before it. Keys \`rl:{000000000000}\` .. \`rl:{$(printf '%012d' $((LIMIT_KEYS - 1)))}\` (\`-r $LIMIT_KEYS\`), the same key set for both sides.
+- LIMIT.SLIDE against the classic sliding-window script (loaded with SCRIPT LOAD, called with EVALSHA) as
+  applications run it: the client sends the window, the max, its clock's \`now\` in ms and a request id.
+
+\`\`\`lua
+$SLIDE_SCRIPT
+\`\`\`
+
+- redis-benchmark sends the same command text every time, so the script's \`now\` is fixed: $SLIDE_NOW, the
+  server's clock when the benchmark started. The request id is \`req:<12 digits>:<12 digits>\` from two random
+  numbers ($((LIMIT_KEYS * LIMIT_KEYS)) values), 29 bytes, the size of an id such as \`user:<ms>:<random>\`; LIMIT.SLIDE takes its own time
+  (the server's clock) and writes members \`<ms>-<sequence>\` (about 21 bytes).
+  A fixed \`now\` does not change the script's work per call: with a window of $SLIDE_WINDOW ms and runs of a few seconds,
+  no entry of either side ever leaves the window, so on both sides every call runs a ZREMRANGEBYSCORE that
+  removes nothing, a ZCARD, a ZADD and a (P)EXPIRE. The only difference is where the new entry goes: the script's
+  entries all have the same score, so ZADD places them by member; LIMIT.SLIDE's scores grow, so they go last.
+- Regime measured: every call allowed, every call adds one entry, nothing pruned. The max ($SLIDE_MAX) is far
+  above any log (checked after every run: the run fails if a log reaches it). The logs grow from empty during a
+  run; their sizes are below (under 128 entries, zset-max-listpack-entries, both sides keep the listpack encoding).
+  Pruning work (a short window, where entries leave) is not measured: with a fixed \`now\` the script would never
+  prune, so the two sides would do different work. LIMIT.SLIDE replies 5 integers, the script 1.
+- LIMIT.GCRA against a plain \`SET key v PX 1000\`, the cheapest write of a per-key state with an expiry. At
+  $LIMIT_KEYS keys and a few hundred thousand calls/s a key is hit every few tens of ms, far below 1000 per s, so every
+  call is allowed; GCRA state expires when the limiter is full again, about 1 ms after each call here, so most
+  LIMIT.GCRA calls find no live key and create one, while SET mostly replaces a live key. LIMIT.GCRA replies 5 integers, SET +OK.
+
 ## Results
 
 $(results_table)
 
+## Memory
+
+MEMORY USAGE (\`SAMPLES 0\`, exact) of one key, in bytes, with the key name (not the expiry entry). The GCRA state
+is read in the same Lua script as the write, since it expires about 1 ms later; the SET key in the same MULTI/EXEC
+(a SET inside a script would store the script's cached argument object, which is larger).
+
+| key | created by | encoding | bytes |
+|---|---|---|---|
+$(printf '%s' "$MEMORY_ROWS")
+
 ## Every run
 
 $(runs_table)
+
+Sliding logs after each run (the logs grow from empty during a run, so a call finds about half the end size):
+
+$(logs_table)
 
 ## Commands
 
@@ -329,6 +526,7 @@ main() {
     prefill
     smoke_test
     run_rounds
+    measure_memory
     check_no_errors
     report >"$TMP/report.md"
     cat "$TMP/report.md"
