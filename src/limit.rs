@@ -212,10 +212,11 @@ impl Command for Gcra {
         let outcome = gcra.decide(now, stored);
         if let Some(tat) = outcome.new_tat_us {
             let expire_at = core::gcra_expire_at_ms(tat);
-            state.set_string(&ctx.integer_string(tat))?;
+            let tat_text = ctx.integer_string(tat);
+            state.set_string(&tat_text)?;
             state.set_expire_at(expire_at)?;
             drop(state);
-            ctx.replicate_set_pxat(name, tat, expire_at);
+            ctx.replicate_set_pxat(name, tat_text.raw(), expire_at);
             ctx.wrote(name, raw::REDISMODULE_NOTIFY_STRING, c"set");
             ctx.notify_expire(name);
         }

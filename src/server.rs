@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
 use std::ptr;
 use tally_core::audit::StreamId;
-use tally_core::number::ScoreText;
+use tally_core::number::{IntText, ScoreText};
 use tally_core::Error;
 
 pub type RawString = *mut raw::RedisModuleString;
@@ -149,7 +149,7 @@ impl Ctx {
 
     /// A new server string holding the decimal form of `value`; freed on drop.
     pub fn integer_string(&self, value: i64) -> OwnedString<'_> {
-        OwnedString { ctx: self, raw: api!(RedisModule_CreateStringFromLongLong(self.raw, value), ptr::null_mut()) }
+        self.string(IntText::new(value).as_bytes())
     }
 
     /// A new server string holding `bytes`; freed on drop.
@@ -310,16 +310,22 @@ impl Ctx {
         );
     }
 
+    // Numbers go to RM_Replicate as text ("b"): its own integer formatting ("l") costs
+    // more than the rest of the argument handling.
+
     /// Replicates `ZREMRANGEBYSCORE key -inf max`.
     pub fn replicate_zremrangebyscore(&self, key: RawString, max: i64) {
+        let max = IntText::new(max);
+        let max = max.as_bytes();
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"ZREMRANGEBYSCORE".as_ptr(),
-                c"scl".as_ptr(),
+                c"scb".as_ptr(),
                 key,
                 c"-inf".as_ptr(),
-                max as std::ffi::c_longlong,
+                max.as_ptr().cast::<c_char>(),
+                max.len(),
             ),
             0
         );
@@ -327,23 +333,35 @@ impl Ctx {
 
     /// Replicates `PEXPIREAT key at_ms`.
     pub fn replicate_pexpireat(&self, key: RawString, at_ms: i64) {
+        let at = IntText::new(at_ms);
+        let at = at.as_bytes();
         api!(
-            RedisModule_Replicate(self.raw, c"PEXPIREAT".as_ptr(), c"sl".as_ptr(), key, at_ms as std::ffi::c_longlong),
+            RedisModule_Replicate(
+                self.raw,
+                c"PEXPIREAT".as_ptr(),
+                c"sb".as_ptr(),
+                key,
+                at.as_ptr().cast::<c_char>(),
+                at.len()
+            ),
             0
         );
     }
 
     /// Replicates `SET key value PXAT at_ms`.
-    pub fn replicate_set_pxat(&self, key: RawString, value: i64, at_ms: i64) {
+    pub fn replicate_set_pxat(&self, key: RawString, value: RawString, at_ms: i64) {
+        let at = IntText::new(at_ms);
+        let at = at.as_bytes();
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"SET".as_ptr(),
-                c"slcl".as_ptr(),
+                c"sscb".as_ptr(),
                 key,
-                value as std::ffi::c_longlong,
+                value,
                 c"PXAT".as_ptr(),
-                at_ms as std::ffi::c_longlong,
+                at.as_ptr().cast::<c_char>(),
+                at.len(),
             ),
             0
         );
@@ -351,15 +369,18 @@ impl Ctx {
 
     /// Replicates `XADD key MAXLEN = cap id field value ...` with the ID the entry got.
     pub fn replicate_xadd(&self, key: RawString, cap: i64, id: RawString, fields: &[RawString]) {
+        let cap = IntText::new(cap);
+        let cap = cap.as_bytes();
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"XADD".as_ptr(),
-                c"scclsv".as_ptr(),
+                c"sccbsv".as_ptr(),
                 key,
                 c"MAXLEN".as_ptr(),
                 c"=".as_ptr(),
-                cap as std::ffi::c_longlong,
+                cap.as_ptr().cast::<c_char>(),
+                cap.len(),
                 id,
                 fields.as_ptr(),
                 fields.len(),

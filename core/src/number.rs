@@ -63,6 +63,37 @@ pub fn parse_finite_f64(bytes: &[u8]) -> Result<f64, Error> {
     }
 }
 
+/// An integer in decimal in a stack buffer (no allocation), for arguments the module
+/// hands to the server as text.
+pub struct IntText {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl IntText {
+    pub fn new(value: i64) -> IntText {
+        let mut text = IntText { buf: [0; 20], start: 20 };
+        let mut rest = value.unsigned_abs();
+        loop {
+            text.start -= 1;
+            text.buf[text.start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if value < 0 {
+            text.start -= 1;
+            text.buf[text.start] = b'-';
+        }
+        text
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+}
+
 /// 2^53: below it every whole f64 is an exact i64.
 const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
@@ -79,7 +110,8 @@ impl ScoreText {
         // Whole scores (the common case) print as integers, much faster than the float
         // algorithm and with the same digits.
         if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER {
-            let _ = write!(text, "{}", value as i64);
+            let digits = IntText::new(value as i64);
+            let _ = text.write_str(std::str::from_utf8(digits.as_bytes()).unwrap_or_default());
             return text;
         }
         // Plain decimal when short, scientific otherwise; both are exact round trips and
@@ -151,6 +183,13 @@ mod tests {
             b"1 ", b"1x", b"\xff", b"1\0",
         ] {
             assert_eq!(parse_finite_f64(bad), Err(Error::NotFloat), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn int_text_is_decimal() {
+        for value in [0, 7, -7, 10, 1795667418364, i64::MAX, i64::MIN] {
+            assert_eq!(IntText::new(value).as_bytes(), value.to_string().as_bytes());
         }
     }
 
