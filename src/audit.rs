@@ -3,6 +3,7 @@
 
 use crate::command::{Arg, Args, Command, KeySpec, Keys, BLOCK, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
 use crate::config;
+use crate::stats::{self, Family};
 use crate::keys;
 use crate::server::{Ctx, KeyKind, ReplyRef};
 use redis_module::raw;
@@ -24,6 +25,7 @@ pub struct Append;
 
 impl Command for Append {
     const NAME: &'static CStr = c"audit.append";
+    const FAMILY: Family = Family::Audit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -4;
     const KEY: KeySpec =
@@ -65,6 +67,7 @@ impl Command for Append {
                 let stored = producers.hash_get(producer.raw()).and_then(|value| core::decode_producer(value.bytes()));
                 match core::dedup(stored, idempotent.seq) {
                     Dedup::Duplicate(id) => {
+                        stats::count(&stats::AUDIT_DUPLICATES, 1);
                         ctx.reply_bulk(id.to_string().as_bytes());
                         return Ok(());
                     }
@@ -85,6 +88,7 @@ impl Command for Append {
         let floor = core::retention_floor(ctx.now_ms(), config::audit_retention_ms());
         let aged_out = floor.map_or(0, |floor| stream.stream_trim_below(floor));
         drop(stream);
+        stats::count(&stats::AUDIT_TRIMMED, (capped + aged_out).unsigned_abs());
         let id_text = ctx.stream_id_string(id);
         ctx.replicate_xadd(name, append.cap, id_text.raw(), fields);
         ctx.wrote(name, STREAM, c"xadd");
@@ -111,6 +115,7 @@ pub struct Group;
 
 impl Command for Group {
     const NAME: &'static CStr = c"audit.group";
+    const FAMILY: Family = Family::Audit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -3;
     const KEY: KeySpec =
@@ -145,6 +150,7 @@ pub struct Info;
 
 impl Command for Info {
     const NAME: &'static CStr = c"audit.info";
+    const FAMILY: Family = Family::Audit;
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = 2;
     const KEY: KeySpec =

@@ -2,6 +2,7 @@
 //! decoding, error replies) and registration with key specs and COMMAND DOCS.
 
 use crate::server::{Ctx, RawString};
+use crate::stats::{self, Family};
 use redis_module::raw;
 use smallvec::SmallVec;
 use std::ffi::{c_int, CStr};
@@ -121,6 +122,7 @@ pub const MULTIPLE: u32 = raw::REDISMODULE_CMD_ARG_MULTIPLE;
 /// A module command: its registration data and its handler.
 pub trait Command {
     const NAME: &'static CStr;
+    const FAMILY: Family;
     /// Command flags as RM_CreateCommand takes them ("write deny-oom fast", ...).
     const FLAGS: &'static CStr;
     /// Exact argument count, or -N for at least N (the command name counts).
@@ -149,6 +151,7 @@ extern "C" fn entry<C: Command>(
         let args = unsafe { Args::new(argv, argc) };
         C::run(&ctx, &args)
     }));
+    stats::count_call(C::FAMILY, !matches!(outcome, Ok(Ok(()))));
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(error)) => ctx.reply_error(&error),

@@ -49,6 +49,16 @@ enum_configuration! {
 /// An enum config kept in an atomic, so reading it costs no lock on the hot path.
 pub struct HashtagSetting(AtomicI32);
 
+impl HashtagMode {
+    pub fn name(self) -> &'static std::ffi::CStr {
+        match self {
+            HashtagMode::auto => c"auto",
+            HashtagMode::yes => c"yes",
+            HashtagMode::no => c"no",
+        }
+    }
+}
+
 impl HashtagSetting {
     pub fn get(&self) -> HashtagMode {
         HashtagMode::try_from(self.0.load(Ordering::Relaxed)).unwrap_or(HashtagMode::auto)

@@ -8,6 +8,7 @@ mod config;
 mod keys;
 mod limit;
 mod server;
+mod stats;
 mod tourney;
 
 use config::{
@@ -62,6 +63,14 @@ const CONFIG_NAMES: [&str; 8] = [
     "audit-max-producers",
 ];
 
+/// The INFO callback: the framework's crash-report trace, then the `tally` section.
+extern "C" fn info(ctx: *mut redis_module::raw::RedisModuleInfoCtx, for_crash_report: std::ffi::c_int) {
+    let _ = std::panic::catch_unwind(|| {
+        redis_module::basic_info_command_handler(&redis_module::InfoContext::new(ctx), for_crash_report != 0);
+        stats::report(&server::InfoSink::new(ctx));
+    });
+}
+
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     if let Err(message) = check_load_args(args) {
         server::log_warning(&format!("tally: {message}"));
@@ -71,6 +80,10 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         server::log_warning(&format!("tally: a command panicked (a bug in tally, the server is still up): {info}"));
     }));
     server::set_module_options(ctx.ctx);
+    if !server::register_info(ctx.ctx, Some(info)) {
+        server::log_warning("tally: could not register the INFO section");
+        return Status::Err;
+    }
     let cluster = ctx.get_flags().contains(redis_module::ContextFlags::CLUSTER);
     config::CLUSTER_MODE.store(cluster, std::sync::atomic::Ordering::Relaxed);
     let registered =

@@ -3,6 +3,7 @@
 
 use crate::command::{Arg, Args, Command, KeySpec, Keys, INTEGER, KEY, MULTIPLE, OPTIONAL};
 use crate::config;
+use crate::stats::{self, Family};
 use crate::keys;
 use crate::server::{Ctx, Key, KeyKind, RawString};
 use redis_module::raw;
@@ -27,6 +28,7 @@ pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
 }
 
 fn reply_decision(ctx: &Ctx, decision: &Decision) {
+    stats::count(if decision.allowed { &stats::LIMIT_ALLOWED } else { &stats::LIMIT_DENIED }, 1);
     ctx.reply_array(5);
     for value in decision.as_array() {
         ctx.reply_signed(value);
@@ -122,6 +124,7 @@ pub struct Slide;
 
 impl Command for Slide {
     const NAME: &'static CStr = c"limit.slide";
+    const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -4;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPDATE };
@@ -144,6 +147,7 @@ pub struct Multi;
 
 impl Command for Multi {
     const NAME: &'static CStr = c"limit.multi";
+    const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -5;
     const KEY: KeySpec = KeySpec { keys: Keys::Counted(1), flags: UPDATE };
@@ -181,6 +185,7 @@ pub struct Gcra;
 
 impl Command for Gcra {
     const NAME: &'static CStr = c"limit.gcra";
+    const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -5;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPDATE };
@@ -231,6 +236,7 @@ pub struct Reset;
 
 impl Command for Reset {
     const NAME: &'static CStr = c"limit.reset";
+    const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write";
     const ARITY: i32 = -2;
     const KEY: KeySpec = KeySpec { keys: Keys::From(1), flags: DELETE };

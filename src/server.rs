@@ -460,6 +460,40 @@ fn exclusive_bound<'a>(buf: &'a mut [u8; 41], score: &[u8]) -> &'a [u8] {
     buf.get(..=len).unwrap_or_default()
 }
 
+/// The sink of an INFO callback: the module's section and its fields (the server
+/// prefixes each with `tally_`).
+pub struct InfoSink {
+    raw: *mut raw::RedisModuleInfoCtx,
+}
+
+impl InfoSink {
+    pub fn new(raw: *mut raw::RedisModuleInfoCtx) -> InfoSink {
+        InfoSink { raw }
+    }
+
+    /// Starts the module's default section (`# tally`).
+    pub fn section(&self) {
+        api!(RedisModule_InfoAddSection(self.raw, ptr::null_mut()), 0);
+    }
+
+    pub fn field_u64(&self, name: &CStr, value: u64) {
+        api!(RedisModule_InfoAddFieldULongLong(self.raw, name.as_ptr(), value), 0);
+    }
+
+    pub fn field_i64(&self, name: &CStr, value: i64) {
+        api!(RedisModule_InfoAddFieldLongLong(self.raw, name.as_ptr(), value), 0);
+    }
+
+    pub fn field_str(&self, name: &CStr, value: &CStr) {
+        api!(RedisModule_InfoAddFieldCString(self.raw, name.as_ptr(), value.as_ptr()), 0);
+    }
+}
+
+/// Replaces the INFO callback the module framework registered with `callback`.
+pub fn register_info(ctx: *mut raw::RedisModuleCtx, callback: raw::RedisModuleInfoFunc) -> bool {
+    ok(api!(RedisModule_RegisterInfoFunc(ctx, callback), raw::REDISMODULE_ERR as c_int))
+}
+
 /// Module-wide options, set once at load: modified keys are signalled explicitly.
 pub fn set_module_options(ctx: *mut raw::RedisModuleCtx) {
     api!(

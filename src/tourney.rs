@@ -2,6 +2,7 @@
 
 use crate::command::{Arg, Args, Command, KeySpec, Keys, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
 use crate::config;
+use crate::stats::Family;
 use crate::keys;
 use crate::server::{Ctx, Key, Order, RawString};
 use redis_module::raw;
@@ -95,6 +96,7 @@ pub struct Incr;
 
 impl Command for Incr {
     const NAME: &'static CStr = c"tourney.incr";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = 4;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
@@ -120,6 +122,7 @@ pub struct Submit;
 
 impl Command for Submit {
     const NAME: &'static CStr = c"tourney.submit";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -4;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
@@ -169,6 +172,7 @@ pub struct Rank;
 
 impl Command for Rank {
     const NAME: &'static CStr = c"tourney.rank";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = -3;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
@@ -212,6 +216,7 @@ pub struct Top;
 
 impl Command for Top {
     const NAME: &'static CStr = c"tourney.top";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = -3;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
@@ -248,6 +253,7 @@ pub struct Around;
 
 impl Command for Around {
     const NAME: &'static CStr = c"tourney.around";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = -4;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
@@ -279,6 +285,7 @@ pub struct Percentile;
 
 impl Command for Percentile {
     const NAME: &'static CStr = c"tourney.percentile";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = 3;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
@@ -307,6 +314,7 @@ pub struct Rem;
 
 impl Command for Rem {
     const NAME: &'static CStr = c"tourney.rem";
+    const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write fast";
     const ARITY: i32 = -3;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: DELETE };
