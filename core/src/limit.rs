@@ -85,7 +85,8 @@ impl Window {
         let consumed = allowed && consume && cost > 0;
         let count = i64::try_from(log.count).unwrap_or(i64::MAX);
         let used = if consumed { count.saturating_add(cost) } else { count };
-        let newest = if consumed { Some(now_ms) } else { log.newest };
+        // Entries newer than now (a clock that stepped back) still count for the reset.
+        let newest = if consumed { Some(log.newest.map_or(now_ms, |newest| newest.max(now_ms))) } else { log.newest };
         let leaves_at = |t: i64| t.saturating_add(self.window_ms).saturating_sub(now_ms).max(0);
         Decision {
             allowed,
@@ -178,6 +179,39 @@ pub fn parse_multi(args: &[&[u8]], max_log: i64) -> Result<Multi, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     let tightest = windows.iter().map(|w| w.max).min().unwrap_or(1);
     Ok(Multi { numkeys, windows, cost: parse_cost(cost_args, tightest)? })
+}
+
+/// Decides `cost` units against sliding logs that the caller keeps (the wasm build, tests),
+/// exactly as the server does against its sorted sets: each log is given as its entries'
+/// times (the scores; any order, never NaN, as a sorted set cannot hold one), loses the
+/// entries at or below `Window::cutoff`, and is read as the server reads it (newest entry
+/// and blocking entry truncated to whole ms). If every window allows and `cost > 0`, each
+/// log gains `cost` entries at `now_ms`. The logs come back sorted, oldest first.
+pub fn decide_logs(now_ms: i64, cost: i64, logs: &mut [(Window, Vec<f64>)]) -> Decision {
+    let states: Vec<(Window, LogState)> = logs
+        .iter_mut()
+        .map(|(window, log)| {
+            log.sort_by(f64::total_cmp);
+            let cutoff = window.cutoff(now_ms) as f64;
+            log.drain(..log.partition_point(|&score| score <= cutoff));
+            let count = log.len() as u64;
+            let state = LogState {
+                count,
+                newest: log.last().map(|&score| score as i64),
+                blocking: window.blocking_index(count, cost).and_then(|n| log.get(usize::try_from(n).ok()?)).map(|&s| s as i64),
+            };
+            (*window, state)
+        })
+        .collect();
+    let decision = decide_all(now_ms, cost, &states);
+    if decision.allowed && cost > 0 {
+        let now = now_ms as f64;
+        for (_, log) in logs.iter_mut() {
+            let at = log.partition_point(|&score| score <= now);
+            log.splice(at..at, std::iter::repeat_n(now, cost.unsigned_abs() as usize));
+        }
+    }
+    decision
 }
 
 // ---- GCRA ---------------------------------------------------------------------------
@@ -364,6 +398,37 @@ mod tests {
             parse_multi(&args("limit.multi 2 a b 1000 10 60000 100 COST 11"), 1000),
             Err(Error::OutOfRange { what: "cost", min: 0, max: 10 })
         );
+    }
+
+    #[test]
+    fn caller_kept_logs_prune_and_consume_like_the_server() {
+        // Unsorted input; the entry at exactly now - window (0) has left.
+        let mut logs = vec![(W, vec![200.0, 0.0, 100.0])];
+        assert_eq!(decide_logs(1000, 1, &mut logs).as_array(), [1, 3, 0, 0, 1000]);
+        assert_eq!(logs[0].1, [100.0, 200.0, 1000.0]);
+        // Full: waits for the entry at 100 (1100 - 1050), nothing added.
+        assert_eq!(decide_logs(1050, 1, &mut logs).as_array(), [0, 3, 0, 50, 950]);
+        assert_eq!(logs[0].1, [100.0, 200.0, 1000.0]);
+        // COST 0 prunes but adds nothing; fractional times are read truncated.
+        let mut logs = vec![(W, vec![1.5, 999.75])];
+        assert_eq!(decide_logs(1002, 0, &mut logs).as_array(), [1, 3, 2, 0, 997]);
+        assert_eq!(logs[0].1, [999.75]);
+        // An entry in the future (another clock) stays after the new ones, sorted, and the
+        // reset waits for it to leave.
+        let mut logs = vec![(W, vec![5000.0])];
+        assert_eq!(decide_logs(10, 2, &mut logs).as_array(), [1, 3, 0, 0, 5990]);
+        assert_eq!(logs[0].1, [10.0, 10.0, 5000.0]);
+    }
+
+    #[test]
+    fn caller_kept_logs_consume_all_or_nothing() {
+        let minute = Window { window_ms: 60_000, max: 3 };
+        let mut logs = vec![(minute, vec![10.0]), (minute, vec![10.0, 20.0])];
+        assert_eq!(decide_logs(100, 2, &mut logs).as_array(), [0, 3, 1, 59_910, 59_920]);
+        assert_eq!(logs, [(minute, vec![10.0]), (minute, vec![10.0, 20.0])]);
+        assert_eq!(decide_logs(100, 1, &mut logs).as_array(), [1, 3, 0, 0, 60_000]);
+        assert_eq!(logs, [(minute, vec![10.0, 100.0]), (minute, vec![10.0, 20.0, 100.0])]);
+        assert_eq!(decide_logs(100, 1, &mut []).as_array(), [1, 0, 0, 0, 0]);
     }
 
     #[test]

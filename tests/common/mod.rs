@@ -156,6 +156,13 @@ impl Server {
         false
     }
 
+    /// True when the server is Valkey (its INFO has `valkey_version`).
+    pub fn is_valkey(&self) -> bool {
+        let mut con = self.connect();
+        let info: String = redis::cmd("INFO").arg("server").query(&mut con).unwrap_or_default();
+        info.contains("valkey_version:")
+    }
+
     fn answers_as_our_process(&self, con: &mut Connection) -> bool {
         let info: String = redis::cmd("INFO").arg("server").query(con).unwrap_or_default();
         let ours = format!("process_id:{}", self.child.id());

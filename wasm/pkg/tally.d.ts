@@ -1,0 +1,178 @@
+// Types of tally.mjs: tally's core as WebAssembly (docs/wasm.md).
+
+/** The ABI version this wrapper speaks; `load()` refuses a .wasm of another version. */
+export const ABI_VERSION: 1;
+
+/** Bytes or text (encoded as UTF-8), as a Redis client sends a key or argument. */
+export type Bytes = string | Uint8Array;
+/** A command argument: text, bytes, or a number sent as JavaScript prints it. */
+export type Arg = Bytes | number | bigint;
+
+/** An error the tally module would reply for the same call; `message` is its exact text. */
+export class TallyError extends Error {
+  readonly name: 'TallyError';
+  /** The error's code word: `ERR`, `CROSSSLOT`, `WRONGTYPE`... */
+  readonly code: string;
+}
+
+/** What every limiting command replies, as fields and as the raw 5 integers. */
+export interface Decision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** 0 when allowed, else ms until the same request would pass. */
+  retryAfterMs: number;
+  /** ms until the limiter is back to full capacity (0 when empty). */
+  resetAfterMs: number;
+  /** `[allowed, limit, remaining, retry_after_ms, reset_after_ms]` as the server replies. */
+  reply: [number, number, number, number, number];
+  /** True when the call changed the state (allowed with a cost above 0). */
+  written: boolean;
+}
+
+export interface LimiterOptions {
+  /** The server clock in ms: a whole number within +-(2^53 - 1). */
+  nowMs: number | bigint;
+  /** As `tally.require-hashtag yes` (default false). */
+  requireHashtag?: boolean;
+}
+
+export interface SlideOptions extends LimiterOptions {
+  /** Only checked (hash tag); default `{tally}`. */
+  key?: Bytes;
+  windowMs: Arg;
+  max: Arg;
+  /** Units to take (default 1); 0 checks without consuming. */
+  cost?: Arg;
+  /** The log's entry times in ms (the sorted set's scores), any order; empty when absent. */
+  log?: Iterable<number> | Float64Array | null;
+  /** `tally.limit-max-log` (default 100000). */
+  maxLog?: number;
+}
+
+export interface SlideResult extends Decision {
+  /** The log to keep: pruned, plus `cost` entries at nowMs when written; oldest first. */
+  log: number[];
+  /** nowMs + windowMs when written (the key's expiry on the server), else null. */
+  expireAtMs: number | null;
+}
+
+export interface MultiWindow {
+  key?: Bytes;
+  windowMs: Arg;
+  max: Arg;
+  log?: Iterable<number> | Float64Array | null;
+}
+
+export interface MultiOptions extends LimiterOptions {
+  /** One sliding window per key; keys default to distinct keys of one slot. */
+  windows: MultiWindow[];
+  cost?: Arg;
+  maxLog?: number;
+}
+
+export interface MultiResult extends Decision {
+  /** Per window, in order: the log to keep and its expiry when written. */
+  windows: { log: number[]; expireAtMs: number | null }[];
+}
+
+export interface GcraOptions extends LimiterOptions {
+  key?: Bytes;
+  burst: Arg;
+  count: Arg;
+  periodMs: Arg;
+  cost?: Arg;
+  /** The stored theoretical arrival time (µs; the key's string), null/undefined when absent. */
+  tatUs?: string | number | bigint | Uint8Array | null;
+}
+
+export interface GcraResult extends Decision {
+  /** The state to keep after the call (the new TAT when written), null when none. */
+  tatUs: string | null;
+  /** When the limiter is full again (the key's expiry on the server), when written. */
+  expireAtMs: number | null;
+}
+
+export interface CommandState {
+  nowMs: number | bigint;
+  /** Sliding logs by key (missing keys have empty logs). */
+  logs?: Record<string, Iterable<number>> | Map<string, Iterable<number>>;
+  /** A GCRA key's stored string. */
+  tatUs?: string | number | bigint | Uint8Array | null;
+  requireHashtag?: boolean;
+  maxLog?: number;
+}
+
+export interface LogCommandResult extends Decision {
+  /** The logs of the call's keys after it. */
+  logs: Record<string, number[]>;
+  /** The call's keys' new expiries; empty when nothing was written. */
+  expireAtMs: Record<string, number>;
+}
+
+export interface AroundWindow {
+  /** 0-based reverse ranks (ZREVRANGE start stop). */
+  start: number;
+  stop: number;
+}
+
+export interface PageRankOptions {
+  ties?: 'ordinal' | 'competition';
+  /** 1-based position of the page's first entry (default 1). */
+  firstPosition?: number;
+  /** Competition rank of the page's first entry: 1 + members scoring higher (default firstPosition). */
+  firstRank?: number;
+}
+
+export class Tally {
+  /** The raw exports (the ABI in docs/wasm.md). */
+  readonly exports: WebAssembly.Exports;
+  /** The key's cluster hash slot (0..16383), as CLUSTER KEYSLOT. */
+  hashSlot(key: Bytes): number;
+  /** The key's hash tag, or null when the whole key is hashed. */
+  hashTag(key: string): string | null;
+  hashTag(key: Uint8Array): Uint8Array | null;
+  /** null when the keys may go in one tally command, else the module's exact error text. */
+  validateKeys(keys: Iterable<Bytes>, requireHashtag?: boolean): string | null;
+  /** LIMIT.SLIDE on a log the caller keeps. Throws TallyError for what the server refuses. */
+  slide(options: SlideOptions): SlideResult;
+  /** LIMIT.MULTI on logs the caller keeps. */
+  multi(options: MultiOptions): MultiResult;
+  /** LIMIT.GCRA on a TAT the caller keeps. */
+  gcra(options: GcraOptions): GcraResult;
+  /** A limiter command as argv (`['LIMIT.SLIDE', key, ...]`) with the state of its keys. */
+  command(argv: Arg[], state: CommandState): LogCommandResult | GcraResult;
+  /** TOURNEY.PERCENTILE's number: 100 * atOrBelow / len (0 when len is 0). */
+  percentile(atOrBelow: number, len: number): number;
+  /** TOURNEY.AROUND's window around a 0-based reverse rank, or null when rank >= len. */
+  aroundWindow(rank: number, radius: number, len: number): AroundWindow | null;
+  /** Ranks of a page of scores (best first) as TOURNEY.TOP/AROUND give them. */
+  pageRanks(scores: Iterable<number>, options?: PageRankOptions): number[];
+  /** A score as the module writes it (shortest round-trip text). */
+  formatScore(value: number): string;
+  /** A score parsed as TOURNEY.INCR/SUBMIT parse it; TallyError when they refuse it. */
+  parseScore(text: Bytes): number;
+}
+
+/**
+ * Instantiates the .wasm: by default `tally.wasm` next to tally.mjs (read from disk in Node,
+ * fetched elsewhere); or a path/URL, bytes, a Response (or a promise of one), or a compiled
+ * WebAssembly.Module (edge workers). Also backs the module-level functions below.
+ */
+export function load(
+  source?: string | URL | ArrayBuffer | ArrayBufferView | Response | Promise<Response> | WebAssembly.Module,
+): Promise<Tally>;
+
+export function hashSlot(key: Bytes): number;
+export function hashTag(key: string): string | null;
+export function hashTag(key: Uint8Array): Uint8Array | null;
+export function validateKeys(keys: Iterable<Bytes>, requireHashtag?: boolean): string | null;
+export function slide(options: SlideOptions): SlideResult;
+export function multi(options: MultiOptions): MultiResult;
+export function gcra(options: GcraOptions): GcraResult;
+export function command(argv: Arg[], state: CommandState): LogCommandResult | GcraResult;
+export function percentile(atOrBelow: number, len: number): number;
+export function aroundWindow(rank: number, radius: number, len: number): AroundWindow | null;
+export function pageRanks(scores: Iterable<number>, options?: PageRankOptions): number[];
+export function formatScore(value: number): string;
+export function parseScore(text: Bytes): number;

@@ -1,0 +1,392 @@
+// tally's core as WebAssembly: hash slots, limiter decisions and rank maths with the
+// module's exact rules and error texts. No dependencies; runs in Node >= 18, browsers,
+// Deno and edge workers. ABI and examples: docs/wasm.md.
+
+export const ABI_VERSION = 1;
+
+const OK = 0;
+const REFUSED = 1;
+const INVALID = 2;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An error the tally module would reply for the same call; `message` is its exact text. */
+export class TallyError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'TallyError';
+    /** The error's code word: ERR, CROSSSLOT, WRONGTYPE... */
+    this.code = message.split(' ', 1)[0];
+  }
+}
+
+const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+async function wasmSource(source) {
+  source = await source;
+  if (source === undefined || source === null) {
+    source = new URL('./tally.wasm', import.meta.url);
+  }
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
+  if (typeof source === 'string' || source instanceof URL) {
+    const local = typeof source === 'string' ? !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.startsWith('file:') : source.protocol === 'file:';
+    if (isNode && local) {
+      const { readFile } = await import('node:fs/promises');
+      return readFile(source);
+    }
+    source = await fetch(source);
+  }
+  if (source && typeof source.arrayBuffer === 'function') {
+    if (source.ok === false) throw new Error(`tally: fetching the .wasm failed with status ${source.status}`);
+    return source.arrayBuffer();
+  }
+  throw new TypeError('tally: load() takes nothing, a path or URL, bytes, a Response or a WebAssembly.Module');
+}
+
+let current = null;
+
+/**
+ * Instantiates the .wasm: by default the `tally.wasm` next to this file (read from disk in
+ * Node, fetched elsewhere); or from a path/URL, an ArrayBuffer/typed array, a Response (or a
+ * promise of one), or a compiled WebAssembly.Module (edge workers). The instance is returned,
+ * and also backs the module-level functions (`hashSlot`, `slide`...).
+ */
+export async function load(source) {
+  const wasm = await wasmSource(source);
+  const instance = wasm instanceof WebAssembly.Module
+    ? await WebAssembly.instantiate(wasm, {})
+    : (await WebAssembly.instantiate(wasm, {})).instance;
+  const tally = new Tally(instance);
+  current = tally;
+  return tally;
+}
+
+function loaded() {
+  if (current === null) throw new Error('tally: call `await load()` first');
+  return current;
+}
+
+function bytesOf(value, name) {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return encoder.encode(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return encoder.encode(String(value));
+  throw new TypeError(`tally: ${name} must be a string or a Uint8Array`);
+}
+
+/** Packs byte strings as `u32 little-endian length, bytes` each. */
+function pack(items) {
+  const total = items.reduce((sum, item) => sum + 4 + item.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const item of items) {
+    view.setUint32(at, item.length, true);
+    out.set(item, at + 4);
+    at += 4 + item.length;
+  }
+  return out;
+}
+
+/** An argument as the server receives it: text; numbers as JavaScript prints them. */
+function arg(value, name) {
+  if (value === undefined || value === null) throw new TypeError(`tally: ${name} is required`);
+  return bytesOf(value, name);
+}
+
+function number(value, name) {
+  if (typeof value === 'bigint') {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new RangeError(`tally: ${name} must be within +-(2^53 - 1)`);
+    }
+    return Number(value);
+  }
+  if (typeof value !== 'number') throw new TypeError(`tally: ${name} must be a number`);
+  return value;
+}
+
+function f64Array(values, name) {
+  if (values === undefined || values === null) return new Float64Array(0);
+  if (values instanceof Float64Array) return values;
+  if (typeof values[Symbol.iterator] !== 'function') throw new TypeError(`tally: ${name} must be an array of numbers`);
+  return Float64Array.from(values, (v) => (typeof v === 'bigint' ? Number(v) : v));
+}
+
+function decision(view) {
+  const reply = [0, 1, 2, 3, 4].map((i) => view.getFloat64(8 * i, true));
+  return {
+    allowed: reply[0] === 1,
+    limit: reply[1],
+    remaining: reply[2],
+    retryAfterMs: reply[3],
+    resetAfterMs: reply[4],
+    reply,
+    written: view.getFloat64(40, true) === 1,
+  };
+}
+
+export class Tally {
+  constructor(instance) {
+    this.exports = instance.exports;
+    const version = this.exports.tally_abi_version();
+    if (version !== ABI_VERSION) {
+      throw new Error(`tally: the .wasm has ABI version ${version}, this wrapper speaks ${ABI_VERSION}`);
+    }
+  }
+
+  /** Copies `buffers` (Uint8Array or Float64Array) into wasm memory, runs `call(ptr, ...)`
+   * with their addresses, frees them. */
+  #with(buffers, call) {
+    const x = this.exports;
+    const sizes = buffers.map((b) => b.byteLength);
+    const ptrs = [];
+    try {
+      for (const size of sizes) {
+        const ptr = x.tally_alloc(size) >>> 0;
+        if (ptr === 0) throw new RangeError('tally: out of wasm memory');
+        ptrs.push(ptr);
+      }
+      // Allocating may grow memory and detach older views: copy only now.
+      const memory = new Uint8Array(x.memory.buffer);
+      buffers.forEach((b, i) => memory.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), ptrs[i]));
+      return call(...ptrs);
+    } finally {
+      ptrs.forEach((ptr, i) => x.tally_free(ptr, sizes[i]));
+    }
+  }
+
+  #result() {
+    const x = this.exports;
+    const ptr = x.tally_result_ptr() >>> 0;
+    const len = x.tally_result_len() >>> 0;
+    return new Uint8Array(x.memory.buffer, ptr, len).slice();
+  }
+
+  /** The result of a call with a status; throws on REFUSED (TallyError) and INVALID. */
+  #checked(status) {
+    const result = this.#result();
+    if (status === OK) return result;
+    const text = decoder.decode(result);
+    if (status === REFUSED) throw new TallyError(text);
+    if (status === INVALID) throw new RangeError(`tally: ${text}`);
+    throw new Error(`tally: unknown status ${status}`);
+  }
+
+  /** The key's cluster hash slot (0..16383), as CLUSTER KEYSLOT computes it. */
+  hashSlot(key) {
+    const bytes = bytesOf(key, 'key');
+    return this.#with([bytes], (ptr) => this.exports.tally_hash_slot(ptr, bytes.length));
+  }
+
+  /** The key's hash tag (same type as the key), or null when the whole key is hashed. */
+  hashTag(key) {
+    const bytes = bytesOf(key, 'key');
+    const found = this.#with([bytes], (ptr) => this.exports.tally_hash_tag(ptr, bytes.length));
+    if (found !== 1) return null;
+    const tag = this.#result();
+    return typeof key === 'string' ? decoder.decode(tag) : tag;
+  }
+
+  /** null when the keys may go in one tally command, else the module's error text. */
+  validateKeys(keys, requireHashtag = false) {
+    const list = Array.from(keys, (key) => bytesOf(key, 'key'));
+    const packed = pack(list);
+    const status = this.#with([packed], (ptr) =>
+      this.exports.tally_validate_keys(ptr, packed.length, list.length, requireHashtag ? 1 : 0));
+    if (status === REFUSED) return decoder.decode(this.#result());
+    this.#checked(status);
+    return null;
+  }
+
+  #logCall(argv, { nowMs, requireHashtag = false, maxLog = 100000 }, logs, call) {
+    const packed = pack(argv);
+    const counts = new Uint8Array(4 * logs.length);
+    const countView = new DataView(counts.buffer);
+    logs.forEach((log, i) => countView.setUint32(4 * i, log.length, true));
+    const entries = new Float64Array(logs.reduce((sum, log) => sum + log.length, 0));
+    let at = 0;
+    for (const log of logs) {
+      entries.set(log, at);
+      at += log.length;
+    }
+    const status = this.#with([packed, entries, counts], (argvPtr, logsPtr, countsPtr) =>
+      call(argvPtr, packed.length, argv.length, number(maxLog, 'maxLog'), requireHashtag ? 1 : 0, number(nowMs, 'nowMs'), logsPtr, countsPtr));
+    const out = this.#checked(status);
+    const view = new DataView(out.buffer);
+    const result = decision(view);
+    const windows = [];
+    let offset = 48;
+    for (let w = 0; w < logs.length; w++) {
+      const expireAtMs = view.getFloat64(offset, true);
+      const n = view.getFloat64(offset + 8, true);
+      const log = Array.from(new Float64Array(out.buffer.slice(offset + 16, offset + 16 + 8 * n)));
+      windows.push({ log, expireAtMs: result.written ? expireAtMs : null });
+      offset += 16 + 8 * n;
+    }
+    return { ...result, windows };
+  }
+
+  /**
+   * LIMIT.SLIDE key window_ms max [COST n] at `nowMs` against `log` (the entry times, any
+   * order). Returns the reply, and the log to keep (`log`) with its expiry when written.
+   */
+  slide({ key = '{tally}', windowMs, max, cost, log, nowMs, requireHashtag, maxLog } = {}) {
+    const argv = ['limit.slide', key, arg(windowMs, 'windowMs'), arg(max, 'max')];
+    if (cost !== undefined) argv.push('COST', arg(cost, 'cost'));
+    const logs = [f64Array(log, 'log')];
+    const out = this.#logCall(argv.map((a) => bytesOf(a, 'argument')), { nowMs, requireHashtag, maxLog }, logs,
+      (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr) =>
+        this.exports.tally_slide(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, logs[0].length));
+    const { windows, ...rest } = out;
+    return { ...rest, log: windows[0].log, expireAtMs: windows[0].expireAtMs };
+  }
+
+  /**
+   * LIMIT.MULTI: one sliding window per entry of `windows` ({key, windowMs, max, log}),
+   * consumed from all or none. Keys default to distinct keys of one slot.
+   */
+  multi({ windows, cost, nowMs, requireHashtag, maxLog } = {}) {
+    if (!Array.isArray(windows)) throw new TypeError('tally: windows must be an array');
+    const keys = windows.map((w, i) => (w.key === undefined ? `{tally}${i}` : w.key));
+    const argv = ['limit.multi', String(windows.length), ...keys];
+    windows.forEach((w, i) => argv.push(arg(w.windowMs, `windows[${i}].windowMs`), arg(w.max, `windows[${i}].max`)));
+    if (cost !== undefined) argv.push('COST', arg(cost, 'cost'));
+    const logs = windows.map((w, i) => f64Array(w.log, `windows[${i}].log`));
+    return this.#logCall(argv.map((a) => bytesOf(a, 'argument')), { nowMs, requireHashtag, maxLog }, logs,
+      (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr) =>
+        this.exports.tally_multi(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr, logs.length));
+  }
+
+  /**
+   * LIMIT.GCRA key burst count period_ms [COST n] at `nowMs`, given the stored TAT (µs, the
+   * key's string; null/undefined when absent). `tatUs` in the result is the state to keep.
+   */
+  gcra({ key = '{tally}', burst, count, periodMs, cost, tatUs, nowMs, requireHashtag = false } = {}) {
+    const argv = ['limit.gcra', key, arg(burst, 'burst'), arg(count, 'count'), arg(periodMs, 'periodMs')];
+    if (cost !== undefined) argv.push('COST', arg(cost, 'cost'));
+    return this.#gcra(argv.map((a) => bytesOf(a, 'argument')), { tatUs, nowMs, requireHashtag });
+  }
+
+  #gcra(items, { tatUs, nowMs, requireHashtag }) {
+    const packed = pack(items);
+    const hasState = tatUs !== undefined && tatUs !== null;
+    const state = hasState ? bytesOf(tatUs, 'tatUs') : new Uint8Array(0);
+    const now = number(nowMs, 'nowMs');
+    const status = this.#with([packed, state], (argvPtr, statePtr) =>
+      this.exports.tally_gcra(argvPtr, packed.length, items.length, requireHashtag ? 1 : 0, now, statePtr, state.length, hasState ? 1 : 0));
+    const out = this.#checked(status);
+    const view = new DataView(out.buffer);
+    const result = decision(view);
+    const kept = hasState ? (typeof tatUs === 'string' ? tatUs : decoder.decode(state)) : null;
+    return {
+      ...result,
+      tatUs: result.written ? decoder.decode(out.subarray(56)) : kept,
+      expireAtMs: result.written ? view.getFloat64(48, true) : null,
+    };
+  }
+
+  /**
+   * Runs a limiter command given as the server receives it, e.g.
+   * `['LIMIT.SLIDE', 'rl:{u1}', '1000', '10', 'COST', '2']`, with the state of its keys:
+   * `logs` maps each sliding-log key to its entry times (missing keys are empty), `tatUs`
+   * is a GCRA key's stored string. Returns the reply and, for sliding logs, `logs` and
+   * `expireAtMs` maps for the call's keys (`expireAtMs` empty when nothing was written); for
+   * GCRA, `tatUs` and `expireAtMs` as `gcra()` does.
+   */
+  command(argv, { nowMs, logs = {}, tatUs, requireHashtag = false, maxLog } = {}) {
+    if (!Array.isArray(argv) || argv.length === 0) throw new TypeError('tally: argv must be a non-empty array');
+    const items = argv.map((a) => bytesOf(a, 'argument'));
+    const text = (bytes) => decoder.decode(bytes);
+    const name = text(items[0]).toLowerCase();
+    if (name === 'limit.gcra') {
+      return this.#gcra(items, { tatUs, nowMs, requireHashtag });
+    }
+    let keys;
+    if (name === 'limit.slide') {
+      keys = items.length > 1 ? [items[1]] : [];
+    } else if (name === 'limit.multi') {
+      const numkeys = items.length > 1 ? text(items[1]) : '';
+      const n = /^[1-9][0-9]?$/.test(numkeys) ? Number(numkeys) : 0;
+      keys = n <= 64 && items.length >= 2 + n ? items.slice(2, 2 + n) : [];
+    } else {
+      throw new TypeError(`tally: not a limiter command: ${text(items[0])}`);
+    }
+    const names = keys.map(text);
+    const stateOf = (key) => (logs instanceof Map ? logs.get(key) : Object.prototype.hasOwnProperty.call(logs, key) ? logs[key] : undefined);
+    const given = names.map((key) => f64Array(stateOf(key), `logs[${JSON.stringify(key)}]`));
+    const exported = name === 'limit.slide'
+      ? (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr) =>
+          this.exports.tally_slide(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, given.length ? given[0].length : 0)
+      : (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr) =>
+          this.exports.tally_multi(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr, given.length);
+    const { windows, ...result } = this.#logCall(items, { nowMs, requireHashtag, maxLog }, given, exported);
+    const after = {};
+    const expireAtMs = {};
+    names.forEach((key, i) => {
+      after[key] = windows[i].log;
+      if (windows[i].expireAtMs !== null) expireAtMs[key] = windows[i].expireAtMs;
+    });
+    return { ...result, logs: after, expireAtMs };
+  }
+
+  /** TOURNEY.PERCENTILE's number: 100 * atOrBelow / len (0 when len is 0). */
+  percentile(atOrBelow, len) {
+    const value = this.exports.tally_percentile(number(atOrBelow, 'atOrBelow'), number(len, 'len'));
+    if (Number.isNaN(value)) throw new RangeError('tally: atOrBelow and len must be whole numbers in 0..2^53-1');
+    return value;
+  }
+
+  /**
+   * TOURNEY.AROUND's window of 0-based reverse ranks (ZREVRANGE start stop) around `rank`:
+   * `{start, stop}`, or null when rank is not inside 0..len-1.
+   */
+  aroundWindow(rank, radius, len) {
+    const found = this.exports.tally_around_window(number(rank, 'rank'), number(radius, 'radius'), number(len, 'len'));
+    if (found === -1) throw new RangeError('tally: rank, radius and len must be whole numbers in 0..2^53-1');
+    if (found === 0) return null;
+    const view = new DataView(this.#result().buffer);
+    return { start: view.getFloat64(0, true), stop: view.getFloat64(8, true) };
+  }
+
+  /**
+   * Ranks of a page of entries (scores best first), as TOURNEY.TOP/AROUND give them:
+   * `ties` 'ordinal' (default) or 'competition'; `firstPosition` is the page's first
+   * 1-based position, `firstRank` its competition rank (1 + members scoring higher).
+   */
+  pageRanks(scores, { ties = 'ordinal', firstPosition = 1, firstRank = firstPosition } = {}) {
+    const mode = { ordinal: 0, competition: 1 }[String(ties).toLowerCase()];
+    if (mode === undefined) throw new TypeError("tally: ties must be 'ordinal' or 'competition'");
+    const values = f64Array(scores, 'scores');
+    const status = this.#with([values], (ptr) =>
+      this.exports.tally_page_ranks(mode, number(firstPosition, 'firstPosition'), number(firstRank, 'firstRank'), ptr, values.length));
+    return Array.from(new Float64Array(this.#checked(status).buffer));
+  }
+
+  /** A score as the module writes it: the shortest text that reads back to the same double. */
+  formatScore(value) {
+    this.exports.tally_format_score(number(value, 'value'));
+    return decoder.decode(this.#result());
+  }
+
+  /** A score parsed as TOURNEY.INCR/SUBMIT parse it; TallyError for what they refuse. */
+  parseScore(text) {
+    const bytes = bytesOf(text, 'text');
+    const status = this.#with([bytes], (ptr) => this.exports.tally_parse_score(ptr, bytes.length));
+    return new DataView(this.#checked(status).buffer).getFloat64(0, true);
+  }
+}
+
+// The same functions on the instance `load()` made last.
+export const hashSlot = (key) => loaded().hashSlot(key);
+export const hashTag = (key) => loaded().hashTag(key);
+export const validateKeys = (keys, requireHashtag) => loaded().validateKeys(keys, requireHashtag);
+export const slide = (options) => loaded().slide(options);
+export const multi = (options) => loaded().multi(options);
+export const gcra = (options) => loaded().gcra(options);
+export const command = (argv, state) => loaded().command(argv, state);
+export const percentile = (atOrBelow, len) => loaded().percentile(atOrBelow, len);
+export const aroundWindow = (rank, radius, len) => loaded().aroundWindow(rank, radius, len);
+export const pageRanks = (scores, options) => loaded().pageRanks(scores, options);
+export const formatScore = (value) => loaded().formatScore(value);
+export const parseScore = (text) => loaded().parseScore(text);

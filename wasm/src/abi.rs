@@ -1,0 +1,523 @@
+//! The exported functions: plain numbers and byte buffers in linear memory (docs/wasm.md).
+//!
+//! - Buffers are allocated by the host with `tally_alloc` and freed with `tally_free`.
+//! - A list of byte strings (keys, argv) is packed as `u32 little-endian length, bytes`
+//!   per item, back to back; the caller also passes the item count.
+//! - Times and counts cross as f64 holding whole numbers of at most 2^53 in magnitude
+//!   (exact in JavaScript numbers); log entries as f64 arrays (little-endian, any
+//!   alignment).
+//! - A call that produces more than one number writes it into the result buffer
+//!   (`tally_result_ptr`, `tally_result_len`), valid until the next call, and returns a
+//!   status: 0 done, 1 refused with the module's error text in the result (UTF-8), 2 an
+//!   unusable input that a server never sees (a NaN, a fractional time, bad packing), with a
+//!   text in the result.
+
+use crate::{Failure, GcraResult, LogOutcome, ABI_VERSION, MAX_LOG_RANGE};
+use std::alloc::{self, Layout};
+use std::cell::RefCell;
+use tally_core::number::{parse_finite_f64, ScoreText};
+use tally_core::tourney::{self, PageRanks, Ties};
+use tally_core::slot;
+
+pub const OK: i32 = 0;
+pub const REFUSED: i32 = 1;
+pub const INVALID: i32 = 2;
+
+/// Largest magnitude a JavaScript number holds exactly as an integer: 2^53 - 1.
+const MAX_SAFE: i64 = (1 << 53) - 1;
+const ALIGN: usize = 8;
+
+thread_local! {
+    static RESULT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn set_result(bytes: Vec<u8>) {
+    RESULT.with(|result| *result.borrow_mut() = bytes);
+}
+
+fn finish(outcome: Result<Vec<u8>, Failure>) -> i32 {
+    match outcome {
+        Ok(bytes) => {
+            set_result(bytes);
+            OK
+        }
+        Err(Failure::Tally(error)) => {
+            set_result(error.to_string().into_bytes());
+            REFUSED
+        }
+        Err(Failure::Invalid(text)) => {
+            set_result(text.into_bytes());
+            INVALID
+        }
+    }
+}
+
+/// Reads `len` bytes at `ptr` (none when `len` is 0, whatever `ptr` is).
+///
+/// # Safety
+/// `ptr..ptr + len` must be readable and stay unchanged during the call.
+unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 || ptr.is_null() {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees the range.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// Splits a packed list into exactly `count` items.
+fn unpack(mut packed: &[u8], count: usize) -> Result<Vec<&[u8]>, Failure> {
+    let mut items = Vec::with_capacity(count.min(packed.len() / 4));
+    for _ in 0..count {
+        let Some((head, rest)) = packed.split_first_chunk::<4>() else {
+            return Err(Failure::Invalid(format!("the packed list ends before item {}", items.len())));
+        };
+        let len = u32::from_le_bytes(*head) as usize;
+        if rest.len() < len {
+            return Err(Failure::Invalid(format!("item {} runs past the packed list", items.len())));
+        }
+        let (item, rest) = rest.split_at(len);
+        items.push(item);
+        packed = rest;
+    }
+    if !packed.is_empty() {
+        return Err(Failure::Invalid(format!("{} bytes follow the last packed item", packed.len())));
+    }
+    Ok(items)
+}
+
+fn f64s(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(8)
+        .map(|chunk| f64::from_le_bytes(chunk.try_into().unwrap_or_default()))
+        .collect()
+}
+
+/// A whole number given as f64, within ±(2^53 - 1) and `min..=max`.
+fn whole(value: f64, what: &str, min: i64, max: i64) -> Result<i64, Failure> {
+    let ok = value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_SAFE as f64;
+    match ok.then_some(value as i64) {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(Failure::Invalid(format!("{what} must be a whole number between {min} and {max}, got {value}"))),
+    }
+}
+
+fn time(value: f64) -> Result<i64, Failure> {
+    whole(value, "now_ms", -MAX_SAFE, MAX_SAFE)
+}
+
+/// Appends an integer result as f64, refusing one that a JavaScript number cannot hold.
+fn put(out: &mut Vec<u8>, value: i64) -> Result<(), Failure> {
+    if value.unsigned_abs() > MAX_SAFE as u64 {
+        return Err(Failure::Invalid(format!("a result ({value}) is beyond 2^53 and has no exact f64")));
+    }
+    out.extend_from_slice(&(value as f64).to_le_bytes());
+    Ok(())
+}
+
+fn put_decision(out: &mut Vec<u8>, decision: &tally_core::limit::Decision) -> Result<(), Failure> {
+    decision.as_array().iter().try_for_each(|&value| put(out, value))
+}
+
+/// Result of LIMIT.SLIDE and LIMIT.MULTI: the 5 reply integers, `written` (0|1), then per
+/// window: its expiry (ms), its entry count n, and n entry times; all f64.
+fn log_result(outcome: LogOutcome) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(8 * (6 + outcome.logs.iter().map(|log| log.len() + 2).sum::<usize>()));
+    put_decision(&mut out, &outcome.decision)?;
+    put(&mut out, i64::from(outcome.written))?;
+    for (expire_at, log) in outcome.expire_at_ms.iter().zip(&outcome.logs) {
+        put(&mut out, *expire_at)?;
+        put(&mut out, log.len() as i64)?;
+        for entry in log {
+            out.extend_from_slice(&entry.to_le_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// Result of LIMIT.GCRA: the 5 reply integers, `written` (0|1), the expiry (ms, 0 when
+/// not written), all f64, then the new TAT as decimal ASCII (empty when not written).
+fn gcra_result(result: GcraResult) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(64);
+    put_decision(&mut out, &result.decision)?;
+    put(&mut out, i64::from(result.new_tat_us.is_some()))?;
+    put(&mut out, result.expire_at_ms.unwrap_or(0))?;
+    if let Some(tat) = result.new_tat_us {
+        out.extend_from_slice(tat.to_string().as_bytes());
+    }
+    Ok(out)
+}
+
+// ---- memory ---------------------------------------------------------------------------
+
+#[no_mangle]
+pub extern "C" fn tally_abi_version() -> u32 {
+    ABI_VERSION
+}
+
+/// Allocates `len` bytes aligned to 8 (so f64 arrays can be written in place); 0 when
+/// memory is exhausted. A `len` of 0 gives a non-null pointer that must not be written.
+#[no_mangle]
+pub extern "C" fn tally_alloc(len: usize) -> *mut u8 {
+    match Layout::from_size_align(len, ALIGN) {
+        Ok(_) if len == 0 => ALIGN as *mut u8,
+        // SAFETY: the layout has a non-zero size.
+        Ok(layout) => unsafe { alloc::alloc(layout) },
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+/// Frees a buffer from `tally_alloc` given its length.
+///
+/// # Safety
+/// `ptr` must come from `tally_alloc(len)` and not be freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn tally_free(ptr: *mut u8, len: usize) {
+    if len == 0 || ptr.is_null() {
+        return;
+    }
+    if let Ok(layout) = Layout::from_size_align(len, ALIGN) {
+        // SAFETY: allocated by tally_alloc with this layout.
+        unsafe { alloc::dealloc(ptr, layout) }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn tally_result_ptr() -> *const u8 {
+    RESULT.with(|result| result.borrow().as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn tally_result_len() -> usize {
+    RESULT.with(|result| result.borrow().len())
+}
+
+// ---- keys -----------------------------------------------------------------------------
+
+/// # Safety
+/// `key_ptr..key_ptr + key_len` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_hash_slot(key_ptr: *const u8, key_len: usize) -> u32 {
+    // SAFETY: forwarded from the caller.
+    u32::from(slot::hash_slot(unsafe { bytes(key_ptr, key_len) }))
+}
+
+/// 1 and the tag's bytes in the result when the key has a hash tag, else 0 (empty result).
+///
+/// # Safety
+/// `key_ptr..key_ptr + key_len` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_hash_tag(key_ptr: *const u8, key_len: usize) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let tag = slot::hash_tag(unsafe { bytes(key_ptr, key_len) });
+    set_result(tag.unwrap_or_default().to_vec());
+    i32::from(tag.is_some())
+}
+
+/// Status 0 when the keys pass (`require_hashtag` 0|1), 1 with the module's error text.
+///
+/// # Safety
+/// `keys_ptr..keys_ptr + keys_len` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_validate_keys(keys_ptr: *const u8, keys_len: usize, count: usize, require_hashtag: u32) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let packed = unsafe { bytes(keys_ptr, keys_len) };
+    finish(unpack(packed, count).and_then(|keys| {
+        slot::validate_keys(&keys, require_hashtag != 0)?;
+        Ok(Vec::new())
+    }))
+}
+
+// ---- limiters -------------------------------------------------------------------------
+
+/// LIMIT.SLIDE: `argv` is the packed command (name first, not read), `log` the key's
+/// entry times (f64, any order).
+///
+/// # Safety
+/// Both ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_slide(
+    argv_ptr: *const u8,
+    argv_len: usize,
+    argc: usize,
+    max_log: f64,
+    require_hashtag: u32,
+    now_ms: f64,
+    log_ptr: *const u8,
+    log_count: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (packed, log) = unsafe { (bytes(argv_ptr, argv_len), bytes(log_ptr, log_count.saturating_mul(8))) };
+    finish((|| {
+        let argv = unpack(packed, argc)?;
+        let max_log = whole(max_log, "max_log", MAX_LOG_RANGE.0, MAX_LOG_RANGE.1)?;
+        log_result(crate::slide(&argv, max_log, require_hashtag != 0, time(now_ms)?, f64s(log))?)
+    })())
+}
+
+/// LIMIT.MULTI: `counts` holds one u32 (little-endian) entry count per key, and `logs`
+/// the logs' entries back to back, in key order.
+///
+/// # Safety
+/// The three ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_multi(
+    argv_ptr: *const u8,
+    argv_len: usize,
+    argc: usize,
+    max_log: f64,
+    require_hashtag: u32,
+    now_ms: f64,
+    logs_ptr: *const u8,
+    counts_ptr: *const u8,
+    windows: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (packed, counts) = unsafe { (bytes(argv_ptr, argv_len), bytes(counts_ptr, windows.saturating_mul(4))) };
+    let counts: Vec<usize> = counts.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default()) as usize).collect();
+    let total = counts.iter().fold(0usize, |sum, n| sum.saturating_add(*n));
+    // SAFETY: forwarded from the caller (the counts say how long the logs are).
+    let entries = f64s(unsafe { bytes(logs_ptr, total.saturating_mul(8)) });
+    finish((|| {
+        let argv = unpack(packed, argc)?;
+        let max_log = whole(max_log, "max_log", MAX_LOG_RANGE.0, MAX_LOG_RANGE.1)?;
+        let mut rest = entries.as_slice();
+        let mut logs = Vec::with_capacity(counts.len());
+        for n in &counts {
+            let (log, tail) = rest.split_at((*n).min(rest.len()));
+            logs.push(log.to_vec());
+            rest = tail;
+        }
+        log_result(crate::multi(&argv, max_log, require_hashtag != 0, time(now_ms)?, logs)?)
+    })())
+}
+
+/// LIMIT.GCRA: `state` is the key's stored string when `has_state` is 1.
+///
+/// # Safety
+/// Both ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_gcra(
+    argv_ptr: *const u8,
+    argv_len: usize,
+    argc: usize,
+    require_hashtag: u32,
+    now_ms: f64,
+    state_ptr: *const u8,
+    state_len: usize,
+    has_state: u32,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (packed, state) = unsafe { (bytes(argv_ptr, argv_len), bytes(state_ptr, state_len)) };
+    finish((|| {
+        let argv = unpack(packed, argc)?;
+        let stored = (has_state != 0).then_some(state);
+        gcra_result(crate::gcra(&argv, require_hashtag != 0, time(now_ms)?, stored)?)
+    })())
+}
+
+// ---- rank maths -----------------------------------------------------------------------
+
+fn count(value: f64) -> Option<u64> {
+    whole(value, "", 0, MAX_SAFE).ok().map(i64::unsigned_abs)
+}
+
+/// TOURNEY.PERCENTILE's number: 100 * at_or_below / len (0 for an empty board); NaN when
+/// an input is not a whole number in 0..=2^53-1.
+#[no_mangle]
+pub extern "C" fn tally_percentile(at_or_below: f64, len: f64) -> f64 {
+    match (count(at_or_below), count(len)) {
+        (Some(at_or_below), Some(len)) => tourney::percentile(at_or_below, len),
+        _ => f64::NAN,
+    }
+}
+
+/// TOURNEY.AROUND's 0-based reverse-rank window: 1 with `[start, stop]` (f64) in the result,
+/// 0 when `rank` is outside `0..len`, -1 when an input is not a whole number in 0..=2^53-1.
+#[no_mangle]
+pub extern "C" fn tally_around_window(rank: f64, radius: f64, len: f64) -> i32 {
+    let (Some(rank), Some(radius), Some(len)) = (count(rank), count(radius), count(len)) else {
+        set_result(Vec::new());
+        return -1;
+    };
+    match tourney::around_window(rank, radius, len) {
+        Some((start, stop)) => {
+            set_result([start as f64, stop as f64].iter().flat_map(|v| v.to_le_bytes()).collect());
+            1
+        }
+        None => {
+            set_result(Vec::new());
+            0
+        }
+    }
+}
+
+/// The ranks of a page of entries (scores best first, f64): `ties` 0 ORDINAL, 1 COMPETITION;
+/// `first_position` the page's first ordinal rank, `first_rank` its competition rank. The
+/// ranks land in the result as f64.
+///
+/// # Safety
+/// `scores_ptr..scores_ptr + 8 * count` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_page_ranks(ties: u32, first_position: f64, first_rank: f64, scores_ptr: *const u8, count: usize) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let scores = f64s(unsafe { bytes(scores_ptr, count.saturating_mul(8)) });
+    finish((|| {
+        let ties = match ties {
+            0 => Ties::Ordinal,
+            1 => Ties::Competition,
+            _ => return Err(Failure::Invalid(format!("ties must be 0 (ORDINAL) or 1 (COMPETITION), got {ties}"))),
+        };
+        let first_position = whole(first_position, "first_position", 1, MAX_SAFE)?.unsigned_abs();
+        let first_rank = whole(first_rank, "first_rank", 1, MAX_SAFE)?.unsigned_abs();
+        let mut ranks = PageRanks::new(ties, first_position, first_rank);
+        let mut out = Vec::with_capacity(scores.len() * 8);
+        for score in scores {
+            put(&mut out, i64::try_from(ranks.next(score)).unwrap_or(i64::MAX))?;
+        }
+        Ok(out)
+    })())
+}
+
+/// A score as the module writes it (replicated ZADDs, range bounds): the shortest text that
+/// reads back to the same double. The text lands in the result; always status 0.
+#[no_mangle]
+pub extern "C" fn tally_format_score(value: f64) -> i32 {
+    set_result(ScoreText::new(value).as_bytes().to_vec());
+    OK
+}
+
+/// Parses a score as TOURNEY.INCR/SUBMIT do: status 0 with the f64 in the result, or 1 with
+/// `ERR value is not a valid float`.
+///
+/// # Safety
+/// `ptr..ptr + len` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_parse_score(ptr: *const u8, len: usize) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let text = unsafe { bytes(ptr, len) };
+    finish(parse_finite_f64(text).map(|v| v.to_le_bytes().to_vec()).map_err(Failure::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(items: &[&[u8]]) -> Vec<u8> {
+        items.iter().flat_map(|item| (item.len() as u32).to_le_bytes().into_iter().chain(item.iter().copied())).collect()
+    }
+
+    fn result() -> Vec<u8> {
+        let (ptr, len) = (tally_result_ptr(), tally_result_len());
+        // SAFETY: the result buffer is valid until the next call.
+        unsafe { bytes(ptr, len) }.to_vec()
+    }
+
+    fn numbers() -> Vec<f64> {
+        f64s(&result())
+    }
+
+    fn log_bytes(log: &[f64]) -> Vec<u8> {
+        log.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn alloc_and_free_round_trip() {
+        let ptr = tally_alloc(24);
+        assert!(!ptr.is_null());
+        assert_eq!(ptr as usize % 8, 0);
+        // SAFETY: 24 bytes were allocated.
+        unsafe {
+            ptr.write_bytes(7, 24);
+            tally_free(ptr, 24);
+        }
+        assert!(!tally_alloc(0).is_null());
+        assert_eq!(tally_abi_version(), 1);
+    }
+
+    #[test]
+    fn unpacking_refuses_bad_lengths() {
+        assert_eq!(unpack(&pack(&[b"a", b"", b"bc"]), 3).unwrap(), [&b"a"[..], b"", b"bc"]);
+        assert!(unpack(&pack(&[b"a"]), 2).is_err());
+        assert!(unpack(&pack(&[b"a", b"b"]), 1).is_err());
+        assert!(unpack(&[5, 0, 0, 0, b'x'], 1).is_err());
+        assert!(unpack(&[1, 0], 1).is_err());
+    }
+
+    #[test]
+    fn keys_through_the_abi() {
+        // SAFETY: every buffer below outlives its call.
+        unsafe {
+            assert_eq!(tally_hash_slot(b"foo{hash_tag}".as_ptr(), 13), 2515);
+            assert_eq!(tally_hash_slot(std::ptr::null(), 0), 0);
+            assert_eq!(tally_hash_tag(b"a{b}c".as_ptr(), 5), 1);
+            assert_eq!(result(), b"b");
+            assert_eq!(tally_hash_tag(b"a{}c".as_ptr(), 4), 0);
+            let keys = pack(&[b"a{x}", b"b{y}"]);
+            assert_eq!(tally_validate_keys(keys.as_ptr(), keys.len(), 2, 0), REFUSED);
+            assert_eq!(result(), b"CROSSSLOT Keys in request don't hash to the same slot");
+            assert_eq!(tally_validate_keys(keys.as_ptr(), keys.len(), 1, 0), INVALID);
+            let keys = pack(&[b"a{x}", b"b{x}"]);
+            assert_eq!(tally_validate_keys(keys.as_ptr(), keys.len(), 2, 1), OK);
+        }
+    }
+
+    #[test]
+    fn slide_and_multi_layout() {
+        let argv = pack(&[b"limit.slide", b"k", b"1000", b"3", b"COST", b"2"]);
+        let log = log_bytes(&[100.0, 0.0]);
+        // SAFETY: buffers outlive the calls.
+        unsafe {
+            assert_eq!(tally_slide(argv.as_ptr(), argv.len(), 6, 100_000.0, 0, 1000.0, log.as_ptr(), 2), OK);
+            // Entry 0 left; 1 + 2 fit in 3.
+            assert_eq!(numbers(), [1.0, 3.0, 0.0, 0.0, 1000.0, 1.0, 2000.0, 3.0, 100.0, 1000.0, 1000.0]);
+            assert_eq!(tally_slide(argv.as_ptr(), argv.len(), 6, 100_000.5, 0, 1000.0, log.as_ptr(), 2), INVALID);
+            assert_eq!(tally_slide(argv.as_ptr(), argv.len(), 6, 100_000.0, 0, 0.5, log.as_ptr(), 2), INVALID);
+            assert!(String::from_utf8(result()).unwrap().starts_with("now_ms must be a whole number"));
+            let argv = pack(&[b"limit.multi", b"2", b"a{x}", b"b{x}", b"1000", b"3", b"60000", b"1"]);
+            let logs = log_bytes(&[500.0, 10.0]);
+            let counts: Vec<u8> = [1u32, 1].iter().flat_map(|c| c.to_le_bytes()).collect();
+            assert_eq!(tally_multi(argv.as_ptr(), argv.len(), 8, 100_000.0, 0, 900.0, logs.as_ptr(), counts.as_ptr(), 2), OK);
+            // The minute window (max 1) is full: denied, nothing written.
+            assert_eq!(numbers(), [0.0, 1.0, 0.0, 59_110.0, 59_110.0, 0.0, 1900.0, 1.0, 500.0, 60_900.0, 1.0, 10.0]);
+        }
+    }
+
+    #[test]
+    fn gcra_layout() {
+        let argv = pack(&[b"limit.gcra", b"k", b"2", b"10", b"1000"]);
+        // SAFETY: buffers outlive the calls.
+        unsafe {
+            assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, 0, 0.0, std::ptr::null(), 0, 0), OK);
+            let out = result();
+            assert_eq!(f64s(&out[..56]), [1.0, 3.0, 2.0, 0.0, 100.0, 1.0, 100.0]);
+            assert_eq!(&out[56..], b"100000");
+            let state = b"nope";
+            assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, 0, 0.0, state.as_ptr(), 4, 1), REFUSED);
+            assert_eq!(result(), b"WRONGTYPE key holds a string that is not GCRA limiter state");
+            // A TAT whose expiry has no exact f64 is refused rather than rounded.
+            let state = b"9223372036854775807";
+            assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, 0, 0.0, state.as_ptr(), state.len(), 1), INVALID);
+        }
+    }
+
+    #[test]
+    fn rank_maths() {
+        assert_eq!(tally_percentile(1.0, 3.0), 100.0 / 3.0);
+        assert!(tally_percentile(-1.0, 3.0).is_nan());
+        assert!(tally_percentile(1.5, 3.0).is_nan());
+        assert_eq!(tally_around_window(0.0, 2.0, 10.0), 1);
+        assert_eq!(numbers(), [0.0, 4.0]);
+        assert_eq!(tally_around_window(10.0, 2.0, 10.0), 0);
+        assert_eq!(tally_around_window(f64::INFINITY, 2.0, 10.0), -1);
+        let scores = log_bytes(&[50.0, 50.0, 40.0]);
+        // SAFETY: the buffer outlives the call.
+        assert_eq!(unsafe { tally_page_ranks(1, 3.0, 2.0, scores.as_ptr(), 3) }, OK);
+        assert_eq!(numbers(), [2.0, 2.0, 5.0]);
+        assert_eq!(tally_format_score(0.1 + 0.2), OK);
+        assert_eq!(result(), b"0.30000000000000004");
+        // SAFETY: the buffer outlives the call.
+        assert_eq!(unsafe { tally_parse_score(b"nan".as_ptr(), 3) }, REFUSED);
+        assert_eq!(result(), b"ERR value is not a valid float");
+    }
+}
