@@ -95,7 +95,7 @@ impl IntText {
 }
 
 /// 2^53: below it every whole f64 is an exact i64.
-const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+pub const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
 /// A double written in the shortest form that reads back to the same bits, as a short
 /// ASCII string in a stack buffer (no allocation): "10", "0.1", "1.5e300".
