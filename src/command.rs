@@ -5,7 +5,7 @@ use crate::server::{Ctx, RawString};
 use crate::stats::{self, Family};
 use redis_module::raw;
 use smallvec::SmallVec;
-use std::ffi::{c_int, CStr};
+use std::ffi::{c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use tally_core::Error;
@@ -83,6 +83,25 @@ pub struct KeySpec {
 }
 
 impl KeySpec {
+    /// The argv positions of the keys of one call (for the getkeys API).
+    fn positions(&self, args: &Args) -> std::ops::Range<usize> {
+        let argc = args.bytes().len();
+        let clamp = |start: usize, end: usize| start.min(argc)..end.min(argc);
+        match self.keys {
+            Keys::At(position) => {
+                let position = usize::try_from(position).unwrap_or(0);
+                clamp(position, position + 1)
+            }
+            Keys::From(position) => clamp(usize::try_from(position).unwrap_or(0), argc),
+            Keys::Counted(position) => {
+                let position = usize::try_from(position).unwrap_or(0);
+                let count = args.bytes().get(position).and_then(|n| tally_core::number::parse_i64(n).ok());
+                let count = count.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+                clamp(position + 1, (position + 1).saturating_add(count))
+            }
+        }
+    }
+
     /// The legacy (first, last, step) triple, for servers and tools that read only it.
     fn triple(&self) -> (c_int, c_int, c_int) {
         match self.keys {
@@ -146,6 +165,16 @@ extern "C" fn entry<C: Command>(
     argc: c_int,
 ) -> c_int {
     let ctx = Ctx::new(ctx);
+    if ctx.is_keys_position_request() {
+        // A variable key count is not a (first, last, step) triple: cluster routing asks
+        // the command itself where its keys are.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the server passes argc valid strings that live through this call.
+            let args = unsafe { Args::new(argv, argc) };
+            C::KEY.positions(&args).for_each(|position| ctx.key_at(position, C::KEY.flags));
+        }));
+        return raw::REDISMODULE_OK as c_int;
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the server passes argc valid strings that live through this call.
         let args = unsafe { Args::new(argv, argc) };
@@ -172,8 +201,13 @@ pub fn register<C: Command>(ctx: *mut raw::RedisModuleCtx) -> Result<(), String>
         return Err("this server lacks the command registration API of Redis 7.0".into());
     };
     let (first, last, step) = C::KEY.triple();
-    // SAFETY: called from OnLoad with the load context; names are static C strings.
-    let created = unsafe { create(ctx, C::NAME.as_ptr(), Some(entry::<C>), C::FLAGS.as_ptr(), first, last, step) };
+    // Keys a triple cannot describe are reported through the getkeys API.
+    let flags = match C::KEY.keys {
+        Keys::Counted(_) => CString::new(format!("{} getkeys-api", C::FLAGS.to_string_lossy())).map_err(|e| e.to_string())?,
+        _ => C::FLAGS.to_owned(),
+    };
+    // SAFETY: called from OnLoad with the load context; names are C strings.
+    let created = unsafe { create(ctx, C::NAME.as_ptr(), Some(entry::<C>), flags.as_ptr(), first, last, step) };
     if created != raw::REDISMODULE_OK as c_int {
         return Err(format!("could not create command {name}"));
     }

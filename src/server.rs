@@ -42,6 +42,21 @@ impl Ctx {
         Ctx { raw, resp3: std::cell::Cell::new(None) }
     }
 
+    /// True when the server only asks where the keys of the call are (getkeys API).
+    pub fn is_keys_position_request(&self) -> bool {
+        api!(RedisModule_IsKeysPositionRequest(self.raw), 0) != 0
+    }
+
+    /// Reports argv position `position` as a key with `REDISMODULE_CMD_KEY_*` flags.
+    pub fn key_at(&self, position: usize, flags: u32) {
+        let Ok(position) = c_int::try_from(position) else { return };
+        // SAFETY: see api!; KeyAtPosWithFlags is 7.0+, KeyAtPos the fallback.
+        match unsafe { raw::RedisModule_KeyAtPosWithFlags } {
+            Some(key_at) => unsafe { key_at(self.raw, position, flags as c_int) },
+            None => api!(RedisModule_KeyAtPos(self.raw, position), ()),
+        }
+    }
+
     // ---- replies -------------------------------------------------------------------
 
     /// The one mapping from tally's error enum to a RESP error reply.

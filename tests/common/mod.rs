@@ -6,6 +6,8 @@
 //! `target/release/libtally.so` (`make test` builds it first).
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod cluster;
+
 use redis::{Connection, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
