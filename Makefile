@@ -39,10 +39,15 @@ wasm:
 test: build wasm valkey
 	cargo test --release --workspace
 	node --test wasm/test/
+	scripts/valgrind.sh --short
 	TALLY_SERVER=$(VALKEY) cargo test --release -p tally --tests
 
 bench: build
 	bench/run.sh
+
+# Memcheck over every command, then the fuzzer, on a server under valgrind (~30 s).
+valgrind: build
+	scripts/valgrind.sh
 
 clean:
 	cargo clean

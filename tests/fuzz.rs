@@ -1,0 +1,958 @@
+//! Hostile input against a live server: a seeded, reproducible fuzzer that sends at least
+//! 100,000 random invocations of every tally command per run (random arity, random bytes,
+//! empty strings, NUL bytes, huge, negative and non-finite numbers, 1 MB arguments,
+//! unknown options), mixed with valid calls on shared keys so that real state builds up
+//! and every command meets keys of every type. Some invocations run inside MULTI/EXEC or
+//! a Lua script; every other batch goes over RESP3. Between batches the module configs
+//! change to other valid values.
+//!
+//! Invocations go out in pipelined batches over a plain RESP connection (so that no
+//! reply, however odd, is lost in a client library); after each batch the server must
+//! answer PING and INFO on the same connection. The run fails if the connection closes,
+//! if any reply is the module's internal-error text (a caught panic), if an error reply is
+//! not printable ASCII, if a successful reply breaks its documented shape (for example a
+//! limiter decision with remaining above its limit), or if the server log shows a panic or
+//! a crash. It prints the seed, the number of invocations, and the replies by kind.
+//!
+//! `TALLY_FUZZ_SEED=<n>` replays a run; `TALLY_FUZZ_INVOCATIONS=<n>` changes its length.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const DEFAULT_SEED: u64 = 0x7a11_f022_0000_0005;
+const DEFAULT_INVOCATIONS: u64 = 200_000;
+const BATCH: usize = 1000;
+/// Every this many invocations, one argument is 1 MB.
+const HUGE_EVERY: u64 = 5000;
+const MB: usize = 1024 * 1024;
+const INTERNAL: &str = "internal error in tally";
+
+const COMMANDS: [&str; 13] = [
+    "TOURNEY.INCR",
+    "TOURNEY.SUBMIT",
+    "TOURNEY.RANK",
+    "TOURNEY.TOP",
+    "TOURNEY.AROUND",
+    "TOURNEY.PERCENTILE",
+    "TOURNEY.REM",
+    "LIMIT.SLIDE",
+    "LIMIT.MULTI",
+    "LIMIT.GCRA",
+    "LIMIT.RESET",
+    "AUDIT.APPEND",
+    "AUDIT.GROUP",
+];
+const AUDIT_INFO: usize = 13;
+
+fn command_name(index: usize) -> &'static str {
+    if index == AUDIT_INFO { "AUDIT.INFO" } else { COMMANDS[index] }
+}
+
+/// Keys shared by all commands (one slot, `{f}`, but for a few), so every command meets
+/// sorted sets, streams, strings, hashes and lists written by the others.
+const KEYS: [&[u8]; 21] = [
+    b"fz:{f}:1",
+    b"fz:{f}:2",
+    b"fz:{f}:3",
+    b"fz:{f}:4",
+    b"fz:{f}:5",
+    b"fz:{f}:6",
+    b"fz:{f}:7",
+    b"fz:{f}:8",
+    b"fz:{f}:9",
+    b"fz:{f}:str",
+    b"fz:{f}:hash",
+    b"fz:{f}:list",
+    b"fz:{f}:stream",
+    b"fz:{f}:gcra",
+    b"fz:{f}:1:producers",
+    b"fz:{f}:9:producers",
+    // The keys above share a slot; these do not, or have no tag, or odd bytes.
+    b"fz:{g}",
+    b"fz:plain",
+    b"",
+    b"fz:\0{f}\xff",
+    b"fz:{}{f}",
+];
+/// The keys of the `{f}` slot.
+const SLOT_KEYS: usize = 16;
+
+/// The keys a command mostly works on, so that its own state builds up.
+fn home_keys(command: usize) -> &'static [&'static [u8]] {
+    match command {
+        0..=6 => &[b"fz:{f}:1", b"fz:{f}:2"],
+        7 | 8 | 10 => &[b"fz:{f}:3", b"fz:{f}:4", b"fz:{f}:5", b"fz:{f}:6", b"fz:{f}:7"],
+        9 => &[b"fz:{f}:gcra", b"fz:{f}:8"],
+        _ => &[b"fz:{f}:stream", b"fz:{f}:9"],
+    }
+}
+
+/// Module configs, their defaults, and the other valid values a batch may run with.
+const CONFIGS: [(&str, &str, &[&str]); 8] = [
+    ("tally.require-hashtag", "auto", &["yes", "no"]),
+    ("tally.max-member-bytes", "128", &["1", "8", "65536"]),
+    ("tally.max-range", "1000", &["1", "5", "100000"]),
+    ("tally.limit-max-log", "100000", &["1", "3", "10000000"]),
+    ("tally.audit-max-len", "10000", &["1", "5"]),
+    ("tally.audit-retention-ms", "0", &["1", "60000"]),
+    ("tally.audit-max-field-bytes", "65536", &["1", "16"]),
+    ("tally.audit-max-producers", "10000", &["1", "3"]),
+];
+
+// ---- random generation -------------------------------------------------------------------
+
+/// SplitMix64: small, fast, the same sequence everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.below(one_in) == 0
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+}
+
+fn b(text: impl AsRef<str>) -> Vec<u8> {
+    text.as_ref().as_bytes().to_vec()
+}
+
+struct Gen {
+    rng: Rng,
+    /// Last IDEMPOTENT sequence sent per producer, so that retries and new sequences both
+    /// happen.
+    sequences: [i64; 5],
+}
+
+impl Gen {
+    fn key(&mut self) -> Vec<u8> {
+        if self.rng.chance(12) {
+            return self.random_bytes(20);
+        }
+        self.rng.pick(&KEYS).to_vec()
+    }
+
+    /// Mostly one of the command's own keys, else any key.
+    fn home(&mut self, command: usize) -> Vec<u8> {
+        if self.rng.chance(4) {
+            return self.key();
+        }
+        self.rng.pick(home_keys(command)).to_vec()
+    }
+
+    /// A key for the multi-key commands: mostly one of theirs, sometimes any of the slot.
+    fn slot_key(&mut self, command: usize) -> Vec<u8> {
+        match self.rng.below(20) {
+            0 => self.key(),
+            1..=4 => self.rng.pick(&KEYS[..SLOT_KEYS]).to_vec(),
+            _ => self.rng.pick(home_keys(command)).to_vec(),
+        }
+    }
+
+    fn member(&mut self) -> Vec<u8> {
+        match self.rng.below(10) {
+            0 => self.token(),
+            1 => b(format!("{}-{}", 1_700_000_000_000u64 + self.rng.below(1 << 40), self.rng.below(100))),
+            _ => b(format!("m{}", self.rng.below(64))),
+        }
+    }
+
+    fn random_bytes(&mut self, max: u64) -> Vec<u8> {
+        let len = self.rng.below(max + 1) as usize;
+        match self.rng.below(3) {
+            0 => (0..len).map(|_| self.rng.next() as u8).collect(),
+            1 => (0..len).map(|_| self.rng.pick(b"\0{}-+.0123456789eE \r\n\t")).collect(),
+            _ => (0..len).map(|_| (0x20 + self.rng.below(0x5f)) as u8).collect(),
+        }
+    }
+
+    /// A hostile number: extremes and one past, non-finite and malformed spellings.
+    fn number(&mut self) -> Vec<u8> {
+        let n = match self.rng.below(4) {
+            0 => self.rng.next() as i64,
+            1 => self.rng.range(-10, 10),
+            2 => 10i64.pow(self.rng.below(19) as u32),
+            _ => -(self.rng.below(1 << 40) as i64),
+        };
+        match self.rng.below(7) {
+            0 | 1 => b(n.to_string()),
+            2 => b(format!("{}", f64::from_bits(self.rng.next()))),
+            3 => b(format!("{n}.{}", self.rng.below(1000))),
+            _ => b(self.rng.pick(&[
+                "nan", "NaN", "-nan", "inf", "-inf", "+inf", "Infinity", "-0", "+0", "0", "-0.0", "1e309", "-1e309",
+                "1e308", "-1.7976931348623157e308", "4.9e-324", "1e-400", "9223372036854775807",
+                "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "18446744073709551615",
+                "31536000000", "31536000001", "1000000000", "1000000001", "100000", "100001", "64", "65", "0x10",
+                " 1", "1 ", "01", "+1", "1e3", "1,5", "1_0", "", "-", "\x001", "1\0",
+            ])),
+        }
+    }
+
+    /// Any argument at all.
+    fn token(&mut self) -> Vec<u8> {
+        match self.rng.below(20) {
+            0..=4 => self.number(),
+            5 | 6 => {
+                let word = self.rng.pick(&[
+                    "COST", "BEST", "LATEST", "WITHSCORE", "TIES", "ORDINAL", "COMPETITION", "OFFSET", "MAXLEN",
+                    "IDEMPOTENT", "START", "$", ">", "FOO", "COSTS", "WITHSCORES", "NX", "LIMIT", "~", "=", "*",
+                ]);
+                if self.rng.chance(3) { b(word.to_lowercase()) } else { b(word) }
+            }
+            7 | 8 => self.member(),
+            9 | 10 => self.key(),
+            11..=14 => self.random_bytes(32),
+            15 => Vec::new(),
+            16 => vec![b'z'; self.rng.pick(&[63usize, 64, 65, 128, 129, 1000])],
+            17 if self.rng.chance(50) => vec![b'z'; self.rng.pick(&[65_536usize, 65_537, 100_000])],
+            _ => b(self.rng.range(0, 20).to_string()),
+        }
+    }
+
+    fn ties(&mut self, args: &mut Vec<Vec<u8>>) {
+        if self.rng.chance(2) {
+            args.push(b("TIES"));
+            args.push(b(self.rng.pick(&["ORDINAL", "COMPETITION", "competition"])));
+        }
+    }
+
+    fn score(&mut self) -> Vec<u8> {
+        match self.rng.below(6) {
+            0 => self.number(),
+            1 => b(format!("{}", (self.rng.next() as i64 as f64) / 1e6)),
+            2 => b(self.rng.pick(&["1e308", "-1e308", "1.5", "-0", "0.1", "1e-300"])),
+            _ => b(self.rng.range(-1000, 1000).to_string()),
+        }
+    }
+
+    /// A call shaped like the command's grammar, with valid values most of the time.
+    fn shaped(&mut self, command: usize) -> Vec<Vec<u8>> {
+        let name = command_name(command);
+        let name = match self.rng.below(3) {
+            0 => name.to_lowercase(),
+            1 => name.to_string(),
+            _ => name.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_lowercase() } else { c }).collect(),
+        };
+        let mut args = vec![b(name)];
+        match command {
+            0 => {
+                args.push(self.home(command));
+                args.push(self.member());
+                args.push(self.score());
+            }
+            1 => {
+                args.push(self.home(command));
+                args.push(self.member());
+                args.push(self.score());
+                if self.rng.chance(2) {
+                    args.push(b(self.rng.pick(&["BEST", "LATEST", "latest"])));
+                }
+            }
+            2 => {
+                args.push(self.home(command));
+                args.push(self.member());
+                if self.rng.chance(2) {
+                    args.push(b("WITHSCORE"));
+                }
+                self.ties(&mut args);
+            }
+            3 => {
+                args.push(self.home(command));
+                let r = &mut self.rng;
+                let count = if r.chance(10) { r.range(1, 1000) } else { r.range(1, 20) };
+                args.push(b(count.to_string()));
+                if self.rng.chance(2) {
+                    args.push(b("OFFSET"));
+                    args.push(b(self.rng.range(0, 50).to_string()));
+                }
+                self.ties(&mut args);
+            }
+            4 => {
+                args.push(self.home(command));
+                args.push(self.member());
+                args.push(b(self.rng.range(0, 10).to_string()));
+                self.ties(&mut args);
+            }
+            5 => {
+                args.push(self.home(command));
+                args.push(self.member());
+            }
+            6 => {
+                args.push(self.home(command));
+                for _ in 0..1 + self.rng.below(4) {
+                    args.push(self.member());
+                }
+            }
+            7 => {
+                args.push(self.home(command));
+                let r = &mut self.rng;
+                let max = r.pick(&[1, 3, 10, 100]);
+                args.push(b(r.pick(&[1i64, 10, 1000, 60_000, 31_536_000_000]).to_string()));
+                args.push(b(max.to_string()));
+                if r.chance(2) {
+                    args.push(b("COST"));
+                    args.push(b(r.range(0, max.min(3)).to_string()));
+                }
+            }
+            8 => {
+                let r = &mut self.rng;
+                let n = if r.chance(30) { r.pick(&[64usize, 65]) } else { 1 + r.below(4) as usize };
+                args.push(b(n.to_string()));
+                for _ in 0..n {
+                    args.push(self.slot_key(command));
+                }
+                let r = &mut self.rng;
+                for _ in 0..n {
+                    args.push(b(r.pick(&[1i64, 1000, 60_000, 31_536_000_000]).to_string()));
+                    args.push(b(r.pick(&[1i64, 3, 10, 100]).to_string()));
+                }
+                if r.chance(2) {
+                    args.push(b("COST"));
+                    args.push(b(r.range(0, 1).to_string()));
+                }
+            }
+            9 => {
+                args.push(self.home(command));
+                let r = &mut self.rng;
+                args.push(b(r.pick(&[0i64, 1, 5, 100, 1_000_000_000]).to_string()));
+                args.push(b(r.pick(&[1i64, 10, 1000, 1_000_000_000]).to_string()));
+                args.push(b(r.pick(&[1i64, 1000, 60_000, 31_536_000_000]).to_string()));
+                if r.chance(2) {
+                    args.push(b("COST"));
+                    args.push(b(r.range(0, 2).to_string()));
+                }
+            }
+            10 => {
+                for _ in 0..1 + self.rng.below(4) {
+                    args.push(self.slot_key(command));
+                }
+            }
+            11 => {
+                args.push(self.home(command));
+                if self.rng.chance(3) {
+                    args.push(b("MAXLEN"));
+                    args.push(b(self.rng.range(1, 100).to_string()));
+                }
+                if self.rng.chance(3) {
+                    args.push(b("IDEMPOTENT"));
+                    let p = self.rng.below(5) as usize;
+                    args.push(b(format!("p{p}")));
+                    let seq = match self.rng.below(4) {
+                        0 => self.sequences[p],
+                        1 => self.sequences[p] - 1,
+                        _ => {
+                            self.sequences[p] += 1;
+                            self.sequences[p]
+                        }
+                    };
+                    args.push(b(seq.to_string()));
+                }
+                for _ in 0..1 + self.rng.below(3) {
+                    args.push(b(self.rng.pick(&["action", "qty", "MAXLEN", "IDEMPOTENT", "by"])));
+                    let value = if self.rng.chance(4) { self.token() } else { b(self.rng.range(0, 1000).to_string()) };
+                    args.push(value);
+                }
+            }
+            12 => {
+                args.push(self.home(command));
+                args.push(if self.rng.chance(10) { self.token() } else { b(self.rng.pick(&["g1", "g2", "g3"])) });
+                if self.rng.chance(2) {
+                    args.push(b("START"));
+                    args.push(b(self.rng.pick(&[
+                        "$", "0", "0-0", "1-1", "-", "+", ">", "garbage", "18446744073709551615-18446744073709551615",
+                    ])));
+                }
+            }
+            _ => args.push(self.home(command)),
+        }
+        args
+    }
+
+    /// One invocation: a shaped call (sometimes mutated) or random arguments.
+    fn invocation(&mut self) -> (usize, Vec<Vec<u8>>) {
+        let command = self.rng.below(COMMANDS.len() as u64 + 1) as usize;
+        let mut args = self.shaped(command);
+        if self.rng.chance(5) {
+            // Random arity: keep the name, fill with anything.
+            let len = if self.rng.chance(20) { self.rng.below(100) } else { self.rng.below(9) };
+            args.truncate(1);
+            for _ in 0..len {
+                let token = if self.rng.chance(3) { self.key() } else { self.token() };
+                args.push(token);
+            }
+        } else if self.rng.chance(3) {
+            for _ in 0..1 + self.rng.below(2) {
+                let at = 1 + self.rng.below(args.len() as u64) as usize;
+                match self.rng.below(5) {
+                    0 if at < args.len() => args[at] = self.token(),
+                    1 => args.insert(at.min(args.len()), self.token()),
+                    2 if at < args.len() => {
+                        args.remove(at);
+                    }
+                    3 => {
+                        args.push(b(self.rng.pick(&["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START"])));
+                        if self.rng.chance(2) {
+                            let value = self.token();
+                            args.push(value);
+                        }
+                    }
+                    _ => {
+                        if at < args.len() {
+                            args[at] = self.number();
+                        }
+                    }
+                }
+            }
+        }
+        (command, args)
+    }
+
+    /// Data of other types and odd contents on the shared keys.
+    fn setup(&mut self) -> Vec<Vec<u8>> {
+        let key = self.rng.pick(&KEYS[..SLOT_KEYS]).to_vec();
+        let r = &mut self.rng;
+        match r.below(12) {
+            0 => vec![b("SET"), b("fz:{f}:str"), b("hello")],
+            1 => vec![b("DEL"), key],
+            2 => vec![b("HSET"), b("fz:{f}:hash"), b("a"), b("b")],
+            3 => vec![b("RPUSH"), b("fz:{f}:list"), b("a")],
+            4 => vec![b("XADD"), key, b("MAXLEN"), b("100"), b("*"), b("a"), b("b")],
+            5 => {
+                let value = self.number();
+                vec![b("SET"), self.rng.pick(&[&b"fz:{f}:gcra"[..], b"fz:{f}:8"]).to_vec(), value]
+            }
+            6 => {
+                let value = self.rng.pick(&[&b"garbage"[..], b"5 1-1", b"-1 0-0", b"9223372036854775807 1-1", b"5 x", b""]);
+                vec![b("HSET"), b("fz:{f}:1:producers"), b(format!("p{}", self.rng.below(5))), value.to_vec()]
+            }
+            7 => {
+                let score = self.rng.pick(&["1e308", "-1e308", "1.5", "1700000000000", "-inf", "+inf", "0"]);
+                vec![b("ZADD"), key, b(score), self.member()]
+            }
+            8 => vec![b("XADD"), b("fz:{f}:3"), b("18446744073709551615-18446744073709551615"), b("a"), b("b")],
+            9 => vec![b("PEXPIRE"), key, b(r.range(1, 50).to_string())],
+            10 => vec![b("SET"), b("fz:{f}:1:producers"), b("not a hash")],
+            _ => vec![b("LPUSH"), key, b("x")],
+        }
+    }
+}
+
+// ---- a plain RESP client -----------------------------------------------------------------
+
+#[derive(Debug)]
+enum Reply {
+    Status(Vec<u8>),
+    Error(Vec<u8>),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Option<Vec<Reply>>),
+}
+
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the server");
+        stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+        stream.set_write_timeout(Some(Duration::from_secs(120))).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Client { reader: BufReader::with_capacity(1 << 16, stream.try_clone().unwrap()), writer: stream }
+    }
+
+    fn send(&mut self, commands: &[Vec<Vec<u8>>]) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        for args in commands {
+            buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for arg in args {
+                buf.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                buf.extend_from_slice(arg);
+                buf.extend_from_slice(b"\r\n");
+            }
+        }
+        self.writer.write_all(&buf)
+    }
+
+    fn line(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line)?;
+        if !line.ends_with(b"\r\n") {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+        }
+        line.truncate(line.len() - 2);
+        Ok(line)
+    }
+
+    fn number(line: &[u8]) -> std::io::Result<i64> {
+        std::str::from_utf8(line)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad number {line:?}")))
+    }
+
+    fn read(&mut self) -> std::io::Result<Reply> {
+        let line = self.line()?;
+        let (kind, rest) = line.split_first().ok_or_else(|| std::io::Error::other("empty reply line"))?;
+        Ok(match kind {
+            b'+' => Reply::Status(rest.to_vec()),
+            b'-' => Reply::Error(rest.to_vec()),
+            b':' => Reply::Int(Self::number(rest)?),
+            b'$' => match Self::number(rest)? {
+                -1 => Reply::Bulk(None),
+                len => {
+                    let mut data = vec![0; len as usize + 2];
+                    self.reader.read_exact(&mut data)?;
+                    data.truncate(len as usize);
+                    Reply::Bulk(Some(data))
+                }
+            },
+            b'*' | b'~' => match Self::number(rest)? {
+                -1 => Reply::Array(None),
+                len => Reply::Array(Some(self.read_many(len)?)),
+            },
+            // RESP3, read into the RESP2 shapes the checks know: a map as its flat array,
+            // null as a nil bulk string, a double, big number or verbatim string as its text.
+            b'%' => Reply::Array(Some(self.read_many(2 * Self::number(rest)?)?)),
+            b'_' => Reply::Bulk(None),
+            b',' | b'(' => Reply::Bulk(Some(rest.to_vec())),
+            b'#' => Reply::Int(i64::from(rest == b"t")),
+            b'=' => Reply::Bulk(Some(self.blob(rest)?.split_off(4))),
+            b'!' => Reply::Error(self.blob(rest)?),
+            b'|' => {
+                self.read_many(2 * Self::number(rest)?)?;
+                return self.read();
+            }
+            other => return Err(std::io::Error::other(format!("unexpected RESP type {:?}", *other as char))),
+        })
+    }
+
+    fn read_many(&mut self, count: i64) -> std::io::Result<Vec<Reply>> {
+        (0..count).map(|_| self.read()).collect()
+    }
+
+    fn blob(&mut self, len: &[u8]) -> std::io::Result<Vec<u8>> {
+        let len = Self::number(len)? as usize;
+        let mut data = vec![0; len + 2];
+        self.reader.read_exact(&mut data)?;
+        data.truncate(len);
+        Ok(data)
+    }
+}
+
+// ---- checking replies --------------------------------------------------------------------
+
+fn show(args: &[Vec<u8>]) -> String {
+    let parts: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.len() > 60 {
+                format!("<{} bytes>", a.len())
+            } else {
+                format!("{:?}", String::from_utf8_lossy(a))
+            }
+        })
+        .collect();
+    parts.join(" ")
+}
+
+/// A score as Redis prints it: a number, possibly infinite (ZADD accepts +inf), never NaN.
+fn score_text(bytes: &Option<Vec<u8>>) -> bool {
+    bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| t.parse::<f64>().ok())
+        .is_some_and(|x| !x.is_nan())
+}
+
+fn is_entry(reply: &Reply) -> bool {
+    matches!(reply, Reply::Array(Some(items)) if matches!(
+        items.as_slice(),
+        [Reply::Bulk(Some(_)), Reply::Bulk(score), Reply::Int(rank)] if score_text(score) && *rank >= 1
+    ))
+}
+
+fn is_decision(reply: &Reply) -> bool {
+    let Reply::Array(Some(items)) = reply else { return false };
+    let values: Vec<i64> = items.iter().filter_map(|i| if let Reply::Int(v) = i { Some(*v) } else { None }).collect();
+    matches!(values.as_slice(), &[allowed, limit, remaining, retry, reset]
+        if items.len() == 5
+            && (allowed == 0 || allowed == 1)
+            && limit >= 1
+            && (0..=limit).contains(&remaining)
+            && retry >= 0
+            && reset >= 0
+            && (allowed == 0 || retry == 0))
+}
+
+/// Whether a successful reply has the shape the command documents.
+fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
+    match (command, reply) {
+        (0, Reply::Array(Some(items))) => {
+            matches!(items.as_slice(), [Reply::Bulk(score), Reply::Int(rank)] if score_text(score) && *rank >= 1)
+        }
+        (1, Reply::Array(Some(items))) => matches!(items.as_slice(),
+            [Reply::Bulk(score), Reply::Int(rank), Reply::Int(updated)]
+                if score_text(score) && *rank >= 1 && (*updated == 0 || *updated == 1)),
+        (2, Reply::Bulk(None)) => true,
+        (2, Reply::Int(rank)) => *rank >= 1,
+        (2, Reply::Array(Some(items))) => {
+            matches!(items.as_slice(), [Reply::Int(rank), Reply::Bulk(score)] if *rank >= 1 && score_text(score))
+        }
+        (3, Reply::Array(Some(items))) => items.iter().all(is_entry),
+        (4, Reply::Bulk(None) | Reply::Array(None)) => true,
+        (4, Reply::Array(Some(items))) => !items.is_empty() && items.iter().all(is_entry),
+        (5, Reply::Bulk(None)) => true,
+        (5, Reply::Bulk(Some(text))) => std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .is_some_and(|p| p > 0.0 && p <= 100.0),
+        (6, Reply::Int(removed)) => (0..=args.len() as i64 - 2).contains(removed),
+        (7..=9, reply) => is_decision(reply),
+        (10, Reply::Int(removed)) => (0..=args.len() as i64 - 1).contains(removed),
+        (11, Reply::Bulk(Some(id))) => std::str::from_utf8(id)
+            .ok()
+            .and_then(|t| t.split_once('-'))
+            .is_some_and(|(ms, seq)| ms.parse::<u64>().is_ok() && seq.parse::<u64>().is_ok()),
+        (12, Reply::Status(status)) => status == b"OK",
+        (13, Reply::Bulk(None) | Reply::Array(None)) => true,
+        (13, Reply::Array(Some(items))) => {
+            items.len() % 2 == 0 && matches!(items.first(), Some(Reply::Bulk(Some(name))) if name == b"length")
+        }
+        _ => false,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    invocations: u64,
+    /// Per command: successful replies, error replies.
+    per_command: BTreeMap<&'static str, (u64, u64)>,
+    /// Error replies by their code word.
+    kinds: BTreeMap<String, u64>,
+    /// Error replies by text, numbers and quoted parts elided.
+    texts: BTreeMap<String, u64>,
+    in_scripts: u64,
+    in_transactions: u64,
+    huge_arguments: u64,
+    setup_commands: u64,
+    config_changes: u64,
+    violations: Vec<String>,
+}
+
+fn pattern(text: &str) -> String {
+    // The key inside a hash-tag error is the user's bytes: elide it.
+    let text = match (text.strip_prefix("ERR key '"), text.rfind("' needs a hash tag")) {
+        (Some(_), Some(end)) => format!("ERR key '...{}", &text[end..]),
+        _ => text.to_string(),
+    };
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('N') {
+                out.push('N');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.chars().take(100).collect()
+}
+
+impl Tally {
+    fn violation(&mut self, what: String) {
+        if self.violations.len() < 50 {
+            self.violations.push(what);
+        }
+    }
+
+    /// Records one tally command's reply. `strict` is off inside scripts, where Lua
+    /// converts replies (a nil inside an array ends the array) and wraps errors.
+    fn record(&mut self, command: usize, args: &[Vec<u8>], reply: &Reply, strict: bool, place: &str) {
+        self.invocations += 1;
+        let entry = self.per_command.entry(command_name(command)).or_default();
+        match reply {
+            Reply::Error(text) => {
+                entry.1 += 1;
+                let text_shown = String::from_utf8_lossy(text).into_owned();
+                let kind = text_shown.split(' ').next().unwrap_or_default().to_string();
+                *self.kinds.entry(kind).or_default() += 1;
+                *self.texts.entry(pattern(&text_shown)).or_default() += 1;
+                if text_shown.contains(INTERNAL) {
+                    self.violation(format!("{place}: internal error {text_shown:?} for {}", show(args)));
+                }
+                if strict && !text.iter().all(|&c| (0x20..0x7f).contains(&c)) {
+                    self.violation(format!("{place}: error text not printable ASCII {text_shown:?} for {}", show(args)));
+                }
+            }
+            _ => {
+                entry.0 += 1;
+                if strict && !well_formed(command, args, reply) {
+                    self.violation(format!("{place}: malformed reply {reply:?} to {}", show(args)));
+                }
+            }
+        }
+    }
+}
+
+/// What one pipelined unit sends, and how its replies are read.
+enum Unit {
+    Plain(usize, Vec<Vec<u8>>),
+    Script(usize, Vec<Vec<u8>>),
+    Transaction(Vec<(usize, Vec<Vec<u8>>)>),
+    Setup(Vec<Vec<u8>>),
+}
+
+const SCRIPT: &str = "return redis.pcall(unpack(ARGV))";
+
+fn run_fuzz() {
+    let seed = std::env::var("TALLY_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEED);
+    let target: u64 =
+        std::env::var("TALLY_FUZZ_INVOCATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_INVOCATIONS);
+    println!("fuzz: seed {seed} (replay with TALLY_FUZZ_SEED={seed}), server {}", server_binary());
+    let started = Instant::now();
+    let mut server = Server::start();
+    // Even batches go over RESP2, odd ones over RESP3 (maps, nulls and doubles).
+    let mut resp3 = Client::connect(server.port);
+    resp3.send(&[vec![b("HELLO"), b("3")]]).expect("HELLO 3");
+    let hello = resp3.read().expect("HELLO reply");
+    assert!(matches!(&hello, Reply::Array(Some(items)) if items.len() >= 2), "HELLO 3: {hello:?}");
+    let mut clients = [Client::connect(server.port), resp3];
+    let mut gen = Gen { rng: Rng(seed), sequences: [0; 5] };
+    let mut tally = Tally::default();
+    let mut sent: u64 = 0;
+    let mut batch_number = 0;
+
+    while sent < target {
+        batch_number += 1;
+        let mut units = Vec::new();
+        // One batch in three runs with one config changed; the next batch has it back.
+        let changed = gen.rng.chance(3).then(|| gen.rng.pick(&CONFIGS));
+        if let Some((name, _, values)) = changed {
+            let value = gen.rng.pick(values);
+            units.push(Unit::Setup(vec![b("CONFIG"), b("SET"), b(name), b(value)]));
+            tally.config_changes += 1;
+        }
+        // Keys drift to other types (a stream made by AUDIT.GROUP on a leaderboard key...):
+        // start some of them afresh.
+        for _ in 0..3 {
+            units.push(Unit::Setup(vec![b("DEL"), gen.rng.pick(&KEYS[..SLOT_KEYS]).to_vec()]));
+            tally.setup_commands += 1;
+        }
+        let mut in_batch = 0;
+        while in_batch < BATCH {
+            if gen.rng.chance(40) {
+                units.push(Unit::Setup(gen.setup()));
+                tally.setup_commands += 1;
+                continue;
+            }
+            let mut next = |gen: &mut Gen| {
+                let (command, mut args) = gen.invocation();
+                sent += 1;
+                in_batch += 1;
+                if sent.is_multiple_of(HUGE_EVERY) {
+                    let at = 1 + gen.rng.below(args.len() as u64) as usize;
+                    args.insert(at.min(args.len()), vec![b'M'; MB]);
+                    tally.huge_arguments += 1;
+                }
+                (command, args)
+            };
+            match gen.rng.below(100) {
+                0..=2 => {
+                    let (command, args) = next(&mut gen);
+                    units.push(Unit::Script(command, args));
+                }
+                3..=5 => {
+                    let count = 1 + gen.rng.below(4);
+                    let calls = (0..count).map(|_| next(&mut gen)).collect();
+                    units.push(Unit::Transaction(calls));
+                }
+                _ => {
+                    let (command, args) = next(&mut gen);
+                    units.push(Unit::Plain(command, args));
+                }
+            }
+        }
+
+        if let Some((name, default, _)) = changed {
+            units.push(Unit::Setup(vec![b("CONFIG"), b("SET"), b(name), b(default)]));
+        }
+        let mut wire: Vec<Vec<Vec<u8>>> = Vec::new();
+        for unit in &units {
+            match unit {
+                Unit::Plain(_, args) | Unit::Setup(args) => wire.push(args.clone()),
+                Unit::Script(_, args) => {
+                    let mut eval = vec![b("EVAL"), b(SCRIPT), b("0")];
+                    eval.extend(args.iter().cloned());
+                    wire.push(eval);
+                }
+                Unit::Transaction(calls) => {
+                    wire.push(vec![b("MULTI")]);
+                    wire.extend(calls.iter().map(|(_, args)| args.clone()));
+                    wire.push(vec![b("EXEC")]);
+                }
+            }
+        }
+        wire.push(vec![b("PING")]);
+        wire.push(vec![b("INFO")]);
+        let lost = |what: &str, error: std::io::Error, server: &Server| -> ! {
+            panic!(
+                "the connection failed while {what} batch {batch_number} (seed {seed}): {error}\nserver log tail:\n{}",
+                tail(&server.log())
+            )
+        };
+        let protocol = if batch_number % 2 == 0 { 2 } else { 3 };
+        let client = &mut clients[protocol - 2];
+        client.send(&wire).unwrap_or_else(|e| lost("sending", e, &server));
+        let read = |client: &mut Client| client.read().unwrap_or_else(|e| lost("reading", e, &server));
+        for unit in &units {
+            let place = format!("batch {batch_number} (RESP{protocol})");
+            match unit {
+                Unit::Setup(args) => {
+                    let reply = read(client);
+                    if args[0] == b"CONFIG" && !matches!(&reply, Reply::Status(s) if s == b"OK") {
+                        tally.violation(format!("{place}: {} refused: {reply:?}", show(args)));
+                    }
+                }
+                Unit::Plain(command, args) => {
+                    let reply = read(client);
+                    tally.record(*command, args, &reply, true, &place);
+                }
+                Unit::Script(command, args) => {
+                    let reply = read(client);
+                    tally.in_scripts += 1;
+                    tally.record(*command, args, &reply, false, &format!("{place} (script)"));
+                }
+                Unit::Transaction(calls) => {
+                    let multi = read(client);
+                    assert!(matches!(&multi, Reply::Status(s) if s == b"OK"), "MULTI: {multi:?}");
+                    // Queue-time errors (arity, unknown command) abort the transaction.
+                    let queued: Vec<Reply> = calls.iter().map(|_| read(client)).collect();
+                    let exec = read(client);
+                    tally.in_transactions += calls.len() as u64;
+                    let place = format!("{place} (transaction)");
+                    match exec {
+                        Reply::Array(Some(replies)) if replies.len() == calls.len() => {
+                            for ((command, args), reply) in calls.iter().zip(&replies) {
+                                tally.record(*command, args, reply, true, &place);
+                            }
+                        }
+                        Reply::Error(text) if text.starts_with(b"EXECABORT") => {
+                            for ((command, args), queued) in calls.iter().zip(queued) {
+                                let reply = match queued {
+                                    Reply::Status(_) => Reply::Error(text.clone()),
+                                    other => other,
+                                };
+                                tally.record(*command, args, &reply, true, &place);
+                            }
+                        }
+                        other => tally.violation(format!("{place}: EXEC replied {other:?}")),
+                    }
+                }
+            }
+        }
+        let pong = read(client);
+        assert!(matches!(&pong, Reply::Status(s) if s == b"PONG"), "PING after batch {batch_number}: {pong:?}");
+        let info = read(client);
+        assert!(
+            matches!(&info, Reply::Bulk(Some(text)) if text.windows(17).any(|w| w == b"uptime_in_seconds")),
+            "INFO after batch {batch_number}: {info:?}"
+        );
+        if batch_number % 20 == 0 {
+            assert!(server.is_up(), "the server stopped after batch {batch_number}");
+        }
+    }
+
+    let client = &mut clients[0];
+    client.send(&[vec![b("DBSIZE")], vec![b("INFO"), b("memory")]]).expect("DBSIZE");
+    let keys = match client.read().expect("DBSIZE reply") {
+        Reply::Int(n) => n,
+        other => panic!("DBSIZE: {other:?}"),
+    };
+    let memory = match client.read().expect("INFO reply") {
+        Reply::Bulk(Some(text)) => String::from_utf8_lossy(&text)
+            .lines()
+            .find_map(|l| l.strip_prefix("used_memory_human:").map(str::to_string))
+            .unwrap_or_default(),
+        other => panic!("INFO memory: {other:?}"),
+    };
+    assert!(server.is_up(), "the server stopped at the end of the run");
+    let elapsed = started.elapsed();
+
+    // The summary first, so that a failing run still shows what it did.
+    println!(
+        "fuzz: {} invocations in {batch_number} batches in {:.1} s ({} in MULTI/EXEC, {} in Lua scripts, {} with a \
+         1 MB argument; odd batches over RESP3), {} setup commands, {} config changes; {keys} keys, {memory} used at the end",
+        tally.invocations,
+        elapsed.as_secs_f64(),
+        tally.in_transactions,
+        tally.in_scripts,
+        tally.huge_arguments,
+        tally.setup_commands,
+        tally.config_changes
+    );
+    println!("fuzz: replies per command (ok / error):");
+    for (name, (ok, err)) in &tally.per_command {
+        println!("  {name:<20} {ok:>7} / {err:>7}");
+    }
+    let errors: u64 = tally.kinds.values().sum();
+    println!("fuzz: {errors} error replies by kind:");
+    for (kind, count) in &tally.kinds {
+        println!("  {kind:<12} {count:>7}");
+    }
+    let mut texts: Vec<_> = tally.texts.iter().collect();
+    texts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    println!("fuzz: {} distinct error texts (numbers as N), most frequent:", texts.len());
+    for (text, count) in texts.iter().take(40) {
+        println!("  {count:>7}  {text}");
+    }
+
+    let log = server.log();
+    for word in ["panicked", "crashed", "Guru Meditation"] {
+        assert!(!log.contains(word), "the server log mentions {word:?}:\n{}", tail(&log));
+    }
+    assert!(
+        tally.violations.is_empty(),
+        "{} violations (seed {seed}), the first ones:\n{}",
+        tally.violations.len(),
+        tally.violations.join("\n")
+    );
+    assert!(tally.invocations >= target, "only {} invocations", tally.invocations);
+    // The generator must reach the working paths of every command, not only its errors.
+    for (name, (ok, err)) in &tally.per_command {
+        assert!(*ok * 50 >= ok + err, "{name}: only {ok} of {} invocations succeeded", ok + err);
+    }
+    assert_eq!(tally.per_command.len(), COMMANDS.len() + 1, "every command was fuzzed");
+}
+
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+#[test]
+fn random_invocations_never_break_the_server() {
+    run_fuzz();
+}
