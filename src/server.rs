@@ -167,6 +167,11 @@ impl Ctx {
         }
         let flags = raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
         let status = api!(RedisModule_ACLCheckKeyPermissions(user, key, flags as c_int), raw::REDISMODULE_ERR as c_int);
+        if !ok(status) {
+            // Recorded in ACL LOG like the server's own key refusals.
+            let reason = raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_KEY;
+            api!(RedisModule_ACLAddLogEntry(self.raw, user, key, reason), ());
+        }
         api!(RedisModule_FreeModuleUser(user), ());
         if ok(status) {
             Ok(())

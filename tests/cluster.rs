@@ -331,8 +331,7 @@ fn multi_key_commands_stay_in_one_slot_and_companion_keys_share_it() {
         .expect("a key on another node");
     let mut con = cluster.connect(first_owner);
     let mut client = cluster.client();
-    // The client learns the first key's slot with a plain command: LIMIT.MULTI itself is
-    // not redirected (see limit_multi_is_redirected_like_every_other_command).
+    // The client learns the first key's slot with a plain command before LIMIT.MULTI.
     assert_eq!(client.sh(&format!("EXISTS {first}")), "0");
     for other in [&same_node, &other_node] {
         for line in [
