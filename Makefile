@@ -5,7 +5,7 @@ SERVER ?= redis-server
 
 VALKEY := $(CURDIR)/.tools/valkey/valkey-server
 
-.PHONY: deps valkey build wasm run test bench valgrind clean
+.PHONY: deps valkey build wasm run test node-client bench valgrind clean
 
 deps:
 	@scripts/install-deps.sh
@@ -39,8 +39,14 @@ wasm:
 test: build wasm valkey
 	cargo test --release --workspace
 	node --test wasm/test/
+	scripts/test-node-client.sh
 	scripts/valgrind.sh --short
+	TALLY_SERVER=$(VALKEY) scripts/test-node-client.sh
 	TALLY_SERVER=$(VALKEY) cargo test --release -p tally --tests
+
+# The node-redis client package (clients/node) against a live server.
+node-client: build
+	scripts/test-node-client.sh
 
 bench: build
 	bench/run.sh
@@ -51,4 +57,4 @@ valgrind: build
 
 clean:
 	cargo clean
-	rm -rf .run
+	rm -rf .run clients/node/dist
