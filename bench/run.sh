@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Throughput of the TOURNEY.* and LIMIT.* commands against the plain-Redis ways of doing the
-# same work, and the memory of one limiter key.
+# Throughput of the TOURNEY.*, LIMIT.* and AUDIT.APPEND commands against the plain-Redis ways of
+# doing the same work, and the memory of one limiter key.
 #
 # Starts a private redis-server with the release module on a free loopback port, prefills
 # KEYSPACE leaderboards of KEYSPACE players each, runs redis-benchmark for every test in
 # interleaved rounds, prints a Markdown report and writes it to docs/benchmarks.md.
 # Limiter tests run in database LIMIT_DB, emptied before each of their runs, over LIMIT_KEYS keys.
+# Audit tests run in database AUDIT_DB over AUDIT_KEYS streams per side, filled to their cap before
+# the first round, so that every append trims.
 # Run it through `make bench`, which builds target/release/libtally.so first.
 #
 # Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
-# run at pipeline 16, 600000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 300000),
-# BENCH_LIMIT_KEYS (limiter keys, 10000).
+# run at pipeline 16, 300000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 200000),
+# BENCH_LIMIT_KEYS (limiter keys, 10000), BENCH_AUDIT_KEYS (audit streams per side, 300).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,10 +21,17 @@ readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-600000}
-readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-300000}
+# Sized so that the 20 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs.
+readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
+readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-200000}
 readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
 readonly LIMIT_DB=1
+readonly AUDIT_KEYS=${BENCH_AUDIT_KEYS:-300}
+readonly AUDIT_DB=2
+# The cap of every audit stream: tally.audit-max-len for AUDIT.APPEND (set with CONFIG SET; the
+# default is 10000), the MAXLEN of the XADD baselines. 1000 keeps the filled streams small (AUDIT_KEYS x 1000
+# entries per side); the trimming work per append does not depend on the cap.
+readonly AUDIT_CAP=1000
 readonly CLIENTS=50
 readonly PIPELINE=16
 # redis-benchmark draws a separate random number for every __rand_int__ occurrence, so the
@@ -35,11 +44,23 @@ readonly LIMIT_KEY='rl:{__rand_int__}'
 readonly REQUEST_ID='req:__rand_int__:__rand_int__'
 # Sliding window of the LIMIT.SLIDE and Lua tests: a run lasts seconds, so nothing leaves the
 # window, and the logs stay far below the max, so every call is allowed and adds an entry.
+# Audit streams vary over 0..AUDIT_KEYS-1, AUDIT.APPEND's under audit:, XADD MAXLEN ~'s under audit2:,
+# XADD MAXLEN ='s (exact trimming, for reference) under audit3:, so no two tests share a stream.
+# The entry has 3 fields, its item_id drawn over 0..AUDIT_KEYS-1.
+readonly AUDIT_KEY='audit:{__rand_int__}'
+readonly XADD_KEY='audit2:{__rand_int__}'
+readonly XADD_EXACT_KEY='audit3:{__rand_int__}'
+readonly ENTRY=(action add item_id __rand_int__ quantity 3)
+# IDEMPOTENT: every call names a producer from two random numbers (AUDIT_KEYS^2 producers per
+# stream) with sequence 1, so a call either appends for a new producer or, when the same stream
+# and producer came up before in the run, replies the original ID as a duplicate; the sequence
+# never goes down, so no call is refused. The producers hashes are deleted before each run.
+readonly PRODUCER='p:__rand_int__:__rand_int__'
 readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
-# Tests run in this order in even rounds and in reverse order in odd rounds.
-readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 slide/16 slidelua/16 gcra/16 setpx/16 ping/16
-    incr/1 zincrby/1 zrevrank/1 ping/1)
+# Tests run in this order in odd rounds and in reverse order in even rounds.
+readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 slide/16 slidelua/16 gcra/16
+    setpx/16 append/16 xadd/16 idem/16 xaddexact/16 ping/16 incr/1 zincrby/1 zrevrank/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
 readonly INCR_SCRIPT="local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
@@ -89,6 +110,40 @@ for k = 0, n - 1 do
 end
 return redis.call('DBSIZE')"
 
+# Fills the streams audit:{k}, audit2:{k} and audit3:{k}, k = 0..ARGV[1]-1, with ARGV[2] entries each, the
+# benchmark's entry; returns the number of streams made.
+readonly AUDIT_PREFILL_SCRIPT="local n, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+for k = 0, n - 1 do
+  for _, prefix in ipairs({'audit', 'audit2', 'audit3'}) do
+    local key = string.format('%s:{%012d}', prefix, k)
+    for i = 0, cap - 1 do
+      redis.call('XADD', key, '*', 'action', 'add', 'item_id', string.format('%012d', (i * 7 + k) % n), 'quantity', '3')
+    end
+  end
+end
+return redis.call('DBSIZE')"
+
+# Lengths of the streams <ARGV[1]>:{k}, k = 0..ARGV[2]-1: {shortest, longest}.
+readonly STREAM_LENGTHS_SCRIPT="local shortest, longest
+for k = 0, tonumber(ARGV[2]) - 1 do
+  local length = redis.call('XLEN', string.format('%s:{%012d}', ARGV[1], k))
+  if not shortest or length < shortest then shortest = length end
+  if not longest or length > longest then longest = length end
+end
+return {shortest, longest}"
+
+# Deletes the producers hashes audit:{k}:producers, k = 0..ARGV[1]-1, and returns what they held:
+# {producers in all hashes, largest hash}.
+readonly PRODUCERS_SCRIPT="local total, largest = 0, 0
+for k = 0, tonumber(ARGV[1]) - 1 do
+  local key = string.format('audit:{%012d}:producers', k)
+  local size = redis.call('HLEN', key)
+  total = total + size
+  if size > largest then largest = size end
+  redis.call('DEL', key)
+end
+return {total, largest}"
+
 TMP=""
 PORT=""
 SERVER_PID=""
@@ -100,6 +155,9 @@ PIN=()
 declare -A RUNS=()     # test -> space-separated requests/s of each round
 declare -A COMMANDS=() # test -> the redis-benchmark command line, for the report
 declare -A LOGS=()     # sliding-window test -> space-separated "entries/largest" after each round
+declare -A STREAMS=()  # audit test -> space-separated "shortest/longest" stream after each round
+PRODUCERS=""           # space-separated "producers/largest hash" after each IDEMPOTENT run
+MAX_PRODUCERS=""       # tally.audit-max-producers
 MEMORY_ROWS=""         # Markdown rows of the memory table
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -200,6 +258,12 @@ prefill() {
     # The fixed now of the Lua test: the server's clock at the start, in ms.
     SLIDE_NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
     [[ $SLIDE_NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $SLIDE_NOW"
+    log "filling $AUDIT_KEYS x 3 audit streams with $AUDIT_CAP entries each"
+    checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
+    keys=$(checked -n "$AUDIT_DB" eval "$AUDIT_PREFILL_SCRIPT" 0 "$AUDIT_KEYS" "$AUDIT_CAP")
+    ((keys == 3 * AUDIT_KEYS)) || die "the audit prefill made $keys streams, expected $((3 * AUDIT_KEYS))"
+    MAX_PRODUCERS=$(checked config get tally.audit-max-producers | sed -n 2p)
+    [[ $MAX_PRODUCERS =~ ^[0-9]+$ ]] || die "could not read tally.audit-max-producers: $MAX_PRODUCERS"
 }
 
 # Sets CMD to the arguments of a test's command (a name without the /pipeline suffix), DB to
@@ -212,6 +276,10 @@ command_of() {
             DB=$LIMIT_DB
             RANGE=$LIMIT_KEYS
             ;;
+        append | xadd | idem | xaddexact)
+            DB=$AUDIT_DB
+            RANGE=$AUDIT_KEYS
+            ;;
     esac
     case $1 in
         incr) CMD=(TOURNEY.INCR "$KEY" "$MEMBER" 1) ;;
@@ -219,11 +287,17 @@ command_of() {
         evalsha) CMD=(EVALSHA "$SCRIPT_SHA" 1 "$KEY" "$MEMBER" 1) ;;
         rank) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
         zrevrank) CMD=(ZREVRANK "$KEY" "$MEMBER") ;;
+        top) CMD=(TOURNEY.TOP "$KEY" 10) ;;
+        zrange) CMD=(ZRANGE "$KEY" 0 9 REV WITHSCORES) ;;
         ping) CMD=(PING) ;;
         slide) CMD=(LIMIT.SLIDE "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX") ;;
         slidelua) CMD=(EVALSHA "$SLIDE_SHA" 1 "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX" "$SLIDE_NOW" "$REQUEST_ID") ;;
         gcra) CMD=(LIMIT.GCRA "$LIMIT_KEY" 100 1000 1000) ;;
         setpx) CMD=(SET "$LIMIT_KEY" v PX 1000) ;;
+        append) CMD=(AUDIT.APPEND "$AUDIT_KEY" "${ENTRY[@]}") ;;
+        xadd) CMD=(XADD "$XADD_KEY" MAXLEN '~' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
+        idem) CMD=(AUDIT.APPEND "$AUDIT_KEY" IDEMPOTENT "$PRODUCER" 1 "${ENTRY[@]}") ;;
+        xaddexact) CMD=(XADD "$XADD_EXACT_KEY" MAXLEN = "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         *) die "unknown test $1" ;;
     esac
 }
@@ -233,6 +307,10 @@ label_of() {
     case $1 in
         evalsha) echo "EVALSHA (INCR script)" ;;
         slidelua) echo "EVALSHA (sliding-window script)" ;;
+        zrange) echo "ZRANGE 0 9 REV WITHSCORES" ;;
+        xadd) echo "XADD MAXLEN ~ $AUDIT_CAP" ;;
+        idem) echo "AUDIT.APPEND IDEMPOTENT" ;;
+        xaddexact) echo "XADD MAXLEN = $AUDIT_CAP" ;;
         *)
             command_of "$1"
             echo "${CMD[0]}"
@@ -244,10 +322,11 @@ label_of() {
 empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 
 # Each command once on a concrete key, so a typo cannot turn into a benchmark of error replies.
-# The limiter commands must allow the call (first reply line 1), as they do in the benchmark.
+# The limiter commands must allow the call (first reply line 1), as they do in the benchmark;
+# the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank zrevrank ping slide slidelua gcra setpx; do
+    for name in incr zincrby evalsha rank zrevrank top zrange ping slide slidelua gcra setpx append xadd idem xaddexact; do
         command_of "$name"
         concrete=()
         for arg in "${CMD[@]}"; do concrete+=("${arg//__rand_int__/000000000007}"); done
@@ -255,9 +334,13 @@ smoke_test() {
         reply=$(checked -n "$DB" "${concrete[@]}")
         case $name in
             slide | slidelua | gcra) [[ ${reply%%$'\n'*} == 1 ]] || die "${concrete[*]} did not allow: $reply" ;;
+            append | xadd | idem | xaddexact) [[ $reply =~ ^[0-9]+-[0-9]+$ ]] || die "${concrete[*]} replied no stream ID: $reply" ;;
+            top) (($(wc -l <<<"$reply") == 30)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
+            zrange) (($(wc -l <<<"$reply") == 20)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
         esac
     done
     empty_limit_db
+    clear_producers >/dev/null
 }
 
 quote_args() {
@@ -277,7 +360,8 @@ bench_once() {
     local args=(-h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -P "$pipeline" -n "$requests" -r "$RANGE")
     ((DB == 0)) || args+=(--dbnum "$DB")
     args+=(--csv "${CMD[@]}")
-    ((DB == 0)) || empty_limit_db
+    ((DB != LIMIT_DB)) || empty_limit_db
+    [[ $name != idem ]] || clear_producers >/dev/null
     COMMANDS[$test]="redis-benchmark $(quote_args "${args[@]}")"
     pin 1
     # In the background so that an interrupt's trap runs at once, not after the run.
@@ -289,7 +373,11 @@ bench_once() {
     [[ $rps =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no requests/s from: ${COMMANDS[$test]}"
     RUNS[$test]="${RUNS[$test]:-}${RUNS[$test]:+ }$rps"
     log "$test: $rps requests/s"
-    case $name in slide | slidelua) record_log_sizes "$test" ;; esac
+    case $name in
+        slide | slidelua) record_log_sizes "$test" ;;
+        append | xadd | idem | xaddexact) record_stream_lengths "$test" ;;
+    esac
+    [[ $name != idem ]] || record_producers
 }
 
 # Records how many entries the sliding logs hold after a run, and the largest log.
@@ -300,6 +388,35 @@ record_log_sizes() {
     ((${sizes#*/} < SLIDE_MAX)) || die "a log reached the max ($sizes): calls were denied"
     LOGS[$1]="${LOGS[$1]:-}${LOGS[$1]:+ }$sizes"
     log "$1: $sizes entries in all logs / largest log"
+}
+
+# Records the shortest and longest stream of a test's side after a run. Each must hold at least the
+# cap, or some appends did not trim; the exactly trimmed streams must hold the cap exactly.
+record_stream_lengths() {
+    local prefix=audit lengths
+    case ${1%/*} in
+        xadd) prefix=audit2 ;;
+        xaddexact) prefix=audit3 ;;
+    esac
+    lengths=$(checked -n "$AUDIT_DB" eval "$STREAM_LENGTHS_SCRIPT" 0 "$prefix" "$AUDIT_KEYS" | paste -sd/)
+    [[ $lengths =~ ^[0-9]+/[0-9]+$ ]] || die "bad stream lengths: $lengths"
+    ((${lengths%/*} >= AUDIT_CAP)) || die "a $prefix stream is below the cap ($lengths): not every append trimmed"
+    [[ $prefix == audit2 || $lengths == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "${1%/*} left streams of $lengths entries, cap $AUDIT_CAP"
+    STREAMS[$1]="${STREAMS[$1]:-}${STREAMS[$1]:+ }$lengths"
+    log "$1: $lengths entries in the shortest / longest stream"
+}
+
+# Empties the producers hashes; prints "producers in all hashes/largest hash" before emptying.
+clear_producers() { checked -n "$AUDIT_DB" eval "$PRODUCERS_SCRIPT" 0 "$AUDIT_KEYS" | paste -sd/; }
+
+# Records how many producers an IDEMPOTENT run left (one per appending call), and empties them.
+record_producers() {
+    local sizes
+    sizes=$(clear_producers)
+    [[ $sizes =~ ^[0-9]+/[0-9]+$ ]] || die "bad producers sizes: $sizes"
+    ((${sizes#*/} < MAX_PRODUCERS)) || die "a stream reached tally.audit-max-producers ($sizes): calls were refused"
+    PRODUCERS="${PRODUCERS:-}${PRODUCERS:+ }$sizes"
+    log "idem: $sizes producers in all hashes / largest hash"
 }
 
 run_rounds() {
@@ -385,6 +502,12 @@ results_table() {
     row TOURNEY.RANK ZREVRANK 16 "$(med rank/16)" "$(med zrevrank/16)" 0.8
     row LIMIT.SLIDE "EVALSHA (sliding-window Lua script)" 16 "$(med slide/16)" "$(med slidelua/16)" 2.0
     row LIMIT.GCRA "SET key v PX 1000" 16 "$(med gcra/16)" "$(med setpx/16)" 0.8
+    row "TOURNEY.TOP key 10" "ZRANGE key 0 9 REV WITHSCORES" 16 "$(med top/16)" "$(med zrange/16)" 0.8
+    row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" 16 "$(med append/16)" "$(med xadd/16)" 0.9
+    row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" 16 "$(med idem/16)" "$(med xadd/16)" 0.7
+    awk -v c="$AUDIT_CAP" -v r="$(med append/16)" -v s="$(med xaddexact/16)" 'BEGIN {
+        printf "| AUDIT.APPEND (exact cap %d), for reference | XADD MAXLEN = %d (exact, like AUDIT.APPEND) | 16 | %.0f | %.0f | %.3fx | - | - |\n", c, c, r, s, r / s
+    }'
     echo "| PING (ceiling) | - | 16 | $(fmt_rps "$(med ping/16)") | - | - | - | - |"
     echo "| PING (ceiling) | - | 1 | $(fmt_rps "$(med ping/1)") | - | - | - | - |"
 }
@@ -417,6 +540,32 @@ logs_table() {
             printf "| %s | %s | %.1f | %.1f | %d |\n", label, entries, mean, mean / 2, largest
         }'
     done
+}
+
+# Shortest and longest stream of each audit test's side after each run.
+streams_table() {
+    local test
+    echo "| test | shortest / longest stream after each run |"
+    echo "|---|---|"
+    for test in append/16 idem/16 xadd/16 xaddexact/16; do
+        echo "| $(label_of "${test%/*}") | ${STREAMS[$test]// / , } |"
+    done
+}
+
+# Producers the IDEMPOTENT runs left: one per call that appended, the rest were duplicates.
+producers_table() {
+    awk -v runs="$PRODUCERS" -v requests="$REQUESTS_PIPELINED" -v keys="$AUDIT_KEYS" 'BEGIN {
+        n = split(runs, run, " ")
+        for (i = 1; i <= n; i++) {
+            split(run[i], v, "/")
+            producers = producers (i > 1 ? " , " : "") v[1]
+            total += v[1]
+            if (v[2] + 0 > largest) largest = v[2] + 0
+        }
+        print "| producers in all hashes after each run (" requests " calls per run) | duplicates (mean) | mean hash at the end of a run | largest hash |"
+        print "|---|---|---|---|"
+        printf "| %s | %.2f%% | %.0f | %d |\n", producers, 100 * (1 - total / n / requests), total / n / keys, largest
+    }'
 }
 
 pinning() {
@@ -487,6 +636,46 @@ $SLIDE_SCRIPT
   call is allowed; GCRA state expires when the limiter is full again, about 1 ms after each call here, so most
   LIMIT.GCRA calls find no live key and create one, while SET mostly replaces a live key. LIMIT.GCRA replies 5 integers, SET +OK.
 
+### Leaderboard reads
+
+- TOURNEY.TOP against \`ZRANGE key 0 9 REV WITHSCORES\` on the prefilled leaderboards (keys over 0..$((KEYSPACE - 1))): the
+  same 10 best players of a $KEYSPACE-player board. TOURNEY.TOP replies 10 arrays \`[member, score, rank]\`, ZRANGE a flat
+  array of 20 bulk strings (RESP2).
+
+### Audit streams
+
+- The audit tests run in database $AUDIT_DB, over $AUDIT_KEYS streams per side (\`-r $AUDIT_KEYS\`): \`audit:{000000000000}\` ..
+  \`audit:{$(printf '%012d' $((AUDIT_KEYS - 1)))}\` for AUDIT.APPEND, \`audit2:{...}\` for XADD MAXLEN ~, \`audit3:{...}\` for XADD MAXLEN = (for
+  reference), so no two tests share a stream. Before the first round a Lua script fills every stream with $AUDIT_CAP entries by
+  XADD, and \`tally.audit-max-len\` is set to $AUDIT_CAP with CONFIG SET (its default is 10000): every stream is at its
+  cap from the first call of the first run, so every call measured is in the steady state where appends trim. The
+  streams are not emptied between runs; they stay at the cap (lengths after each run below; the run fails if a
+  stream is below the cap, or if an exactly trimmed one is not exactly at it). A cap of $AUDIT_CAP rather than 10000
+  keeps the data small (3 x $AUDIT_KEYS x $AUDIT_CAP entries); the trimming work per append depends on the node size, not on the cap.
+- Entry: \`action add item_id <12 digits> quantity 3\`, 3 fields (item_id drawn over 0..$((AUDIT_KEYS - 1))). The prefill writes
+  the same fields, so every entry has the stream nodes' master fields and stores only its values.
+- Trimming regime measured:
+  - AUDIT.APPEND trims exactly (\`RedisModule_StreamTrimByLength\` without the approximate flag): XLEN stays exactly
+    $AUDIT_CAP, so every append deletes one entry. Redis deletes it by marking it deleted inside the oldest listpack
+    node (\`stream-node-max-entries\` 100): it walks the node from its first entry past the entries already marked, then
+    walks it again to find the stream's new first ID, and frees the node when all its entries are marked. Exact trimming
+    of 1 entry per append, with two walks over half a node on average.
+  - XADD MAXLEN ~ $AUDIT_CAP trims whole nodes only: an append that takes the stream a whole node over the cap frees the oldest
+    node (100 entries) at once, about every 100 appends; the other appends trim nothing. Its streams hold
+    $AUDIT_CAP..$((AUDIT_CAP + 99)) entries. This is the baseline of both AUDIT.APPEND rows (one measurement).
+  - XADD MAXLEN = $AUDIT_CAP does the same exact trimming as AUDIT.APPEND, without the module: the reference row separates the
+    cost of exact trimming from the module's own work (argument checks, the replicated XADD effect, the reply).
+- IDEMPOTENT: \`AUDIT.APPEND audit:{k} IDEMPOTENT p:<12 digits>:<12 digits> 1 action add ...\`. The producer comes from two
+  random numbers ($((AUDIT_KEYS * AUDIT_KEYS)) producers per stream) and the sequence is always 1: a call naming a producer the
+  stream has not seen appends and adds the producer to \`audit:{k}:producers\`; a call naming a producer seen earlier in the
+  run is a duplicate (the dedup lookup finds it, the call replies the first call's ID and appends nothing). The
+  sequence never goes down, so no call is refused (the run fails if the server replied any error: INFO errorstats is
+  checked at the end). The producers hashes are deleted before each IDEMPOTENT run, so every run starts with none
+  and grows them (a stream's first 128 producers in a listpack, \`hash-max-listpack-entries\`, then a hash table);
+  their sizes at the end of each run are below. \`tally.audit-max-producers\` keeps its default ($MAX_PRODUCERS): a stream
+  collects about $((REQUESTS_PIPELINED / AUDIT_KEYS)) producers per run (the run fails if one reaches the max). Not measured: a known producer
+  sending its next sequence (an update of the hash field rather than an insert); redis-benchmark cannot send increasing sequences.
+
 ## Results
 
 $(results_table)
@@ -508,6 +697,14 @@ $(runs_table)
 Sliding logs after each run (the logs grow from empty during a run, so a call finds about half the end size):
 
 $(logs_table)
+
+Audit streams after each run (XLEN of the shortest and the longest stream of the side):
+
+$(streams_table)
+
+Producers hashes after each IDEMPOTENT run (one producer per call that appended; the other calls were duplicates):
+
+$(producers_table)
 
 ## Commands
 
