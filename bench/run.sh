@@ -706,6 +706,14 @@ Producers hashes after each IDEMPOTENT run (one producer per call that appended;
 
 $(producers_table)
 
+## Instructions per call
+
+\`bench/profile.sh\`:
+
+$(cat "$TMP/profile.md")
+
+$(cat bench/notes.md)
+
 ## Commands
 
 \`\`\`sh
@@ -725,6 +733,8 @@ main() {
     run_rounds
     measure_memory
     check_no_errors
+    log "counting instructions per call (bench/profile.sh)"
+    bench/profile.sh >"$TMP/profile.md"
     report >"$TMP/report.md"
     cat "$TMP/report.md"
     mkdir -p "$(dirname "$DOC")"
