@@ -21,7 +21,6 @@ mod common;
 use common::*;
 
 use redis::Connection;
-use std::collections::BTreeMap;
 
 // ---- the roles (docs/operations.md quotes these lines) ------------------------------------------
 
@@ -90,18 +89,6 @@ fn credentials(role: &str) -> (String, String) {
     (user, password)
 }
 
-/// Every key with its serialized value and absolute expiry.
-fn snapshot(con: &mut Connection) -> BTreeMap<Vec<u8>, (Vec<u8>, i64)> {
-    let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(con).expect("KEYS");
-    keys.into_iter()
-        .map(|key| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(con).expect("DUMP");
-            let expiry: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(con).expect("PEXPIRETIME");
-            (key, (dump, expiry))
-        })
-        .collect()
-}
-
 /// A server, an admin connection (the default user), and counts of the checked calls.
 struct Bench {
     server: Server,
@@ -118,9 +105,7 @@ impl Bench {
     }
 
     fn admin(&mut self, line: &str) -> String {
-        let reply = sh(&mut self.admin, line);
-        assert!(!reply.starts_with("(error)"), "admin {line}: {reply}");
-        reply
+        sh_ok(&mut self.admin, line)
     }
 
     /// Creates the user of `role` (the documented line, run as is) and logs in as it.
@@ -151,10 +136,10 @@ impl Bench {
     fn server_refuses<S: AsRef<str>>(&mut self, con: &mut Connection, lines: &[S]) {
         for line in lines {
             let line = line.as_ref();
-            let before = snapshot(&mut self.admin);
+            let before = key_dumps(&mut self.admin);
             let reply = sh(con, line);
             assert!(reply.starts_with("(error) NOPERM "), "{line}: {reply}");
-            assert_eq!(snapshot(&mut self.admin), before, "refused {line} changed the data set");
+            assert_eq!(key_dumps(&mut self.admin), before, "refused {line} changed the data set");
             self.refused += 1;
         }
     }
@@ -162,9 +147,9 @@ impl Bench {
     /// Calls refused by the module itself, with its exact text, each changing nothing.
     fn module_refuses(&mut self, con: &mut Connection, lines: &[&str]) {
         for line in lines {
-            let before = snapshot(&mut self.admin);
+            let before = key_dumps(&mut self.admin);
             assert_eq!(sh(con, line), MODULE_NOPERM, "{line}");
-            assert_eq!(snapshot(&mut self.admin), before, "refused {line} changed the data set");
+            assert_eq!(key_dumps(&mut self.admin), before, "refused {line} changed the data set");
             self.refused += 1;
         }
     }
@@ -429,7 +414,7 @@ fn idempotent_producer_needs_the_producers_key_too() {
     // Without the producers key: IDEMPOTENT is refused by the module (the key is not in
     // argv, so the server cannot check it), plain appends work.
     bench.module_refuses(&mut plain, &["AUDIT.APPEND warehouse:{inv}:audit IDEMPOTENT scanner-1 1 sku 1"]);
-    assert_eq!(snapshot(&mut bench.admin).len(), 0, "nothing created");
+    assert_eq!(key_dumps(&mut bench.admin).len(), 0, "nothing created");
     let plain_id = bench.allows_with(&mut plain, &format!("AUDIT.APPEND {stream} sku 0"), |r| r.starts_with('"'));
 
     // With it: the first append, a retry (the same ID, nothing appended), the next sequence.

@@ -5,6 +5,10 @@
 //! producers key, and the declared keys and docs.
 
 mod common;
+use common::aof::*;
+use common::registration::*;
+use common::reply::{self, *};
+use common::rng::{Random, XorShift64};
 use common::*;
 
 use redis::{Connection, Value};
@@ -14,133 +18,14 @@ use std::time::Duration;
 
 // ---- small helpers -----------------------------------------------------------------------
 
-/// Sends one command; server errors come back as `Err(text)`. A broken connection fails
-/// the test at once.
-fn query<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Result<Value, String> {
-    let mut command = redis::cmd(std::str::from_utf8(args[0].as_ref()).expect("utf-8 command name"));
-    for arg in &args[1..] {
-        command.arg(arg.as_ref());
-    }
-    match command.query::<Value>(con) {
-        Ok(value) => Ok(value),
-        Err(error) if error.code().is_some() => Err(error_text(&error)),
-        Err(error) => panic!("connection failed on {:?}: {error}", printable(args)),
-    }
-}
-
-/// `query` that must succeed.
-fn ok<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Value {
-    query(con, args).unwrap_or_else(|error| panic!("{:?} failed: {error}", printable(args)))
-}
-
-fn printable<A: AsRef<[u8]>>(args: &[A]) -> Vec<String> {
-    args.iter()
-        .map(|arg| {
-            let arg = arg.as_ref();
-            let shown = String::from_utf8_lossy(&arg[..arg.len().min(40)]).into_owned();
-            if arg.len() > 40 {
-                format!("{shown}...({} bytes)", arg.len())
-            } else {
-                shown
-            }
-        })
-        .collect()
-}
-
-fn words(line: &str) -> Vec<&str> {
-    line.split(' ').collect()
-}
-
-fn byte_words(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ').map(|word| word.as_bytes().to_vec()).collect()
-}
-
-fn bytes(value: &Value) -> Vec<u8> {
-    match value {
-        Value::BulkString(bytes) => bytes.clone(),
-        Value::SimpleString(s) => s.as_bytes().to_vec(),
-        Value::Okay => b"OK".to_vec(),
-        other => panic!("expected a string, got {}", render(other)),
-    }
-}
-
-/// A string reply as text (bytes that are not UTF-8 shown lossily).
-fn text(value: &Value) -> String {
-    String::from_utf8_lossy(&bytes(value)).into_owned()
-}
-
-fn items(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) | Value::Set(items) => items,
-        other => panic!("expected an array, got {}", render(other)),
-    }
-}
-
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(i) => *i,
-        other => panic!("expected an integer, got {}", render(other)),
-    }
-}
-
-fn texts(value: &Value) -> Vec<String> {
-    items(value).iter().map(text).collect()
-}
-
-/// A RESP2 flat `[name, value, ...]` array (or a RESP3 map) as a map.
-fn fields(value: &Value) -> BTreeMap<String, Value> {
-    match value {
-        Value::Map(pairs) => pairs.iter().map(|(k, v)| (text(k), v.clone())).collect(),
-        _ => items(value).chunks(2).map(|pair| (text(&pair[0]), pair[1].clone())).collect(),
-    }
-}
-
-fn field<'a>(map: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
-    map.get(name).unwrap_or_else(|| panic!("no field {name:?} in {:?}", map.keys().collect::<Vec<_>>()))
-}
-
-/// One `name:value` line of INFO `section`.
-fn info_field(con: &mut Connection, section: &str, name: &str) -> String {
-    let info = text(&ok(con, &["INFO", section]));
-    let prefix = format!("{name}:");
-    info.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("INFO {section} has no {name}:\n{info}"))
-        .trim()
-        .to_string()
-}
-
-fn config_set(con: &mut Connection, name: &str, value: &str) {
-    assert_eq!(run(con, &["CONFIG", "SET", name, value]), "OK", "CONFIG SET {name} {value}");
-}
-
-/// The server clock (TIME) in milliseconds.
+/// The server clock (TIME) in milliseconds, unsigned like the times in stream IDs.
 fn server_ms(con: &mut Connection) -> u64 {
-    let time = texts(&ok(con, &["TIME"]));
-    let secs: u64 = time[0].parse().expect("TIME seconds");
-    let micros: u64 = time[1].parse().expect("TIME microseconds");
-    secs * 1000 + micros / 1000
+    reply::server_ms(con) as u64
 }
 
 /// Polls the server clock until it is past `ms`.
 fn wait_for_server_ms_after(con: &mut Connection, ms: u64) {
     poll_until(Duration::from_secs(10), || server_ms(con) > ms);
-}
-
-/// A deterministic xorshift generator: the "random" workload is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 // ---- stream helpers -------------------------------------------------------------------------
@@ -615,13 +500,6 @@ fn max_producers_bounds_new_producers_only() {
     assert_eq!(sh(&mut con, "HLEN {audit}:producers"), "3");
 }
 
-fn aof_options(extra: &[&str]) -> Options {
-    let mut server_args: Vec<String> =
-        ["--appendonly", "yes", "--appendfsync", "always"].iter().map(|s| s.to_string()).collect();
-    server_args.extend(extra.iter().map(|s| s.to_string()));
-    Options { server_args, ..Options::default() }
-}
-
 #[test]
 fn idempotent_state_survives_a_restart() {
     let options = aof_options(&[]);
@@ -1049,29 +927,6 @@ fn a_stream_with_no_id_left_gets_a_plain_error_not_an_internal_one() {
     assert_healthy(&mut server);
 }
 
-/// The keyspace events (event names, in order) that `lines` fire on `key`. A final SET
-/// on a sentinel key marks the end, so no wait is needed.
-fn key_events(server: &Server, key: &str, lines: &[&str]) -> Vec<String> {
-    let mut con = server.connect();
-    config_set(&mut con, "notify-keyspace-events", "KEA");
-    let mut listener = server.connect();
-    let mut pubsub = listener.as_pubsub();
-    pubsub.psubscribe(format!("__keyspace@0__:{key}")).expect("PSUBSCRIBE");
-    pubsub.psubscribe("__keyspace@0__:sentinel").expect("PSUBSCRIBE");
-    for line in lines {
-        assert!(!sh(&mut con, line).starts_with("(error)"), "{line}");
-    }
-    assert_eq!(sh(&mut con, "SET sentinel 1"), "OK");
-    let mut events = Vec::new();
-    loop {
-        let message = pubsub.get_message().expect("a keyspace event");
-        if message.get_channel_name().ends_with(":sentinel") {
-            return events;
-        }
-        events.push(message.get_payload::<String>().expect("an event name"));
-    }
-}
-
 #[test]
 fn keyspace_events_match_xadd_with_an_exact_maxlen() {
     let server = Server::start();
@@ -1310,11 +1165,11 @@ fn workload(con: &mut Connection) -> Writer<'_> {
     }
 
     // A seeded random mix.
-    let mut rng = Rng(0xa0d1_7e57_2024_0007);
+    let mut rng = XorShift64(0xa0d1_7e57_2024_0007);
     let keys: [&[u8]; 3] = [WAREHOUSE.as_bytes(), PLAIN.as_bytes(), BINARY];
     let producers: [&[u8]; 4] = [b"p0", b"p1", b"p2", b"\xffp3"];
     for round in 0..300 {
-        let key = keys[rng.below(keys.len())];
+        let key = *rng.pick(&keys);
         let maxlen = match rng.below(4) {
             0 => Some(1 + rng.below(80) as i64),
             _ => None,
@@ -1322,7 +1177,7 @@ fn workload(con: &mut Connection) -> Writer<'_> {
         let idempotent = match rng.below(3) {
             0 => None,
             _ => {
-                let producer = producers[rng.below(producers.len())];
+                let producer = *rng.pick(&producers);
                 let last = w.producers.get(&(key.to_vec(), producer.to_vec())).map_or(0, |(seq, _)| *seq);
                 let seq = match rng.below(5) {
                     0 => last,                                    // a retry (or a first 0)
@@ -1410,67 +1265,13 @@ fn stream_counters(state: &KeyState) -> Vec<Value> {
 
 // ---- AOF files ---------------------------------------------------------------------------------
 
-/// The incremental AOF files of a Redis 7 server (`appendonlydir/*.incr.aof`), in order.
-fn aof_bytes(dir: &Path) -> Vec<u8> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut files: Vec<_> = std::fs::read_dir(&aof_dir)
-        .unwrap_or_else(|error| panic!("read {}: {error}", aof_dir.display()))
-        .map(|entry| entry.expect("AOF folder entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(".incr.aof"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no incremental AOF file in {}", aof_dir.display());
-    files.iter().flat_map(|path| std::fs::read(path).expect("read the AOF")).collect()
-}
-
-/// The commands of an AOF (RESP arrays of bulk strings; `#` annotation lines skipped).
-fn parse_aof(mut rest: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    fn line<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
-        let end = rest.windows(2).position(|w| w == b"\r\n").expect("a CRLF-terminated AOF line");
-        let (line, tail) = rest.split_at(end);
-        *rest = &tail[2..];
-        line
-    }
-    fn header(rest: &mut &[u8], prefix: u8) -> usize {
-        let line = line(rest);
-        assert_eq!(line.first(), Some(&prefix), "AOF line {:?}", String::from_utf8_lossy(line));
-        std::str::from_utf8(&line[1..]).ok().and_then(|n| n.parse().ok()).expect("an AOF length")
-    }
-    let mut commands = Vec::new();
-    while !rest.is_empty() {
-        if rest[0] == b'#' {
-            line(&mut rest);
-            continue;
-        }
-        let count = header(&mut rest, b'*');
-        let command = (0..count)
-            .map(|_| {
-                let len = header(&mut rest, b'$');
-                let (arg, tail) = rest.split_at(len);
-                assert_eq!(&tail[..2], b"\r\n", "bulk string end in the AOF");
-                rest = &tail[2..];
-                arg.to_vec()
-            })
-            .collect();
-        commands.push(command);
-    }
-    commands
-}
-
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
-}
-
 /// The AOF holds exactly the modelled effects, in order: XADD with `MAXLEN = <cap>` and
 /// the concrete ID, XTRIM MINID = <ms>-0, HSET of the producer state, XGROUP CREATE; never
 /// an AUDIT command, never `*` or `~`.
 fn assert_aof_holds_effects(dir: &Path, effects: &[Effect]) {
     let raw = aof_bytes(dir);
     assert!(!contains_ignore_case(&raw, b"audit."), "an AUDIT command was propagated verbatim");
-    let commands: Vec<Vec<Vec<u8>>> = parse_aof(&raw)
-        .into_iter()
-        .filter(|c| !["SELECT", "MULTI", "EXEC"].iter().any(|name| c[0].eq_ignore_ascii_case(name.as_bytes())))
-        .collect();
+    let commands: Vec<Vec<Vec<u8>>> = parse_aof(&raw).into_iter().filter(|c| !is_wrapping(c)).collect();
     let shown = |c: &[Vec<u8>]| printable(c);
     assert_eq!(commands.len(), effects.len(), "AOF: {:?}", commands.iter().map(|c| shown(c)).collect::<Vec<_>>());
     for (command, effect) in commands.iter().zip(effects) {
@@ -1570,13 +1371,6 @@ fn aof_reload_and_restart_after_kill_restore_identical_streams() {
 }
 
 // ---- 9. ACL ---------------------------------------------------------------------------------------
-
-/// A connection authenticated as `user` (created with `nopass`).
-fn login(server: &Server, user: &str) -> Connection {
-    let mut con = server.connect();
-    assert_eq!(run(&mut con, &["AUTH", user, "any-password"]), "OK");
-    con
-}
 
 /// The module's refusal of the producers key (Redis 7.0's wording, on every server).
 const NOPERM: &str = "NOPERM this user has no permissions to access one of the keys used as arguments";
@@ -1706,36 +1500,14 @@ const SPECS: [Spec; 3] = [
     },
 ];
 
-fn sorted(list: Vec<String>) -> Vec<String> {
-    let mut list = list;
-    list.sort();
-    list
-}
-
 #[test]
 fn command_info_declares_arity_flags_and_key_specs() {
     let server = Server::start();
     let mut con = server.connect();
     for spec in &SPECS {
-        let reply = ok(&mut con, &["COMMAND", "INFO", spec.name]);
-        let info = items(&items(&reply)[0]);
-        let context = format!("COMMAND INFO {}: {}", spec.name, render(&reply));
-        assert_eq!(text(&info[0]), spec.name, "{context}");
-        assert_eq!(int(&info[1]), spec.arity, "{context}");
-        assert_eq!(sorted(texts(&info[2])), spec.flags, "{context}");
-        assert_eq!((int(&info[3]), int(&info[4]), int(&info[5])), (1, 1, 1), "{context}");
-        let key_specs = items(&info[8]);
-        assert_eq!(key_specs.len(), 1, "{context}");
-        let key_spec = fields(&key_specs[0]);
-        assert_eq!(sorted(texts(field(&key_spec, "flags"))), spec.key_flags, "{context}");
-        let begin = fields(field(&key_spec, "begin_search"));
-        assert_eq!(text(field(&begin, "type")), "index", "{context}");
-        assert_eq!(int(field(&fields(field(&begin, "spec")), "index")), 1, "{context}");
-        let find = fields(field(&key_spec, "find_keys"));
-        assert_eq!(text(field(&find, "type")), "range", "{context}");
-        let range = fields(field(&find, "spec"));
-        let range: Vec<i64> = ["lastkey", "keystep", "limit"].iter().map(|name| int(field(&range, name))).collect();
-        assert_eq!(range, [0, 1, 0], "{context}");
+        let (find, context) =
+            assert_command_info(&mut con, spec.name, spec.arity, spec.flags, (1, 1, 1), spec.key_flags);
+        assert_one_key_range(&find, &context);
     }
 }
 
@@ -1765,18 +1537,7 @@ fn command_docs_describe_every_command() {
     let server = Server::start();
     let mut con = server.connect();
     for spec in &SPECS {
-        let reply = ok(&mut con, &["COMMAND", "DOCS", spec.name]);
-        let docs = fields(&reply);
-        let doc = fields(field(&docs, spec.name));
-        let context = format!("COMMAND DOCS {}: {}", spec.name, render(&reply));
-        for name in ["summary", "since", "complexity"] {
-            assert!(!text(field(&doc, name)).trim().is_empty(), "{name} is empty; {context}");
-        }
-        assert_eq!(text(field(&doc, "group")), "module", "{context}");
-        assert_eq!(text(field(&doc, "module")), "tally", "{context}");
-        let args: Vec<BTreeMap<String, Value>> = items(field(&doc, "arguments")).iter().map(fields).collect();
-        let names: Vec<String> = args.iter().map(|arg| text(field(arg, "name"))).collect();
-        assert_eq!(names, spec.doc_args, "{context}");
+        let (args, context) = assert_command_docs(&mut con, spec.name, spec.doc_args);
         assert_eq!(text(field(&args[0], "type")), "key", "{context}");
         assert_eq!(int(field(&args[0], "key_spec_index")), 0, "{context}");
     }

@@ -6,33 +6,14 @@
 
 mod common;
 use common::cluster::{client_slot, wait_role, Cluster, ClusterClient, NodeEntry};
+use common::reply::bulk;
+use common::rng::{Lcg, Random};
 use common::*;
 
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 // ---- helpers -----------------------------------------------------------------------------
-
-fn words(line: &str) -> Vec<String> {
-    line.split(' ').map(str::to_string).collect()
-}
-
-fn bulk(value: &Value) -> String {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).expect("utf-8 reply"),
-        other => panic!("expected a bulk string, got {other:?}"),
-    }
-}
-
-/// A deterministic pseudo-random sequence (so a failure reproduces).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 /// `count` distinct hash-tag ids drawn from the seeded sequence.
 fn random_tags(seed: u64, count: usize) -> Vec<u64> {

@@ -35,6 +35,7 @@
 //! prints the counts per page.
 
 mod common;
+use common::scripts::SLIDING_WINDOW_LUA;
 use common::*;
 
 use redis::Connection;
@@ -48,22 +49,6 @@ use std::time::Duration;
 const MAX_SKIPPED_PERCENT: usize = 20;
 /// Longest one command line may take (the examples' slowest is a 2 s blocking read).
 const CLI_TIMEOUT: Duration = Duration::from_secs(30);
-/// `sliding_window.lua` of docs/rate-limiting.md: the design notes' sliding-window script,
-/// as the client code loads it (SCRIPT LOAD replies its SHA1, which the page shows).
-const SLIDING_WINDOW_LUA: &str = "local key = KEYS[1]
-local window_ms = tonumber(ARGV[1])
-local max_allowed = tonumber(ARGV[2])
-local now_ms = tonumber(ARGV[3])
-local request_id = ARGV[4]
-redis.call('ZREMRANGEBYSCORE', key, 0, now_ms - window_ms)
-local current_count = redis.call('ZCARD', key)
-if current_count < max_allowed then
-  redis.call('ZADD', key, now_ms, request_id)
-  redis.call('PEXPIRE', key, window_ms)
-  return 1
-end
-return 0
-";
 
 // ---- the docs --------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 //! `TALLY_FUZZ_SEED=<n>` replays a run; `TALLY_FUZZ_INVOCATIONS=<n>` changes its length.
 
 mod common;
+use common::rng::{Random, SplitMix64};
 use common::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -105,41 +106,12 @@ const CONFIGS: [(&str, &str, &[&str]); 8] = [
 
 // ---- random generation -------------------------------------------------------------------
 
-/// SplitMix64: small, fast, the same sequence everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-}
-
 fn b(text: impl AsRef<str>) -> Vec<u8> {
     text.as_ref().as_bytes().to_vec()
 }
 
 struct Gen {
-    rng: Rng,
+    rng: SplitMix64,
     /// Last IDEMPOTENT sequence sent per producer, so that retries and new sequences both
     /// happen.
     sequences: [i64; 5],
@@ -147,7 +119,7 @@ struct Gen {
 
 impl Gen {
     fn key(&mut self) -> Vec<u8> {
-        if self.rng.chance(12) {
+        if self.rng.one_in(12) {
             return self.random_bytes(20);
         }
         self.rng.pick(&KEYS).to_vec()
@@ -155,7 +127,7 @@ impl Gen {
 
     /// Mostly one of the command's own keys, else any key.
     fn home(&mut self, command: usize) -> Vec<u8> {
-        if self.rng.chance(4) {
+        if self.rng.one_in(4) {
             return self.key();
         }
         self.rng.pick(home_keys(command)).to_vec()
@@ -182,7 +154,7 @@ impl Gen {
         let len = self.rng.below(max + 1) as usize;
         match self.rng.below(3) {
             0 => (0..len).map(|_| self.rng.next() as u8).collect(),
-            1 => (0..len).map(|_| self.rng.pick(b"\0{}-+.0123456789eE \r\n\t")).collect(),
+            1 => (0..len).map(|_| *self.rng.pick(b"\0{}-+.0123456789eE \r\n\t")).collect(),
             _ => (0..len).map(|_| (0x20 + self.rng.below(0x5f)) as u8).collect(),
         }
     }
@@ -218,20 +190,20 @@ impl Gen {
                     "COST", "BEST", "LATEST", "WITHSCORE", "TIES", "ORDINAL", "COMPETITION", "OFFSET", "MAXLEN",
                     "IDEMPOTENT", "START", "$", ">", "FOO", "COSTS", "WITHSCORES", "NX", "LIMIT", "~", "=", "*",
                 ]);
-                if self.rng.chance(3) { b(word.to_lowercase()) } else { b(word) }
+                if self.rng.one_in(3) { b(word.to_lowercase()) } else { b(word) }
             }
             7 | 8 => self.member(),
             9 | 10 => self.key(),
             11..=14 => self.random_bytes(32),
             15 => Vec::new(),
-            16 => vec![b'z'; self.rng.pick(&[63usize, 64, 65, 128, 129, 1000])],
-            17 if self.rng.chance(50) => vec![b'z'; self.rng.pick(&[65_536usize, 65_537, 100_000])],
+            16 => vec![b'z'; *self.rng.pick(&[63usize, 64, 65, 128, 129, 1000])],
+            17 if self.rng.one_in(50) => vec![b'z'; *self.rng.pick(&[65_536usize, 65_537, 100_000])],
             _ => b(self.rng.range(0, 20).to_string()),
         }
     }
 
     fn ties(&mut self, args: &mut Vec<Vec<u8>>) {
-        if self.rng.chance(2) {
+        if self.rng.one_in(2) {
             args.push(b("TIES"));
             args.push(b(self.rng.pick(&["ORDINAL", "COMPETITION", "competition"])));
         }
@@ -265,14 +237,14 @@ impl Gen {
                 args.push(self.home(command));
                 args.push(self.member());
                 args.push(self.score());
-                if self.rng.chance(2) {
+                if self.rng.one_in(2) {
                     args.push(b(self.rng.pick(&["BEST", "LATEST", "latest"])));
                 }
             }
             2 => {
                 args.push(self.home(command));
                 args.push(self.member());
-                if self.rng.chance(2) {
+                if self.rng.one_in(2) {
                     args.push(b("WITHSCORE"));
                 }
                 self.ties(&mut args);
@@ -280,9 +252,9 @@ impl Gen {
             3 => {
                 args.push(self.home(command));
                 let r = &mut self.rng;
-                let count = if r.chance(10) { r.range(1, 1000) } else { r.range(1, 20) };
+                let count = if r.one_in(10) { r.range(1, 1000) } else { r.range(1, 20) };
                 args.push(b(count.to_string()));
-                if self.rng.chance(2) {
+                if self.rng.one_in(2) {
                     args.push(b("OFFSET"));
                     args.push(b(self.rng.range(0, 50).to_string()));
                 }
@@ -307,17 +279,17 @@ impl Gen {
             7 => {
                 args.push(self.home(command));
                 let r = &mut self.rng;
-                let max = r.pick(&[1, 3, 10, 100]);
+                let max = *r.pick(&[1, 3, 10, 100]);
                 args.push(b(r.pick(&[1i64, 10, 1000, 60_000, 31_536_000_000]).to_string()));
                 args.push(b(max.to_string()));
-                if r.chance(2) {
+                if r.one_in(2) {
                     args.push(b("COST"));
                     args.push(b(r.range(0, max.min(3)).to_string()));
                 }
             }
             8 => {
                 let r = &mut self.rng;
-                let n = if r.chance(30) { r.pick(&[64usize, 65]) } else { 1 + r.below(4) as usize };
+                let n = if r.one_in(30) { *r.pick(&[64usize, 65]) } else { 1 + r.below(4) as usize };
                 args.push(b(n.to_string()));
                 for _ in 0..n {
                     args.push(self.slot_key(command));
@@ -327,7 +299,7 @@ impl Gen {
                     args.push(b(r.pick(&[1i64, 1000, 60_000, 31_536_000_000]).to_string()));
                     args.push(b(r.pick(&[1i64, 3, 10, 100]).to_string()));
                 }
-                if r.chance(2) {
+                if r.one_in(2) {
                     args.push(b("COST"));
                     args.push(b(r.range(0, 1).to_string()));
                 }
@@ -338,7 +310,7 @@ impl Gen {
                 args.push(b(r.pick(&[0i64, 1, 5, 100, 1_000_000_000]).to_string()));
                 args.push(b(r.pick(&[1i64, 10, 1000, 1_000_000_000]).to_string()));
                 args.push(b(r.pick(&[1i64, 1000, 60_000, 31_536_000_000]).to_string()));
-                if r.chance(2) {
+                if r.one_in(2) {
                     args.push(b("COST"));
                     args.push(b(r.range(0, 2).to_string()));
                 }
@@ -350,11 +322,11 @@ impl Gen {
             }
             11 => {
                 args.push(self.home(command));
-                if self.rng.chance(3) {
+                if self.rng.one_in(3) {
                     args.push(b("MAXLEN"));
                     args.push(b(self.rng.range(1, 100).to_string()));
                 }
-                if self.rng.chance(3) {
+                if self.rng.one_in(3) {
                     args.push(b("IDEMPOTENT"));
                     let p = self.rng.below(5) as usize;
                     args.push(b(format!("p{p}")));
@@ -370,14 +342,14 @@ impl Gen {
                 }
                 for _ in 0..1 + self.rng.below(3) {
                     args.push(b(self.rng.pick(&["action", "qty", "MAXLEN", "IDEMPOTENT", "by"])));
-                    let value = if self.rng.chance(4) { self.token() } else { b(self.rng.range(0, 1000).to_string()) };
+                    let value = if self.rng.one_in(4) { self.token() } else { b(self.rng.range(0, 1000).to_string()) };
                     args.push(value);
                 }
             }
             12 => {
                 args.push(self.home(command));
-                args.push(if self.rng.chance(10) { self.token() } else { b(self.rng.pick(&["g1", "g2", "g3"])) });
-                if self.rng.chance(2) {
+                args.push(if self.rng.one_in(10) { self.token() } else { b(self.rng.pick(&["g1", "g2", "g3"])) });
+                if self.rng.one_in(2) {
                     args.push(b("START"));
                     args.push(b(self.rng.pick(&[
                         "$", "0", "0-0", "1-1", "-", "+", ">", "garbage", "18446744073709551615-18446744073709551615",
@@ -393,15 +365,15 @@ impl Gen {
     fn invocation(&mut self) -> (usize, Vec<Vec<u8>>) {
         let command = self.rng.below(COMMANDS.len() as u64 + 1) as usize;
         let mut args = self.shaped(command);
-        if self.rng.chance(5) {
+        if self.rng.one_in(5) {
             // Random arity: keep the name, fill with anything.
-            let len = if self.rng.chance(20) { self.rng.below(100) } else { self.rng.below(9) };
+            let len = if self.rng.one_in(20) { self.rng.below(100) } else { self.rng.below(9) };
             args.truncate(1);
             for _ in 0..len {
-                let token = if self.rng.chance(3) { self.key() } else { self.token() };
+                let token = if self.rng.one_in(3) { self.key() } else { self.token() };
                 args.push(token);
             }
-        } else if self.rng.chance(3) {
+        } else if self.rng.one_in(3) {
             for _ in 0..1 + self.rng.below(2) {
                 let at = 1 + self.rng.below(args.len() as u64) as usize;
                 match self.rng.below(5) {
@@ -412,7 +384,7 @@ impl Gen {
                     }
                     3 => {
                         args.push(b(self.rng.pick(&["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START"])));
-                        if self.rng.chance(2) {
+                        if self.rng.one_in(2) {
                             let value = self.token();
                             args.push(value);
                         }
@@ -443,7 +415,7 @@ impl Gen {
                 vec![b("SET"), self.rng.pick(&[&b"fz:{f}:gcra"[..], b"fz:{f}:8"]).to_vec(), value]
             }
             6 => {
-                let value = self.rng.pick(&[&b"garbage"[..], b"5 1-1", b"-1 0-0", b"9223372036854775807 1-1", b"5 x", b""]);
+                let value = *self.rng.pick(&[&b"garbage"[..], b"5 1-1", b"-1 0-0", b"9223372036854775807 1-1", b"5 x", b""]);
                 vec![b("HSET"), b("fz:{f}:1:producers"), b(format!("p{}", self.rng.below(5))), value.to_vec()]
             }
             7 => {
@@ -740,7 +712,7 @@ fn run_fuzz() {
     let hello = resp3.read().expect("HELLO reply");
     assert!(matches!(&hello, Reply::Array(Some(items)) if items.len() >= 2), "HELLO 3: {hello:?}");
     let mut clients = [Client::connect(server.port), resp3];
-    let mut gen = Gen { rng: Rng(seed), sequences: [0; 5] };
+    let mut gen = Gen { rng: SplitMix64(seed), sequences: [0; 5] };
     let mut tally = Tally::default();
     let mut sent: u64 = 0;
     let mut batch_number = 0;
@@ -749,7 +721,7 @@ fn run_fuzz() {
         batch_number += 1;
         let mut units = Vec::new();
         // One batch in three runs with one config changed; the next batch has it back.
-        let changed = gen.rng.chance(3).then(|| gen.rng.pick(&CONFIGS));
+        let changed = gen.rng.one_in(3).then(|| gen.rng.pick(&CONFIGS));
         if let Some((name, _, values)) = changed {
             let value = gen.rng.pick(values);
             units.push(Unit::Setup(vec![b("CONFIG"), b("SET"), b(name), b(value)]));
@@ -763,7 +735,7 @@ fn run_fuzz() {
         }
         let mut in_batch = 0;
         while in_batch < BATCH {
-            if gen.rng.chance(40) {
+            if gen.rng.one_in(40) {
                 units.push(Unit::Setup(gen.setup()));
                 tally.setup_commands += 1;
                 continue;

@@ -10,6 +10,8 @@
 //! the tests about time passing poll the server clock instead of sleeping.
 
 mod common;
+use common::reply::server_ms;
+use common::scripts::SLIDING_WINDOW_LUA;
 use common::*;
 use redis::{Connection, FromRedisValue, Value};
 use std::collections::BTreeSet;
@@ -29,23 +31,6 @@ const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
 const DUPLICATE: &str = "ERR the same key is given more than once";
 const NUMKEYS: &str = "ERR numkeys must be between 1 and 64";
 const REFILL: &str = "ERR burst, count and period_ms give a refill time over ten years";
-
-/// The sliding-window script of the design notes, as teams run it today.
-const CLASSIC_SCRIPT: &str = r"
-local key = KEYS[1]
-local window_ms = tonumber(ARGV[1])
-local max_allowed = tonumber(ARGV[2])
-local now_ms = tonumber(ARGV[3])
-local request_id = ARGV[4]
-redis.call('ZREMRANGEBYSCORE', key, 0, now_ms - window_ms)
-local current_count = redis.call('ZCARD', key)
-if current_count < max_allowed then
-  redis.call('ZADD', key, now_ms, request_id)
-  redis.call('PEXPIRE', key, window_ms)
-  return 1
-end
-return 0
-";
 
 /// `[allowed, limit, remaining, retry_after_ms, reset_after_ms]`
 type Reply = [i64; 5];
@@ -68,13 +53,6 @@ fn query<T: FromRedisValue>(con: &mut Connection, line: &str) -> T {
     command.query(con).unwrap_or_else(|error| panic!("{line} -> {}", error_text(&error)))
 }
 
-/// Runs a command line that must succeed; returns the rendered reply.
-fn ok(con: &mut Connection, line: &str) -> String {
-    let reply = sh(con, line);
-    assert!(!reply.starts_with("(error)"), "{line} -> {reply}");
-    reply
-}
-
 /// The reply of one limiting command.
 fn decision(con: &mut Connection, line: &str) -> Reply {
     query(con, line)
@@ -95,12 +73,6 @@ fn decisions<S: AsRef<str>>(con: &mut Connection, lines: &[S], atomic: bool) -> 
         }
     }
     pipe.query(con).unwrap_or_else(|error| panic!("pipeline -> {}", error_text(&error)))
-}
-
-/// The server clock in milliseconds, as the module reads it.
-fn server_ms(con: &mut Connection) -> i64 {
-    let (seconds, micros): (i64, i64) = query(con, "TIME");
-    seconds * 1000 + micros / 1000
 }
 
 /// Polls the server clock until it reaches `deadline_ms`.
@@ -163,14 +135,14 @@ fn pexpiretime(con: &mut Connection, key: &str) -> i64 {
 /// Adds entries at the given times to a log with the native ZADD.
 fn zadd_at(con: &mut Connection, key: &str, times: &[i64]) {
     for (i, time) in times.iter().enumerate() {
-        ok(con, &format!("ZADD {key} {time} native-{time}-{i}"));
+        sh_ok(con, &format!("ZADD {key} {time} native-{time}-{i}"));
     }
 }
 
 /// One call of the classic script at `now_ms`; true when it allowed the request.
 fn classic(con: &mut Connection, key: &str, window_ms: i64, max: i64, now_ms: i64, request_id: &str) -> bool {
     let allowed: i64 = redis::cmd("EVAL")
-        .arg(CLASSIC_SCRIPT)
+        .arg(SLIDING_WINDOW_LUA)
         .arg(1)
         .arg(key)
         .arg(window_ms)
@@ -184,25 +156,11 @@ fn classic(con: &mut Connection, key: &str, window_ms: i64, max: i64, now_ms: i6
 
 // ---- refusals ----------------------------------------------------------------------------
 
-/// Every key with its DUMP payload and absolute expiry: equal snapshots mean nothing was
-/// written.
-fn snapshot(con: &mut Connection) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
-    let mut keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(con).expect("KEYS");
-    keys.sort();
-    keys.into_iter()
-        .map(|key| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(con).expect("DUMP");
-            let expiry: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(con).expect("PEXPIRETIME");
-            (key, dump, expiry)
-        })
-        .collect()
-}
-
 /// Asserts a command line is refused with exactly `error` and leaves every key as it was.
 fn refused(con: &mut Connection, line: &str, error: &str) {
-    let before = snapshot(con);
+    let before = key_dumps(con);
     assert_eq!(sh(con, line), format!("(error) {error}"), "reply to: {line}");
-    assert_eq!(snapshot(con), before, "the data set changed after: {line}");
+    assert_eq!(key_dumps(con), before, "the data set changed after: {line}");
 }
 
 /// A sliding log `key` holding `count` entries and a GCRA limiter `gcra`, to refuse
@@ -271,11 +229,11 @@ fn slide_cost_zero_checks_without_writing() {
     for (expected, fill) in [(3, 0), (0, 3)] {
         decision(&mut con, &format!("LIMIT.SLIDE z 60000 5 COST {fill}"));
         let log = scores(&mut con, "z");
-        let before = snapshot(&mut con);
+        let before = key_dumps(&mut con);
         let (reply, span) = timed(&mut con, |con| decision(con, "LIMIT.SLIDE z 60000 5 COST 0"));
         assert_eq!(reply[..3], [1, 5, expected], "{reply:?}");
         assert_waits(reply, None, log[log.len() - 1] + WINDOW, span);
-        assert_eq!(snapshot(&mut con), before, "COST 0 wrote (members or expiry)");
+        assert_eq!(key_dumps(&mut con), before, "COST 0 wrote (members or expiry)");
     }
     assert_eq!(scores(&mut con, "z")[..2], log[..]);
     assert!(server.is_up());
@@ -419,21 +377,21 @@ fn multi_consumes_from_every_window_or_none() {
     assert_eq!(decision(&mut con, line), [1, 5, 0, 0, WINDOW]);
     assert_eq!((zcard(&mut con, "{m}a"), zcard(&mut con, "{m}b")), (1, 5));
     // b refuses: a must not consume either.
-    let before = snapshot(&mut con);
+    let before = key_dumps(&mut con);
     let log = scores(&mut con, "{m}b");
     let (reply, span) = timed(&mut con, |con| decision(con, line));
     assert_eq!(reply[..3], [0, 5, 0]);
     // b's oldest entry must leave first (the reset is checked in the next tests).
     let retry_at = log[0] + WINDOW;
     assert!((retry_at - span.to..=retry_at - span.from).contains(&reply[3]), "{reply:?}, {span:?}");
-    assert_eq!(snapshot(&mut con), before, "a denied LIMIT.MULTI consumed");
+    assert_eq!(key_dumps(&mut con), before, "a denied LIMIT.MULTI consumed");
     assert_eq!((zcard(&mut con, "{m}a"), zcard(&mut con, "{m}b")), (1, 5));
     // COST applies to every window; COST 0 only checks.
     assert_eq!(decision(&mut con, "LIMIT.MULTI 2 {m}a {m}c 60000 3 60000 3 COST 2"), [1, 3, 0, 0, WINDOW]);
     assert_eq!((zcard(&mut con, "{m}a"), zcard(&mut con, "{m}c")), (3, 2));
-    let before = snapshot(&mut con);
+    let before = key_dumps(&mut con);
     assert_eq!(decision(&mut con, "LIMIT.MULTI 2 {m}c {m}d 60000 3 60000 3 COST 0")[..3], [1, 3, 1]);
-    assert_eq!(snapshot(&mut con), before, "COST 0 wrote");
+    assert_eq!(key_dumps(&mut con), before, "COST 0 wrote");
     assert!(!exists(&mut con, "{m}d"));
     assert!(server.is_up());
 }
@@ -603,11 +561,11 @@ fn gcra_cost_zero_checks_without_writing() {
     assert_eq!(decision(&mut con, "LIMIT.GCRA f 2 1 60000 COST 0"), [1, 3, 3, 0, 0]);
     assert!(!exists(&mut con, "f"), "COST 0 created the key");
     assert_eq!(decision(&mut con, "LIMIT.GCRA f 2 1 60000 COST 2"), [1, 3, 1, 0, 2 * WINDOW]);
-    let before = snapshot(&mut con);
+    let before = key_dumps(&mut con);
     assert_eq!(decision(&mut con, "LIMIT.GCRA f 2 1 60000 COST 0")[..4], [1, 3, 1, 0]);
     // COST larger than what is left is denied whole.
     assert_eq!(decision(&mut con, "LIMIT.GCRA f 2 1 60000 COST 2")[..3], [0, 3, 1]);
-    assert_eq!(snapshot(&mut con), before, "COST 0 or a denial wrote");
+    assert_eq!(key_dumps(&mut con), before, "COST 0 or a denial wrote");
     assert!(server.is_up());
 }
 
@@ -646,11 +604,11 @@ fn gcra_parameter_bounds() {
 #[test]
 fn gcra_refuses_keys_that_are_not_its_state() {
     let (mut server, mut con) = start();
-    ok(&mut con, "SET text hello");
-    ok(&mut con, "SET float 1.5");
-    ok(&mut con, "SET huge 99999999999999999999");
-    ok(&mut con, "HSET h f v");
-    ok(&mut con, "RPUSH l x");
+    sh_ok(&mut con, "SET text hello");
+    sh_ok(&mut con, "SET float 1.5");
+    sh_ok(&mut con, "SET huge 99999999999999999999");
+    sh_ok(&mut con, "HSET h f v");
+    sh_ok(&mut con, "RPUSH l x");
     decision(&mut con, "LIMIT.SLIDE z 60000 5");
     for key in ["text", "float", "huge"] {
         refused(&mut con, &format!("LIMIT.GCRA {key} 2 10 1000"), NOT_GCRA);
@@ -660,7 +618,7 @@ fn gcra_refuses_keys_that_are_not_its_state() {
         refused(&mut con, &format!("LIMIT.GCRA {key} 2 10 1000"), WRONGTYPE);
     }
     // An integer string is a state (here long past: the limiter is full).
-    ok(&mut con, "SET old 5");
+    sh_ok(&mut con, "SET old 5");
     assert_eq!(decision(&mut con, "LIMIT.GCRA old 2 10 1000"), [1, 3, 2, 0, 100]);
     assert!(server.is_up());
 }
@@ -672,7 +630,7 @@ fn reset_counts_the_removed_keys() {
     let (mut server, mut con) = start();
     decision(&mut con, "LIMIT.SLIDE {r}z 60000 5 COST 5");
     decision(&mut con, "LIMIT.GCRA {r}g 2 10 1000 COST 3");
-    ok(&mut con, "SET {r}s hello");
+    sh_ok(&mut con, "SET {r}s hello");
     assert_eq!(query::<i64>(&mut con, "LIMIT.RESET {r}z {r}g {r}missing {r}s"), 3);
     for key in ["{r}z", "{r}g", "{r}s"] {
         assert!(!exists(&mut con, key), "{key} survived");
@@ -692,8 +650,8 @@ fn reset_counts_the_removed_keys() {
 fn reset_refuses_other_types_and_slots_removing_nothing() {
     let (mut server, mut con) = start();
     some_state(&mut con, "{r}z", 3, "{r}g");
-    ok(&mut con, "RPUSH {r}l x");
-    ok(&mut con, "HSET {r}h f v");
+    sh_ok(&mut con, "RPUSH {r}l x");
+    sh_ok(&mut con, "HSET {r}h f v");
     refused(&mut con, "LIMIT.RESET {r}z {r}l", WRONGTYPE);
     refused(&mut con, "LIMIT.RESET {r}l {r}z {r}g", WRONGTYPE);
     refused(&mut con, "LIMIT.RESET {r}h", WRONGTYPE);
@@ -827,10 +785,10 @@ fn non_integers_are_refused() {
         }
     }
     // An empty argument (not expressible in a space-split line).
-    let before = snapshot(&mut con);
+    let before = key_dumps(&mut con);
     assert_eq!(run(&mut con, &["LIMIT.SLIDE", "k", "", "5"]), format!("(error) {NOT_INTEGER}"));
     assert_eq!(run(&mut con, &["LIMIT.GCRA", "g", "2", "", "1000"]), format!("(error) {NOT_INTEGER}"));
-    assert_eq!(snapshot(&mut con), before);
+    assert_eq!(key_dumps(&mut con), before);
     assert!(server.is_up());
 }
 
@@ -899,10 +857,10 @@ fn unknown_options_are_syntax_errors() {
 fn wrong_types_are_refused() {
     let (mut server, mut con) = start();
     some_state(&mut con, "{w}z", 2, "{w}g");
-    ok(&mut con, "SET {w}s hello");
-    ok(&mut con, "HSET {w}h f v");
-    ok(&mut con, "RPUSH {w}l x");
-    ok(&mut con, "SADD {w}set x");
+    sh_ok(&mut con, "SET {w}s hello");
+    sh_ok(&mut con, "HSET {w}h f v");
+    sh_ok(&mut con, "RPUSH {w}l x");
+    sh_ok(&mut con, "SADD {w}set x");
     for key in ["{w}s", "{w}g", "{w}h", "{w}l", "{w}set"] {
         refused(&mut con, &format!("LIMIT.SLIDE {key} 60000 5"), WRONGTYPE);
         refused(&mut con, &format!("LIMIT.SLIDE {key} 60000 5 COST 0"), WRONGTYPE);
@@ -928,7 +886,7 @@ fn multi_wrong_type_prunes_nothing() {
     let (mut server, mut con) = start();
     let t0 = server_ms(&mut con);
     zadd_at(&mut con, "{w}old", &[t0 - 2 * WINDOW, t0 - 1000]);
-    ok(&mut con, "HSET {w}h f v");
+    sh_ok(&mut con, "HSET {w}h f v");
     refused(&mut con, "LIMIT.MULTI 2 {w}old {w}h 60000 5 60000 5", WRONGTYPE);
     assert!(server.is_up());
 }
@@ -937,7 +895,7 @@ fn multi_wrong_type_prunes_nothing() {
 fn hash_tags_are_required_when_configured() {
     let (mut server, mut con) = start();
     some_state(&mut con, "plain", 2, "{t}g");
-    ok(&mut con, "CONFIG SET tally.require-hashtag yes");
+    sh_ok(&mut con, "CONFIG SET tally.require-hashtag yes");
     let needs =
         |key: &str| format!("ERR key '{key}' needs a hash tag like {{id}} so related keys share a cluster slot");
     refused(&mut con, "LIMIT.SLIDE plain 60000 5", &needs("plain"));
@@ -949,7 +907,7 @@ fn hash_tags_are_required_when_configured() {
     assert_eq!(decision(&mut con, "LIMIT.MULTI 2 {t}a {t}b 60000 5 60000 5"), [1, 5, 3, 0, WINDOW]);
     assert_eq!(decision(&mut con, "LIMIT.GCRA {t}c 2 10 1000"), [1, 3, 2, 0, 100]);
     assert_eq!(query::<i64>(&mut con, "LIMIT.RESET {t}a {t}b {t}c {t}g"), 4);
-    ok(&mut con, "CONFIG SET tally.require-hashtag no");
+    sh_ok(&mut con, "CONFIG SET tally.require-hashtag no");
     assert_eq!(decision(&mut con, "LIMIT.SLIDE plain 60000 5")[..3], [1, 5, 2]);
     assert!(server.is_up());
 }
@@ -962,13 +920,13 @@ fn limit_max_log_bounds_max() {
         let reply = sh(&mut con, &format!("CONFIG SET tally.limit-max-log {bad}"));
         assert!(reply.contains("argument must be between 1 and 10000000"), "{bad}: {reply}");
     }
-    ok(&mut con, "CONFIG SET tally.limit-max-log 10");
+    sh_ok(&mut con, "CONFIG SET tally.limit-max-log 10");
     let max = "ERR max must be between 1 and 10";
     refused(&mut con, "LIMIT.SLIDE k 60000 11", max);
     refused(&mut con, "LIMIT.SLIDE fresh 60000 11 COST 0", max);
     refused(&mut con, "LIMIT.MULTI 1 k 60000 11", max);
     assert_eq!(decision(&mut con, "LIMIT.SLIDE k 60000 10 COST 8"), [1, 10, 0, 0, WINDOW]);
-    ok(&mut con, "CONFIG SET tally.limit-max-log 100001");
+    sh_ok(&mut con, "CONFIG SET tally.limit-max-log 100001");
     assert_eq!(decision(&mut con, "LIMIT.SLIDE k 60000 100001 COST 0")[..3], [1, 100_001, 99_991]);
     assert!(server.is_up());
 }

@@ -6,11 +6,14 @@
 //! Every test ends by checking that no server logged a panic.
 
 mod common;
+use common::aof::*;
+use common::registration::*;
+use common::reply::*;
 use common::*;
 
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const HOUR: i64 = 3_600_000;
@@ -26,117 +29,11 @@ fn shown(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn shown_all<A: AsRef<[u8]>>(args: &[A]) -> Vec<String> {
-    args.iter()
-        .map(|arg| {
-            let arg = arg.as_ref();
-            if arg.len() > 60 {
-                format!("{}...({} bytes)", shown(&arg[..60]), arg.len())
-            } else {
-                shown(arg)
-            }
-        })
-        .collect()
-}
-
-/// Sends one command; a server error comes back as `Err(text)`, a broken connection
-/// fails the test.
-fn query<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Result<Value, String> {
-    let mut command = redis::cmd(std::str::from_utf8(args[0].as_ref()).expect("utf-8 command name"));
-    for arg in &args[1..] {
-        command.arg(arg.as_ref());
-    }
-    match command.query::<Value>(con) {
-        Ok(value) => Ok(value),
-        Err(error) if error.code().is_some() => Err(error_text(&error)),
-        Err(error) => panic!("connection failed on {:?}: {error}", shown_all(args)),
-    }
-}
-
-fn ok<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Value {
-    query(con, args).unwrap_or_else(|error| panic!("{:?} failed: {error}", shown_all(args)))
-}
-
-fn words(line: &str) -> Vec<&str> {
-    line.split(' ').collect()
-}
-
-fn bytes_of(value: &Value) -> Vec<u8> {
-    match value {
-        Value::BulkString(bytes) => bytes.clone(),
-        Value::SimpleString(s) => s.as_bytes().to_vec(),
-        Value::Okay => b"OK".to_vec(),
-        other => panic!("expected a string, got {}", render(other)),
-    }
-}
-
-fn text(value: &Value) -> String {
-    shown(&bytes_of(value))
-}
-
-fn items(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) | Value::Set(items) => items,
-        other => panic!("expected an array, got {}", render(other)),
-    }
-}
-
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(i) => *i,
-        other => panic!("expected an integer, got {}", render(other)),
-    }
-}
-
-fn texts(value: &Value) -> Vec<String> {
-    items(value).iter().map(text).collect()
-}
-
-fn sorted_texts(value: &Value) -> Vec<String> {
-    let mut list = texts(value);
-    list.sort();
-    list
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    list.sort();
-    list
-}
-
-/// A flat `[name, value, ...]` array (or a RESP3 map) as a map.
-fn fields(value: &Value) -> BTreeMap<String, Value> {
-    match value {
-        Value::Map(pairs) => pairs.iter().map(|(k, v)| (text(k), v.clone())).collect(),
-        _ => items(value).chunks(2).map(|pair| (text(&pair[0]), pair[1].clone())).collect(),
-    }
-}
-
-fn field<'a>(map: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
-    map.get(name).unwrap_or_else(|| panic!("no field {name:?} in {:?}", map.keys().collect::<Vec<_>>()))
-}
-
 fn parse_i64(bytes: &[u8]) -> i64 {
     std::str::from_utf8(bytes)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an integer: {:?}", shown(bytes)))
-}
-
-/// The server clock in milliseconds (TIME), the clock the limiters use.
-fn server_ms(con: &mut Connection) -> i64 {
-    let time = texts(&ok(con, &["TIME"]));
-    parse_i64(time[0].as_bytes()) * 1000 + parse_i64(time[1].as_bytes()) / 1000
-}
-
-fn info_field(con: &mut Connection, section: &str, name: &str) -> String {
-    let info = text(&ok(con, &["INFO", section]));
-    let prefix = format!("{name}:");
-    info.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("INFO {section} has no {name}:\n{info}"))
-        .trim()
-        .to_string()
 }
 
 fn assert_no_panic(server: &Server, role: &str) {
@@ -204,7 +101,7 @@ impl<'a> Writer<'a> {
     }
 
     fn settle(&mut self, pending: Pending, reply: &Value) {
-        let context = format!("{:?}", shown_all(&pending.args));
+        let context = format!("{:?}", printable(&pending.args));
         if let Value::Array(_) = reply {
             assert_decision(reply, &pending.expect, &context);
         } else {
@@ -324,7 +221,7 @@ impl<'a> Writer<'a> {
     fn wait_out_of_window(&mut self, key: &[u8], window: i64) {
         assert!(self.queued.is_none(), "cannot poll inside MULTI");
         let newest = ok(self.con, &[&b"ZRANGE"[..], key, b"-1", b"-1", b"WITHSCORES"]);
-        let newest = parse_i64(&bytes_of(&items(&newest)[1]));
+        let newest = parse_i64(&bytes(&items(&newest)[1]));
         let con = &mut *self.con;
         poll_until(Duration::from_secs(10), || server_ms(con) >= newest + window);
     }
@@ -519,79 +416,16 @@ fn assert_workload_data(con: &mut Connection, data: &Snapshot) {
     for (key, window) in LOGS {
         assert_eq!(int(&ok(con, &[&b"ZCARD"[..], key])), cards[key], "ZCARD {:?}", shown(key));
         let newest = ok(con, &[&b"ZRANGE"[..], key, b"-1", b"-1", b"WITHSCORES"]);
-        let newest = parse_i64(&bytes_of(&items(&newest)[1]));
+        let newest = parse_i64(&bytes(&items(&newest)[1]));
         assert_eq!(data[key].1, newest + window, "PEXPIRETIME of {:?}", shown(key));
     }
     for key in GCRAS {
-        let tat_us = parse_i64(&bytes_of(&ok(con, &[&b"GET"[..], key])));
+        let tat_us = parse_i64(&bytes(&ok(con, &[&b"GET"[..], key])));
         assert_eq!(data[key].1, (tat_us + 999) / 1000, "PEXPIRETIME of {:?} (TAT {tat_us} us)", shown(key));
     }
 }
 
 // ---- AOF files ------------------------------------------------------------------------------
-
-fn aof_options(extra: &[&str]) -> Options {
-    let args = ["--appendonly", "yes", "--appendfsync", "always"].iter().chain(extra);
-    Options { server_args: args.map(|s| s.to_string()).collect(), ..Options::default() }
-}
-
-/// The incremental AOF files (`appendonlydir/*.incr.aof`) concatenated in order.
-fn aof_bytes(dir: &Path) -> Vec<u8> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&aof_dir)
-        .unwrap_or_else(|error| panic!("read {}: {error}", aof_dir.display()))
-        .map(|entry| entry.expect("an AOF folder entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(".incr.aof"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no incremental AOF in {}", aof_dir.display());
-    files.iter().flat_map(|path| std::fs::read(path).expect("read the AOF")).collect()
-}
-
-/// Splits an AOF into its commands (RESP arrays of bulk strings; `#` lines are
-/// annotations).
-fn aof_commands(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    struct Reader<'a>(&'a [u8]);
-    impl<'a> Reader<'a> {
-        fn line(&mut self) -> &'a [u8] {
-            let end = self.0.windows(2).position(|w| w == b"\r\n").expect("a CRLF-terminated AOF line");
-            let line = &self.0[..end];
-            self.0 = &self.0[end + 2..];
-            line
-        }
-        fn length(&mut self, marker: u8) -> usize {
-            let line = self.line();
-            assert_eq!(line.first(), Some(&marker), "AOF line {:?}", shown(line));
-            parse_i64(&line[1..]) as usize
-        }
-    }
-    let mut reader = Reader(bytes);
-    let mut commands = Vec::new();
-    while !reader.0.is_empty() {
-        if reader.0[0] == b'#' {
-            reader.line();
-            continue;
-        }
-        let count = reader.length(b'*');
-        let mut command = Vec::with_capacity(count);
-        for _ in 0..count {
-            let len = reader.length(b'$');
-            command.push(reader.0[..len].to_vec());
-            assert_eq!(&reader.0[len..len + 2], b"\r\n", "end of an AOF bulk string");
-            reader.0 = &reader.0[len + 2..];
-        }
-        commands.push(command);
-    }
-    commands
-}
-
-fn is_named(command: &[Vec<u8>], name: &str) -> bool {
-    command[0].eq_ignore_ascii_case(name.as_bytes())
-}
-
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
-}
 
 /// The AOF holds exactly `effects`, in order, as native commands with concrete numbers:
 /// times within `[t_start, t_end]` (expiries that far plus their window), never a LIMIT
@@ -599,19 +433,18 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 fn assert_aof_holds(dir: &Path, effects: &[Effect], t_start: i64, t_end: i64) {
     let bytes = aof_bytes(dir);
     assert!(!contains_ignore_case(&bytes, b"limit."), "a LIMIT command reached the AOF");
-    let all = aof_commands(&bytes);
+    let all = parse_aof(&bytes);
     let multis = all.iter().filter(|c| is_named(c, "MULTI")).count();
     assert_eq!(multis, all.iter().filter(|c| is_named(c, "EXEC")).count(), "MULTI/EXEC pairs");
     assert!(multis > 0, "multi-command effects are wrapped in MULTI/EXEC");
-    let data: Vec<Vec<Vec<u8>>> =
-        all.into_iter().filter(|c| !["SELECT", "MULTI", "EXEC"].iter().any(|name| is_named(c, name))).collect();
+    let data: Vec<Vec<Vec<u8>>> = all.into_iter().filter(|c| !is_wrapping(c)).collect();
     for command in &data {
-        assert!(!command.iter().any(|arg| arg == b"*"), "a `*` argument: {:?}", shown_all(command));
+        assert!(!command.iter().any(|arg| arg == b"*"), "a `*` argument: {:?}", printable(command));
         let name = shown(&command[0]).to_ascii_uppercase();
         assert!(
             ["ZADD", "ZREMRANGEBYSCORE", "PEXPIREAT", "SET", "DEL"].contains(&name.as_str()),
             "unexpected command in the AOF: {:?}",
-            shown_all(command)
+            printable(command)
         );
     }
 
@@ -623,7 +456,7 @@ fn assert_aof_holds(dir: &Path, effects: &[Effect], t_start: i64, t_end: i64) {
         match effect {
             Effect::Prune { key, window } => {
                 let c = next(effect);
-                let context = format!("{effect:?} vs {:?}", shown_all(c));
+                let context = format!("{effect:?} vs {:?}", printable(c));
                 assert!(is_named(c, "ZREMRANGEBYSCORE") && c.len() == 4, "{context}");
                 assert_eq!((&c[1], c[2].as_slice()), (key, &b"-inf"[..]), "{context}");
                 let now = parse_i64(&c[3]) + window;
@@ -631,7 +464,7 @@ fn assert_aof_holds(dir: &Path, effects: &[Effect], t_start: i64, t_end: i64) {
             }
             Effect::Consume { key, cost, window } => {
                 let zadd = next(effect).clone();
-                let context = format!("{effect:?} vs {:?}", shown_all(&zadd));
+                let context = format!("{effect:?} vs {:?}", printable(&zadd));
                 assert!(is_named(&zadd, "ZADD") && &zadd[1] == key, "{context}");
                 assert_eq!(zadd.len() as i64, 2 + 2 * cost, "one member per unit: {context}");
                 let now = parse_i64(&zadd[2]);
@@ -645,13 +478,13 @@ fn assert_aof_holds(dir: &Path, effects: &[Effect], t_start: i64, t_end: i64) {
                     assert!(members.insert(member.clone()), "duplicate member {member}: {context}");
                 }
                 let expire = next(effect);
-                assert!(is_named(expire, "PEXPIREAT") && expire.len() == 3, "{effect:?} vs {:?}", shown_all(expire));
+                assert!(is_named(expire, "PEXPIREAT") && expire.len() == 3, "{effect:?} vs {:?}", printable(expire));
                 assert_eq!(&expire[1], key, "{effect:?}");
                 assert_eq!(parse_i64(&expire[2]), now + window, "PEXPIREAT is now + window: {effect:?}");
             }
             Effect::GcraSet { key } => {
                 let c = next(effect);
-                let context = format!("{effect:?} vs {:?}", shown_all(c));
+                let context = format!("{effect:?} vs {:?}", printable(c));
                 assert!(is_named(c, "SET") && c.len() == 5 && &c[1] == key, "{context}");
                 assert!(c[3].eq_ignore_ascii_case(b"PXAT"), "{context}");
                 let (tat_us, at) = (parse_i64(&c[2]), parse_i64(&c[4]));
@@ -660,22 +493,15 @@ fn assert_aof_holds(dir: &Path, effects: &[Effect], t_start: i64, t_end: i64) {
             }
             Effect::Del { keys } => {
                 let c = next(effect);
-                assert!(is_named(c, "DEL") && &c[1..] == keys.as_slice(), "{effect:?} vs {:?}", shown_all(c));
+                assert!(is_named(c, "DEL") && &c[1..] == keys.as_slice(), "{effect:?} vs {:?}", printable(c));
             }
         }
     }
-    let extra: Vec<Vec<String>> = rest.map(|c| shown_all(c)).collect();
+    let extra: Vec<Vec<String>> = rest.map(|c| printable(c)).collect();
     assert!(extra.is_empty(), "commands in the AOF beyond the expected effects: {extra:?}");
 }
 
 // ---- 1. replication of effects ----------------------------------------------------------------
-
-/// A primary with AOF (fsync always) and no periodic replication PINGs, and its replica.
-fn primary_with_replica() -> (Server, Server) {
-    let primary = Server::start_with(aof_options(&["--repl-ping-replica-period", "3600"]));
-    let replica = primary.start_replica();
-    (primary, replica)
-}
 
 #[test]
 fn replica_and_aof_get_concrete_effects_and_identical_data() {
@@ -705,11 +531,6 @@ fn replica_and_aof_get_concrete_effects_and_identical_data() {
     assert!(!replica.log().contains("CRITICAL"), "replica log:\n{}", replica.log());
     assert_no_panic(&primary, "primary");
     assert_no_panic(&replica, "replica");
-}
-
-/// The replication offset and the AOF size: both move with every propagated byte.
-fn propagation_mark(con: &mut Connection, dir: &Path) -> (String, usize) {
-    (info_field(con, "replication", "master_repl_offset"), aof_bytes(dir).len())
 }
 
 #[test]
@@ -846,22 +667,8 @@ fn command_info_declares_flags_and_key_specs() {
     let server = Server::start();
     let mut con = server.connect();
     for spec in &SPECS {
-        let reply = ok(&mut con, &["COMMAND", "INFO", spec.name]);
-        let info = items(&items(&reply)[0]);
-        let context = format!("COMMAND INFO {}: {}", spec.name, render(&reply));
-        assert_eq!(text(&info[0]), spec.name, "{context}");
-        assert_eq!(int(&info[1]), spec.arity, "{context}");
-        assert_eq!(sorted_texts(&info[2]), sorted(spec.flags), "{context}");
-        assert_eq!((int(&info[3]), int(&info[4]), int(&info[5])), spec.triple, "{context}");
-
-        let key_specs = items(&info[8]);
-        assert_eq!(key_specs.len(), 1, "{context}");
-        let key_spec = fields(&key_specs[0]);
-        assert_eq!(sorted_texts(field(&key_spec, "flags")), sorted(spec.key_flags), "{context}");
-        let begin = fields(field(&key_spec, "begin_search"));
-        assert_eq!(text(field(&begin, "type")), "index", "{context}");
-        assert_eq!(int(field(&fields(field(&begin, "spec")), "index")), 1, "{context}");
-        let find = fields(field(&key_spec, "find_keys"));
+        let (find, context) =
+            assert_command_info(&mut con, spec.name, spec.arity, spec.flags, spec.triple, spec.key_flags);
         let find_spec = fields(field(&find, "spec"));
         let (kind, names, values): (&str, [&str; 3], [i64; 3]) = match spec.name {
             "limit.multi" => ("keynum", ["keynumidx", "firstkey", "keystep"], [0, 1, 1]),
@@ -910,17 +717,7 @@ fn command_docs_describe_every_command() {
     let server = Server::start();
     let mut con = server.connect();
     for spec in &SPECS {
-        let reply = ok(&mut con, &["COMMAND", "DOCS", spec.name]);
-        let context = format!("COMMAND DOCS {}: {}", spec.name, render(&reply));
-        let doc = fields(field(&fields(&reply), spec.name));
-        for name in ["summary", "since", "complexity"] {
-            assert!(!text(field(&doc, name)).trim().is_empty(), "{name} is empty; {context}");
-        }
-        assert_eq!(text(field(&doc, "group")), "module", "{context}");
-        assert_eq!(text(field(&doc, "module")), "tally", "{context}");
-        let args: Vec<BTreeMap<String, Value>> = items(field(&doc, "arguments")).iter().map(fields).collect();
-        let names: Vec<String> = args.iter().map(|arg| text(field(arg, "name"))).collect();
-        assert_eq!(names, spec.doc_args, "{context}");
+        let (args, context) = assert_command_docs(&mut con, spec.name, spec.doc_args);
         for arg in &args {
             let name = text(field(arg, "name"));
             let kind = text(field(arg, "type"));
@@ -952,13 +749,6 @@ fn command_docs_describe_every_command() {
 }
 
 // ---- 4. ACL -----------------------------------------------------------------------------------
-
-/// A connection authenticated as `user` (created with `nopass`).
-fn login(server: &Server, user: &str) -> Connection {
-    let mut con = server.connect();
-    assert_eq!(run(&mut con, &["AUTH", user, "any-password"]), "OK");
-    con
-}
 
 #[test]
 fn key_patterns_are_enforced_for_every_limit_command() {
@@ -1104,27 +894,14 @@ fn out_of_memory_refuses_limiters_and_still_allows_reset() {
 /// until the newest entry of `key` is out of a SHORT window). A final `SET` on a sentinel
 /// key marks the end of the stream, so nothing waits a fixed time.
 fn key_events(server: &Server, key: &str, steps: &[Option<&str>]) -> Vec<String> {
-    let mut con = server.connect();
-    assert_eq!(sh(&mut con, "CONFIG SET notify-keyspace-events KEA"), "OK");
-    let mut listener = server.connect();
-    let mut pubsub = listener.as_pubsub();
-    pubsub.psubscribe(format!("__keyspace@0__:{key}")).expect("PSUBSCRIBE");
-    pubsub.psubscribe("__keyspace@0__:sentinel").expect("PSUBSCRIBE");
-    for step in steps {
-        match step {
-            Some(line) => assert!(!sh(&mut con, line).starts_with("(error)"), "{line}"),
-            None => Writer::new(&mut con).wait_out_of_window(key.as_bytes(), SHORT),
+    keyspace_events(server, key, |con| {
+        for step in steps {
+            match step {
+                Some(line) => assert!(!sh(con, line).starts_with("(error)"), "{line}"),
+                None => Writer::new(con).wait_out_of_window(key.as_bytes(), SHORT),
+            }
         }
-    }
-    assert_eq!(sh(&mut con, "SET sentinel 1"), "OK");
-    let mut events = Vec::new();
-    loop {
-        let message = pubsub.get_message().expect("a keyspace event");
-        if message.get_channel_name().ends_with(":sentinel") {
-            return events;
-        }
-        events.push(message.get_payload::<String>().expect("an event name"));
-    }
+    })
 }
 
 #[test]

@@ -13,7 +13,7 @@ mod common;
 use common::*;
 
 use redis::{Connection, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 const OOM: &str = "(error) OOM command not allowed when used memory > 'maxmemory'.";
 const MAXMEMORY: i64 = 2 * 1024 * 1024;
@@ -26,10 +26,6 @@ const AUDIT: &str = "warehouse:{inv}:audit";
 const PRODUCERS: &str = "warehouse:{inv}:audit:producers";
 
 // ---- helpers -------------------------------------------------------------------------------
-
-fn words(line: &str) -> Vec<&str> {
-    line.split(' ').collect()
-}
 
 /// A server started with `--maxmemory 2mb --maxmemory-policy noeviction`.
 fn small_server() -> Server {
@@ -78,19 +74,11 @@ fn fill_memory(con: &mut Connection) {
 }
 
 /// Every key but the filling, with its serialized value and absolute expiry.
-fn snapshot(con: &mut Connection) -> BTreeMap<Vec<u8>, (Vec<u8>, i64)> {
-    let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(con).expect("KEYS");
-    keys.into_iter()
-        .filter(|key| !key.starts_with(FILL_PREFIX.as_bytes()))
-        .map(|key| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(con).expect("DUMP");
-            let expiry: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(con).expect("PEXPIRETIME");
-            (key, (dump, expiry))
-        })
-        .collect()
+fn snapshot(con: &mut Connection) -> KeyDumps {
+    key_dumps_where(con, |key| !key.starts_with(FILL_PREFIX.as_bytes()))
 }
 
-fn key_names(snapshot: &BTreeMap<Vec<u8>, (Vec<u8>, i64)>) -> BTreeSet<String> {
+fn key_names(snapshot: &KeyDumps) -> BTreeSet<String> {
     snapshot.keys().map(|key| String::from_utf8_lossy(key).into_owned()).collect()
 }
 

@@ -19,6 +19,8 @@
 //! The figures (acknowledged writes, keys and entries checked) are printed.
 
 mod common;
+use common::reply::*;
+use common::rng::{Random, SplitMix64};
 use common::*;
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -26,22 +28,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 // ---- small helpers -----------------------------------------------------------------------
-
-fn query(con: &mut Connection, args: &[Vec<u8>]) -> Result<Value, String> {
-    let mut command = redis::cmd(std::str::from_utf8(&args[0]).expect("utf-8 command name"));
-    for arg in &args[1..] {
-        command.arg(arg.as_slice());
-    }
-    match command.query::<Value>(con) {
-        Ok(value) => Ok(value),
-        Err(error) if error.code().is_some() => Err(error_text(&error)),
-        Err(error) => panic!("connection failed on {}: {error}", show(args)),
-    }
-}
-
-fn ok(con: &mut Connection, args: &[Vec<u8>]) -> Value {
-    query(con, args).unwrap_or_else(|error| panic!("{} failed: {error}", show(args)))
-}
 
 fn cmd(parts: &[&str]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.as_bytes().to_vec()).collect()
@@ -51,63 +37,8 @@ fn show(args: &[Vec<u8>]) -> String {
     args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(n) => *n,
-        other => panic!("not an integer: {}", render(other)),
-    }
-}
-
-fn bytes(value: &Value) -> Vec<u8> {
-    match value {
-        Value::BulkString(b) => b.clone(),
-        Value::SimpleString(s) => s.as_bytes().to_vec(),
-        Value::Okay => b"OK".to_vec(),
-        other => panic!("not a string: {}", render(other)),
-    }
-}
-
-fn text(value: &Value) -> String {
-    String::from_utf8(bytes(value)).expect("utf-8")
-}
-
-fn items(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) => items,
-        other => panic!("not an array: {}", render(other)),
-    }
-}
-
 fn score(value: &Value) -> f64 {
     text(value).parse().expect("a score")
-}
-
-fn info_field(con: &mut Connection, section: &str, field: &str) -> String {
-    let info = text(&ok(con, &cmd(&["INFO", section])));
-    info.lines()
-        .find_map(|line| line.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
-        .unwrap_or_else(|| panic!("INFO {section} has no {field}"))
-}
-
-/// SplitMix64: the workload is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
 }
 
 // ---- the workload and its model ----------------------------------------------------------
@@ -155,7 +86,7 @@ struct Figures {
 }
 
 struct Workload {
-    rng: Rng,
+    rng: SplitMix64,
     model: Model,
     figures: Figures,
     next_seq: BTreeMap<(String, String), i64>,
@@ -163,7 +94,7 @@ struct Workload {
 
 impl Workload {
     fn new(seed: u64) -> Workload {
-        Workload { rng: Rng(seed), model: Model::default(), figures: Figures::default(), next_seq: BTreeMap::new() }
+        Workload { rng: SplitMix64(seed), model: Model::default(), figures: Figures::default(), next_seq: BTreeMap::new() }
     }
 
     fn score(&mut self) -> String {
@@ -204,7 +135,7 @@ impl Workload {
             }
             2..=4 => {
                 let value = self.score();
-                let mode = self.rng.pick(&["BEST", "LATEST"]);
+                let mode = *self.rng.pick(&["BEST", "LATEST"]);
                 let reply = ok(con, &cmd(&["TOURNEY.SUBMIT", &key, &member, &value, mode]));
                 let stored = score(&items(&reply)[0]);
                 let old = self.model.boards.get(&key).and_then(|b| b.get(&member)).copied();
@@ -415,7 +346,7 @@ impl Workload {
     fn group(&mut self, con: &mut Connection) {
         let key = self.stream_key();
         let group = format!("g{}", self.rng.below(4));
-        let start = self.rng.pick(&["$", "0"]);
+        let start = *self.rng.pick(&["$", "0"]);
         assert_eq!(text(&ok(con, &cmd(&["AUDIT.GROUP", &key, &group, "START", start]))), "OK");
         self.model.groups.entry(key.clone()).or_default().insert(group);
         // MKSTREAM: a group on a new key makes an empty stream.

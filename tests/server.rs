@@ -3,6 +3,10 @@
 //! (ZADD / ZREM with concrete scores), AOF reload, and robustness against bad input.
 
 mod common;
+use common::aof::*;
+use common::registration::*;
+use common::reply::*;
+use common::rng::{Random, XorShift64};
 use common::*;
 
 use redis::{Connection, Value};
@@ -10,25 +14,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 // ---- small helpers -----------------------------------------------------------------------
-
-/// Sends one command; server errors come back as `Err(text)`. A broken connection (the
-/// server died or hung up) fails the test at once.
-fn query<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Result<Value, String> {
-    let mut command = redis::cmd(std::str::from_utf8(args[0].as_ref()).expect("utf-8 command name"));
-    for arg in &args[1..] {
-        command.arg(arg.as_ref());
-    }
-    match command.query::<Value>(con) {
-        Ok(value) => Ok(value),
-        Err(error) if error.code().is_some() => Err(error_text(&error)),
-        Err(error) => panic!("connection failed on {:?}: {error}", printable(args)),
-    }
-}
-
-/// `query` that must succeed.
-fn ok<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Value {
-    query(con, args).unwrap_or_else(|error| panic!("{:?} failed: {error}", printable(args)))
-}
 
 /// A score as Redis prints it (the exact digits vary between server versions).
 fn score(bytes: &[u8]) -> f64 {
@@ -40,102 +25,9 @@ fn repeated_sum(delta: f64, times: usize) -> f64 {
     (0..times).fold(0.0, |sum, _| sum + delta)
 }
 
-fn printable<A: AsRef<[u8]>>(args: &[A]) -> Vec<String> {
-    args.iter()
-        .map(|arg| {
-            let arg = arg.as_ref();
-            let shown = String::from_utf8_lossy(&arg[..arg.len().min(40)]).into_owned();
-            if arg.len() > 40 {
-                format!("{shown}...({} bytes)", arg.len())
-            } else {
-                shown
-            }
-        })
-        .collect()
-}
-
-fn words(line: &str) -> Vec<&str> {
-    line.split(' ').collect()
-}
-
-/// A command line as byte arguments (split on spaces).
-fn byte_words(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ').map(|word| word.as_bytes().to_vec()).collect()
-}
-
-/// The text of a bulk or simple string reply.
-fn text(value: &Value) -> String {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Okay => "OK".into(),
-        other => panic!("expected a string, got {}", render(other)),
-    }
-}
-
-fn items(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) | Value::Set(items) => items,
-        other => panic!("expected an array, got {}", render(other)),
-    }
-}
-
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(i) => *i,
-        other => panic!("expected an integer, got {}", render(other)),
-    }
-}
-
-fn texts(value: &Value) -> Vec<String> {
-    items(value).iter().map(text).collect()
-}
-
-/// A RESP2 flat `[name, value, name, value, ...]` array (or a RESP3 map) as a map.
-fn fields(value: &Value) -> BTreeMap<String, Value> {
-    match value {
-        Value::Map(pairs) => pairs.iter().map(|(k, v)| (text(k), v.clone())).collect(),
-        _ => items(value).chunks(2).map(|pair| (text(&pair[0]), pair[1].clone())).collect(),
-    }
-}
-
-fn field<'a>(map: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
-    map.get(name).unwrap_or_else(|| panic!("no field {name:?} in {:?}", map.keys().collect::<Vec<_>>()))
-}
-
-/// One `name:value` line of INFO `section`.
-fn info_field(con: &mut Connection, section: &str, name: &str) -> String {
-    let info = text(&ok(con, &["INFO", section]));
-    let prefix = format!("{name}:");
-    info.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("INFO {section} has no {name}:\n{info}"))
-        .trim()
-        .to_string()
-}
-
-/// A deterministic xorshift generator: the "random" inputs are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, choices: &'a [T]) -> &'a T {
-        &choices[self.below(choices.len())]
-    }
-
-    fn bytes(&mut self, max_len: usize) -> Vec<u8> {
-        (0..self.below(max_len + 1)).map(|_| self.next() as u8).collect()
-    }
+/// Up to `max_len` random bytes.
+fn random_bytes(rng: &mut XorShift64, max_len: u64) -> Vec<u8> {
+    (0..rng.below(max_len + 1)).map(|_| rng.next() as u8).collect()
 }
 
 // ---- the command table -------------------------------------------------------------------
@@ -241,12 +133,6 @@ impl Spec {
     }
 }
 
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    list.sort();
-    list
-}
-
 // ---- 1. registration ---------------------------------------------------------------------
 
 #[test]
@@ -264,30 +150,9 @@ fn command_info_declares_arity_flags_and_key_specs() {
     let server = Server::start();
     let mut con = server.connect();
     for spec in &SPECS {
-        let reply = ok(&mut con, &["COMMAND", "INFO", spec.name]);
-        let info = items(&items(&reply)[0]);
-        let context = format!("COMMAND INFO {}: {}", spec.name, render(&reply));
-        assert_eq!(text(&info[0]), spec.name, "{context}");
-        assert_eq!(int(&info[1]), spec.arity, "{context}");
-        let mut flags = texts(&info[2]);
-        flags.sort();
-        assert_eq!(flags, sorted(spec.flags), "{context}");
-        assert_eq!((int(&info[3]), int(&info[4]), int(&info[5])), (1, 1, 1), "{context}");
-
-        let key_specs = items(&info[8]);
-        assert_eq!(key_specs.len(), 1, "{context}");
-        let key_spec = fields(&key_specs[0]);
-        let mut key_flags = texts(field(&key_spec, "flags"));
-        key_flags.sort();
-        assert_eq!(key_flags, sorted(spec.key_flags), "{context}");
-        let begin = fields(field(&key_spec, "begin_search"));
-        assert_eq!(text(field(&begin, "type")), "index", "{context}");
-        assert_eq!(int(field(&fields(field(&begin, "spec")), "index")), 1, "{context}");
-        let find = fields(field(&key_spec, "find_keys"));
-        assert_eq!(text(field(&find, "type")), "range", "{context}");
-        let range = fields(field(&find, "spec"));
-        let range: Vec<i64> = ["lastkey", "keystep", "limit"].iter().map(|name| int(field(&range, name))).collect();
-        assert_eq!(range, [0, 1, 0], "{context}");
+        let (find, context) =
+            assert_command_info(&mut con, spec.name, spec.arity, spec.flags, (1, 1, 1), spec.key_flags);
+        assert_one_key_range(&find, &context);
     }
 }
 
@@ -308,18 +173,7 @@ fn command_docs_describe_every_command() {
     let server = Server::start();
     let mut con = server.connect();
     for spec in &SPECS {
-        let reply = ok(&mut con, &["COMMAND", "DOCS", spec.name]);
-        let docs = fields(&reply);
-        let doc = fields(field(&docs, spec.name));
-        let context = format!("COMMAND DOCS {}: {}", spec.name, render(&reply));
-        for name in ["summary", "since", "complexity"] {
-            assert!(!text(field(&doc, name)).trim().is_empty(), "{name} is empty; {context}");
-        }
-        assert_eq!(text(field(&doc, "group")), "module", "{context}");
-        assert_eq!(text(field(&doc, "module")), "tally", "{context}");
-        let args: Vec<BTreeMap<String, Value>> = items(field(&doc, "arguments")).iter().map(fields).collect();
-        let names: Vec<String> = args.iter().map(|arg| text(field(arg, "name"))).collect();
-        assert_eq!(names, spec.doc_args, "{context}");
+        let (args, context) = assert_command_docs(&mut con, spec.name, spec.doc_args);
         assert_eq!(text(field(&args[0], "type")), "key", "{context}");
         assert_eq!(int(field(&args[0], "key_spec_index")), 0, "{context}");
     }
@@ -351,13 +205,6 @@ fn the_server_refuses_wrong_arity_before_the_module_runs() {
 }
 
 // ---- 2. ACL --------------------------------------------------------------------------------
-
-/// A connection authenticated as `user` (created with `nopass`, so any password works).
-fn login(server: &Server, user: &str) -> Connection {
-    let mut con = server.connect();
-    assert_eq!(run(&mut con, &["AUTH", user, "any-password"]), "OK");
-    con
-}
 
 fn seed_leaderboard(con: &mut Connection, key: &str) {
     for (member, score) in [("alice", "5"), ("bob", "3"), ("carol", "8")] {
@@ -516,7 +363,7 @@ fn workload(con: &mut Connection) -> Effects {
     let reply = ok(w.con, &["EVAL", script, "1", KEY_A, "scripted", "0.7"]);
     w.effects.record("tourney.incr", &reply);
 
-    let mut rng = Rng(0x7a11_5eed_2024_0001);
+    let mut rng = XorShift64(0x7a11_5eed_2024_0001);
     let keys = ["tournament:{r0}:scores", "tournament:{r1}:scores", "tournament:{r2}:scores"];
     let members = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
     let numbers = ["0.1", "-0.1", "0.25", "1e-9", "3", "-7.5", "1e15", "0.3", "0", "-0"];
@@ -568,78 +415,6 @@ fn assert_workload_shape(data: &Dataset) {
 
 // ---- AOF files ------------------------------------------------------------------------------
 
-fn aof_options(extra: &[&str]) -> Options {
-    let mut server_args: Vec<String> =
-        ["--appendonly", "yes", "--appendfsync", "always"].iter().map(|s| s.to_string()).collect();
-    server_args.extend(extra.iter().map(|s| s.to_string()));
-    Options { server_args, ..Options::default() }
-}
-
-/// The incremental AOF files of a Redis 7 server (`appendonlydir/*.incr.aof`), in order.
-fn incr_aof_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let aof_dir = dir.join("appendonlydir");
-    let mut files: Vec<_> = std::fs::read_dir(&aof_dir)
-        .unwrap_or_else(|error| panic!("read {}: {error}", aof_dir.display()))
-        .map(|entry| entry.expect("AOF folder entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(".incr.aof"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no incremental AOF file in {}", aof_dir.display());
-    files
-}
-
-fn aof_bytes(dir: &Path) -> Vec<u8> {
-    incr_aof_files(dir).iter().flat_map(|path| std::fs::read(path).expect("read the AOF")).collect()
-}
-
-/// The commands of an AOF (RESP arrays of bulk strings; `#` annotation lines skipped).
-fn parse_aof(mut rest: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    fn line<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
-        let end = rest.windows(2).position(|w| w == b"\r\n").expect("a CRLF-terminated AOF line");
-        let (line, tail) = rest.split_at(end);
-        *rest = &tail[2..];
-        line
-    }
-    fn header(rest: &mut &[u8], prefix: u8) -> usize {
-        let line = line(rest);
-        assert_eq!(line.first(), Some(&prefix), "AOF line {:?}", String::from_utf8_lossy(line));
-        std::str::from_utf8(&line[1..]).ok().and_then(|n| n.parse().ok()).expect("an AOF length")
-    }
-    let mut commands = Vec::new();
-    while !rest.is_empty() {
-        if rest[0] == b'#' {
-            line(&mut rest);
-            continue;
-        }
-        let count = header(&mut rest, b'*');
-        let command = (0..count)
-            .map(|_| {
-                let len = header(&mut rest, b'$');
-                let (arg, tail) = rest.split_at(len);
-                assert_eq!(&tail[..2], b"\r\n", "bulk string end in the AOF");
-                rest = &tail[2..];
-                arg.to_vec()
-            })
-            .collect();
-        commands.push(command);
-    }
-    commands
-}
-
-/// The data commands of the AOF (without SELECT and the MULTI/EXEC wrapping).
-fn aof_data_commands(dir: &Path) -> Vec<Vec<Vec<u8>>> {
-    parse_aof(&aof_bytes(dir))
-        .into_iter()
-        .filter(|command| {
-            !["SELECT", "MULTI", "EXEC"].iter().any(|name| command[0].eq_ignore_ascii_case(name.as_bytes()))
-        })
-        .collect()
-}
-
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
-}
-
 /// What the AOF holds matches the effects: only ZADD key <finite score> member and ZREM
 /// key members, one per effective write, and never the TOURNEY command itself.
 fn assert_aof_holds_effects(dir: &Path, effects: &Effects) {
@@ -666,14 +441,6 @@ fn assert_aof_holds_effects(dir: &Path, effects: &Effects) {
 }
 
 // ---- 3. replication ---------------------------------------------------------------------------
-
-/// A primary with AOF on and no periodic replication PINGs (so its offset only moves
-/// with writes), and a replica whose link is up.
-fn primary_with_replica() -> (Server, Server) {
-    let primary = Server::start_with(aof_options(&["--repl-ping-replica-period", "3600"]));
-    let replica = primary.start_replica();
-    (primary, replica)
-}
 
 fn wait_for_replica(con: &mut Connection) {
     assert_eq!(sh(con, "WAIT 1 5000"), "1");
@@ -709,11 +476,6 @@ fn replica_matches_primary_after_a_mixed_workload() {
     assert_eq!(run(&mut rcon, &["TOURNEY.RANK", KEY_A, "alice"]), run(&mut con, &["TOURNEY.RANK", KEY_A, "alice"]));
     assert!(run(&mut rcon, &["TOURNEY.INCR", KEY_A, "alice", "1"]).starts_with("(error) READONLY"));
     assert!(!replica.log().contains("CRITICAL"), "replica log:\n{}", replica.log());
-}
-
-/// The primary's replication offset and AOF size: both move with every propagated byte.
-fn propagation_mark(con: &mut Connection, dir: &Path) -> (String, usize) {
-    (info_field(con, "replication", "master_repl_offset"), aof_bytes(dir).len())
 }
 
 #[test]
@@ -753,29 +515,6 @@ fn writes_that_change_nothing_propagate_nothing() {
 }
 
 // ---- behaving like the native commands they stand for ---------------------------------------
-
-/// The keyspace events (`event` names, in order) that `lines` fire on `key`. A final
-/// `SET` on a sentinel key marks the end, so no wait is needed.
-fn key_events(server: &Server, key: &str, lines: &[&str]) -> Vec<String> {
-    let mut con = server.connect();
-    assert_eq!(sh(&mut con, "CONFIG SET notify-keyspace-events KEA"), "OK");
-    let mut listener = server.connect();
-    let mut pubsub = listener.as_pubsub();
-    pubsub.psubscribe(format!("__keyspace@0__:{key}")).expect("PSUBSCRIBE");
-    pubsub.psubscribe("__keyspace@0__:sentinel").expect("PSUBSCRIBE");
-    for line in lines {
-        assert!(!sh(&mut con, line).starts_with("(error)"), "{line}");
-    }
-    assert_eq!(sh(&mut con, "SET sentinel 1"), "OK");
-    let mut events = Vec::new();
-    loop {
-        let message = pubsub.get_message().expect("a keyspace event");
-        if message.get_channel_name().ends_with(":sentinel") {
-            return events;
-        }
-        events.push(message.get_payload::<String>().expect("an event name"));
-    }
-}
 
 #[test]
 fn keyspace_events_match_the_native_commands() {
@@ -948,11 +687,11 @@ fn bad_input_never_hurts_the_server() {
     assert_eq!(run(&mut con, &[&b"TOURNEY.RANK"[..], b"k\0ey", b"m\0"]), "nil");
 
     // Random argument vectors for every command, some over an existing key.
-    let mut rng = Rng(0xbad_c0ffee_1234);
+    let mut rng = XorShift64(0xbad_c0ffee_1234);
     let mut internal_errors = Vec::new();
     for round in 0..600 {
         let mut call: Vec<Vec<u8>> = vec![rng.pick(&SPECS).name.as_bytes().to_vec()];
-        call.push(if round % 3 == 0 { b"k".to_vec() } else { rng.bytes(12) });
+        call.push(if round % 3 == 0 { b"k".to_vec() } else { random_bytes(&mut rng, 12) });
         call.extend((0..rng.below(6)).map(|_| {
             match rng.below(4) {
                 0 => rng
@@ -963,7 +702,7 @@ fn bad_input_never_hurts_the_server() {
                     .pick(&["9223372036854775807", "-9223372036854775808", "18446744073709551616", "COMPETITION"])
                     .as_bytes()
                     .to_vec(),
-                _ => rng.bytes(20),
+                _ => random_bytes(&mut rng, 20),
             }
         }));
         if let Err(error) = query(&mut con, &call) {

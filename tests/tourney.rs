@@ -6,6 +6,8 @@
 //! Every test starts its own server, so they run in parallel.
 
 mod common;
+use common::reply::{bulk, int, items, ok};
+use common::rng::{Lcg, Random};
 use common::*;
 use redis::{Connection, Value};
 use std::ops::Range;
@@ -27,43 +29,6 @@ fn start() -> (Server, Connection) {
 fn connected(server: Server) -> (Server, Connection) {
     let con = server.connect();
     (server, con)
-}
-
-/// Runs a command line (split on spaces) that must succeed; returns the rendered reply.
-fn ok(con: &mut Connection, line: &str) -> String {
-    let reply = sh(con, line);
-    assert!(!reply.starts_with("(error)"), "{line} -> {reply}");
-    reply
-}
-
-/// Runs a command that must succeed and returns its raw reply.
-fn query(con: &mut Connection, args: &[&str]) -> Value {
-    let mut command = redis::cmd(args[0]);
-    for arg in &args[1..] {
-        command.arg(*arg);
-    }
-    command.query(con).unwrap_or_else(|error| panic!("{} -> {error}", args.join(" ")))
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).expect("utf-8 reply"),
-        other => panic!("expected a bulk string, got {other:?}"),
-    }
-}
-
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(i) => *i,
-        other => panic!("expected an integer, got {other:?}"),
-    }
-}
-
-fn items(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) => items,
-        other => panic!("expected an array, got {other:?}"),
-    }
 }
 
 /// The native ZSCORE of a member, rendered ("nil" when absent).
@@ -153,7 +118,7 @@ fn entries(value: &Value) -> Vec<Entry> {
     items(value)
         .iter()
         .map(|entry| match items(entry) {
-            [member, score, rank] => Entry { member: text(member), score: text(score), rank: int(rank) },
+            [member, score, rank] => Entry { member: bulk(member), score: bulk(score), rank: int(rank) },
             other => panic!("expected [member, score, rank], got {other:?}"),
         })
         .collect()
@@ -161,19 +126,19 @@ fn entries(value: &Value) -> Vec<Entry> {
 
 fn top(con: &mut Connection, key: &str, count: usize, offset: usize, ties: Ties) -> Vec<Entry> {
     let (count, offset) = (count.to_string(), offset.to_string());
-    entries(&query(con, &["TOURNEY.TOP", key, &count, "OFFSET", &offset, "TIES", ties.word()]))
+    entries(&ok(con, &["TOURNEY.TOP", key, &count, "OFFSET", &offset, "TIES", ties.word()]))
 }
 
 fn around(con: &mut Connection, key: &str, member: &str, radius: usize, ties: Ties) -> Vec<Entry> {
-    entries(&query(con, &["TOURNEY.AROUND", key, member, &radius.to_string(), "TIES", ties.word()]))
+    entries(&ok(con, &["TOURNEY.AROUND", key, member, &radius.to_string(), "TIES", ties.word()]))
 }
 
 fn rank(con: &mut Connection, key: &str, member: &str, ties: Ties) -> i64 {
-    int(&query(con, &["TOURNEY.RANK", key, member, "TIES", ties.word()]))
+    int(&ok(con, &["TOURNEY.RANK", key, member, "TIES", ties.word()]))
 }
 
 fn percentile(con: &mut Connection, key: &str, member: &str) -> f64 {
-    let reply = text(&query(con, &["TOURNEY.PERCENTILE", key, member]));
+    let reply = bulk(&ok(con, &["TOURNEY.PERCENTILE", key, member]));
     reply.parse().unwrap_or_else(|_| panic!("PERCENTILE replied {reply:?}"))
 }
 
@@ -193,13 +158,13 @@ struct Board {
 
 impl Board {
     fn load(con: &mut Connection, key: &str) -> Board {
-        let flat = query(con, &["ZRANGE", key, "0", "-1", "WITHSCORES"]);
+        let flat = ok(con, &["ZRANGE", key, "0", "-1", "WITHSCORES"]);
         let mut entries: Vec<(String, String, f64)> = items(&flat)
             .chunks(2)
             .map(|pair| {
-                let score = text(&pair[1]);
+                let score = bulk(&pair[1]);
                 let value = score.parse().expect("a numeric score");
-                (text(&pair[0]), score, value)
+                (bulk(&pair[0]), score, value)
             })
             .collect();
         entries.reverse();
@@ -252,16 +217,6 @@ impl Board {
     }
 }
 
-/// A fixed-seed linear congruential generator: the randomized test is reproducible.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
 // ---- reply shapes ------------------------------------------------------------------------
 
 #[test]
@@ -269,21 +224,21 @@ fn incr_creates_members_and_replies_score_and_rank() {
     let (_server, mut con) = start();
     assert_eq!(run(&mut con, &["TOURNEY.INCR", KEY, "alice", "10"]), r#"["10", 1]"#);
     assert_eq!(zscore(&mut con, KEY, "alice"), r#""10""#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} bob 15")), r#"["15", 1]"#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 2")), r#"["12", 2]"#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 10")), r#"["22", 1]"#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 0.5")), r#"["22.5", 1]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} bob 15")), r#"["15", 1]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 2")), r#"["12", 2]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 10")), r#"["22", 1]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 0.5")), r#"["22.5", 1]"#);
     // Negative deltas, down past zero.
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} alice -30")), r#"["-7.5", 2]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} alice -30")), r#"["-7.5", 2]"#);
     assert_eq!(zscore(&mut con, KEY, "alice"), r#""-7.5""#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} carol -2.5")), r#"["-2.5", 2]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} carol -2.5")), r#"["-2.5", 2]"#);
     // A zero delta still creates the member; "-0" never shows as a negative zero.
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} dave 0")), r#"["0", 2]"#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} dave -0")), r#"["0", 2]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} dave 0")), r#"["0", 2]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} dave -0")), r#"["0", 2]"#);
     assert_eq!(zscore(&mut con, KEY, "dave"), r#""0""#);
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 7.5")), r#"["0", 3]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 7.5")), r#"["0", 3]"#);
     assert_eq!(zscore(&mut con, KEY, "alice"), r#""0""#);
-    assert_eq!(ok(&mut con, &format!("ZCARD {KEY}")), "4");
+    assert_eq!(sh_ok(&mut con, &format!("ZCARD {KEY}")), "4");
 }
 
 #[test]
@@ -299,18 +254,18 @@ fn scores_are_formatted_like_zscore() {
     ];
     for (member, steps) in deltas {
         for delta in *steps {
-            let reply = query(&mut con, &["TOURNEY.INCR", "lb", member, delta]);
-            assert_eq!(format!("\"{}\"", text(&items(&reply)[0])), zscore(&mut con, "lb", member), "{member} +{delta}");
+            let reply = ok(&mut con, &["TOURNEY.INCR", "lb", member, delta]);
+            assert_eq!(format!("\"{}\"", bulk(&items(&reply)[0])), zscore(&mut con, "lb", member), "{member} +{delta}");
         }
     }
-    let a: f64 = text(&query(&mut con, &["ZSCORE", "lb", "a"])).parse().unwrap();
+    let a: f64 = bulk(&ok(&mut con, &["ZSCORE", "lb", "a"])).parse().unwrap();
     assert_eq!(a, 0.1 + 0.2);
     for (member, _) in deltas {
         let stored = zscore(&mut con, "lb", member);
-        let submitted = query(&mut con, &["TOURNEY.SUBMIT", "lb", member, "-1.7976931348623157e308"]);
-        assert_eq!(format!("\"{}\"", text(&items(&submitted)[0])), stored, "SUBMIT BEST of {member}");
+        let submitted = ok(&mut con, &["TOURNEY.SUBMIT", "lb", member, "-1.7976931348623157e308"]);
+        assert_eq!(format!("\"{}\"", bulk(&items(&submitted)[0])), stored, "SUBMIT BEST of {member}");
         assert_eq!(
-            format!("\"{}\"", text(&items(&query(&mut con, &["TOURNEY.RANK", "lb", member, "WITHSCORE"]))[1])),
+            format!("\"{}\"", bulk(&items(&ok(&mut con, &["TOURNEY.RANK", "lb", member, "WITHSCORE"]))[1])),
             stored
         );
         for ties in BOTH_TIES {
@@ -322,53 +277,53 @@ fn scores_are_formatted_like_zscore() {
         assert_eq!(format!("\"{}\"", entry.score), zscore(&mut con, "lb", &entry.member), "TOP {}", entry.member);
     }
     // SUBMIT LATEST stores the submitted double exactly.
-    let reply = query(&mut con, &["TOURNEY.SUBMIT", "lb", "g", "2.718281828459045", "LATEST"]);
-    assert_eq!(format!("\"{}\"", text(&items(&reply)[0])), zscore(&mut con, "lb", "g"));
-    assert_eq!(text(&query(&mut con, &["ZSCORE", "lb", "g"])).parse::<f64>().unwrap(), std::f64::consts::E);
+    let reply = ok(&mut con, &["TOURNEY.SUBMIT", "lb", "g", "2.718281828459045", "LATEST"]);
+    assert_eq!(format!("\"{}\"", bulk(&items(&reply)[0])), zscore(&mut con, "lb", "g"));
+    assert_eq!(bulk(&ok(&mut con, &["ZSCORE", "lb", "g"])).parse::<f64>().unwrap(), std::f64::consts::E);
 }
 
 #[test]
 fn submit_best_keeps_the_higher_score() {
     let (_server, mut con) = start();
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 50"), r#"["50", 1, 1]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb bob 70"), r#"["70", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 50"), r#"["50", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb bob 70"), r#"["70", 1, 1]"#);
     // Lower: kept, not updated.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 40"), r#"["50", 2, 0]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 40"), r#"["50", 2, 0]"#);
     assert_eq!(zscore(&mut con, "lb", "alice"), r#""50""#);
     // Equal: not updated.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 50 BEST"), r#"["50", 2, 0]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 50 BEST"), r#"["50", 2, 0]"#);
     // Higher: stored.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 80 BEST"), r#"["80", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 80 BEST"), r#"["80", 1, 1]"#);
     assert_eq!(zscore(&mut con, "lb", "alice"), r#""80""#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 79.5 best"), r#"["80", 1, 0]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 80.25 best"), r#"["80.25", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 79.5 best"), r#"["80", 1, 0]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 80.25 best"), r#"["80.25", 1, 1]"#);
     // A new member with a negative score.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb carol -3"), r#"["-3", 3, 1]"#);
-    assert_eq!(ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["carol", "-3", "bob", "70", "alice", "80.25"]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb carol -3"), r#"["-3", 3, 1]"#);
+    assert_eq!(sh_ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["carol", "-3", "bob", "70", "alice", "80.25"]"#);
 }
 
 #[test]
 fn submit_latest_always_stores() {
     let (_server, mut con) = start();
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 50 LATEST"), r#"["50", 1, 1]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb bob 70 LATEST"), r#"["70", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 50 LATEST"), r#"["50", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb bob 70 LATEST"), r#"["70", 1, 1]"#);
     // Lower: stored.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 40 LATEST"), r#"["40", 2, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 40 LATEST"), r#"["40", 2, 1]"#);
     assert_eq!(zscore(&mut con, "lb", "alice"), r#""40""#);
     // Equal: not updated.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 40 latest"), r#"["40", 2, 0]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 40 latest"), r#"["40", 2, 0]"#);
     // Higher: stored.
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice 90 LATEST"), r#"["90", 1, 1]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb alice -5.5 LATEST"), r#"["-5.5", 2, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice 90 LATEST"), r#"["90", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb alice -5.5 LATEST"), r#"["-5.5", 2, 1]"#);
     assert_eq!(zscore(&mut con, "lb", "alice"), r#""-5.5""#);
-    assert_eq!(ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["alice", "-5.5", "bob", "70"]"#);
+    assert_eq!(sh_ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["alice", "-5.5", "bob", "70"]"#);
 }
 
 #[test]
 fn rank_with_and_without_score() {
     let (_server, mut con) = start();
     // Best first, equal scores in reverse member order: a 30, c 20, b 20, d 10.
-    ok(&mut con, "ZADD lb 30 a 20 b 20 c 10 d");
+    sh_ok(&mut con, "ZADD lb 30 a 20 b 20 c 10 d");
     let expected = [
         ("TOURNEY.RANK lb a", "1"),
         ("TOURNEY.RANK lb c", "2"),
@@ -388,14 +343,14 @@ fn rank_with_and_without_score() {
         ("TOURNEY.RANK lb nobody TIES COMPETITION", "nil"),
     ];
     for (line, reply) in expected {
-        assert_eq!(ok(&mut con, line), reply, "{line}");
+        assert_eq!(sh_ok(&mut con, line), reply, "{line}");
     }
 }
 
 #[test]
 fn top_pages_with_count_and_offset() {
     let (_server, mut con) = start();
-    ok(&mut con, "ZADD lb 50 a 40 b 30 c 20 d 10 e");
+    sh_ok(&mut con, "ZADD lb 50 a 40 b 30 c 20 d 10 e");
     let expected = [
         ("TOURNEY.TOP lb 2", r#"[["a", "50", 1], ["b", "40", 2]]"#),
         ("TOURNEY.TOP lb 1", r#"[["a", "50", 1]]"#),
@@ -410,7 +365,7 @@ fn top_pages_with_count_and_offset() {
         ("TOURNEY.TOP lb 1000 OFFSET 9223372036854775807", "[]"),
     ];
     for (line, reply) in expected {
-        assert_eq!(ok(&mut con, line), reply, "{line}");
+        assert_eq!(sh_ok(&mut con, line), reply, "{line}");
     }
 }
 
@@ -418,7 +373,7 @@ fn top_pages_with_count_and_offset() {
 fn top_tie_modes() {
     let (_server, mut con) = start();
     // Ordinal order: d c b (all 20), a 10, e 5.
-    ok(&mut con, "ZADD lb 10 a 20 b 20 c 20 d 5 e");
+    sh_ok(&mut con, "ZADD lb 10 a 20 b 20 c 20 d 5 e");
     let expected = [
         ("TOURNEY.TOP lb 5", r#"[["d", "20", 1], ["c", "20", 2], ["b", "20", 3], ["a", "10", 4], ["e", "5", 5]]"#),
         (
@@ -436,7 +391,7 @@ fn top_tie_modes() {
         ("TOURNEY.TOP lb 2 OFFSET 1 TIES ORDINAL", r#"[["c", "20", 2], ["b", "20", 3]]"#),
     ];
     for (line, reply) in expected {
-        assert_eq!(ok(&mut con, line), reply, "{line}");
+        assert_eq!(sh_ok(&mut con, line), reply, "{line}");
     }
 }
 
@@ -444,7 +399,7 @@ fn top_tie_modes() {
 fn around_windows_stay_inside_the_board() {
     let (_server, mut con) = start();
     // a 100 (rank 1) down to j 10 (rank 10).
-    ok(&mut con, "ZADD lb 100 a 90 b 80 c 70 d 60 e 50 f 40 g 30 h 20 i 10 j");
+    sh_ok(&mut con, "ZADD lb 100 a 90 b 80 c 70 d 60 e 50 f 40 g 30 h 20 i 10 j");
     let ranks = |from: i64, to: i64| -> String {
         let page: Vec<String> = (from..=to)
             .map(|rank| {
@@ -475,7 +430,7 @@ fn around_windows_stay_inside_the_board() {
         ("TOURNEY.AROUND lb nobody 2", "nil".to_string()),
     ];
     for (line, reply) in expected {
-        assert_eq!(ok(&mut con, line), reply, "{line}");
+        assert_eq!(sh_ok(&mut con, line), reply, "{line}");
     }
     // Every member and radius: min(2 * radius + 1, N) entries, the member inside.
     let board = Board::load(&mut con, "lb");
@@ -495,7 +450,7 @@ fn around_windows_stay_inside_the_board() {
 fn around_tie_modes() {
     let (_server, mut con) = start();
     // Ordinal order: d c b (all 20), a 10, e 5.
-    ok(&mut con, "ZADD lb 10 a 20 b 20 c 20 d 5 e");
+    sh_ok(&mut con, "ZADD lb 10 a 20 b 20 c 20 d 5 e");
     let expected = [
         ("TOURNEY.AROUND lb b 1", r#"[["c", "20", 2], ["b", "20", 3], ["a", "10", 4]]"#),
         ("TOURNEY.AROUND lb b 1 TIES ORDINAL", r#"[["c", "20", 2], ["b", "20", 3], ["a", "10", 4]]"#),
@@ -510,48 +465,48 @@ fn around_tie_modes() {
         ("TOURNEY.AROUND lb nobody 1 TIES COMPETITION", "nil"),
     ];
     for (line, reply) in expected {
-        assert_eq!(ok(&mut con, line), reply, "{line}");
+        assert_eq!(sh_ok(&mut con, line), reply, "{line}");
     }
 }
 
 #[test]
 fn percentile_counts_members_at_or_below() {
     let (_server, mut con) = start();
-    ok(&mut con, "ZADD lb 10 a 20 b 30 c 40 d");
+    sh_ok(&mut con, "ZADD lb 10 a 20 b 30 c 40 d");
     for (member, reply) in [("a", "25"), ("b", "50"), ("c", "75"), ("d", "100")] {
         assert_eq!(run(&mut con, &["TOURNEY.PERCENTILE", "lb", member]), format!("\"{reply}\""), "{member}");
     }
     // Ties count as at or below.
-    ok(&mut con, "ZADD ties 10 a 20 b 20 c 30 d");
+    sh_ok(&mut con, "ZADD ties 10 a 20 b 20 c 30 d");
     for (member, reply) in [("a", "25"), ("b", "75"), ("c", "75"), ("d", "100")] {
         assert_eq!(run(&mut con, &["TOURNEY.PERCENTILE", "ties", member]), format!("\"{reply}\""), "{member}");
     }
-    ok(&mut con, "ZADD all 7 a 7 b 7 c");
-    assert_eq!(ok(&mut con, "TOURNEY.PERCENTILE all a"), r#""100""#);
-    ok(&mut con, "ZADD one -4 a");
-    assert_eq!(ok(&mut con, "TOURNEY.PERCENTILE one a"), r#""100""#);
-    ok(&mut con, "ZADD thirds 1 a 2 b 3 c");
+    sh_ok(&mut con, "ZADD all 7 a 7 b 7 c");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.PERCENTILE all a"), r#""100""#);
+    sh_ok(&mut con, "ZADD one -4 a");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.PERCENTILE one a"), r#""100""#);
+    sh_ok(&mut con, "ZADD thirds 1 a 2 b 3 c");
     assert_eq!(percentile(&mut con, "thirds", "a"), 100.0 / 3.0);
     assert_eq!(percentile(&mut con, "thirds", "b"), 200.0 / 3.0);
-    assert_eq!(ok(&mut con, "TOURNEY.PERCENTILE lb nobody"), "nil");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.PERCENTILE lb nobody"), "nil");
 }
 
 #[test]
 fn rem_counts_removed_members_and_deletes_empty_keys() {
     let (_server, mut con) = start();
-    ok(&mut con, "ZADD lb 1 a 2 b 3 c 4 d");
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb a"), "1");
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb a"), "0");
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb b x y"), "1");
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb x y"), "0");
-    assert_eq!(ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["c", "3", "d", "4"]"#);
+    sh_ok(&mut con, "ZADD lb 1 a 2 b 3 c 4 d");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb a"), "1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb a"), "0");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb b x y"), "1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb x y"), "0");
+    assert_eq!(sh_ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["c", "3", "d", "4"]"#);
     // A member named twice is removed once, as ZREM counts it.
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb c c"), "1");
-    assert_eq!(ok(&mut con, "EXISTS lb"), "1");
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb d nobody"), "1");
-    assert_eq!(ok(&mut con, "EXISTS lb"), "0");
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb d"), "0");
-    assert_eq!(ok(&mut con, "EXISTS lb"), "0");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb c c"), "1");
+    assert_eq!(sh_ok(&mut con, "EXISTS lb"), "1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb d nobody"), "1");
+    assert_eq!(sh_ok(&mut con, "EXISTS lb"), "0");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb d"), "0");
+    assert_eq!(sh_ok(&mut con, "EXISTS lb"), "0");
 }
 
 // ---- ties and the reference ----------------------------------------------------------------
@@ -559,7 +514,7 @@ fn rem_counts_removed_members_and_deletes_empty_keys() {
 #[test]
 fn ties_follow_zrevrank_and_competition_shares_ranks() {
     let (_server, mut con) = start();
-    ok(&mut con, "ZADD small 40 w 30 x 30 y 10 z");
+    sh_ok(&mut con, "ZADD small 40 w 30 x 30 y 10 z");
     let competition: Vec<i64> = top(&mut con, "small", 4, 0, Ties::Competition).iter().map(|e| e.rank).collect();
     assert_eq!(competition, [1, 2, 2, 4]);
     for (member, expected) in [("w", 1), ("x", 2), ("y", 2), ("z", 4)] {
@@ -582,12 +537,12 @@ fn ties_follow_zrevrank_and_competition_shares_ranks() {
         ("n", -1.0),
     ];
     for (member, score) in scores {
-        ok(&mut con, &format!("ZADD lb {score} {member}"));
+        sh_ok(&mut con, &format!("ZADD lb {score} {member}"));
     }
     for (member, score) in scores {
-        let revrank = int(&query(&mut con, &["ZREVRANK", "lb", member]));
+        let revrank = int(&ok(&mut con, &["ZREVRANK", "lb", member]));
         assert_eq!(rank(&mut con, "lb", member, Ties::Ordinal), revrank + 1, "{member}");
-        assert_eq!(int(&query(&mut con, &["TOURNEY.RANK", "lb", member])), revrank + 1, "{member} (default)");
+        assert_eq!(int(&ok(&mut con, &["TOURNEY.RANK", "lb", member])), revrank + 1, "{member} (default)");
         let higher = scores.iter().filter(|(_, other)| other > score).count() as i64;
         assert_eq!(rank(&mut con, "lb", member, Ties::Competition), higher + 1, "{member}");
     }
@@ -619,14 +574,14 @@ fn randomized_boards_match_the_reference() {
         let score = (rng.below(13) as f64 * 0.5 - 2.0).to_string();
         let delta = (rng.below(5) as f64 * 0.5 - 1.0).to_string();
         match rng.below(4) {
-            0 => query(&mut con, &["ZADD", "lb", &score, &member]),
-            1 => query(&mut con, &["TOURNEY.SUBMIT", "lb", &member, &score, "LATEST"]),
-            2 => query(&mut con, &["TOURNEY.SUBMIT", "lb", &member, &score]),
-            _ => query(&mut con, &["TOURNEY.INCR", "lb", &member, &delta]),
+            0 => ok(&mut con, &["ZADD", "lb", &score, &member]),
+            1 => ok(&mut con, &["TOURNEY.SUBMIT", "lb", &member, &score, "LATEST"]),
+            2 => ok(&mut con, &["TOURNEY.SUBMIT", "lb", &member, &score]),
+            _ => ok(&mut con, &["TOURNEY.INCR", "lb", &member, &delta]),
         };
     }
     for _ in 0..20 {
-        query(&mut con, &["TOURNEY.REM", "lb", &format!("p{}", rng.below(330))]);
+        ok(&mut con, &["TOURNEY.REM", "lb", &format!("p{}", rng.below(330))]);
     }
     let n = assert_matches_reference(&mut con, "lb", &[0, 1, 3, 40, 149]);
     assert!(n > 200, "the board should be large enough to use a skiplist, it has {n} members");
@@ -650,24 +605,24 @@ fn adjacent_doubles_and_infinities_rank_exactly() {
         ("i", "0.3".to_string()),
     ];
     for (member, score) in &scores {
-        query(&mut con, &["ZADD", "lb", score, member]);
+        ok(&mut con, &["ZADD", "lb", score, member]);
     }
     assert_matches_reference(&mut con, "lb", &[0, 1, 2, 4]);
     let competition: Vec<i64> = top(&mut con, "lb", 10, 0, Ties::Competition).iter().map(|e| e.rank).collect();
     assert_eq!(competition, [1, 2, 3, 4, 4, 6, 7, 8, 9]);
 
     // Native ZADD accepts infinite scores; they rank like any other.
-    ok(&mut con, "ZADD inf inf a inf b 5 c -inf d -inf e");
+    sh_ok(&mut con, "ZADD inf inf a inf b 5 c -inf d -inf e");
     assert_matches_reference(&mut con, "inf", &[0, 1, 2]);
     assert_eq!(
-        ok(&mut con, "TOURNEY.TOP inf 5 TIES COMPETITION"),
+        sh_ok(&mut con, "TOURNEY.TOP inf 5 TIES COMPETITION"),
         r#"[["b", "inf", 1], ["a", "inf", 1], ["c", "5", 3], ["e", "-inf", 4], ["d", "-inf", 4]]"#
     );
-    assert_eq!(ok(&mut con, "TOURNEY.PERCENTILE inf d"), r#""40""#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT inf a 7"), r#"["inf", 2, 0]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.PERCENTILE inf d"), r#""40""#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT inf a 7"), r#"["inf", 2, 0]"#);
     refused(&mut con, "TOURNEY.INCR inf a 1", "ERR increment would produce a score that is not a finite number");
     refused(&mut con, "TOURNEY.INCR inf d -1", "ERR increment would produce a score that is not a finite number");
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT inf a 7 LATEST"), r#"["7", 2, 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT inf a 7 LATEST"), r#"["7", 2, 1]"#);
 }
 
 /// Checks TOP (whole board and pages), RANK (with and without the score), AROUND (every
@@ -679,7 +634,7 @@ fn assert_matches_reference(con: &mut Connection, key: &str, radii: &[usize]) ->
     for ties in BOTH_TIES {
         assert_eq!(top(con, key, 1000, 0, ties), board.page(0..n, ties), "TOP 1000 {ties:?}");
         for count in [1, 2, 50] {
-            let page = entries(&query(con, &["TOURNEY.TOP", key, &count.to_string(), "TIES", ties.word()]));
+            let page = entries(&ok(con, &["TOURNEY.TOP", key, &count.to_string(), "TIES", ties.word()]));
             assert_eq!(page, board.page(0..count, ties), "TOP {count} {ties:?}");
         }
         let page = (n / 8).max(1);
@@ -689,9 +644,9 @@ fn assert_matches_reference(con: &mut Connection, key: &str, radii: &[usize]) ->
         for (index, member) in board.members().iter().enumerate() {
             let expected = board.rank(index, ties);
             assert_eq!(rank(con, key, member, ties), expected, "RANK {member} {ties:?}");
-            let with_score = query(con, &["TOURNEY.RANK", key, member, "WITHSCORE", "TIES", ties.word()]);
+            let with_score = ok(con, &["TOURNEY.RANK", key, member, "WITHSCORE", "TIES", ties.word()]);
             assert_eq!(int(&items(&with_score)[0]), expected, "RANK {member} WITHSCORE {ties:?}");
-            assert_eq!(text(&items(&with_score)[1]), board.entries[index].1, "RANK {member} WITHSCORE {ties:?}");
+            assert_eq!(bulk(&items(&with_score)[1]), board.entries[index].1, "RANK {member} WITHSCORE {ties:?}");
             for &radius in radii {
                 let window = around(con, key, member, radius, ties);
                 assert_eq!(window, board.page(board.around(index, radius), ties), "AROUND {member} {radius} {ties:?}");
@@ -709,38 +664,38 @@ fn assert_matches_reference(con: &mut Connection, key: &str, radii: &[usize]) ->
 #[test]
 fn native_and_tourney_commands_share_the_key() {
     let (_server, mut con) = start();
-    ok(&mut con, "ZADD lb 10 alice 20 bob");
-    ok(&mut con, "ZINCRBY lb 15 alice");
-    assert_eq!(ok(&mut con, "TOURNEY.RANK lb alice WITHSCORE"), r#"[1, "25"]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.TOP lb 5"), r#"[["alice", "25", 1], ["bob", "20", 2]]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.INCR lb bob 1.5"), r#"["21.5", 2]"#);
+    sh_ok(&mut con, "ZADD lb 10 alice 20 bob");
+    sh_ok(&mut con, "ZINCRBY lb 15 alice");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.RANK lb alice WITHSCORE"), r#"[1, "25"]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.TOP lb 5"), r#"[["alice", "25", 1], ["bob", "20", 2]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.INCR lb bob 1.5"), r#"["21.5", 2]"#);
     assert_eq!(zscore(&mut con, "lb", "bob"), r#""21.5""#);
-    assert_eq!(ok(&mut con, "TOURNEY.SUBMIT lb carol 30"), r#"["30", 1, 1]"#);
-    assert_eq!(ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["bob", "21.5", "alice", "25", "carol", "30"]"#);
-    assert_eq!(ok(&mut con, "ZREVRANK lb carol"), "0");
-    assert_eq!(ok(&mut con, "TYPE lb"), "zset");
-    assert_eq!(ok(&mut con, "ZINCRBY lb 10 bob"), r#""31.5""#);
-    assert_eq!(ok(&mut con, "TOURNEY.AROUND lb bob 0"), r#"[["bob", "31.5", 1]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.SUBMIT lb carol 30"), r#"["30", 1, 1]"#);
+    assert_eq!(sh_ok(&mut con, "ZRANGE lb 0 -1 WITHSCORES"), r#"["bob", "21.5", "alice", "25", "carol", "30"]"#);
+    assert_eq!(sh_ok(&mut con, "ZREVRANK lb carol"), "0");
+    assert_eq!(sh_ok(&mut con, "TYPE lb"), "zset");
+    assert_eq!(sh_ok(&mut con, "ZINCRBY lb 10 bob"), r#""31.5""#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.AROUND lb bob 0"), r#"[["bob", "31.5", 1]]"#);
     assert_eq!(percentile(&mut con, "lb", "alice"), 100.0 / 3.0);
-    assert_eq!(ok(&mut con, "TOURNEY.REM lb alice"), "1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM lb alice"), "1");
     assert_eq!(zscore(&mut con, "lb", "alice"), "nil");
-    assert_eq!(ok(&mut con, "ZCARD lb"), "2");
-    ok(&mut con, "ZREM lb bob");
-    assert_eq!(ok(&mut con, "TOURNEY.TOP lb 5"), r#"[["carol", "30", 1]]"#);
+    assert_eq!(sh_ok(&mut con, "ZCARD lb"), "2");
+    sh_ok(&mut con, "ZREM lb bob");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.TOP lb 5"), r#"[["carol", "30", 1]]"#);
 
     // A set large enough for the skiplist encoding, written natively.
     let members: Vec<String> = (0..300).map(|i| format!("{} m{i:03}", i % 17)).collect();
     let mut zadd = vec!["ZADD", "big"];
     zadd.extend(members.iter().flat_map(|pair| pair.split(' ')));
-    query(&mut con, &zadd);
+    ok(&mut con, &zadd);
     for member in ["m000", "m016", "m017", "m150", "m299"] {
-        let revrank = int(&query(&mut con, &["ZREVRANK", "big", member]));
+        let revrank = int(&ok(&mut con, &["ZREVRANK", "big", member]));
         assert_eq!(rank(&mut con, "big", member, Ties::Ordinal), revrank + 1, "{member}");
     }
     let board = Board::load(&mut con, "big");
     assert_eq!(top(&mut con, "big", 20, 0, Ties::Competition), board.page(0..20, Ties::Competition));
-    assert_eq!(ok(&mut con, "TOURNEY.INCR big m000 100"), r#"["100", 1]"#);
-    assert_eq!(ok(&mut con, "ZREVRANGE big 0 0 WITHSCORES"), r#"["m000", "100"]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.INCR big m000 100"), r#"["100", 1]"#);
+    assert_eq!(sh_ok(&mut con, "ZREVRANGE big 0 0 WITHSCORES"), r#"["m000", "100"]"#);
 }
 
 #[test]
@@ -765,8 +720,8 @@ fn binary_members_round_trip() {
     };
     let best_first: Vec<Vec<u8>> = members.iter().rev().map(|member| member.to_vec()).collect();
     // The first page is walked in place, later pages come from ZRANGE: both keep the bytes.
-    assert_eq!(member_bytes(&query(&mut con, &["TOURNEY.TOP", "lb", "10"])), best_first);
-    assert_eq!(member_bytes(&query(&mut con, &["TOURNEY.TOP", "lb", "10", "OFFSET", "1"])), best_first[1..]);
+    assert_eq!(member_bytes(&ok(&mut con, &["TOURNEY.TOP", "lb", "10"])), best_first);
+    assert_eq!(member_bytes(&ok(&mut con, &["TOURNEY.TOP", "lb", "10", "OFFSET", "1"])), best_first[1..]);
     let window = redis::cmd("TOURNEY.AROUND").arg("lb").arg(members[0]).arg(1).query::<Value>(&mut con).unwrap();
     assert_eq!(member_bytes(&window), best_first[1..]);
     for (index, member) in members.iter().enumerate() {
@@ -774,7 +729,7 @@ fn binary_members_round_trip() {
         assert_eq!(rank, 4 - index as i64);
     }
     assert_eq!(run(&mut con, &[&b"TOURNEY.REM"[..], b"lb", members[0], members[1]]), "2");
-    assert_eq!(ok(&mut con, "ZCARD lb"), "2");
+    assert_eq!(sh_ok(&mut con, "ZCARD lb"), "2");
 }
 
 #[test]
@@ -793,14 +748,14 @@ fn missing_keys_read_as_empty() {
         ("TOURNEY.REM none a b", "0"),
     ];
     for (line, reply) in expected {
-        assert_eq!(ok(&mut con, line), reply, "{line}");
+        assert_eq!(sh_ok(&mut con, line), reply, "{line}");
     }
-    assert_eq!(ok(&mut con, "DBSIZE"), "0");
+    assert_eq!(sh_ok(&mut con, "DBSIZE"), "0");
     // A missing member of an existing key reads the same way.
-    ok(&mut con, "ZADD lb 1 a");
+    sh_ok(&mut con, "ZADD lb 1 a");
     for line in ["TOURNEY.RANK lb b", "TOURNEY.RANK lb b WITHSCORE", "TOURNEY.AROUND lb b 2", "TOURNEY.PERCENTILE lb b"]
     {
-        assert_eq!(ok(&mut con, line), "nil", "{line}");
+        assert_eq!(sh_ok(&mut con, line), "nil", "{line}");
     }
     assert!(server.is_up());
 }
@@ -810,7 +765,7 @@ fn missing_keys_read_as_empty() {
 #[test]
 fn wrong_arity_is_refused() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD k 1 m 2 n");
+    sh_ok(&mut con, "ZADD k 1 m 2 n");
     let cases: &[(&str, &[&str])] = &[
         ("tourney.incr", &["TOURNEY.INCR", "TOURNEY.INCR k", "TOURNEY.INCR k m", "TOURNEY.INCR k m 1 2"]),
         ("tourney.submit", &["TOURNEY.SUBMIT k", "TOURNEY.SUBMIT k m", "TOURNEY.SUBMIT k m 1 BEST LATEST"]),
@@ -831,7 +786,7 @@ fn wrong_arity_is_refused() {
 #[test]
 fn unknown_options_are_syntax_errors() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD k 1 m 2 n");
+    sh_ok(&mut con, "ZADD k 1 m 2 n");
     for line in [
         "TOURNEY.SUBMIT k m 5 WORST",
         "TOURNEY.SUBMIT k new 5 WORST",
@@ -858,7 +813,7 @@ fn unknown_options_are_syntax_errors() {
 #[test]
 fn bad_numbers_are_refused() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD k 1 m 2 n");
+    sh_ok(&mut con, "ZADD k 1 m 2 n");
     let floats =
         ["nan", "NaN", "-nan", "inf", "-inf", "+inf", "infinity", "1e400", "-1e400", "abc", "", "1x", " 1", "1 ", "0x"];
     for bad in floats {
@@ -879,7 +834,7 @@ fn bad_numbers_are_refused() {
 #[test]
 fn count_radius_and_offset_ranges() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD k 1 m 2 n");
+    sh_ok(&mut con, "ZADD k 1 m 2 n");
     let count = "ERR count must be between 1 and 1000";
     let radius = "ERR radius must be between 0 and 499";
     let offset = "ERR offset must be between 0 and 9223372036854775807";
@@ -893,28 +848,28 @@ fn count_radius_and_offset_ranges() {
     for line in ["TOURNEY.TOP k 1 OFFSET -1", "TOURNEY.TOP k 1 OFFSET -9223372036854775808"] {
         refused(&mut con, line, offset);
     }
-    assert_eq!(ok(&mut con, "TOURNEY.TOP k 1000"), r#"[["n", "2", 1], ["m", "1", 2]]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.AROUND k m 499"), r#"[["n", "2", 1], ["m", "1", 2]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.TOP k 1000"), r#"[["n", "2", 1], ["m", "1", 2]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.AROUND k m 499"), r#"[["n", "2", 1], ["m", "1", 2]]"#);
 
     // A lowered tally.max-range bounds count and radius at once; offset is not bounded by it.
-    ok(&mut con, "CONFIG SET tally.max-range 10");
+    sh_ok(&mut con, "CONFIG SET tally.max-range 10");
     refused(&mut con, "TOURNEY.TOP k 11", "ERR count must be between 1 and 10");
     refused(&mut con, "TOURNEY.AROUND k m 5", "ERR radius must be between 0 and 4");
-    assert_eq!(ok(&mut con, "TOURNEY.TOP k 10 OFFSET 1"), r#"[["m", "1", 2]]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.TOP k 10 OFFSET 100"), "[]");
-    assert_eq!(ok(&mut con, "TOURNEY.AROUND k m 4"), r#"[["n", "2", 1], ["m", "1", 2]]"#);
-    ok(&mut con, "CONFIG SET tally.max-range 1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.TOP k 10 OFFSET 1"), r#"[["m", "1", 2]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.TOP k 10 OFFSET 100"), "[]");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.AROUND k m 4"), r#"[["n", "2", 1], ["m", "1", 2]]"#);
+    sh_ok(&mut con, "CONFIG SET tally.max-range 1");
     refused(&mut con, "TOURNEY.TOP k 2", "ERR count must be between 1 and 1");
     refused(&mut con, "TOURNEY.AROUND k m 1", "ERR radius must be between 0 and 0");
-    assert_eq!(ok(&mut con, "TOURNEY.TOP k 1"), r#"[["n", "2", 1]]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.AROUND k m 0"), r#"[["m", "1", 2]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.TOP k 1"), r#"[["n", "2", 1]]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.AROUND k m 0"), r#"[["m", "1", 2]]"#);
     assert!(server.is_up());
 }
 
 #[test]
 fn members_must_be_non_empty_and_short_enough() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD k 1 m 2 abcde");
+    sh_ok(&mut con, "ZADD k 1 m 2 abcde");
     let calls = |member: &str| -> Vec<Vec<String>> {
         [
             vec!["TOURNEY.INCR", "k", member, "1"],
@@ -941,28 +896,28 @@ fn members_must_be_non_empty_and_short_enough() {
     assert_eq!(run(&mut con, &["TOURNEY.INCR", "k", &longest, "3"]), r#"["3", 1]"#);
     assert_eq!(run(&mut con, &["TOURNEY.REM", "k", &longest]), "1");
 
-    ok(&mut con, "CONFIG SET tally.max-member-bytes 4");
+    sh_ok(&mut con, "CONFIG SET tally.max-member-bytes 4");
     for call in calls("abcde") {
         assert_refused(&mut con, &call, "ERR member is longer than tally.max-member-bytes (4 bytes)");
     }
-    assert_eq!(ok(&mut con, "TOURNEY.INCR k abcd 5"), r#"["5", 1]"#);
-    assert_eq!(ok(&mut con, "TOURNEY.RANK k abcd"), "1");
-    assert_eq!(ok(&mut con, "TOURNEY.REM k abcd"), "1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.INCR k abcd 5"), r#"["5", 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.RANK k abcd"), "1");
+    assert_eq!(sh_ok(&mut con, "TOURNEY.REM k abcd"), "1");
     assert!(server.is_up());
 }
 
 #[test]
 fn increments_must_stay_finite() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD k 1.7e308 a -1.7e308 b");
+    sh_ok(&mut con, "ZADD k 1.7e308 a -1.7e308 b");
     let error = "ERR increment would produce a score that is not a finite number";
     refused(&mut con, "TOURNEY.INCR k a 1.7e308", error);
     refused(&mut con, "TOURNEY.INCR k b -1.7e308", error);
     refused(&mut con, "TOURNEY.INCR k a 1.7976931348623157e308", error);
-    assert_eq!(text(&query(&mut con, &["ZSCORE", "k", "a"])).parse::<f64>().unwrap(), 1.7e308);
+    assert_eq!(bulk(&ok(&mut con, &["ZSCORE", "k", "a"])).parse::<f64>().unwrap(), 1.7e308);
     // The largest finite sums are fine.
-    let reply = query(&mut con, &["TOURNEY.INCR", "k", "b", "1.7e308"]);
-    assert_eq!(format!("\"{}\"", text(&items(&reply)[0])), zscore(&mut con, "k", "b"));
+    let reply = ok(&mut con, &["TOURNEY.INCR", "k", "b", "1.7e308"]);
+    assert_eq!(format!("\"{}\"", bulk(&items(&reply)[0])), zscore(&mut con, "k", "b"));
     assert_eq!(zscore(&mut con, "k", "b"), r#""0""#);
     assert!(server.is_up());
 }
@@ -970,8 +925,8 @@ fn increments_must_stay_finite() {
 #[test]
 fn wrong_types_are_refused() {
     let (mut server, mut con) = start();
-    ok(&mut con, "SET s x");
-    ok(&mut con, "HSET h f v");
+    sh_ok(&mut con, "SET s x");
+    sh_ok(&mut con, "HSET h f v");
     for key in ["s", "h"] {
         for line in every_command(key) {
             refused(&mut con, &line, WRONGTYPE);
@@ -983,9 +938,9 @@ fn wrong_types_are_refused() {
 // ---- configs -----------------------------------------------------------------------------
 
 fn config_get(con: &mut Connection, name: &str) -> String {
-    let reply = query(con, &["CONFIG", "GET", name]);
+    let reply = ok(con, &["CONFIG", "GET", name]);
     match items(&reply) {
-        [got, value] if text(got) == name => text(value),
+        [got, value] if bulk(got) == name => bulk(value),
         other => panic!("CONFIG GET {name} -> {other:?}"),
     }
 }
@@ -1001,7 +956,7 @@ fn config_defaults() {
     assert_eq!(config_get(&mut con, "tally.audit-retention-ms"), "0");
     assert_eq!(config_get(&mut con, "tally.audit-max-field-bytes"), "65536");
     assert_eq!(config_get(&mut con, "tally.audit-max-producers"), "10000");
-    assert_eq!(items(&query(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 16);
+    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 16);
 }
 
 #[test]
@@ -1031,14 +986,14 @@ fn config_set_accepts_in_range_and_refuses_out_of_range() {
 fn module_args_set_max_range_at_load() {
     let (mut server, mut con) = connected(Server::start_with_module_args(&["max-range", "5"]));
     assert_eq!(config_get(&mut con, "tally.max-range"), "5");
-    ok(&mut con, "ZADD k 1 a 2 b 3 c 4 d 5 e 6 f");
+    sh_ok(&mut con, "ZADD k 1 a 2 b 3 c 4 d 5 e 6 f");
     assert_eq!(
-        ok(&mut con, "TOURNEY.TOP k 5"),
+        sh_ok(&mut con, "TOURNEY.TOP k 5"),
         r#"[["f", "6", 1], ["e", "5", 2], ["d", "4", 3], ["c", "3", 4], ["b", "2", 5]]"#
     );
     refused(&mut con, "TOURNEY.TOP k 6", "ERR count must be between 1 and 5");
     assert_eq!(
-        ok(&mut con, "TOURNEY.AROUND k a 2"),
+        sh_ok(&mut con, "TOURNEY.AROUND k a 2"),
         r#"[["e", "5", 2], ["d", "4", 3], ["c", "3", 4], ["b", "2", 5], ["a", "1", 6]]"#
     );
     refused(&mut con, "TOURNEY.AROUND k a 3", "ERR radius must be between 0 and 2");
@@ -1057,7 +1012,7 @@ fn module_args_set_member_limit_and_hashtag_policy_at_load() {
         "TOURNEY.INCR plain abcd 1",
         "ERR key 'plain' needs a hash tag like {id} so related keys share a cluster slot",
     );
-    assert_eq!(ok(&mut con, "TOURNEY.INCR {t} abcd 1"), r#"["1", 1]"#);
+    assert_eq!(sh_ok(&mut con, "TOURNEY.INCR {t} abcd 1"), r#"["1", 1]"#);
     assert!(server.is_up());
 }
 
@@ -1068,9 +1023,9 @@ fn needs_tag(key: &str) -> String {
 #[test]
 fn require_hashtag_yes_refuses_untagged_keys() {
     let (mut server, mut con) = start();
-    ok(&mut con, "ZADD plain 1 m");
-    ok(&mut con, "ZADD foo{} 1 m");
-    ok(&mut con, "CONFIG SET tally.require-hashtag yes");
+    sh_ok(&mut con, "ZADD plain 1 m");
+    sh_ok(&mut con, "ZADD foo{} 1 m");
+    sh_ok(&mut con, "CONFIG SET tally.require-hashtag yes");
     // `foo{}` has empty braces, and `foo{}{bar}` only looks at its first braces: no tag.
     for key in ["plain", "foo{}", "foo{}{bar}", "}{", "{", "x{y"] {
         for line in every_command(key) {
@@ -1085,7 +1040,7 @@ fn require_hashtag_yes_refuses_untagged_keys() {
             assert!(!reply.starts_with("(error)"), "{line} -> {reply}");
         }
     }
-    assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 10")), r#"["10", 1]"#);
+    assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {KEY} alice 10")), r#"["10", 1]"#);
     assert!(server.is_up());
 }
 
@@ -1093,15 +1048,15 @@ fn require_hashtag_yes_refuses_untagged_keys() {
 fn require_hashtag_no_and_auto_accept_untagged_keys() {
     let (mut server, mut con) = start();
     for mode in ["auto", "no"] {
-        ok(&mut con, &format!("CONFIG SET tally.require-hashtag {mode}"));
+        sh_ok(&mut con, &format!("CONFIG SET tally.require-hashtag {mode}"));
         for key in ["plain", "foo{}"] {
             for line in every_command(key) {
                 let reply = sh(&mut con, &line);
                 assert!(!reply.starts_with("(error)"), "{mode}: {line} -> {reply}");
             }
-            assert_eq!(ok(&mut con, &format!("TOURNEY.INCR {key} alice 10")), r#"["10", 1]"#, "{mode}");
-            assert_eq!(ok(&mut con, &format!("TOURNEY.RANK {key} alice")), "1", "{mode}");
-            ok(&mut con, &format!("DEL {key}"));
+            assert_eq!(sh_ok(&mut con, &format!("TOURNEY.INCR {key} alice 10")), r#"["10", 1]"#, "{mode}");
+            assert_eq!(sh_ok(&mut con, &format!("TOURNEY.RANK {key} alice")), "1", "{mode}");
+            sh_ok(&mut con, &format!("DEL {key}"));
         }
     }
     assert!(server.is_up());

@@ -9,6 +9,7 @@
 //! exact; waits may only be shorter by the drift.
 
 mod common;
+use common::reply::*;
 use common::*;
 
 use redis::{Connection, Value};
@@ -253,52 +254,6 @@ fn key_of(value: &Json) -> Vec<u8> {
     }
 }
 
-/// Sends a command; an error reply comes back as its full text.
-fn call<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Result<Value, String> {
-    let mut command = redis::cmd(std::str::from_utf8(args[0].as_ref()).unwrap());
-    for arg in &args[1..] {
-        command.arg(arg.as_ref());
-    }
-    command.query::<Value>(con).map_err(|e| {
-        assert!(e.code().is_some(), "connection failed: {e}");
-        error_text(&e)
-    })
-}
-
-fn ok<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> Value {
-    call(con, args).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn int_of(value: &Value) -> i64 {
-    match value {
-        Value::Int(i) => *i,
-        other => panic!("not an integer: {}", render(other)),
-    }
-}
-
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).unwrap(),
-        other => panic!("not a bulk string: {}", render(other)),
-    }
-}
-
-fn array_of(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) => items,
-        other => panic!("not an array: {}", render(other)),
-    }
-}
-
-fn server_ms(con: &mut Connection) -> i64 {
-    let (secs, micros): (i64, i64) = redis::cmd("TIME").query(con).unwrap();
-    secs * 1000 + micros / 1000
-}
-
-fn config(con: &mut Connection, name: &str, value: &str) {
-    ok(con, &["CONFIG", "SET", name, value]);
-}
-
 // ---- slots and keys -----------------------------------------------------------------------
 
 #[test]
@@ -317,7 +272,7 @@ fn slots_match_cluster_keyslot() {
             None => case.at("key").str().as_bytes().to_vec(),
         };
         let slot = ok(&mut con, &[&b"CLUSTER"[..], b"KEYSLOT", &key]);
-        assert_eq!(int_of(&slot), case.at("slot").int(), "{case:?}");
+        assert_eq!(int(&slot), case.at("slot").int(), "{case:?}");
     }
 }
 
@@ -331,13 +286,13 @@ fn key_validation_matches_the_module() {
         if keys.is_empty() {
             continue; // no command takes zero keys
         }
-        config(&mut con, "tally.require-hashtag", if case.at("require_hashtag").bool() { "yes" } else { "no" });
+        config_set(&mut con, "tally.require-hashtag", if case.at("require_hashtag").bool() { "yes" } else { "no" });
         let mut args = vec![b"LIMIT.RESET".to_vec()];
         args.extend(keys);
-        let got = call(&mut con, &args);
+        let got = query(&mut con, &args);
         match case.at("error").opt_str() {
             Some(text) => assert_eq!(got, Err(text.to_string()), "{case:?}"),
-            None => assert_eq!(got.map(|v| int_of(&v)), Ok(0), "{case:?}"),
+            None => assert_eq!(got.map(|v| int(&v)), Ok(0), "{case:?}"),
         }
         checked += 1;
     }
@@ -372,7 +327,7 @@ fn rank_maths_match_tourney_commands() {
             continue; // not a board a member can be on
         }
         board(&mut con, key, len as u64);
-        let got = text_of(&ok(&mut con, &["TOURNEY.PERCENTILE", key, &format!("m{at_or_below}")]));
+        let got = bulk(&ok(&mut con, &["TOURNEY.PERCENTILE", key, &format!("m{at_or_below}")]));
         assert_eq!(got.parse::<f64>().unwrap().to_bits(), case.at("value").f64().to_bits(), "{case:?}: {got}");
         checked += 1;
     }
@@ -388,18 +343,18 @@ fn rank_maths_match_tourney_commands() {
             Json::Null => assert_eq!(reply, Value::Nil, "{case:?}"),
             window => {
                 let (start, stop) = (window.items()[0].int(), window.items()[1].int());
-                let ranks: Vec<i64> = array_of(&reply).iter().map(|entry| int_of(&array_of(entry)[2])).collect();
+                let ranks: Vec<i64> = items(&reply).iter().map(|entry| int(&items(entry)[2])).collect();
                 assert_eq!(ranks, (start + 1..=stop + 1).collect::<Vec<_>>(), "{case:?}");
             }
         }
         checked += 1;
     }
     for case in file.at("parse_score").items() {
-        let got = call(&mut con, &["TOURNEY.SUBMIT", "{p}scores", "m", case.at("text").str(), "LATEST"]);
+        let got = query(&mut con, &["TOURNEY.SUBMIT", "{p}scores", "m", case.at("text").str(), "LATEST"]);
         match case.get("error") {
             Some(error) => assert_eq!(got, Err(error.str().to_string()), "{case:?}"),
             None => {
-                let score = text_of(&array_of(&got.unwrap())[0]).parse::<f64>().unwrap();
+                let score = bulk(&items(&got.unwrap())[0]).parse::<f64>().unwrap();
                 assert_eq!(score, case.at("value").f64(), "{case:?}");
             }
         }
@@ -458,7 +413,7 @@ impl Run<'_> {
     }
 
     fn check_reply(&self, what: &str, got: &[Value], want: &[Json], drift: i64) {
-        let got: Vec<i64> = got.iter().map(int_of).collect();
+        let got: Vec<i64> = got.iter().map(int).collect();
         let want: Vec<i64> = want.iter().map(Json::int).collect();
         assert_eq!(got.len(), 5, "{what}");
         assert_eq!(got[..3], want[..3], "{what}: allowed, limit, remaining; got {got:?}, want {want:?}");
@@ -481,7 +436,7 @@ impl Run<'_> {
     }
 
     fn check_expiry(&mut self, what: &str, key: &str, want: i64, drift: i64) {
-        let at = int_of(&ok(self.con, &["PEXPIRETIME", key]));
+        let at = int(&ok(self.con, &["PEXPIRETIME", key]));
         let want = want + self.base;
         assert!((want..=want + drift).contains(&at), "{what}: {key} expires at {at}, want {want}..+{drift}");
     }
@@ -575,9 +530,9 @@ fn limiter_cases_match_the_server() {
         assert!(steps.iter().all(|s| s.at("now_ms").int() == now), "{name}: a server case runs at one now_ms");
         ok(&mut con, &["FLUSHALL"]);
         let max_log = case.get("max_log").map_or(100_000, Json::int);
-        config(&mut con, "tally.limit-max-log", &max_log.to_string());
+        config_set(&mut con, "tally.limit-max-log", &max_log.to_string());
         let require = case.get("require_hashtag").is_some_and(Json::bool);
-        config(&mut con, "tally.require-hashtag", if require { "yes" } else { "no" });
+        config_set(&mut con, "tally.require-hashtag", if require { "yes" } else { "no" });
 
         let started = server_ms(&mut con);
         let mut run = Run { con: &mut con, command, base: started - now, started };
@@ -587,11 +542,11 @@ fn limiter_cases_match_the_server() {
             let what = format!("{name}, step {i}");
             let mut argv = vec![format!("LIMIT.{}", command.to_uppercase())];
             argv.extend(step.at("args").items().iter().map(|a| a.str().to_string()));
-            let got = call(run.con, &argv);
+            let got = query(run.con, &argv);
             let drift = run.drift();
             match (step.get("error"), got) {
                 (Some(error), got) => assert_eq!(got, Err(error.str().to_string()), "{what}"),
-                (None, Ok(reply)) => run.check_reply(&what, array_of(&reply), step.at("reply").items(), drift),
+                (None, Ok(reply)) => run.check_reply(&what, items(&reply), step.at("reply").items(), drift),
                 (None, Err(error)) => panic!("{what}: {error}"),
             }
             update_state(command, &mut state, step);
@@ -600,7 +555,7 @@ fn limiter_cases_match_the_server() {
         ran += 1;
     }
     assert!(ran >= 15, "{ran} server cases");
-    config(&mut con, "tally.require-hashtag", "auto");
+    config_set(&mut con, "tally.require-hashtag", "auto");
     let log = server.log();
     assert!(!log.contains("panicked"), "{log}");
 }

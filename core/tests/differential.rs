@@ -5,8 +5,10 @@
 //! through the .wasm and the JavaScript wrapper and requires identical answers (`make test`
 //! runs this first).
 
+mod common;
 mod native;
 
+use common::rng::{Random, SplitMix64};
 use native::{hex, MAX_LOG_DEFAULT};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -18,37 +20,7 @@ use tally_core::{slot, Error};
 const SEED: u64 = 0x7a11_9e37_79b9_7f4a;
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
-/// SplitMix64: small, fast, and the same sequence on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn range(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
-fn random_key(rng: &mut Rng) -> Vec<u8> {
+fn random_key(rng: &mut SplitMix64) -> Vec<u8> {
     let len = rng.below(24);
     (0..len)
         .map(|_| match rng.below(10) {
@@ -62,7 +34,7 @@ fn random_key(rng: &mut Rng) -> Vec<u8> {
 }
 
 /// Keys built to collide sometimes: shared tags, tags that are empty or unclosed, plain keys.
-fn group_key(rng: &mut Rng) -> Vec<u8> {
+fn group_key(rng: &mut SplitMix64) -> Vec<u8> {
     let tag = *rng.pick(&["t1", "t2", "user:1", "", "{", "}"]);
     let mut key = rng.pick(&["", "a", "k:", "\u{e9}"]).as_bytes().to_vec();
     match rng.below(5) {
@@ -79,20 +51,20 @@ fn err_text(error: Error) -> Value {
 }
 
 /// One argument as a client might send it: usually the value, sometimes junk.
-fn number_arg(rng: &mut Rng, value: i64) -> String {
-    if rng.chance(3) {
+fn number_arg(rng: &mut SplitMix64, value: i64) -> String {
+    if rng.percent(3) {
         rng.pick(&["x", "-1", "0", "1.5", "", "99999999999999999999", " 1", "01"]).to_string()
     } else {
         value.to_string()
     }
 }
 
-fn cost_args(rng: &mut Rng, max: i64, args: &mut Vec<String>) {
+fn cost_args(rng: &mut SplitMix64, max: i64, args: &mut Vec<String>) {
     match rng.below(10) {
         0..=4 => {}
         5 => {
             args.push(rng.pick(&["COST", "cost", "PRICE"]).to_string());
-            if rng.chance(90) {
+            if rng.percent(90) {
                 args.push(rng.range(0, max + 1).to_string());
             }
         }
@@ -101,7 +73,7 @@ fn cost_args(rng: &mut Rng, max: i64, args: &mut Vec<String>) {
     }
 }
 
-fn random_time_step(rng: &mut Rng, now: &mut i64, scale: i64) {
+fn random_time_step(rng: &mut SplitMix64, now: &mut i64, scale: i64) {
     *now += match rng.below(10) {
         0..=2 => 0,
         3..=6 => rng.range(1, (scale / 2).max(1)),
@@ -111,7 +83,7 @@ fn random_time_step(rng: &mut Rng, now: &mut i64, scale: i64) {
     };
 }
 
-fn random_log(rng: &mut Rng, now: i64, window: i64, max: i64) -> Vec<f64> {
+fn random_log(rng: &mut SplitMix64, now: i64, window: i64, max: i64) -> Vec<f64> {
     let count = rng.below((max + 4) as u64);
     (0..count)
         .map(|_| {
@@ -139,11 +111,11 @@ fn decision_value(d: tally_core::limit::Decision) -> Value {
 }
 
 /// One sliding-log sequence (LIMIT.SLIDE or LIMIT.MULTI) with its native answers.
-fn log_sequence(rng: &mut Rng, multi: bool) -> Value {
-    let require = rng.chance(10);
-    let max_log = if rng.chance(10) { rng.range(1, 50) } else { MAX_LOG_DEFAULT };
+fn log_sequence(rng: &mut SplitMix64, multi: bool) -> Value {
+    let require = rng.percent(10);
+    let max_log = if rng.percent(10) { rng.range(1, 50) } else { MAX_LOG_DEFAULT };
     let numkeys = if multi { rng.range(1, 3) } else { 1 };
-    let tag = if rng.chance(85) { "{m}" } else { "" };
+    let tag = if rng.percent(85) { "{m}" } else { "" };
     let keys: Vec<String> = (0..numkeys).map(|i| format!("{tag}k{i}")).collect();
     let mut windows: Vec<(i64, i64)> = (0..numkeys)
         .map(|_| (*rng.pick(&[1, 2, 10, 100, 1000, 5000, 60_000, 31_536_000_000]), rng.range(1, 20)))
@@ -157,15 +129,15 @@ fn log_sequence(rng: &mut Rng, multi: bool) -> Value {
     let mut steps = Vec::new();
     for _ in 0..rng.range(5, 25) {
         random_time_step(rng, &mut now, windows[0].0.min(100_000));
-        if rng.chance(10) {
+        if rng.percent(10) {
             let i = rng.below(windows.len() as u64) as usize;
             windows[i].1 = rng.range(1, 20);
         }
         let mut step_keys = keys.clone();
-        if multi && rng.chance(4) && step_keys.len() > 1 {
+        if multi && rng.percent(4) && step_keys.len() > 1 {
             step_keys[1] = step_keys[0].clone();
         }
-        if multi && rng.chance(4) {
+        if multi && rng.percent(4) {
             step_keys[0] = "other".to_string();
         }
         let mut args: Vec<String> = Vec::new();
@@ -181,7 +153,7 @@ fn log_sequence(rng: &mut Rng, multi: bool) -> Value {
         }
         let smallest = windows.iter().map(|w| w.1).min().unwrap_or(1);
         cost_args(rng, smallest, &mut args);
-        if rng.chance(2) {
+        if rng.percent(2) {
             args.pop();
         }
         let command = if multi { "limit.multi" } else { "limit.slide" };
@@ -213,11 +185,11 @@ fn log_sequence(rng: &mut Rng, multi: bool) -> Value {
             "logs": initial, "steps": steps })
 }
 
-fn gcra_sequence(rng: &mut Rng) -> Value {
-    let require = rng.chance(10);
-    let key = if rng.chance(85) { "{g}k" } else { "k" };
-    let mut burst = if rng.chance(5) { 1_000_000_000 } else { rng.range(0, 10) };
-    let count = if rng.chance(5) { 1_000_000_000 } else { rng.range(1, 100) };
+fn gcra_sequence(rng: &mut SplitMix64) -> Value {
+    let require = rng.percent(10);
+    let key = if rng.percent(85) { "{g}k" } else { "k" };
+    let mut burst = if rng.percent(5) { 1_000_000_000 } else { rng.range(0, 10) };
+    let count = if rng.percent(5) { 1_000_000_000 } else { rng.range(1, 100) };
     let period = *rng.pick(&[1, 10, 1000, 60_000, 3_600_000, 31_536_000_000]);
     let emission_ms = (period / count).max(1);
     let mut now = rng.range(0, 2_000_000_000_000);
@@ -230,12 +202,12 @@ fn gcra_sequence(rng: &mut Rng) -> Value {
     let mut steps = Vec::new();
     for _ in 0..rng.range(5, 25) {
         random_time_step(rng, &mut now, emission_ms.min(100_000) * 2);
-        if rng.chance(5) {
+        if rng.percent(5) {
             burst = rng.range(0, 10);
         }
         let mut args = vec![key.to_string(), number_arg(rng, burst), number_arg(rng, count), number_arg(rng, period)];
         cost_args(rng, burst + 1, &mut args);
-        if rng.chance(2) {
+        if rng.percent(2) {
             args.truncate(3);
         }
         let argv: Vec<&[u8]> = std::iter::once(&b"limit.gcra"[..]).chain(args.iter().map(|a| a.as_bytes())).collect();
@@ -260,7 +232,7 @@ fn gcra_sequence(rng: &mut Rng) -> Value {
     json!({ "command": "gcra", "require_hashtag": require, "tat_us": initial, "steps": steps })
 }
 
-fn count_arg(rng: &mut Rng) -> u64 {
+fn count_arg(rng: &mut SplitMix64) -> u64 {
     match rng.below(4) {
         0 => rng.below(10),
         1 => rng.below(1_000_000),
@@ -269,13 +241,13 @@ fn count_arg(rng: &mut Rng) -> u64 {
     }
 }
 
-fn random_f64(rng: &mut Rng) -> f64 {
+fn random_f64(rng: &mut SplitMix64) -> f64 {
     loop {
         let value = match rng.below(4) {
             0 => f64::from_bits(rng.next()),
             1 => rng.range(-1_000_000, 1_000_000) as f64,
             2 => rng.range(-1_000_000, 1_000_000) as f64 / 1000.0,
-            _ => (rng.next() >> 11) as f64 * if rng.chance(50) { 1.0 } else { -1.0 },
+            _ => (rng.next() >> 11) as f64 * if rng.percent(50) { 1.0 } else { -1.0 },
         };
         if value.is_finite() {
             return value;
@@ -285,7 +257,7 @@ fn random_f64(rng: &mut Rng) -> f64 {
 
 #[test]
 fn write_native_answers_for_the_wasm_replay() {
-    let mut rng = Rng(SEED);
+    let mut rng = SplitMix64(SEED);
 
     let keys: Vec<Value> = (0..3000)
         .map(|_| {
@@ -298,7 +270,7 @@ fn write_native_answers_for_the_wasm_replay() {
     let validate: Vec<Value> = (0..2000)
         .map(|_| {
             let group: Vec<Vec<u8>> = (0..rng.range(0, 5)).map(|_| group_key(&mut rng)).collect();
-            let require = rng.chance(50);
+            let require = rng.percent(50);
             let error = slot::validate_keys(&group, require).err().map(|e| e.to_string());
             outcomes[usize::from(error.is_some())] += 1;
             json!({ "keys_hex": group.iter().map(|k| hex(k)).collect::<Vec<_>>(), "require_hashtag": require, "error": error })
@@ -340,20 +312,20 @@ fn write_native_answers_for_the_wasm_replay() {
     let arounds: Vec<Value> = (0..1000)
         .map(|_| {
             let len = count_arg(&mut rng);
-            let rank = if rng.chance(80) && len > 0 { rng.below(len) } else { count_arg(&mut rng) };
+            let rank = if rng.percent(80) && len > 0 { rng.below(len) } else { count_arg(&mut rng) };
             let radius = count_arg(&mut rng);
             json!([rank, radius, len, around_window(rank, radius, len).map(|(s, e)| [s, e])])
         })
         .collect();
     let page_ranks: Vec<Value> = (0..300)
         .map(|_| {
-            let competition = rng.chance(50);
+            let competition = rng.percent(50);
             let first_position = rng.range(1, 1000) as u64;
             let first_rank = rng.range(1, first_position as i64) as u64;
             let mut score = rng.range(-50, 50) as f64;
             let scores: Vec<f64> = (0..rng.below(30))
                 .map(|_| {
-                    if rng.chance(60) {
+                    if rng.percent(60) {
                         score -= rng.below(3) as f64 * 0.5;
                     }
                     score

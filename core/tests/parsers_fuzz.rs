@@ -18,6 +18,9 @@
 //! The seed is printed; `TALLY_FUZZ_SEED=<n>` replays a run, `TALLY_FUZZ_CASES=<n>`
 //! changes its length (by default 200,000 in release builds, 60,000 in debug builds).
 
+mod common;
+
+use common::rng::{Random, SplitMix64};
 use std::time::Instant;
 use tally_core::audit::{self, parse_append, parse_group, parse_info, producers_key};
 use tally_core::limit::{self, decide_all, parse_gcra, parse_multi, parse_slide, Decision, LogState, Window};
@@ -30,31 +33,8 @@ const DEFAULT_SEED: u64 = 0x7a11_f022_2024_0005;
 /// About 3 s of a release build's time; the debug build runs fewer to stay near 7 s.
 const DEFAULT_CASES: u64 = if cfg!(debug_assertions) { 60_000 } else { 200_000 };
 
-/// SplitMix64: small, fast, the same sequence everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-
+/// The fuzz inputs, drawn from a seeded generator.
+trait Inputs: Random {
     /// An i64 biased towards the interesting places: small values, powers of ten and
     /// two, the extremes.
     fn int(&mut self) -> i64 {
@@ -123,12 +103,14 @@ impl Rng {
                 key
             }
             // Lengths at the limits; the longest ones rarely, to keep the run short.
-            5 if self.chance(40) => vec![b'x'; *self.pick(&[4096usize, 65_536, 65_537])],
+            5 if self.one_in(40) => vec![b'x'; *self.pick(&[4096usize, 65_536, 65_537])],
             5 => vec![b'x'; *self.pick(&[0usize, 1, 16, 17, 63, 64, 65, 128, 129])],
             _ => self.bytes(12),
         }
     }
 }
+
+impl Inputs for SplitMix64 {}
 
 // ---- properties ------------------------------------------------------------------------
 
@@ -165,14 +147,14 @@ struct Stats {
     refused: u64,
 }
 
-fn tourney_limits(rng: &mut Rng) -> Limits {
+fn tourney_limits(rng: &mut SplitMix64) -> Limits {
     Limits {
         max_member_bytes: *rng.pick(&[1, 8, 128, 65_536]),
         max_range: *rng.pick(&[1, 2, 5, 1000, 100_000]),
     }
 }
 
-fn audit_limits(rng: &mut Rng) -> audit::Limits {
+fn audit_limits(rng: &mut SplitMix64) -> audit::Limits {
     audit::Limits {
         max_len: *rng.pick(&[1, 10_000, 100_000_000]),
         max_field_bytes: *rng.pick(&[1, 16, 65_536, 512 * 1024 * 1024]),
@@ -180,7 +162,7 @@ fn audit_limits(rng: &mut Rng) -> audit::Limits {
 }
 
 /// Runs every parser on one argument vector.
-fn parse_all(args: &[&[u8]], rng: &mut Rng, stats: &mut Stats) {
+fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
     let limits = tourney_limits(rng);
     let member_ok = |m: &[u8]| !m.is_empty() && m.len() as i64 <= limits.max_member_bytes;
     check(tourney::parse_incr(args, &limits), args, stats, |i| {
@@ -352,7 +334,7 @@ fn check_decision(d: &Decision, context: &dyn Fn() -> String) {
     assert!(ok, "decision {:?} breaks an invariant: {}", d.as_array(), context());
 }
 
-fn random_window(rng: &mut Rng) -> Window {
+fn random_window(rng: &mut SplitMix64) -> Window {
     let window_ms = match rng.below(3) {
         0 => 1 + rng.below(limit::MAX_WINDOW_MS as u64) as i64,
         1 => *rng.pick(&[1, 2, 1000, 60_000, limit::MAX_WINDOW_MS]),
@@ -366,14 +348,14 @@ fn random_window(rng: &mut Rng) -> Window {
     Window { window_ms, max }
 }
 
-fn random_log(rng: &mut Rng, window: &Window, now: i64, cost: i64) -> LogState {
+fn random_log(rng: &mut SplitMix64, window: &Window, now: i64, cost: i64) -> LogState {
     let count = match rng.below(4) {
         0 => rng.below(window.max as u64 + 3),
         1 => rng.next(),
         2 => *rng.pick(&[0, 1, u64::MAX, i64::MAX as u64, i64::MAX as u64 + 1]),
         _ => window.max as u64,
     };
-    let time = |rng: &mut Rng| match rng.below(3) {
+    let time = |rng: &mut SplitMix64| match rng.below(3) {
         0 => Some(rng.int()),
         1 => Some(now.saturating_sub(rng.below(window.window_ms as u64 + 1) as i64)),
         _ => None,
@@ -383,7 +365,7 @@ fn random_log(rng: &mut Rng, window: &Window, now: i64, cost: i64) -> LogState {
     LogState { count, newest, blocking }
 }
 
-fn random_now(rng: &mut Rng) -> i64 {
+fn random_now(rng: &mut SplitMix64) -> i64 {
     match rng.below(3) {
         0 => rng.int(),
         1 => 1_700_000_000_000 + rng.below(1 << 40) as i64,
@@ -391,7 +373,7 @@ fn random_now(rng: &mut Rng) -> i64 {
     }
 }
 
-fn check_limiters(rng: &mut Rng) {
+fn check_limiters(rng: &mut SplitMix64) {
     // Sliding windows, alone and together.
     let n = 1 + rng.below(4) as usize;
     let now = random_now(rng);
@@ -446,9 +428,9 @@ fn check_limiters(rng: &mut Rng) {
 // ---- generators of argument vectors ------------------------------------------------------
 
 /// An argument vector shaped like one of the commands, then mutated.
-fn near_valid(rng: &mut Rng) -> Vec<Vec<u8>> {
+fn near_valid(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
     let key = || b"lb:{t}".to_vec();
-    let num = |rng: &mut Rng, lo: i64, hi: i64| (lo + rng.below((hi - lo + 1) as u64) as i64).to_string().into_bytes();
+    let num = |rng: &mut SplitMix64, lo: i64, hi: i64| (lo + rng.below((hi - lo + 1) as u64) as i64).to_string().into_bytes();
     let mut args: Vec<Vec<u8>> = match rng.below(9) {
         0 => vec![b"tourney.incr".to_vec(), key(), b"alice".to_vec(), num(rng, -100, 100)],
         1 => vec![b"tourney.submit".to_vec(), key(), b"bob".to_vec(), num(rng, -100, 100), b"LATEST".to_vec()],
@@ -464,7 +446,7 @@ fn near_valid(rng: &mut Rng) -> Vec<Vec<u8>> {
                 a.push(num(rng, 1, 100_000));
                 a.push(num(rng, 1, 100));
             }
-            if rng.chance(2) {
+            if rng.one_in(2) {
                 a.push(b"COST".to_vec());
                 a.push(num(rng, 0, 2));
             }
@@ -473,10 +455,10 @@ fn near_valid(rng: &mut Rng) -> Vec<Vec<u8>> {
         7 => vec![b"limit.gcra".to_vec(), key(), num(rng, 0, 100), num(rng, 1, 100), num(rng, 1, 100_000), b"COST".to_vec(), num(rng, 0, 3)],
         _ => {
             let mut a = vec![b"audit.append".to_vec(), key()];
-            if rng.chance(2) {
+            if rng.one_in(2) {
                 a.extend([b"MAXLEN".to_vec(), num(rng, 1, 100)]);
             }
-            if rng.chance(2) {
+            if rng.one_in(2) {
                 a.extend([b"IDEMPOTENT".to_vec(), b"p1".to_vec(), num(rng, 0, 100)]);
             }
             for _ in 0..1 + rng.below(3) {
@@ -500,8 +482,8 @@ fn near_valid(rng: &mut Rng) -> Vec<Vec<u8>> {
     args
 }
 
-fn random_args(rng: &mut Rng) -> Vec<Vec<u8>> {
-    let len = if rng.chance(50) { rng.below(200) as usize } else { rng.below(12) as usize };
+fn random_args(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
+    let len = if rng.one_in(50) { rng.below(200) as usize } else { rng.below(12) as usize };
     (0..len).map(|_| rng.token()).collect()
 }
 
@@ -511,16 +493,16 @@ fn parsers_hold_their_properties_on_random_input() {
     let cases = std::env::var("TALLY_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_CASES);
     println!("parsers fuzz: seed {seed} (replay with TALLY_FUZZ_SEED={seed}), {cases} cases");
     let started = Instant::now();
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64(seed);
     let mut stats = Stats::default();
     let (mut numbers, mut keys, mut decisions) = (0u64, 0u64, 0u64);
     for _ in 0..cases {
-        let args = if rng.chance(2) { near_valid(&mut rng) } else { random_args(&mut rng) };
+        let args = if rng.one_in(2) { near_valid(&mut rng) } else { random_args(&mut rng) };
         let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
         parse_all(&refs, &mut rng, &mut stats);
 
         for _ in 0..4 {
-            let token = if rng.chance(4) { rng.bytes(24) } else { rng.number_token() };
+            let token = if rng.one_in(4) { rng.bytes(24) } else { rng.number_token() };
             check_i64(&token);
             check_f64(&token);
             numbers += 1;
@@ -531,12 +513,12 @@ fn parsers_hold_their_properties_on_random_input() {
         // Every finite double, printed the shortest way, parses back to itself.
         let x = f64::from_bits(rng.next());
         if x.is_finite() {
-            let text = if rng.chance(2) { format!("{x}") } else { format!("{x:e}") };
+            let text = if rng.one_in(2) { format!("{x}") } else { format!("{x:e}") };
             assert_eq!(parse_finite_f64(text.as_bytes()).map(f64::to_bits), Ok((x + 0.0).to_bits()), "{text}");
         }
 
         let group: Vec<Vec<u8>> = (0..1 + rng.below(4)).map(|_| rng.token()).collect();
-        check_slots(&group, rng.chance(2));
+        check_slots(&group, rng.one_in(2));
         keys += group.len() as u64;
 
         check_limiters(&mut rng);

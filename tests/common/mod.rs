@@ -4,11 +4,21 @@
 //!
 //! `TALLY_SERVER` picks the server binary (default `redis-server`); the module is
 //! `target/release/libtally.so` (`make test` builds it first).
+//!
+//! Beside it: `reply` (raw replies and their accessors), `aof` (AOF files and replication
+//! marks), `rng` (seeded generators, also used by the core tests), `registration` (COMMAND
+//! INFO / DOCS checks), `scripts` (Lua from the docs) and `cluster`.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod aof;
 pub mod cluster;
+pub mod registration;
+pub mod reply;
+pub mod rng;
+pub mod scripts;
 
 use redis::{Connection, Value};
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -250,8 +260,82 @@ pub fn run<A: AsRef<[u8]>>(con: &mut Connection, args: &[A]) -> String {
 
 /// `run` with a command line split on spaces (for arguments without spaces).
 pub fn sh(con: &mut Connection, line: &str) -> String {
-    let args: Vec<&str> = line.split(' ').collect();
-    run(con, &args)
+    run(con, &words(line))
+}
+
+/// `sh` of a command line that must succeed: the rendered reply, never an error.
+pub fn sh_ok(con: &mut Connection, line: &str) -> String {
+    let reply = sh(con, line);
+    assert!(!reply.starts_with("(error)"), "{line} -> {reply}");
+    reply
+}
+
+/// A command line split on spaces.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split(' ').collect()
+}
+
+/// A command line split on spaces, as byte arguments.
+pub fn byte_words(line: &str) -> Vec<Vec<u8>> {
+    line.split(' ').map(|word| word.as_bytes().to_vec()).collect()
+}
+
+/// Keys with their DUMP payload and absolute expiry (PEXPIRETIME).
+pub type KeyDumps = BTreeMap<Vec<u8>, (Vec<u8>, i64)>;
+
+/// Every key with its DUMP payload and absolute expiry: equal dumps mean nothing was written.
+pub fn key_dumps(con: &mut Connection) -> KeyDumps {
+    key_dumps_where(con, |_| true)
+}
+
+/// `key_dumps` of the keys that `keep` accepts.
+pub fn key_dumps_where(con: &mut Connection, keep: impl Fn(&[u8]) -> bool) -> KeyDumps {
+    let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(con).expect("KEYS");
+    keys.into_iter()
+        .filter(|key| keep(key))
+        .map(|key| {
+            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(con).expect("DUMP");
+            let expiry: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(con).expect("PEXPIRETIME");
+            (key, (dump, expiry))
+        })
+        .collect()
+}
+
+/// A connection authenticated as `user` (created with `nopass`, so any password works).
+pub fn login(server: &Server, user: &str) -> Connection {
+    let mut con = server.connect();
+    assert_eq!(run(&mut con, &["AUTH", user, "any-password"]), "OK");
+    con
+}
+
+/// The keyspace events (event names, in order) that command `lines`, which must succeed, fire on `key`.
+pub fn key_events(server: &Server, key: &str, lines: &[&str]) -> Vec<String> {
+    keyspace_events(server, key, |con| {
+        for line in lines {
+            assert!(!sh(con, line).starts_with("(error)"), "{line}");
+        }
+    })
+}
+
+/// The keyspace events (event names, in order) that `steps` fire on `key`. A final SET on
+/// a sentinel key marks the end, so no wait is needed.
+pub fn keyspace_events(server: &Server, key: &str, steps: impl FnOnce(&mut Connection)) -> Vec<String> {
+    let mut con = server.connect();
+    assert_eq!(sh(&mut con, "CONFIG SET notify-keyspace-events KEA"), "OK");
+    let mut listener = server.connect();
+    let mut pubsub = listener.as_pubsub();
+    pubsub.psubscribe(format!("__keyspace@0__:{key}")).expect("PSUBSCRIBE");
+    pubsub.psubscribe("__keyspace@0__:sentinel").expect("PSUBSCRIBE");
+    steps(&mut con);
+    assert_eq!(sh(&mut con, "SET sentinel 1"), "OK");
+    let mut events = Vec::new();
+    loop {
+        let message = pubsub.get_message().expect("a keyspace event");
+        if message.get_channel_name().ends_with(":sentinel") {
+            return events;
+        }
+        events.push(message.get_payload::<String>().expect("an event name"));
+    }
 }
 
 /// The full RESP error text of a failed command (code word first).
