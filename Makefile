@@ -5,7 +5,7 @@ SERVER ?= redis-server
 
 VALKEY := $(CURDIR)/.tools/valkey/valkey-server
 
-.PHONY: deps valkey build wasm run test node-client bench valgrind clean
+.PHONY: deps valkey build wasm run test node-client bench bench-scale valgrind clean
 
 deps:
 	@scripts/install-deps.sh
@@ -50,6 +50,10 @@ node-client: build
 
 bench: build
 	bench/run.sh
+
+# The Scale section of docs/benchmarks.md: 10M-member board, 1M limiter keys (~6 min, ~3 GB).
+bench-scale: build
+	bench/scale.sh
 
 # Memcheck over every command, then the fuzzer, on a server under valgrind (~30 s).
 valgrind: build

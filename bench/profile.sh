@@ -3,35 +3,59 @@
 # callgrind inside the server's call() (command execution only: no network, no protocol
 # parsing). Repeatable whatever else the machine is doing, unlike requests/s.
 #
+# The server runs under callgrind with instrumentation off while the data is written (at
+# about native speed), then on for the measured calls only. The data mirrors `make bench`:
+# a 1000-player leaderboard with the names redis-benchmark writes (zero-padded to 12 digits,
+# so every call finds its member), audit streams filled to their cap of 1000 with the same
+# entry, and the same Lua scripts.
+#
 # Usage: bench/profile.sh [calls per command, default 5000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly CALLS=${1:-5000}
 readonly MODULE="$PWD/target/release/libtally.so"
+readonly PLAYERS=1000
+readonly AUDIT_KEYS=100
+readonly AUDIT_CAP=1000
+readonly LIMIT_KEYS=100
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-profile.XXXXXX")
 SERVER_PID=""
 
 cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    if [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; then wait "$SERVER_PID" 2>/dev/null || true; fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
+die() {
+    echo "profile: $*" >&2
+    exit 1
+}
+
 cli() { redis-cli -s "$TMP/redis.sock" "$@"; }
 
+# Runs a command, failing on an error reply.
+checked() {
+    local reply
+    reply=$(cli "$@" 2>&1) || die "$* failed: $reply"
+    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$* replied $reply"
+    printf '%s\n' "$reply"
+}
+
 start_server() {
-    valgrind --tool=callgrind --toggle-collect=call --collect-atstart=no \
+    valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$TMP/callgrind.out" \
         redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' \
         --loadmodule "$MODULE" >"$TMP/valgrind.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 300); do
-        cli ping >/dev/null 2>&1 && return 0
+    for _ in $(seq 1 600); do
+        [[ $(cli ping 2>/dev/null) == PONG ]] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
     done
-    echo "profile: server did not start" >&2
-    exit 1
+    cat "$TMP/valgrind.log" >&2
+    die "server did not start"
 }
 
 # Instructions counted since the last dump (a dump writes the counters and zeroes them).
@@ -42,45 +66,108 @@ counted_since_dump() {
     awk '/^summary:|^totals:/ { print $2; exit }' "$dump"
 }
 
+# Data as `make bench` has it (see bench/run.sh), written before instrumentation is on.
 prefill() {
-    # 100 leaderboards of 1000 players, as `make bench` uses.
-    cli eval "for k = 0, 99 do for m = 0, 999 do
-        redis.call('ZADD', string.format('bench:{%d}', k), (m * 7919 + k * 104729) % 100003, string.format('m:%d', m))
-      end end return 1" 0 >/dev/null
-    cli script load "local s = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1]) local r = redis.call('ZREVRANK', KEYS[1], ARGV[1]) return {s, r + 1}"
+    checked eval "for m = 0, $PLAYERS - 1 do
+        redis.call('ZADD', 'bench:{1}', (m * 7919 + 104729) % 100003, string.format('m:%012d', m))
+      end return 1" 0 >/dev/null
+    checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
+    checked eval "for k = 0, $AUDIT_KEYS - 1 do
+        for _, prefix in ipairs({'audit', 'audit2', 'audit3'}) do
+          local key = string.format('%s:{%012d}', prefix, k)
+          for i = 0, $AUDIT_CAP - 1 do
+            redis.call('XADD', key, '*', 'action', 'add', 'item_id', string.format('%012d', (i * 7 + k) % $AUDIT_KEYS), 'quantity', '3')
+          end
+        end
+      end return 1" 0 >/dev/null
+    INCR_SHA=$(checked script load "local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
+local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+return {score, rank + 1}")
+    SLIDE_SHA=$(checked script load "local window = tonumber(ARGV[1])
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 1
+end
+return 0")
+    NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    [[ $NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $NOW"
+    callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
 }
 
+declare -A COUNT=()
+
+# measure name range command...: instructions per call of CALLS calls, random numbers over 0..range-1.
 measure() {
-    local label=$1
-    shift
+    local name=$1 range=$2
+    shift 2
     counted_since_dump >/dev/null
-    redis-benchmark -s "$TMP/redis.sock" -n "$CALLS" -c 1 -P 16 -r 100 -q "$@" >/dev/null
-    printf '| %s | %s |\n' "$label" $(( $(counted_since_dump) / CALLS ))
+    redis-benchmark -s "$TMP/redis.sock" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >/dev/null
+    COUNT[$name]=$(($(counted_since_dump) / CALLS))
+}
+
+# row command-label name baseline-label baseline-name: one row of the table.
+row() {
+    awk -v c="$1" -v a="${COUNT[$2]}" -v b="$3" -v s="${COUNT[$4]}" 'BEGIN {
+        printf "| %s | %d | %s | %d | %.2fx |\n", c, a, b, s, s / a
+    }'
 }
 
 main() {
     start_server
-    local sha
-    sha=$(prefill)
-    echo "Instructions per call inside call() (callgrind, $CALLS calls each, $(redis-server --version | cut -d' ' -f3)):"
-    echo
-    echo '| command | instructions per call |'
-    echo '|---|---|'
-    measure 'TOURNEY.INCR' TOURNEY.INCR 'bench:{__rand_int__}' 'm:__rand_int__' 1
-    measure 'ZINCRBY' ZINCRBY 'bench:{__rand_int__}' 1 'm:__rand_int__'
-    measure 'EVALSHA ZINCRBY + ZREVRANK' EVALSHA "$sha" 1 'bench:{__rand_int__}' 'm:__rand_int__' 1
-    measure 'TOURNEY.RANK' TOURNEY.RANK 'bench:{__rand_int__}' 'm:__rand_int__'
-    measure 'ZREVRANK' ZREVRANK 'bench:{__rand_int__}' 'm:__rand_int__'
-    measure 'TOURNEY.TOP 10' TOURNEY.TOP 'bench:{__rand_int__}' 10
-    measure 'ZRANGE 0 9 REV WITHSCORES' ZRANGE 'bench:{__rand_int__}' 0 9 REV WITHSCORES
-    measure 'LIMIT.GCRA' LIMIT.GCRA 'rl:{__rand_int__}' 100 1000 1000
-    measure 'SET PX 1000' SET 'rl:{__rand_int__}:s' v PX 1000
-    measure 'LIMIT.SLIDE' LIMIT.SLIDE 'sl:{__rand_int__}' 3600000 100000
-    measure 'AUDIT.APPEND (3 fields)' AUDIT.APPEND 'audit:{__rand_int__}' action add item_id __rand_int__ quantity 3
-    measure 'XADD MAXLEN ~ 10000 (3 fields)' XADD 'audit2:{__rand_int__}' MAXLEN '~' 10000 '*' action add item_id __rand_int__ quantity 3
+    prefill
+    local board='bench:{1}' member='m:__rand_int__' sl='sl:{__rand_int__}' rl='rl:{__rand_int__}'
+    local entry=(action add item_id __rand_int__ quantity 3)
+    measure incr "$PLAYERS" TOURNEY.INCR "$board" "$member" 1
+    measure zincrby "$PLAYERS" ZINCRBY "$board" 1 "$member"
+    measure evalsha "$PLAYERS" EVALSHA "$INCR_SHA" 1 "$board" "$member" 1
+    measure rank "$PLAYERS" TOURNEY.RANK "$board" "$member"
+    measure zrevrank "$PLAYERS" ZREVRANK "$board" "$member"
+    measure top "$PLAYERS" TOURNEY.TOP "$board" 10
+    measure zrange "$PLAYERS" ZRANGE "$board" 0 9 REV WITHSCORES
+    measure slide "$LIMIT_KEYS" LIMIT.SLIDE "$sl" 3600000 100000
+    measure slidelua "$LIMIT_KEYS" EVALSHA "$SLIDE_SHA" 1 "sl2:{__rand_int__}" 3600000 100000 "$NOW" 'req:__rand_int__:__rand_int__'
+    measure gcra "$LIMIT_KEYS" LIMIT.GCRA "$rl" 100 1000 1000
+    measure setpx "$LIMIT_KEYS" SET "$rl:s" v PX 1000
+    measure append "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' "${entry[@]}"
+    measure idem "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' IDEMPOTENT 'p:__rand_int__:__rand_int__' 1 "${entry[@]}"
+    measure xadd "$AUDIT_KEYS" XADD 'audit2:{__rand_int__}' MAXLEN '~' "$AUDIT_CAP" '*' "${entry[@]}"
+    measure xaddexact "$AUDIT_KEYS" XADD 'audit3:{__rand_int__}' MAXLEN = "$AUDIT_CAP" '*' "${entry[@]}"
+    measure ping 1 PING
+    local streams
+    streams=$(cli eval "local shortest, longest
+        for k = 0, $AUDIT_KEYS - 1 do for _, prefix in ipairs({'audit', 'audit3'}) do
+          local n = redis.call('XLEN', string.format('%s:{%012d}', prefix, k))
+          if not shortest or n < shortest then shortest = n end
+          if not longest or n > longest then longest = n end
+        end end return {shortest, longest}" 0 | paste -sd/)
+    [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed streams hold $streams entries, not $AUDIT_CAP"
+    local errors
+    errors=$(cli info errorstats | grep '^errorstat_' || true)
+    [[ -z $errors ]] || die "the server replied errors: $errors"
     cli shutdown nosave >/dev/null 2>&1 || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+
+    echo "Instructions per call inside call() (callgrind, $CALLS calls each, redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), one client, pipeline 16)."
+    echo "Leaderboard: one board of $PLAYERS players (every call names an existing player, over all $PLAYERS); limiters over"
+    echo "$LIMIT_KEYS keys (logs of up to $((CALLS / LIMIT_KEYS)) entries); audit streams: $AUDIT_KEYS per side at their cap of $AUDIT_CAP, so every append trims."
+    echo "\"baseline / command\" above 1x: the command costs the server fewer instructions than its baseline."
+    echo
+    echo '| command | instructions per call | baseline | instructions per call | baseline / command |'
+    echo '|---|---|---|---|---|'
+    row TOURNEY.INCR incr ZINCRBY zincrby
+    row TOURNEY.INCR incr 'EVALSHA (ZINCRBY + ZREVRANK in Lua)' evalsha
+    row TOURNEY.RANK rank ZREVRANK zrevrank
+    row 'TOURNEY.TOP key 10' top 'ZRANGE key 0 9 REV WITHSCORES' zrange
+    row LIMIT.SLIDE slide 'EVALSHA (sliding-window Lua script)' slidelua
+    row LIMIT.GCRA gcra 'SET key v PX 1000' setpx
+    row "AUDIT.APPEND (exact cap $AUDIT_CAP)" append "XADD MAXLEN ~ $AUDIT_CAP" xadd
+    row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" idem "XADD MAXLEN ~ $AUDIT_CAP" xadd
+    row "AUDIT.APPEND (exact cap $AUDIT_CAP)" append "XADD MAXLEN = $AUDIT_CAP (exact)" xaddexact
+    echo "| PING | ${COUNT[ping]} | - | - | - |"
 }
 
 main

@@ -4,14 +4,16 @@
 #
 # Starts a private redis-server with the release module on a free loopback port, prefills
 # KEYSPACE leaderboards of KEYSPACE players each, runs redis-benchmark for every test in
-# interleaved rounds, prints a Markdown report and writes it to docs/benchmarks.md.
+# interleaved rounds, prints a Markdown report and writes it to docs/benchmarks.md, with a chart of
+# the ratios in docs/benchmarks.svg (bench/chart.py). The Scale section comes from
+# docs/benchmarks-scale.md, which bench/scale.sh writes (it is not run here: ~6 minutes, a few GB).
 # Limiter tests run in database LIMIT_DB, emptied before each of their runs, over LIMIT_KEYS keys.
 # Audit tests run in database AUDIT_DB over AUDIT_KEYS streams per side, filled to their cap before
 # the first round, so that every append trims.
 # Run it through `make bench`, which builds target/release/libtally.so first.
 #
 # Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
-# run at pipeline 16, 300000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 200000),
+# run at pipeline 16, 300000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 100000),
 # BENCH_LIMIT_KEYS (limiter keys, 10000), BENCH_AUDIT_KEYS (audit streams per side, 300).
 set -euo pipefail
 
@@ -19,11 +21,14 @@ cd "$(dirname "$0")/.."
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
+readonly CHART=docs/benchmarks.svg
+readonly SCALE_DOC=docs/benchmarks-scale.md
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 20 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs.
+# Sized so that the 32 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1
+# takes about a second), and the whole of make bench, with the prefill and bench/profile.sh, about 4.5.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
-readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-200000}
+readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-100000}
 readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
 readonly LIMIT_DB=1
 readonly AUDIT_KEYS=${BENCH_AUDIT_KEYS:-300}
@@ -60,7 +65,9 @@ readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
 readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 slide/16 slidelua/16 gcra/16
-    setpx/16 append/16 xadd/16 idem/16 xaddexact/16 ping/16 incr/1 zincrby/1 zrevrank/1 ping/1)
+    setpx/16 append/16 xadd/16 idem/16 xaddexact/16 ping/16
+    incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 slide/1 slidelua/1 gcra/1
+    setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
 readonly INCR_SCRIPT="local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
@@ -152,11 +159,14 @@ SCRIPT_SHA=""
 SLIDE_SHA=""
 SLIDE_NOW=""
 PIN=()
+PIPELINE_OF_TABLE=""   # the pipeline of the results table being written
 declare -A RUNS=()     # test -> space-separated requests/s of each round
+declare -A P50=()      # test -> space-separated p50 latency (ms) of each round
+declare -A P99=()      # test -> space-separated p99 latency (ms) of each round
 declare -A COMMANDS=() # test -> the redis-benchmark command line, for the report
 declare -A LOGS=()     # sliding-window test -> space-separated "entries/largest" after each round
 declare -A STREAMS=()  # audit test -> space-separated "shortest/longest" stream after each round
-PRODUCERS=""           # space-separated "producers/largest hash" after each IDEMPOTENT run
+declare -A PRODUCERS=() # IDEMPOTENT test -> space-separated "producers/largest hash" after each run
 MAX_PRODUCERS=""       # tally.audit-max-producers
 MEMORY_ROWS=""         # Markdown rows of the memory table
 
@@ -177,7 +187,7 @@ cleanup() {
 
 require_tools() {
     local tool
-    for tool in redis-server redis-cli redis-benchmark awk; do
+    for tool in redis-server redis-cli redis-benchmark awk python3; do
         command -v "$tool" >/dev/null || die "$tool is required (make deps installs it)"
     done
     [[ -f $MODULE ]] || die "$MODULE is missing; run make bench (it builds the module)"
@@ -351,9 +361,9 @@ quote_args() {
     printf '%s' "${out[*]}"
 }
 
-# Runs one test (name/pipeline) once and records its requests/s.
+# Runs one test (name/pipeline) once and records its requests/s and its p50 and p99 latency.
 bench_once() {
-    local test=$1 name=${1%/*} pipeline=${1#*/} requests rps
+    local test=$1 name=${1%/*} pipeline=${1#*/} requests rps p50 p99 fields
     requests=$REQUESTS_PIPELINED
     ((pipeline > 1)) || requests=$REQUESTS_P1
     command_of "$name"
@@ -369,15 +379,24 @@ bench_once() {
     BENCH_PID=$!
     wait "$BENCH_PID" || die "redis-benchmark failed: ${COMMANDS[$test]}"
     BENCH_PID=""
-    rps=$(awk -F'","' 'END { print $2 }' "$TMP/run.csv")
+    # redis-benchmark 7.0 --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",
+    # "p95_latency_ms","p99_latency_ms","max_latency_ms" (latencies with 3 decimals).
+    [[ $(head -n 1 "$TMP/run.csv") == '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",'* ]] ||
+        die "unexpected redis-benchmark --csv header: $(head -n 1 "$TMP/run.csv")"
+    fields=$(awk -F'","' 'END { print $2, $5, $7 }' "$TMP/run.csv")
+    read -r rps p50 p99 <<<"$fields"
     [[ $rps =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no requests/s from: ${COMMANDS[$test]}"
+    [[ $p50 =~ ^[0-9]+(\.[0-9]+)?$ && $p99 =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+        die "no p50/p99 latency from: ${COMMANDS[$test]}: $(tail -n 1 "$TMP/run.csv")"
     RUNS[$test]="${RUNS[$test]:-}${RUNS[$test]:+ }$rps"
-    log "$test: $rps requests/s"
+    P50[$test]="${P50[$test]:-}${P50[$test]:+ }$p50"
+    P99[$test]="${P99[$test]:-}${P99[$test]:+ }$p99"
+    log "$test: $rps requests/s, p50 $p50 ms, p99 $p99 ms"
     case $name in
         slide | slidelua) record_log_sizes "$test" ;;
         append | xadd | idem | xaddexact) record_stream_lengths "$test" ;;
     esac
-    [[ $name != idem ]] || record_producers
+    [[ $name != idem ]] || record_producers "$test"
 }
 
 # Records how many entries the sliding logs hold after a run, and the largest log.
@@ -411,12 +430,12 @@ clear_producers() { checked -n "$AUDIT_DB" eval "$PRODUCERS_SCRIPT" 0 "$AUDIT_KE
 
 # Records how many producers an IDEMPOTENT run left (one per appending call), and empties them.
 record_producers() {
-    local sizes
+    local test=$1 sizes
     sizes=$(clear_producers)
     [[ $sizes =~ ^[0-9]+/[0-9]+$ ]] || die "bad producers sizes: $sizes"
     ((${sizes#*/} < MAX_PRODUCERS)) || die "a stream reached tally.audit-max-producers ($sizes): calls were refused"
-    PRODUCERS="${PRODUCERS:-}${PRODUCERS:+ }$sizes"
-    log "idem: $sizes producers in all hashes / largest hash"
+    PRODUCERS[$test]="${PRODUCERS[$test]:-}${PRODUCERS[$test]:+ }$sizes"
+    log "$test: $sizes producers in all hashes / largest hash"
 }
 
 run_rounds() {
@@ -482,53 +501,109 @@ two_round_trips() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", 1 / (1 / a +
 
 fmt_rps() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
 
-# One row of the results table; "met?" compares the ratio with the target.
+# Median p50 and p99 latency of a test, "p50 / p99" in ms.
+latency() { awk -v a="$(median "${P50[$1]}")" -v b="$(median "${P99[$1]}")" 'BEGIN { printf "%.3f / %.3f", a, b }'; }
+
+# One row of a results table, comparing a test with its baseline at the same pipeline, and both
+# with PING there; also appends the row to the chart's data ($TMP/chart.tsv). The baseline
+# "split" is the pipeline-1 client that sends ZINCRBY, then ZREVRANK. "met?" compares the ratio
+# with the target ("-": none). Arguments: command label, baseline label, test name, baseline test
+# name, target, chart label.
 row() {
-    local command=$1 baseline=$2 pipeline=$3 rps=$4 base=$5 target=$6
-    awk -v c="$command" -v b="$baseline" -v p="$pipeline" -v r="$rps" -v s="$base" -v t="$target" 'BEGIN {
+    local command=$1 baseline=$2 name=$3 base_name=$4 target=$5 chart_label=$6 pipeline
+    pipeline=$PIPELINE_OF_TABLE
+    local rps base base_latency ping
+    rps=$(med "$name/$pipeline")
+    ping=$(med "ping/$pipeline")
+    if [[ $base_name == split ]]; then
+        base=$(two_round_trips "$(med zincrby/1)" "$(med zrevrank/1)")
+        base_latency=$(awk -v a="$(median "${P50[zincrby/1]}")" -v b="$(median "${P50[zrevrank/1]}")" \
+            -v c="$(median "${P99[zincrby/1]}")" -v d="$(median "${P99[zrevrank/1]}")" \
+            'BEGIN { printf "%.3f / %.3f (sums)", a + b, c + d }')
+    else
+        base=$(med "$base_name/$pipeline")
+        base_latency=$(latency "$base_name/$pipeline")
+    fi
+    awk -v c="$command" -v b="$baseline" -v r="$rps" -v s="$base" -v t="$target" -v ping="$ping" \
+        -v l="$(latency "$name/$pipeline")" -v bl="$base_latency" 'BEGIN {
         ratio = r / s
-        printf "| %s | %s | %s | %.0f | %.0f | %.3fx | >= %.1fx | %s |\n", c, b, p, r, s, ratio, t, (ratio >= t) ? "yes" : "NO"
+        if (t == "-") { target = "-"; met = "-" } else { target = sprintf(">= %.1fx", t); met = (ratio >= t) ? "yes" : "NO" }
+        printf "| %s | %s | %.0f | %s | %.0f | %s | %.3fx | %s | %s | %.3f | %.3f |\n", c, b, r, l, s, bl, ratio, target, met, r / ping, s / ping
     }'
+    awk -v p="$pipeline" -v l="$chart_label" -v r="$rps" -v s="$base" -v t="$target" -v ping="$ping" 'BEGIN {
+        printf "%s\t%s\t%.4f\t%s\t%.4f\t%.4f\n", p, l, r / s, t, r / ping, s / ping
+    }' >>"$TMP/chart.tsv"
+}
+
+ping_row() {
+    echo "| PING (ceiling) | - | $(fmt_rps "$(med "ping/$1")") | $(latency "ping/$1") | - | - | - | - | - | 1.000 | - |"
+}
+
+table_head() {
+    echo "| command | baseline | rps | p50 / p99 ms | baseline rps | baseline p50 / p99 ms | ratio | target | met? | rps / PING | baseline / PING |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+}
+
+# The pairs measured at both pipelines, after the pipeline-specific rows.
+common_rows() {
+    row TOURNEY.RANK ZREVRANK rank zrevrank "$1" "TOURNEY.RANK / ZREVRANK"
+    row "TOURNEY.TOP key 10" "ZRANGE key 0 9 REV WITHSCORES" top zrange "$1" "TOURNEY.TOP 10 / ZRANGE 0 9"
+    row LIMIT.SLIDE "EVALSHA (sliding-window Lua script)" slide slidelua "$2" "LIMIT.SLIDE / Lua script"
+    row LIMIT.GCRA "SET key v PX 1000" gcra setpx "$1" "LIMIT.GCRA / SET PX"
+    row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" append xadd "$3" "AUDIT.APPEND / XADD ~"
+    row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" idem xadd "$4" "APPEND IDEMPOTENT / XADD ~"
+    row "AUDIT.APPEND (exact cap $AUDIT_CAP), for reference" "XADD MAXLEN = $AUDIT_CAP (exact, like AUDIT.APPEND)" append xaddexact - \
+        "AUDIT.APPEND / XADD = (ref.)"
 }
 
 results_table() {
-    local split
-    split=$(two_round_trips "$(med zincrby/1)" "$(med zrevrank/1)")
-    echo "| command | baseline | pipeline | rps | baseline rps | ratio | target | met? |"
-    echo "|---|---|---|---|---|---|---|---|"
-    row TOURNEY.INCR ZINCRBY 16 "$(med incr/16)" "$(med zincrby/16)" 0.7
-    row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" 16 "$(med incr/16)" "$(med evalsha/16)" 1.6
-    row TOURNEY.INCR "ZINCRBY, then ZREVRANK (two round trips)" 1 "$(med incr/1)" "$split" 1.8
-    row TOURNEY.RANK ZREVRANK 16 "$(med rank/16)" "$(med zrevrank/16)" 0.8
-    row LIMIT.SLIDE "EVALSHA (sliding-window Lua script)" 16 "$(med slide/16)" "$(med slidelua/16)" 2.0
-    row LIMIT.GCRA "SET key v PX 1000" 16 "$(med gcra/16)" "$(med setpx/16)" 0.8
-    row "TOURNEY.TOP key 10" "ZRANGE key 0 9 REV WITHSCORES" 16 "$(med top/16)" "$(med zrange/16)" 0.8
-    row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" 16 "$(med append/16)" "$(med xadd/16)" 0.9
-    row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" 16 "$(med idem/16)" "$(med xadd/16)" 0.7
-    awk -v c="$AUDIT_CAP" -v r="$(med append/16)" -v s="$(med xaddexact/16)" 'BEGIN {
-        printf "| AUDIT.APPEND (exact cap %d), for reference | XADD MAXLEN = %d (exact, like AUDIT.APPEND) | 16 | %.0f | %.0f | %.3fx | - | - |\n", c, c, r, s, r / s
-    }'
-    echo "| PING (ceiling) | - | 16 | $(fmt_rps "$(med ping/16)") | - | - | - | - |"
-    echo "| PING (ceiling) | - | 1 | $(fmt_rps "$(med ping/1)") | - | - | - | - |"
+    : >"$TMP/chart.tsv"
+    echo "### Pipeline $PIPELINE"
+    echo
+    table_head
+    PIPELINE_OF_TABLE=$PIPELINE
+    row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
+    row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha 1.6 "TOURNEY.INCR / Lua script"
+    common_rows 0.8 2.0 0.9 0.7
+    ping_row "$PIPELINE"
+    echo
+    echo "### Pipeline 1"
+    echo
+    echo "The targets are about the server's work per call, which pipeline $PIPELINE exposes; at pipeline 1 every call also"
+    echo "waits for a round trip, which bounds every command near PING's rate, so the ratios move toward 1x and"
+    echo "carry no target here, except TOURNEY.INCR against the two round trips it saves."
+    echo
+    table_head
+    PIPELINE_OF_TABLE=1
+    row TOURNEY.INCR ZINCRBY incr zincrby - "TOURNEY.INCR / ZINCRBY"
+    row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha - "TOURNEY.INCR / Lua script"
+    row TOURNEY.INCR "ZINCRBY, then ZREVRANK (two round trips)" incr split 1.8 "TOURNEY.INCR / 2 round trips"
+    common_rows - - - -
+    ping_row 1
 }
 
 runs_table() {
     local test
-    echo "| test | pipeline | requests/s of each round | median |"
-    echo "|---|---|---|---|"
+    echo "| test | pipeline | requests/s of each round | median | p50 / p99 ms of each round | median p50 / p99 ms |"
+    echo "|---|---|---|---|---|---|"
     for test in "${TESTS[@]}"; do
-        echo "| $(label_of "${test%/*}") | ${test#*/} | ${RUNS[$test]// / , } | $(fmt_rps "$(med "$test")") |"
+        echo "| $(label_of "${test%/*}") | ${test#*/} | ${RUNS[$test]// / , } | $(fmt_rps "$(med "$test")") |" \
+            "$(paste -d/ <(tr ' ' '\n' <<<"${P50[$test]}") <(tr ' ' '\n' <<<"${P99[$test]}") | paste -sd' ' | sed 's/ / , /g') |" \
+            "$(latency "$test") |"
     done
 }
+
+# Calls per run of a test.
+requests_of() { if ((${1#*/} > 1)); then echo "$REQUESTS_PIPELINED"; else echo "$REQUESTS_P1"; fi; }
 
 # Entries in all sliding logs after each run; at the end of a run a log holds entries/LIMIT_KEYS
 # on average, and a call finds about half that many, since the logs grow from empty.
 logs_table() {
-    local test requests=$REQUESTS_PIPELINED
-    echo "| test | entries in all logs after each run ($requests calls per run) | mean log at the end of a run | mean log a call finds | largest log |"
-    echo "|---|---|---|---|---|"
-    for test in slide/16 slidelua/16; do
-        awk -v label="$(label_of "${test%/*}")" -v runs="${LOGS[$test]}" -v keys="$LIMIT_KEYS" 'BEGIN {
+    local test
+    echo "| test | pipeline | calls per run | entries in all logs after each run | mean log at the end of a run | mean log a call finds | largest log |"
+    echo "|---|---|---|---|---|---|---|"
+    for test in slide/16 slidelua/16 slide/1 slidelua/1; do
+        awk -v label="$(label_of "${test%/*}") | ${test#*/} | $(requests_of "$test")" -v runs="${LOGS[$test]}" -v keys="$LIMIT_KEYS" 'BEGIN {
             n = split(runs, run, " ")
             for (i = 1; i <= n; i++) {
                 split(run[i], v, "/")
@@ -545,16 +620,25 @@ logs_table() {
 # Shortest and longest stream of each audit test's side after each run.
 streams_table() {
     local test
-    echo "| test | shortest / longest stream after each run |"
-    echo "|---|---|"
-    for test in append/16 idem/16 xadd/16 xaddexact/16; do
-        echo "| $(label_of "${test%/*}") | ${STREAMS[$test]// / , } |"
+    echo "| test | pipeline | shortest / longest stream after each run |"
+    echo "|---|---|---|"
+    for test in append/16 idem/16 xadd/16 xaddexact/16 append/1 idem/1 xadd/1 xaddexact/1; do
+        echo "| $(label_of "${test%/*}") | ${test#*/} | ${STREAMS[$test]// / , } |"
     done
 }
 
 # Producers the IDEMPOTENT runs left: one per call that appended, the rest were duplicates.
 producers_table() {
-    awk -v runs="$PRODUCERS" -v requests="$REQUESTS_PIPELINED" -v keys="$AUDIT_KEYS" 'BEGIN {
+    local test
+    echo "| pipeline | calls per run | producers in all hashes after each run | duplicates (mean) | mean hash at the end of a run | largest hash |"
+    echo "|---|---|---|---|---|---|"
+    for test in idem/16 idem/1; do
+        producers_row "$test"
+    done
+}
+
+producers_row() {
+    awk -v pipeline="${1#*/}" -v runs="${PRODUCERS[$1]}" -v requests="$(requests_of "$1")" -v keys="$AUDIT_KEYS" 'BEGIN {
         n = split(runs, run, " ")
         for (i = 1; i <= n; i++) {
             split(run[i], v, "/")
@@ -562,15 +646,31 @@ producers_table() {
             total += v[1]
             if (v[2] + 0 > largest) largest = v[2] + 0
         }
-        print "| producers in all hashes after each run (" requests " calls per run) | duplicates (mean) | mean hash at the end of a run | largest hash |"
-        print "|---|---|---|---|"
-        printf "| %s | %.2f%% | %.0f | %d |\n", producers, 100 * (1 - total / n / requests), total / n / keys, largest
+        printf "| %s | %s | %s | %.2f%% | %.0f | %d |\n", pipeline, requests, producers, 100 * (1 - total / n / requests), total / n / keys, largest
     }'
 }
 
 pinning() {
     pin 0
     if ((${#PIN[@]})); then echo "redis-server on CPU 0, redis-benchmark on CPU 1 (taskset)."; else echo "none."; fi
+}
+
+# The Scale section: docs/benchmarks-scale.md as bench/scale.sh last wrote it, between markers
+# that bench/scale.sh rewrites in place when it runs after this report.
+scale_section() {
+    echo "<!-- scale:begin -->"
+    if [[ -f $SCALE_DOC ]]; then
+        cat "$SCALE_DOC"
+    else
+        echo "## Scale"
+        echo
+        echo "Not measured yet: run \`bench/scale.sh\` (about 6 minutes, a few GB of memory); it writes $SCALE_DOC and this section."
+    fi
+    echo "<!-- scale:end -->"
+}
+
+chart_subtitle() {
+    echo "redis-server $(server_version), $(nproc) CPUs ($(cpu_model)), $CLIENTS clients, median of $ROUNDS interleaved rounds, $(date -u '+%Y-%m-%d')"
 }
 
 cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; }
@@ -678,6 +778,15 @@ $SLIDE_SCRIPT
 
 ## Results
 
+Medians over the rounds. p50 / p99: redis-benchmark's latency percentiles (the median of each over the rounds), in ms;
+at pipeline $PIPELINE a request's latency runs from when its client wrote its batch of $PIPELINE requests to that request's
+reply, so it includes the server time of the requests ahead of it in the batch. rps / PING: requests/s as a share of
+PING's at the same pipeline, the server's ceiling for a command that does no work.
+
+![Ratios to the baseline and to PING](benchmarks.svg)
+
+[The chart](benchmarks.svg) (\`docs/benchmarks.svg\`, drawn by bench/chart.py from the tables below).
+
 $(results_table)
 
 ## Memory
@@ -689,6 +798,8 @@ is read in the same Lua script as the write, since it expires about 1 ms later; 
 | key | created by | encoding | bytes |
 |---|---|---|---|
 $(printf '%s' "$MEMORY_ROWS")
+
+$(scale_section)
 
 ## Every run
 
@@ -737,9 +848,11 @@ main() {
     bench/profile.sh >"$TMP/profile.md"
     report >"$TMP/report.md"
     cat "$TMP/report.md"
+    python3 bench/chart.py "$TMP/chart.tsv" "$(chart_subtitle)" >"$TMP/chart.svg" || die "bench/chart.py failed"
     mkdir -p "$(dirname "$DOC")"
     cp "$TMP/report.md" "$DOC"
-    log "wrote $DOC"
+    cp "$TMP/chart.svg" "$CHART"
+    log "wrote $DOC and $CHART"
 }
 
 main "$@"
