@@ -18,6 +18,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
@@ -193,28 +195,6 @@ require_tools() {
     [[ -f $MODULE ]] || die "$MODULE is missing; run make bench (it builds the module)"
 }
 
-# Sets PIN to the prefix that runs a command on one CPU, when there are two or more, so the
-# server and redis-benchmark do not contend; empty otherwise. A plain prefix (not a function)
-# keeps the server's pid equal to $! so cleanup stops the server itself.
-pin() {
-    PIN=()
-    if command -v taskset >/dev/null && (($(nproc) >= 2)); then PIN=(taskset -c "$1"); fi
-}
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pick_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 40000))
-        if port_is_free "$port"; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-cli() { redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 
 # Polls PING until the server answers; fails when the server exits or 20 s pass.
 wait_ready() {
@@ -249,14 +229,6 @@ start_server() {
 }
 
 server_version() { cli info server | awk -F: '/^redis_version:/ { sub(/\r/, ""); print $2 }'; }
-
-# Runs a command, failing on an error reply (redis-benchmark would count errors as requests).
-checked() {
-    local reply
-    reply=$(cli "$@" 2>&1) || die "$* failed: $reply"
-    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$* replied $reply"
-    printf '%s\n' "$reply"
-}
 
 prefill() {
     local keys

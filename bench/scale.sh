@@ -21,6 +21,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
@@ -151,33 +153,6 @@ require_tools() {
     [[ -f $MODULE ]] || die "$MODULE is missing; run cargo build --release first"
 }
 
-pin() {
-    PIN=()
-    if command -v taskset >/dev/null && (($(nproc) >= 2)); then PIN=(taskset -c "$1"); fi
-}
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pick_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 40000))
-        if port_is_free "$port"; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-cli() { redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
-
-# Runs a command on the native server, failing on an error reply.
-checked() {
-    local reply
-    reply=$(cli "$@" 2>&1) || die "$* failed: $reply"
-    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$(printf '%.200s' "$*") replied $reply"
-    printf '%s\n' "$reply"
-}
 
 server_version() { redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'; }
 
