@@ -1,7 +1,7 @@
 //! Command plumbing shared by every family: the FFI entry point (panic barrier, argument
 //! decoding, error replies) and registration with key specs and COMMAND DOCS.
 
-use crate::server::{Ctx, RawString};
+use crate::server::{string_bytes, Ctx, RawString};
 use crate::stats::{self, Family};
 use redis_module::raw;
 use smallvec::SmallVec;
@@ -45,23 +45,6 @@ impl<'a> Args<'a> {
 
     pub fn raw_range(&self, range: std::ops::Range<usize>) -> Result<&[RawString], Error> {
         self.raw.get(range).ok_or(Error::Syntax)
-    }
-}
-
-fn string_bytes<'a>(value: RawString) -> &'a [u8] {
-    // SAFETY: API pointers are set once at load time, before any command runs.
-    let Some(ptr_len) = (unsafe { raw::RedisModule_StringPtrLen }) else {
-        return &[];
-    };
-    let mut len = 0;
-    // SAFETY: `value` is a live argument string; the server returns its buffer and length.
-    unsafe {
-        let data = ptr_len(value, &mut len);
-        if data.is_null() {
-            &[]
-        } else {
-            std::slice::from_raw_parts(data.cast::<u8>(), len)
-        }
     }
 }
 

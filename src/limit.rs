@@ -113,7 +113,7 @@ fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now
     log.set_expire_at(expire_at)?;
     drop(log);
     let pairs: SmallVec<[RawString; 8]> = members.iter().flat_map(|m| [now_text.raw(), m.raw()]).collect();
-    ctx.replicate_zadd_pairs(name, &pairs);
+    ctx.replicate_with_key(c"ZADD", name, &pairs);
     ctx.replicate_pexpireat(name, expire_at);
     ctx.wrote(name, ZSET, c"zadd");
     ctx.notify_expire(name);

@@ -137,6 +137,18 @@ impl Ctx {
         Key { ctx: self, key: key.cast() }
     }
 
+    /// Opens a key for reading without leaving a trace: no LRU touch, and from 7.2 (which
+    /// honours these flags; 7.0 ignores them) no keyspace hit or miss in INFO and no
+    /// `keymiss` event. For the module's own lookups of keys that may well not exist.
+    pub fn open_quietly(&self, name: RawString) -> Key<'_> {
+        let mode = raw::REDISMODULE_READ
+            | raw::REDISMODULE_OPEN_KEY_NOTOUCH
+            | raw::REDISMODULE_OPEN_KEY_NONOTIFY
+            | raw::REDISMODULE_OPEN_KEY_NOSTATS;
+        let key = api!(RedisModule_OpenKey(self.raw, name, mode as c_int), ptr::null_mut());
+        Key { ctx: self, key: key.cast() }
+    }
+
     /// Opens a key that must be empty or of `kind`, else WRONGTYPE.
     pub fn open_kind(&self, name: RawString, kind: KeyKind, write: bool) -> Result<Key<'_>, Error> {
         let key = self.open_key(name, write);
@@ -155,6 +167,12 @@ impl Ctx {
     /// Checks that the calling user may read and write `key`, a key the command derives
     /// itself (the server checks only the keys declared in argv).
     pub fn check_write_permission(&self, key: RawString) -> Result<(), Error> {
+        self.check_permissions(&[key], Access::Write)
+    }
+
+    /// Checks `keys` the command derives itself against the calling user, for `access`.
+    /// A refusal is recorded in ACL LOG like the server's own key refusals.
+    pub fn check_permissions(&self, keys: &[RawString], access: Access) -> Result<(), Error> {
         let name = api!(RedisModule_GetCurrentUserName(self.raw), ptr::null_mut());
         if name.is_null() {
             // No calling client (the server itself): nothing to check.
@@ -165,18 +183,21 @@ impl Ctx {
         if user.is_null() {
             return Err(Error::NoPermission);
         }
-        let flags = raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
-        let status = api!(RedisModule_ACLCheckKeyPermissions(user, key, flags as c_int), raw::REDISMODULE_ERR as c_int);
-        if !ok(status) {
-            // Recorded in ACL LOG like the server's own key refusals.
+        let flags = match access {
+            Access::Read => raw::REDISMODULE_CMD_KEY_ACCESS,
+            Access::Write => raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE,
+        };
+        let refused = keys.iter().copied().find(|&key| {
+            !ok(api!(RedisModule_ACLCheckKeyPermissions(user, key, flags as c_int), raw::REDISMODULE_ERR as c_int))
+        });
+        if let Some(key) = refused {
             let reason = raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_KEY;
             api!(RedisModule_ACLAddLogEntry(self.raw, user, key, reason), ());
         }
         api!(RedisModule_FreeModuleUser(user), ());
-        if ok(status) {
-            Ok(())
-        } else {
-            Err(Error::NoPermission)
+        match refused {
+            Some(_) => Err(Error::NoPermission),
+            None => Ok(()),
         }
     }
 
@@ -325,27 +346,17 @@ impl Ctx {
         );
     }
 
-    /// Replicates `ZREM key member...` for the members actually removed.
-    pub fn replicate_zrem(&self, key: RawString, members: &[RawString]) {
+    /// Replicates `command key args...` (ZREM, ZADD score member pairs, HSET, HDEL).
+    pub fn replicate_with_key(&self, command: &CStr, key: RawString, args: &[RawString]) {
         api!(
-            RedisModule_Replicate(
-                self.raw,
-                c"ZREM".as_ptr(),
-                c"sv".as_ptr(),
-                key,
-                members.as_ptr(),
-                members.len(),
-            ),
+            RedisModule_Replicate(self.raw, command.as_ptr(), c"sv".as_ptr(), key, args.as_ptr(), args.len()),
             0
         );
     }
 
-    /// Replicates `ZADD key score member [score member ...]` from a flat list of pairs.
-    pub fn replicate_zadd_pairs(&self, key: RawString, pairs: &[RawString]) {
-        api!(
-            RedisModule_Replicate(self.raw, c"ZADD".as_ptr(), c"sv".as_ptr(), key, pairs.as_ptr(), pairs.len()),
-            0
-        );
+    /// Replicates `SET key value`.
+    pub fn replicate_set(&self, key: RawString, value: RawString) {
+        api!(RedisModule_Replicate(self.raw, c"SET".as_ptr(), c"ss".as_ptr(), key, value), 0);
     }
 
     // Numbers go to RM_Replicate as text ("b"): its own integer formatting ("l") costs
@@ -550,6 +561,24 @@ pub fn log_warning(message: &str) {
     );
 }
 
+/// What a command does with a key it derives itself, for ACL checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The bytes of a server string, borrowed for as long as the string lives.
+pub fn string_bytes<'a>(value: RawString) -> &'a [u8] {
+    let mut len = 0;
+    let data = api!(RedisModule_StringPtrLen(value, &mut len), ptr::null());
+    if data.is_null() {
+        return &[];
+    }
+    // SAFETY: the caller holds `value` alive for 'a; the server returned its length.
+    unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+}
+
 /// What an open key holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -619,8 +648,8 @@ impl Key<'_> {
     // ---- strings -------------------------------------------------------------------
 
     /// The bytes of a string value (copied out, as the server hands out a buffer that
-    /// lives only while the key is open).
-    pub fn string_value(&self, buf: &mut [u8; 32]) -> Option<usize> {
+    /// lives only while the key is open); `None` when longer than `buf`.
+    pub fn string_value<const N: usize>(&self, buf: &mut [u8; N]) -> Option<usize> {
         let mut len = 0;
         let data = api!(RedisModule_StringDMA(self.key, &mut len, raw::REDISMODULE_READ as c_int), ptr::null_mut());
         if data.is_null() || len > buf.len() {
@@ -713,7 +742,30 @@ impl Key<'_> {
         }
     }
 
+    /// Removes a hash field; true when it was there.
+    pub fn hash_delete(&self, field: RawString) -> bool {
+        let status = api!(
+            RedisModule_HashSet(
+                self.key,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field,
+                // REDISMODULE_HASH_DELETE, a macro bindgen cannot carry.
+                1 as RawString,
+                ptr::null_mut::<c_void>()
+            ),
+            0
+        );
+        status > 0
+    }
+
     // ---- sorted sets ---------------------------------------------------------------
+
+    /// True when some member holds exactly `score`.
+    pub fn has_score(&self, score: f64) -> bool {
+        let mut found = false;
+        self.visit(Order::Ascending, score, score, 1, |_, _| found = true);
+        found
+    }
 
     pub fn score(&self, member: RawString) -> Option<f64> {
         if self.key.is_null() {
@@ -842,13 +894,7 @@ impl OwnedString<'_> {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        let mut len = 0;
-        let data = api!(RedisModule_StringPtrLen(self.raw, &mut len), ptr::null());
-        if data.is_null() {
-            return &[];
-        }
-        // SAFETY: the string is alive while self is; the server returned its length.
-        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+        string_bytes(self.raw)
     }
 }
 

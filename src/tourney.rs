@@ -1,20 +1,41 @@
 //! TOURNEY.*: leaderboards over native sorted sets. Highest score is rank 1.
+//!
+//! A leaderboard is a plain sorted set. TOURNEY.CREATE makes it a tournament: its settings
+//! go in a string key beside it, and TIEBREAK FIRST and TIES DENSE keep tie structures in
+//! native keys beside it, all in its slot (docs/tie-policies.md):
+//! - `:arrival`, a hash: member -> its arrival number at its score (see `order_entry`);
+//! - `:order`, a sorted set of the same scores whose members are `order_entry(arrival,
+//!   member)`, so that its reverse rank puts earlier arrivals first among equal scores;
+//! - `:dense`, a sorted set with one member per distinct score, so that the members above
+//!   a score count the distinct scores above it.
+//!
+//! Every write updates them with the leaderboard and replicates each change as a native
+//! command with concrete values.
 
 use crate::command::{Arg, Args, Command, KeySpec, Keys, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
 use crate::config;
-use crate::stats::Family;
 use crate::keys;
-use crate::server::{Ctx, Key, Order, RawString};
+use crate::server::{string_bytes, Access, Ctx, Key, KeyKind, Order, OwnedString, RawString};
+use crate::stats::Family;
 use redis_module::raw;
 use smallvec::SmallVec;
-use std::ffi::CStr;
-use tally_core::tourney::{self as core, PageRanks, Ties, KEY as KEY_POS, MEMBER};
+use std::ffi::{c_int, CStr};
+use tally_core::slot::Companions;
+use tally_core::tourney::{
+    self as core, dense_member, next_arrival, order_entry, order_entry_arrival, order_entry_member, parse_arrival,
+    PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY as KEY_POS, MEMBER, ORDER_SUFFIX, SETTINGS_SUFFIX,
+};
 use tally_core::Error;
 
 const READ: u32 = raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS;
 /// As ZINCRBY declares it (the server allows one of INSERT, UPDATE, DELETE).
 const UPSERT: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
 const DELETE: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_DELETE;
+/// TOURNEY.CREATE reads the leaderboard's size and may set its expiry.
+const SETUP: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE;
+
+const ZSET: c_int = raw::REDISMODULE_NOTIFY_ZSET;
+const HASH: c_int = raw::REDISMODULE_NOTIFY_HASH;
 
 /// Registers every TOURNEY command.
 pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
@@ -25,51 +46,324 @@ pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
     r::<Top>(ctx)?;
     r::<Around>(ctx)?;
     r::<Percentile>(ctx)?;
-    r::<Rem>(ctx)
+    r::<Rem>(ctx)?;
+    r::<Create>(ctx)?;
+    r::<Info>(ctx)
 }
 
-// ---- shared steps ----------------------------------------------------------------------
+// ---- the tournament of a call ----------------------------------------------------------
 
-/// The key and member of a call, the key validated against the hash-tag policy.
-fn key_and_member(args: &Args) -> Result<(RawString, RawString), Error> {
-    Ok((keys::single(args, KEY_POS)?, args.raw(MEMBER)?))
+/// A leaderboard with its tournament's settings and the names of its tie structures.
+struct Board<'c> {
+    ctx: &'c Ctx,
+    key: RawString,
+    key_bytes: &'c [u8],
+    policy: Policy,
+    created: bool,
+    arrival: Option<OwnedString<'c>>,
+    order: Option<OwnedString<'c>>,
+    dense: Option<OwnedString<'c>>,
 }
 
-/// 1-based rank of a member known to hold `score`.
-fn rank_of(ctx: &Ctx, key: RawString, member: RawString, score: f64, ties: Ties) -> Result<u64, Error> {
-    match ties {
-        Ties::Ordinal => {
-            let rank = ctx.zrevrank(key, member)?.ok_or(Error::Internal)?;
-            Ok(rank.saturating_add(1))
+/// The tie structures of a tournament, open for one write.
+struct Kept<'c> {
+    arrival: Option<Key<'c>>,
+    order: Option<Key<'c>>,
+    dense: Option<Key<'c>>,
+}
+
+/// The settings of a tournament, `None` for a leaderboard never created (or expired).
+fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Policy>, Error> {
+    // Most leaderboards have no settings: look without counting a keyspace miss.
+    let settings = ctx.open_quietly(name);
+    let bad = || Error::BadTournamentSettings(key.to_vec());
+    match settings.kind() {
+        KeyKind::Empty => Ok(None),
+        KeyKind::String => {
+            let mut buf = [0u8; 128];
+            let len = settings.string_value(&mut buf).ok_or_else(bad)?;
+            buf.get(..len).and_then(Policy::decode).map(Some).ok_or_else(bad)
         }
-        Ties::Competition => Ok(ctx.count_above(key, score)?.saturating_add(1)),
+        _ => Err(bad()),
     }
 }
 
-/// Writes `score` for `member` and propagates it as a concrete ZADD.
-fn store(ctx: &Ctx, zset: Key, key: RawString, member: RawString, score: f64, event: &CStr) -> Result<(), Error> {
-    zset.set(score, member)?;
-    drop(zset);
-    ctx.replicate_zadd(key, score, member);
-    ctx.wrote(key, raw::REDISMODULE_NOTIFY_ZSET, event);
-    Ok(())
-}
-
-/// Replies `[[member, score, rank], ...]` for reverse ranks `start..=stop`.
-fn reply_page(ctx: &Ctx, key: RawString, start: u64, stop: u64, ties: Ties) -> Result<(), Error> {
-    let page = ctx.zrange_rev(key, start, stop)?;
-    let first_rank = match (ties, page.scored_member(0)) {
-        (Ties::Competition, Some((_, score))) => ctx.count_above(key, score)?.saturating_add(1),
-        _ => start.saturating_add(1),
-    };
-    let mut ranks = PageRanks::new(ties, start.saturating_add(1), first_rank);
-    let len = page.len();
-    ctx.reply_array(len);
-    for index in 0..len {
-        let (member, score) = page.scored_member(index).unwrap_or_default();
-        reply_entry(ctx, |ctx| ctx.reply_bulk(member), score, ranks.next(score));
+impl<'c> Board<'c> {
+    /// Validates the call's key and loads its tournament. The caller must be allowed
+    /// `access` to the settings and tie-structure keys, which argv does not name.
+    fn open(ctx: &'c Ctx, args: &'c Args<'_>, access: Access) -> Result<Board<'c>, Error> {
+        let key = keys::single(args, KEY_POS)?;
+        let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
+        let mut board =
+            Board { ctx, key, key_bytes, policy: Policy::default(), created: false, arrival: None, order: None, dense: None };
+        // A key that cannot have companions (a '}' but no tag) was never created.
+        let Ok(mut names) = Companions::new(key_bytes) else { return Ok(board) };
+        let settings = ctx.string(names.name(SETTINGS_SUFFIX));
+        let Some(policy) = read_policy(ctx, settings.raw(), key_bytes)? else { return Ok(board) };
+        board.policy = policy;
+        board.created = true;
+        if policy.keeps_arrivals() {
+            board.arrival = Some(ctx.string(names.name(ARRIVAL_SUFFIX)));
+            board.order = Some(ctx.string(names.name(ORDER_SUFFIX)));
+        }
+        if policy.keeps_dense() {
+            board.dense = Some(ctx.string(names.name(DENSE_SUFFIX)));
+        }
+        let derived: SmallVec<[RawString; 4]> =
+            std::iter::once(&settings).chain(board.companions()).map(OwnedString::raw).collect();
+        ctx.check_permissions(&derived, access)?;
+        Ok(board)
     }
-    Ok(())
+
+    fn companions(&self) -> impl Iterator<Item = &OwnedString<'c>> {
+        [&self.arrival, &self.order, &self.dense].into_iter().flatten()
+    }
+
+    /// Opens the tie structures for a write.
+    fn open_kept(&self) -> Result<Kept<'c>, Error> {
+        let ctx = self.ctx;
+        Ok(Kept {
+            arrival: self.arrival.as_ref().map(|name| ctx.open_kind(name.raw(), KeyKind::Hash, true)).transpose()?,
+            order: self.order.as_ref().map(|name| ctx.open_zset(name.raw(), true)).transpose()?,
+            dense: self.dense.as_ref().map(|name| ctx.open_zset(name.raw(), true)).transpose()?,
+        })
+    }
+
+    fn out_of_sync(&self) -> Error {
+        Error::TournamentOutOfSync(self.key_bytes.to_vec())
+    }
+
+    /// Checks the tie structures against a leaderboard of `len` members: something other
+    /// than TOURNEY commands (a ZADD, a DEL) may have changed one without the others.
+    fn check_kept(&self, kept: &Kept, len: u64) -> Result<(), Error> {
+        let in_step = kept.order.as_ref().is_none_or(|order| order.len() == len)
+            && kept.arrival.as_ref().is_none_or(|arrival| arrival.len() == len)
+            && kept.dense.as_ref().is_none_or(|dense| dense.len() <= len && (dense.len() == 0) == (len == 0));
+        if in_step {
+            Ok(())
+        } else {
+            Err(self.out_of_sync())
+        }
+    }
+
+    /// For reads: checks the tie structures against a leaderboard of `len` members, and
+    /// looks up `member`'s arrival number under TIEBREAK FIRST while they are open.
+    fn check_in_step(&self, len: u64, member: Option<RawString>) -> Result<Option<u64>, Error> {
+        if self.companions().next().is_none() {
+            return Ok(None);
+        }
+        // The order set changes only with the arrival hash: checking the hash suffices.
+        let ctx = self.ctx;
+        let kept = Kept {
+            arrival: self.arrival.as_ref().map(|name| ctx.open_kind(name.raw(), KeyKind::Hash, false)).transpose()?,
+            order: None,
+            dense: self.dense.as_ref().map(|name| ctx.open_zset(name.raw(), false)).transpose()?,
+        };
+        self.check_kept(&kept, len)?;
+        Ok(match (&kept.arrival, member) {
+            (Some(arrival), Some(member)) => arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes())),
+            _ => None,
+        })
+    }
+
+    /// The member's arrival number under TIEBREAK FIRST.
+    fn arrival_of(&self, member: RawString) -> Result<Option<u64>, Error> {
+        let Some(name) = &self.arrival else { return Ok(None) };
+        let arrival = self.ctx.open_kind(name.raw(), KeyKind::Hash, false)?;
+        Ok(arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes())))
+    }
+
+    /// The set whose reverse order is the ranking: the order set under TIEBREAK FIRST.
+    fn ranked_set(&self) -> RawString {
+        self.order.as_ref().map_or(self.key, OwnedString::raw)
+    }
+
+    /// 0-based position of a member in the ranking, `None` when absent. `arrival` saves
+    /// a lookup when the caller knows it.
+    fn position(&self, member: RawString, arrival: Option<u64>) -> Result<Option<u64>, Error> {
+        let Some(order) = &self.order else { return self.ctx.zrevrank(self.key, member) };
+        let arrival = match arrival {
+            Some(arrival) => arrival,
+            None => match self.arrival_of(member)? {
+                Some(arrival) => arrival,
+                None => return Ok(None),
+            },
+        };
+        let entry = self.ctx.string(&order_entry(arrival, string_bytes(member)));
+        self.ctx.zrevrank(order.raw(), entry.raw())
+    }
+
+    /// 1 + the members (COMPETITION) or distinct scores (DENSE) above `score`.
+    fn shared_rank(&self, ties: Ties, score: f64) -> Result<u64, Error> {
+        let set = match ties {
+            Ties::Dense => self.dense.as_ref().ok_or(Error::DenseNotKept)?.raw(),
+            _ => self.key,
+        };
+        Ok(self.ctx.count_above(set, score)?.saturating_add(1))
+    }
+
+    /// 1-based rank of a member known to hold `score`.
+    fn rank(&self, member: RawString, score: f64, ties: Ties, arrival: Option<u64>) -> Result<u64, Error> {
+        match ties {
+            Ties::Ordinal => Ok(self.position(member, arrival)?.ok_or_else(|| self.out_of_sync())?.saturating_add(1)),
+            shared => self.shared_rank(shared, score),
+        }
+    }
+
+    /// Replies `[[member, score, rank], ...]` for reverse ranks `start..=stop`.
+    fn reply_page(&self, start: u64, stop: u64, ties: Ties) -> Result<(), Error> {
+        let ctx = self.ctx;
+        let page = ctx.zrange_rev(self.ranked_set(), start, stop)?;
+        let first_rank = match (ties, page.scored_member(0)) {
+            (Ties::Ordinal, _) | (_, None) => start.saturating_add(1),
+            (shared, Some((_, score))) => self.shared_rank(shared, score)?,
+        };
+        let mut ranks = PageRanks::new(ties, start.saturating_add(1), first_rank);
+        let len = page.len();
+        ctx.reply_array(len);
+        for index in 0..len {
+            let (entry, score) = page.scored_member(index).unwrap_or_default();
+            let member = if self.order.is_some() { order_entry_member(entry) } else { entry };
+            reply_entry(ctx, |ctx| ctx.reply_bulk(member), score, ranks.next(score));
+        }
+        Ok(())
+    }
+
+    /// Stores `new` as `member`'s score (`old` before), keeps the tie structures in step
+    /// and replicates every change. Returns the member's arrival number under TIEBREAK
+    /// FIRST.
+    fn store(&self, zset: Key, member: RawString, old: Option<f64>, new: f64, event: &CStr) -> Result<Option<u64>, Error> {
+        let ctx = self.ctx;
+        let fresh = zset.kind() == KeyKind::Empty;
+        let kept = self.open_kept()?;
+        if fresh {
+            // The leaderboard was deleted or expired on its own: its ties go with it.
+            self.reset(&kept);
+        } else {
+            self.check_kept(&kept, zset.len())?;
+        }
+        zset.set(new, member)?;
+        let expire_at = self.policy.expire_at.filter(|_| fresh);
+        if let Some(at) = expire_at {
+            zset.set_expire_at(at)?;
+        }
+        let changed = old != Some(new);
+        let old_score_left = match old {
+            Some(old) if changed && kept.dense.is_some() => zset.has_score(old),
+            _ => true,
+        };
+        drop(zset);
+        ctx.replicate_zadd(self.key, new, member);
+        ctx.wrote(self.key, ZSET, event);
+        if let Some(at) = expire_at {
+            self.expired_at(self.key, at);
+        }
+        let arrival = match (&kept.arrival, &kept.order) {
+            (Some(arrival), Some(order)) if changed => Some(self.arrive(arrival, order, member, old.is_some(), new)?),
+            (Some(arrival), Some(_)) => {
+                arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes())).map(Some).ok_or_else(|| self.out_of_sync())?
+            }
+            _ => None,
+        };
+        if let Some(dense) = &kept.dense {
+            if changed {
+                self.move_dense(dense, old.filter(|_| !old_score_left), new)?;
+            }
+        }
+        drop(kept);
+        self.notify_kept(changed);
+        Ok(arrival)
+    }
+
+    /// Deletes tie structures left from a leaderboard that no longer exists.
+    fn reset(&self, kept: &Kept) {
+        let stale: SmallVec<[RawString; 3]> = [(&kept.arrival, &self.arrival), (&kept.order, &self.order), (&kept.dense, &self.dense)]
+            .into_iter()
+            .filter_map(|(key, name)| Some((key.as_ref()?, name.as_ref()?)))
+            .filter(|(key, _)| key.delete())
+            .map(|(_, name)| name.raw())
+            .collect();
+        if !stale.is_empty() {
+            self.ctx.replicate_del(&stale);
+            stale.iter().for_each(|&name| self.ctx.notify_deleted(name));
+        }
+    }
+
+    /// Moves `member`'s order entry to `score`, arriving after those already there.
+    fn arrive(&self, arrival: &Key, order: &Key, member: RawString, had_score: bool, score: f64) -> Result<u64, Error> {
+        let ctx = self.ctx;
+        let (Some(arrival_name), Some(order_name)) = (&self.arrival, &self.order) else { return Err(Error::Internal) };
+        let member_bytes = string_bytes(member);
+        let fresh = [arrival.kind() == KeyKind::Empty, order.kind() == KeyKind::Empty];
+        if had_score {
+            let previous = arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes()));
+            let entry = ctx.string(&order_entry(previous.ok_or_else(|| self.out_of_sync())?, member_bytes));
+            if !order.remove(entry.raw()) {
+                return Err(self.out_of_sync());
+            }
+            ctx.replicate_with_key(c"ZREM", order_name.raw(), &[entry.raw()]);
+        }
+        // The latest arrival at this score is its lowest entry.
+        let mut latest = None;
+        order.visit(Order::Ascending, score, score, 1, |entry, _| latest = order_entry_arrival(string_bytes(entry)));
+        let next = next_arrival(latest).ok_or(Error::Internal)?;
+        let next_text = ctx.integer_string(i64::try_from(next).map_err(|_| Error::Internal)?);
+        arrival.hash_set(member, next_text.raw())?;
+        ctx.replicate_with_key(c"HSET", arrival_name.raw(), &[member, next_text.raw()]);
+        let entry = ctx.string(&order_entry(next, member_bytes));
+        order.set(score, entry.raw())?;
+        ctx.replicate_zadd(order_name.raw(), score, entry.raw());
+        if let Some(at) = self.policy.expire_at {
+            for ((key, name), fresh) in [(arrival, arrival_name), (order, order_name)].into_iter().zip(fresh) {
+                if fresh {
+                    key.set_expire_at(at)?;
+                    self.expired_at(name.raw(), at);
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// Adds `new` to the distinct scores, and removes `gone`, a score no member holds now.
+    fn move_dense(&self, dense: &Key, gone: Option<f64>, new: f64) -> Result<(), Error> {
+        let ctx = self.ctx;
+        let Some(name) = &self.dense else { return Err(Error::Internal) };
+        let fresh = dense.kind() == KeyKind::Empty;
+        let text = ctx.string(dense_member(new).as_bytes());
+        if dense.add_new(new, text.raw())? {
+            ctx.replicate_zadd(name.raw(), new, text.raw());
+        }
+        if let Some(gone) = gone {
+            let text = ctx.string(dense_member(gone).as_bytes());
+            if dense.remove(text.raw()) {
+                ctx.replicate_with_key(c"ZREM", name.raw(), &[text.raw()]);
+            }
+        }
+        if let Some(at) = self.policy.expire_at.filter(|_| fresh) {
+            dense.set_expire_at(at)?;
+            self.expired_at(name.raw(), at);
+        }
+        Ok(())
+    }
+
+    /// Replicates an expiry the module set, and fires its event.
+    fn expired_at(&self, name: RawString, at: i64) {
+        self.ctx.replicate_pexpireat(name, at);
+        self.ctx.notify_expire(name);
+    }
+
+    /// Signals the tie structures a write changed (after they are closed).
+    fn notify_kept(&self, changed: bool) {
+        if !changed {
+            return;
+        }
+        if let Some(name) = &self.arrival {
+            self.ctx.wrote(name.raw(), HASH, c"hset");
+        }
+        for name in [&self.order, &self.dense].into_iter().flatten() {
+            self.ctx.wrote(name.raw(), ZSET, c"zadd");
+        }
+    }
 }
 
 fn reply_entry(ctx: &Ctx, member: impl FnOnce(&Ctx), score: f64, rank: u64) {
@@ -87,6 +381,7 @@ const TIES_ARG: Arg = Arg {
     subargs: &[
         Arg { token: Some(c"ORDINAL"), ..Arg::new(c"ordinal", TOKEN) },
         Arg { token: Some(c"COMPETITION"), ..Arg::new(c"competition", TOKEN) },
+        Arg { token: Some(c"DENSE"), ..Arg::new(c"dense", TOKEN) },
     ],
 };
 
@@ -106,11 +401,13 @@ impl Command for Incr {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let incr = core::parse_incr(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(args)?;
-        let zset = ctx.open_zset(key, true)?;
-        let score = core::incremented(zset.score(member), incr.delta)?;
-        store(ctx, zset, key, member, score, c"zincr")?;
-        let rank = rank_of(ctx, key, member, score, Ties::Ordinal)?;
+        let board = Board::open(ctx, args, Access::Write)?;
+        let member = args.raw(MEMBER)?;
+        let zset = ctx.open_zset(board.key, true)?;
+        let old = zset.score(member);
+        let score = core::incremented(old, incr.delta)?;
+        let arrival = board.store(zset, member, old, score, c"zincr")?;
+        let rank = board.rank(member, score, board.policy.ties, arrival)?;
         ctx.reply_array(2);
         ctx.reply_double(score);
         ctx.reply_integer(rank);
@@ -145,21 +442,19 @@ impl Command for Submit {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let submit = core::parse_submit(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(args)?;
-        let zset = ctx.open_zset(key, true)?;
+        let board = Board::open(ctx, args, Access::Write)?;
+        let member = args.raw(MEMBER)?;
+        let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
         let decision = core::submit_decision(old, submit.score, submit.mode);
-        let stored = match decision {
-            Some(new) => {
-                store(ctx, zset, key, member, new, c"zadd")?;
-                new
-            }
+        let (stored, arrival) = match decision {
+            Some(new) => (new, board.store(zset, member, old, new, c"zadd")?),
             None => {
                 drop(zset);
-                old.unwrap_or(submit.score)
+                (old.unwrap_or(submit.score), None)
             }
         };
-        let rank = rank_of(ctx, key, member, stored, Ties::Ordinal)?;
+        let rank = board.rank(member, stored, board.policy.ties, arrival)?;
         ctx.reply_array(3);
         ctx.reply_double(stored);
         ctx.reply_integer(rank);
@@ -187,20 +482,26 @@ impl Command for Rank {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let rank = core::parse_rank(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(args)?;
-        if !rank.with_score && rank.ties == Ties::Ordinal {
+        let board = Board::open(ctx, args, Access::Read)?;
+        let member = args.raw(MEMBER)?;
+        let ties = board.policy.ties_for(rank.ties)?;
+        if !rank.with_score && ties == Ties::Ordinal && !board.created {
             // The common case needs no key access of its own: one ZREVRANK.
-            match ctx.zrevrank(key, member)? {
+            match ctx.zrevrank(board.key, member)? {
                 Some(position) => ctx.reply_integer(position.saturating_add(1)),
                 None => ctx.reply_null(),
             }
             return Ok(());
         }
-        let Some(score) = ctx.open_zset(key, false)?.score(member) else {
+        let zset = ctx.open_zset(board.key, false)?;
+        let (score, len) = (zset.score(member), zset.len());
+        drop(zset);
+        let Some(score) = score else {
             ctx.reply_null();
             return Ok(());
         };
-        let position = rank_of(ctx, key, member, score, rank.ties)?;
+        let arrival = board.check_in_step(len, Some(member))?;
+        let position = board.rank(member, score, ties, arrival)?;
         if rank.with_score {
             ctx.reply_array(2);
             ctx.reply_integer(position);
@@ -231,19 +532,27 @@ impl Command for Top {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let top = core::parse_top(args.bytes(), &config::limits())?;
-        let key = keys::single(args, KEY_POS)?;
-        let zset = ctx.open_zset(key, false)?;
+        let board = Board::open(ctx, args, Access::Read)?;
+        let ties = board.policy.ties_for(top.ties)?;
+        let len = ctx.open_zset(board.key, false)?.len();
+        board.check_in_step(len, None)?;
         if top.offset > 0 {
-            drop(zset);
             let stop = top.offset.saturating_add(top.count - 1);
-            return reply_page(ctx, key, top.offset, stop, top.ties);
+            return board.reply_page(top.offset, stop, ties);
         }
-        // The first page walks the set from its top with no command call.
-        let len = zset.len().min(top.count);
-        let mut ranks = PageRanks::new(top.ties, 1, 1);
-        ctx.reply_array(usize::try_from(len).unwrap_or(0));
-        zset.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, len, |member, score| {
-            reply_entry(ctx, |ctx| ctx.reply_string(member), score, ranks.next(score));
+        // The first page walks the ranked set from its top with no command call; its
+        // first entry has rank 1 under every tie rule.
+        let ranked = ctx.open_zset(board.ranked_set(), false)?;
+        let count = len.min(top.count);
+        let mut ranks = PageRanks::new(ties, 1, 1);
+        ctx.reply_array(usize::try_from(count).unwrap_or(0));
+        ranked.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, count, |entry, score| {
+            let rank = ranks.next(score);
+            if board.order.is_some() {
+                reply_entry(ctx, |ctx| ctx.reply_bulk(order_entry_member(string_bytes(entry))), score, rank);
+            } else {
+                reply_entry(ctx, |ctx| ctx.reply_string(entry), score, rank);
+            }
         });
         Ok(())
     }
@@ -265,14 +574,17 @@ impl Command for Around {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let around = core::parse_around(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(args)?;
-        let len = ctx.open_zset(key, false)?.len();
-        let window = match ctx.zrevrank(key, member)? {
+        let board = Board::open(ctx, args, Access::Read)?;
+        let member = args.raw(MEMBER)?;
+        let ties = board.policy.ties_for(around.ties)?;
+        let len = ctx.open_zset(board.key, false)?.len();
+        let arrival = board.check_in_step(len, Some(member))?;
+        let window = match board.position(member, arrival)? {
             Some(position) => core::around_window(position, around.radius, len),
             None => None,
         };
         match window {
-            Some((start, stop)) => reply_page(ctx, key, start, stop, around.ties),
+            Some((start, stop)) => board.reply_page(start, stop, ties),
             None => {
                 ctx.reply_null();
                 Ok(())
@@ -290,21 +602,29 @@ impl Command for Percentile {
     const ARITY: i32 = 3;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr =
-        c"Returns the percentage of members whose score is at or below the member's score";
+        c"Returns the percentage of members ranked at or below the member (equal scores count as at or below, unless ties are broken by arrival)";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING)];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_percentile(args.bytes(), &config::limits())?;
-        let (key, member) = key_and_member(args)?;
-        let zset = ctx.open_zset(key, false)?;
-        let Some(score) = zset.score(member) else {
+        let board = Board::open(ctx, args, Access::Read)?;
+        let member = args.raw(MEMBER)?;
+        let zset = ctx.open_zset(board.key, false)?;
+        let (score, len) = (zset.score(member), zset.len());
+        drop(zset);
+        let Some(score) = score else {
             ctx.reply_null();
             return Ok(());
         };
-        let len = zset.len();
-        drop(zset);
-        let at_or_below = ctx.count_at_or_below(key, score)?;
+        let arrival = board.check_in_step(len, Some(member))?;
+        // Ties broken by arrival are real ranks; any other tie counts as at or below.
+        let at_or_below = if board.policy.keeps_arrivals() && board.policy.ties == Ties::Ordinal {
+            let position = board.position(member, arrival)?.ok_or_else(|| board.out_of_sync())?;
+            len.saturating_sub(position)
+        } else {
+            ctx.count_at_or_below(board.key, score)?
+        };
         ctx.reply_double(core::percentile(at_or_below, len));
         Ok(())
     }
@@ -325,21 +645,215 @@ impl Command for Rem {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_rem(args.bytes(), &config::limits())?;
-        let key = keys::single(args, KEY_POS)?;
-        let zset = ctx.open_zset(key, true)?;
-        let removed: SmallVec<[RawString; 8]> =
-            args.raw_from(MEMBER).iter().copied().filter(|&member| zset.remove(member)).collect();
-        let emptied = zset.len() == 0;
-        // Closing the key deletes it when it became empty, as ZREM does.
-        drop(zset);
-        if !removed.is_empty() {
-            ctx.replicate_zrem(key, &removed);
-            ctx.wrote(key, raw::REDISMODULE_NOTIFY_ZSET, c"zrem");
-            if emptied {
-                ctx.notify_deleted(key);
+        let board = Board::open(ctx, args, Access::Write)?;
+        let zset = ctx.open_zset(board.key, true)?;
+        let kept = board.open_kept()?;
+        if zset.len() > 0 {
+            board.check_kept(&kept, zset.len())?;
+        }
+        let mut removed: SmallVec<[(RawString, f64); 8]> = SmallVec::new();
+        for &member in args.raw_from(MEMBER) {
+            if let Some(score) = zset.score(member) {
+                if zset.remove(member) {
+                    removed.push((member, score));
+                }
             }
         }
+        let emptied = zset.len() == 0;
+        // Distinct scores no member holds any more.
+        let gone_scores: SmallVec<[f64; 8]> = match kept.dense {
+            Some(_) if !emptied => {
+                let mut gone: SmallVec<[f64; 8]> = SmallVec::new();
+                for &(_, score) in &removed {
+                    if !zset.has_score(score) && !gone.contains(&score) {
+                        gone.push(score);
+                    }
+                }
+                gone
+            }
+            _ => SmallVec::new(),
+        };
+        // Closing the key deletes it when it became empty, as ZREM does.
+        drop(zset);
+        if removed.is_empty() {
+            ctx.reply_integer(0);
+            return Ok(());
+        }
+        let members: SmallVec<[RawString; 8]> = removed.iter().map(|&(member, _)| member).collect();
+        ctx.replicate_with_key(c"ZREM", board.key, &members);
+        ctx.wrote(board.key, ZSET, c"zrem");
+        if emptied {
+            ctx.notify_deleted(board.key);
+            board.reset(&kept);
+        } else {
+            board.forget(&kept, &members, &gone_scores);
+        }
+        drop(kept);
         ctx.reply_integer(removed.len() as u64);
+        Ok(())
+    }
+}
+
+impl Board<'_> {
+    /// Removes departed members' order entries and arrivals, and scores nobody holds.
+    fn forget(&self, kept: &Kept, members: &[RawString], gone_scores: &[f64]) {
+        let ctx = self.ctx;
+        if let (Some(arrival), Some(order), Some(arrival_name), Some(order_name)) =
+            (&kept.arrival, &kept.order, &self.arrival, &self.order)
+        {
+            let mut entries: SmallVec<[OwnedString; 8]> = SmallVec::new();
+            for &member in members {
+                if let Some(number) = arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes())) {
+                    let entry = ctx.string(&order_entry(number, string_bytes(member)));
+                    if order.remove(entry.raw()) {
+                        entries.push(entry);
+                    }
+                }
+                arrival.hash_delete(member);
+            }
+            let entries: SmallVec<[RawString; 8]> = entries.iter().map(OwnedString::raw).collect();
+            ctx.replicate_with_key(c"HDEL", arrival_name.raw(), members);
+            ctx.wrote(arrival_name.raw(), HASH, c"hdel");
+            if !entries.is_empty() {
+                ctx.replicate_with_key(c"ZREM", order_name.raw(), &entries);
+                ctx.wrote(order_name.raw(), ZSET, c"zrem");
+            }
+        }
+        if let (Some(dense), Some(name)) = (&kept.dense, &self.dense) {
+            let texts: SmallVec<[OwnedString; 8]> =
+                gone_scores.iter().map(|&score| ctx.string(dense_member(score).as_bytes())).collect();
+            let texts: SmallVec<[RawString; 8]> =
+                texts.iter().map(OwnedString::raw).filter(|&text| dense.remove(text)).collect();
+            if !texts.is_empty() {
+                ctx.replicate_with_key(c"ZREM", name.raw(), &texts);
+                ctx.wrote(name.raw(), ZSET, c"zrem");
+            }
+        }
+    }
+}
+
+pub struct Create;
+
+impl Command for Create {
+    const NAME: &'static CStr = c"tourney.create";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"write deny-oom fast";
+    const ARITY: i32 = -2;
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: SETUP };
+    const SUMMARY: &'static CStr =
+        c"Makes a leaderboard a tournament with a tie-break rule, a rank rule for ties and an optional expiry";
+    const COMPLEXITY: &'static CStr = c"O(1)";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", KEY),
+        Arg {
+            token: Some(c"TIEBREAK"),
+            flags: OPTIONAL,
+            subargs: &[
+                Arg { token: Some(c"FIRST"), ..Arg::new(c"first", TOKEN) },
+                Arg { token: Some(c"MEMBER"), ..Arg::new(c"member", TOKEN) },
+            ],
+            ..Arg::new(c"tiebreak", ONEOF)
+        },
+        TIES_ARG,
+        Arg { token: Some(c"EXPIREAT"), flags: OPTIONAL, ..Arg::new(c"unix-time-milliseconds", INTEGER) },
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let policy = core::parse_create(args.bytes(), ctx.now_ms())?;
+        let key = keys::single(args, KEY_POS)?;
+        let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
+        let mut companions = Companions::new(key_bytes)?;
+        let settings_name = ctx.string(companions.name(SETTINGS_SUFFIX));
+        let mut names: SmallVec<[OwnedString; 3]> = SmallVec::new();
+        if policy.keeps_arrivals() {
+            names.push(ctx.string(companions.name(ARRIVAL_SUFFIX)));
+            names.push(ctx.string(companions.name(ORDER_SUFFIX)));
+        }
+        if policy.keeps_dense() {
+            names.push(ctx.string(companions.name(DENSE_SUFFIX)));
+        }
+        let raw_names: SmallVec<[RawString; 4]> =
+            std::iter::once(&settings_name).chain(&names).map(OwnedString::raw).collect();
+        ctx.check_permissions(&raw_names, Access::Write)?;
+        if let Some(existing) = read_policy(ctx, settings_name.raw(), key_bytes)? {
+            return if existing == policy {
+                ctx.reply_ok();
+                Ok(())
+            } else {
+                Err(Error::TournamentExists(key_bytes.to_vec()))
+            };
+        }
+        let zset = ctx.open_zset(key, true)?;
+        let populated = zset.len() > 0;
+        if populated && (policy.keeps_arrivals() || policy.keeps_dense()) {
+            return Err(Error::TournamentHasMembers(key_bytes.to_vec()));
+        }
+        let settings = ctx.open_key(settings_name.raw(), true);
+        let value = ctx.string(policy.encode().as_bytes());
+        settings.set_string(&value)?;
+        if let Some(at) = policy.expire_at {
+            settings.set_expire_at(at)?;
+            if populated {
+                zset.set_expire_at(at)?;
+            }
+        }
+        drop((settings, zset));
+        match policy.expire_at {
+            Some(at) => ctx.replicate_set_pxat(settings_name.raw(), value.raw(), at),
+            None => ctx.replicate_set(settings_name.raw(), value.raw()),
+        }
+        ctx.wrote(settings_name.raw(), raw::REDISMODULE_NOTIFY_STRING, c"set");
+        if let (Some(at), true) = (policy.expire_at, populated) {
+            ctx.replicate_pexpireat(key, at);
+            ctx.signal_modified(key);
+            ctx.notify_expire(key);
+        }
+        ctx.reply_ok();
+        Ok(())
+    }
+}
+
+pub struct Info;
+
+impl Command for Info {
+    const NAME: &'static CStr = c"tourney.info";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly fast";
+    const ARITY: i32 = 2;
+    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
+    const SUMMARY: &'static CStr =
+        c"Returns a leaderboard's tournament settings, its number of members and its top and bottom scores";
+    const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY)];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        core::parse_info(args.bytes())?;
+        let board = Board::open(ctx, args, Access::Read)?;
+        let zset = ctx.open_zset(board.key, false)?;
+        let (members, top, bottom) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
+        drop(zset);
+        let policy = board.policy;
+        ctx.reply_map(7);
+        ctx.reply_bulk(b"created");
+        ctx.reply_integer(u64::from(board.created));
+        ctx.reply_bulk(b"tiebreak");
+        ctx.reply_bulk(policy.tiebreak_word().as_bytes());
+        ctx.reply_bulk(b"ties");
+        ctx.reply_bulk(policy.ties_word().as_bytes());
+        ctx.reply_bulk(b"expireat");
+        match policy.expire_at {
+            Some(at) => ctx.reply_signed(at),
+            None => ctx.reply_null(),
+        }
+        ctx.reply_bulk(b"members");
+        ctx.reply_integer(members);
+        for (name, score) in [(&b"top"[..], top), (b"bottom", bottom)] {
+            ctx.reply_bulk(name);
+            match score {
+                Some(score) => ctx.reply_double(score),
+                None => ctx.reply_null(),
+            }
+        }
         Ok(())
     }
 }

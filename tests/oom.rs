@@ -131,7 +131,7 @@ fn seed_audit(con: &mut Connection) -> Vec<String> {
     ids
 }
 
-const TOURNEY_READS: [&str; 7] = [
+const TOURNEY_READS: [&str; 8] = [
     "TOURNEY.RANK tournament:{t1}:scores alice",
     "TOURNEY.RANK tournament:{t1}:scores alice WITHSCORE TIES COMPETITION",
     "TOURNEY.RANK tournament:{t1}:scores nobody",
@@ -139,6 +139,7 @@ const TOURNEY_READS: [&str; 7] = [
     "TOURNEY.TOP tournament:{t1}:scores 10 OFFSET 1 TIES COMPETITION",
     "TOURNEY.AROUND tournament:{t1}:scores dave 1",
     "TOURNEY.PERCENTILE tournament:{t1}:scores alice",
+    "TOURNEY.INFO tournament:{t1}:scores",
 ];
 
 const AUDIT_READS: [&str; 2] = ["AUDIT.INFO warehouse:{inv}:audit", "AUDIT.INFO warehouse:{inv}:missing"];
@@ -167,6 +168,7 @@ fn tourney_writes_are_refused_while_reads_and_rem_keep_working() {
             "[[\"carol\", \"10\", 2], [\"alice\", \"10\", 2], [\"dave\", \"3\", 4]]",
             "[[\"carol\", \"10\", 2], [\"alice\", \"10\", 3], [\"dave\", \"3\", 4]]",
             "\"75\"",
+            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 4, \"top\", \"15\", \"bottom\", \"3\"]",
         ]
     );
 
@@ -296,8 +298,9 @@ fn audit_writes_are_refused_while_info_and_the_consumer_loop_keep_working() {
 // ---- every family on one full server ------------------------------------------------------------
 
 /// Every tally write that can grow memory, at least once per command.
-const GROWING_WRITES: [&str; 11] = [
+const GROWING_WRITES: [&str; 12] = [
     "TOURNEY.INCR tournament:{t1}:scores alice 1",
+    "TOURNEY.CREATE tournament:{t1}:next TIEBREAK FIRST TIES DENSE",
     "TOURNEY.SUBMIT tournament:{t1}:scores alice 100",
     "LIMIT.SLIDE limiter:{u1}:slide 3600000 5",
     "LIMIT.SLIDE limiter:{u1}:slide 3600000 5 COST 0",
@@ -342,6 +345,7 @@ fn a_full_server_refuses_every_growing_tally_write_and_serves_the_rest() {
             "audit.info",
             "limit.reset",
             "tourney.around",
+            "tourney.info",
             "tourney.percentile",
             "tourney.rank",
             "tourney.rem",

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use redis::Value;
 
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 16] = [
     "audit.append",
     "audit.group",
     "audit.info",
@@ -13,7 +13,9 @@ const COMMANDS: [&str; 14] = [
     "limit.reset",
     "limit.slide",
     "tourney.around",
+    "tourney.create",
     "tourney.incr",
+    "tourney.info",
     "tourney.percentile",
     "tourney.rank",
     "tourney.rem",

@@ -793,19 +793,25 @@ fn unknown_options_are_syntax_errors() {
         "TOURNEY.RANK k m BOGUS",
         "TOURNEY.RANK k m WITHSCORES",
         "TOURNEY.RANK k m TIES",
-        "TOURNEY.RANK k m TIES DENSE",
-        "TOURNEY.RANK k m WITHSCORE TIES DENSE",
         "TOURNEY.TOP k 1 OFFSET",
         "TOURNEY.TOP k 1 LIMIT 1",
         "TOURNEY.TOP k 1 TIES",
-        "TOURNEY.TOP k 1 TIES DENSE",
         "TOURNEY.TOP k 1 OFFSET 1 TIES",
         "TOURNEY.AROUND k m 1 TIES",
-        "TOURNEY.AROUND k m 1 TIES DENSE",
         "TOURNEY.AROUND k m 1 FOO BAR",
         "TOURNEY.AROUND k m 1 WITHSCORE",
+        "TOURNEY.RANK k m TIES SPARSE",
     ] {
         refused(&mut con, line, SYNTAX);
+    }
+    // DENSE is a known word, but only tournaments created with it keep dense ranks.
+    for line in [
+        "TOURNEY.RANK k m TIES DENSE",
+        "TOURNEY.RANK k m WITHSCORE TIES DENSE",
+        "TOURNEY.TOP k 1 TIES DENSE",
+        "TOURNEY.AROUND k m 1 TIES DENSE",
+    ] {
+        refused(&mut con, line, "ERR TIES DENSE needs a tournament created with TOURNEY.CREATE ... TIES DENSE");
     }
     assert!(server.is_up());
 }

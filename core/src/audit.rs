@@ -2,7 +2,7 @@
 //! of companion keys.
 
 use crate::number::{parse_i64, parse_i64_in};
-use crate::slot::{hash_slot, hash_tag};
+use crate::slot::companion_key;
 use crate::Error;
 use std::fmt;
 
@@ -159,20 +159,7 @@ pub fn decode_producer(bytes: &[u8]) -> Option<(i64, StreamId)> {
 /// The key holding a stream's idempotent producers. It must share the stream's slot:
 /// with a hash tag the suffix keeps it; without one the whole key becomes the tag.
 pub fn producers_key(key: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut name = Vec::with_capacity(key.len() + PRODUCERS_SUFFIX.len() + 2);
-    if hash_tag(key).is_none() {
-        name.push(b'{');
-        name.extend_from_slice(key);
-        name.push(b'}');
-    } else {
-        name.extend_from_slice(key);
-    }
-    name.extend_from_slice(PRODUCERS_SUFFIX);
-    if hash_slot(&name) == hash_slot(key) {
-        Ok(name)
-    } else {
-        Err(Error::NeedsHashTag(key.to_vec()))
-    }
+    companion_key(key, PRODUCERS_SUFFIX)
 }
 
 /// The first ID that retention keeps: entries older than `retention_ms` before `now_ms`
@@ -184,6 +171,7 @@ pub fn retention_floor(now_ms: i64, retention_ms: i64) -> Option<StreamId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slot::hash_slot;
 
     const LIMITS: Limits = Limits { max_len: 100, max_field_bytes: 8 };
 

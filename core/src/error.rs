@@ -41,6 +41,18 @@ pub enum Error {
     RefillTooLong,
     /// A string key that does not hold GCRA limiter state.
     NotALimiter,
+    /// TIES DENSE asked of a leaderboard whose tournament does not keep dense ranks.
+    DenseNotKept,
+    /// TOURNEY.CREATE with settings other than the tournament's; carries the key.
+    TournamentExists(Vec<u8>),
+    /// TIEBREAK FIRST or TIES DENSE asked of a leaderboard that already has members.
+    TournamentHasMembers(Vec<u8>),
+    /// A tournament's companion keys no longer match its leaderboard; carries the key.
+    TournamentOutOfSync(Vec<u8>),
+    /// A tournament's settings key holds something tally did not write; carries the key.
+    BadTournamentSettings(Vec<u8>),
+    /// An EXPIREAT time that has already passed.
+    ExpireInPast,
     /// A panic caught at the FFI boundary (a bug in tally, never user input).
     Internal,
     /// An error reply passed through from the server (already carries its code word).
@@ -103,6 +115,30 @@ impl fmt::Display for Error {
                 "ERR burst, count and period_ms give a refill time over ten years",
             ),
             Error::NotALimiter => f.write_str("WRONGTYPE key holds a string that is not GCRA limiter state"),
+            Error::DenseNotKept => {
+                f.write_str("ERR TIES DENSE needs a tournament created with TOURNEY.CREATE ... TIES DENSE")
+            }
+            Error::TournamentExists(key) => write!(
+                f,
+                "ERR tournament '{}' already exists with other settings",
+                Printable(key)
+            ),
+            Error::TournamentHasMembers(key) => write!(
+                f,
+                "ERR leaderboard '{}' already has members: TIEBREAK FIRST and TIES DENSE start from an empty leaderboard",
+                Printable(key)
+            ),
+            Error::TournamentOutOfSync(key) => write!(
+                f,
+                "ERR tournament '{}' was changed outside TOURNEY commands: its companion keys no longer match it",
+                Printable(key)
+            ),
+            Error::BadTournamentSettings(key) => write!(
+                f,
+                "WRONGTYPE the settings key of tournament '{}' holds a value tally did not write",
+                Printable(key)
+            ),
+            Error::ExpireInPast => f.write_str("ERR EXPIREAT is in the past"),
             Error::Internal => {
                 f.write_str("ERR internal error in tally, details are in the server log")
             }

@@ -48,6 +48,48 @@ pub fn hash_slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key).unwrap_or(key)) & (SLOTS - 1)
 }
 
+/// Names the keys the module keeps beside one key: `key` + suffix when `key` has a hash
+/// tag, else `{key}` + suffix, so that every name hashes to the key's slot. Built once per
+/// call, then `name(suffix)` for each companion.
+pub struct Companions {
+    name: Vec<u8>,
+    base_len: usize,
+}
+
+/// Longest suffix `Companions::name` is sized for (a longer one still works).
+const MAX_SUFFIX: usize = 16;
+
+impl Companions {
+    /// `NeedsHashTag` for a key that cannot be wrapped: an empty key, or one holding a
+    /// `}` but no tag (the wrapping would hash something else).
+    pub fn new(key: &[u8]) -> Result<Companions, Error> {
+        let wrap = hash_tag(key).is_none();
+        if wrap && (key.is_empty() || key.contains(&b'}')) {
+            return Err(Error::NeedsHashTag(key.to_vec()));
+        }
+        let mut name = Vec::with_capacity(key.len() + 2 + MAX_SUFFIX);
+        if wrap {
+            name.push(b'{');
+            name.extend_from_slice(key);
+            name.push(b'}');
+        } else {
+            name.extend_from_slice(key);
+        }
+        Ok(Companions { base_len: name.len(), name })
+    }
+
+    pub fn name(&mut self, suffix: &[u8]) -> &[u8] {
+        self.name.truncate(self.base_len);
+        self.name.extend_from_slice(suffix);
+        &self.name
+    }
+}
+
+/// The name of the key the module keeps beside `key` under `suffix` (see `Companions`).
+pub fn companion_key(key: &[u8], suffix: &[u8]) -> Result<Vec<u8>, Error> {
+    Ok(Companions::new(key)?.name(suffix).to_vec())
+}
+
 /// Checks the keys one command touches: each carries a hash tag when `require_hash_tag`
 /// is set, and all of them share one slot (checked in standalone mode too, so code that
 /// works on a laptop also works in a cluster).
@@ -71,6 +113,26 @@ pub fn validate_keys<K: AsRef<[u8]>>(keys: &[K], require_hash_tag: bool) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn companions_share_the_slot_of_their_key() {
+        for key in [&b"lb"[..], b"t:{x}:lb", b"a{b", b"{}x", b"a{}{b}", b"\xff", b"{", b"}{", b"a}b", b"{{a}", b"x{}"] {
+            let Ok(mut companions) = Companions::new(key) else {
+                // Refused exactly when the wrapped name would land in another slot.
+                let wrapped = [&b"{"[..], key, b"}:tourney"].concat();
+                assert!(hash_tag(key).is_none() && hash_slot(&wrapped) != hash_slot(key), "{key:?}");
+                continue;
+            };
+            for suffix in [&b":tourney"[..], b":a-much-longer-suffix-than-usual", b""] {
+                let name = companions.name(suffix).to_vec();
+                assert_eq!(name, companion_key(key, suffix).unwrap());
+                assert_eq!(hash_slot(&name), hash_slot(key), "{key:?}");
+            }
+        }
+        assert!(Companions::new(b"a}b").is_err());
+        assert!(Companions::new(b"").is_err());
+    }
+
 
     #[test]
     fn crc_matches_the_cluster_spec() {

@@ -1,11 +1,25 @@
 //! TOURNEY.*: argument grammar and rank maths. Argument positions are fixed: the key is
 //! always `args[1]`, and a member, where the command takes one, `args[2]`.
 
-use crate::number::{parse_finite_f64, parse_i64_in};
+use crate::number::{parse_finite_f64, parse_i64, parse_i64_in, ScoreText};
 use crate::Error;
 
 pub const KEY: usize = 1;
 pub const MEMBER: usize = 2;
+
+// A tournament keeps its settings and tie structures in native keys beside the
+// leaderboard, named with `slot::companion_key` so they share its slot.
+
+/// A string holding the tournament's settings, in TOURNEY.CREATE's option words.
+pub const SETTINGS_SUFFIX: &[u8] = b":tourney";
+/// TIEBREAK FIRST: a hash of each member's arrival number at its score.
+pub const ARRIVAL_SUFFIX: &[u8] = b":arrival";
+/// TIEBREAK FIRST: a sorted set of the same scores whose members sort by arrival.
+pub const ORDER_SUFFIX: &[u8] = b":order";
+/// TIES DENSE: a sorted set with one member per distinct score.
+pub const DENSE_SUFFIX: &[u8] = b":dense";
+/// Bytes of the arrival prefix of an order entry.
+pub const ARRIVAL_BYTES: usize = 8;
 
 /// Bounds set by the module's configs (`tally.max-member-bytes`, `tally.max-range`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +43,89 @@ pub enum Ties {
     Ordinal,
     /// Equal scores share the best rank, and the next rank skips ("1224").
     Competition,
+    /// Equal scores share a rank, and the next rank follows on ("1223").
+    Dense,
+}
+
+impl Ties {
+    fn word(self) -> &'static str {
+        match self {
+            Ties::Ordinal => "ordinal",
+            Ties::Competition => "competition",
+            Ties::Dense => "dense",
+        }
+    }
+}
+
+/// Which of two equal scores ranks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tiebreak {
+    /// Redis' own order: the greater member bytes first (ZREVRANK).
+    #[default]
+    Member,
+    /// The member that reached the score first, in the primary's order of writes.
+    First,
+}
+
+impl Tiebreak {
+    fn word(self) -> &'static str {
+        match self {
+            Tiebreak::Member => "member",
+            Tiebreak::First => "first",
+        }
+    }
+}
+
+/// A tournament's settings; the default is a leaderboard never created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    pub tiebreak: Tiebreak,
+    /// The ranks a call gets when it names no TIES.
+    pub ties: Ties,
+    /// Unix ms at which the leaderboard and every key of its tournament expire.
+    pub expire_at: Option<i64>,
+}
+
+impl Policy {
+    pub fn keeps_arrivals(&self) -> bool {
+        self.tiebreak == Tiebreak::First
+    }
+
+    pub fn keeps_dense(&self) -> bool {
+        self.ties == Ties::Dense
+    }
+
+    /// The ties a call gets: the ones it names, else the tournament's. DENSE only where
+    /// the tournament keeps its distinct scores.
+    pub fn ties_for(&self, asked: Option<Ties>) -> Result<Ties, Error> {
+        match asked {
+            Some(Ties::Dense) if !self.keeps_dense() => Err(Error::DenseNotKept),
+            Some(ties) => Ok(ties),
+            None => Ok(self.ties),
+        }
+    }
+
+    /// The settings key's value: TOURNEY.CREATE's options, lower case, in a fixed order.
+    pub fn encode(&self) -> String {
+        let mut text = format!("tiebreak {} ties {}", self.tiebreak.word(), self.ties.word());
+        if let Some(at) = self.expire_at {
+            text.push_str(&format!(" expireat {at}"));
+        }
+        text
+    }
+
+    /// Reads a settings key's value back; `None` when tally did not write it.
+    pub fn decode(bytes: &[u8]) -> Option<Policy> {
+        parse_options(bytes.split(|&b| b == b' ')).ok()
+    }
+
+    pub fn tiebreak_word(&self) -> &'static str {
+        self.tiebreak.word()
+    }
+
+    pub fn ties_word(&self) -> &'static str {
+        self.ties.word()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,23 +148,24 @@ pub struct Submit {
     pub mode: SubmitMode,
 }
 
+/// The TIES a read names (`None`: the tournament's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Rank {
     pub with_score: bool,
-    pub ties: Ties,
+    pub ties: Option<Ties>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Top {
     pub count: u64,
     pub offset: u64,
-    pub ties: Ties,
+    pub ties: Option<Ties>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Around {
     pub radius: u64,
-    pub ties: Ties,
+    pub ties: Option<Ties>,
 }
 
 fn arity(args: &[&[u8]], min: usize, max: usize, name: &'static str) -> Result<(), Error> {
@@ -106,9 +204,93 @@ fn parse_ties(word: &[u8]) -> Result<Ties, Error> {
         Ok(Ties::Ordinal)
     } else if is(word, "COMPETITION") {
         Ok(Ties::Competition)
+    } else if is(word, "DENSE") {
+        Ok(Ties::Dense)
     } else {
         Err(Error::Syntax)
     }
+}
+
+/// `[TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT unix_ms]` in any
+/// order; a repeated option keeps its last value.
+fn parse_options<'a>(mut rest: impl Iterator<Item = &'a [u8]>) -> Result<Policy, Error> {
+    let mut policy = Policy::default();
+    while let Some(word) = rest.next() {
+        let value = rest.next().ok_or(Error::Syntax)?;
+        if is(word, "TIEBREAK") {
+            policy.tiebreak = if is(value, "FIRST") {
+                Tiebreak::First
+            } else if is(value, "MEMBER") {
+                Tiebreak::Member
+            } else {
+                return Err(Error::Syntax);
+            };
+        } else if is(word, "TIES") {
+            policy.ties = parse_ties(value)?;
+        } else if is(word, "EXPIREAT") {
+            policy.expire_at = Some(parse_i64_in(value, "EXPIREAT", 1, i64::MAX)?);
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    Ok(policy)
+}
+
+/// `TOURNEY.CREATE key [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT unix_ms]`;
+/// EXPIREAT must be later than `now_ms`.
+pub fn parse_create(args: &[&[u8]], now_ms: i64) -> Result<Policy, Error> {
+    arity(args, 2, 8, "tourney.create")?;
+    let policy = parse_options(args.iter().skip(2).copied())?;
+    match policy.expire_at {
+        Some(at) if at <= now_ms => Err(Error::ExpireInPast),
+        _ => Ok(policy),
+    }
+}
+
+/// `TOURNEY.INFO key`
+pub fn parse_info(args: &[&[u8]]) -> Result<(), Error> {
+    arity(args, 2, 2, "tourney.info")
+}
+
+/// A TIEBREAK FIRST order entry: the arrival number, inverted and big-endian so that
+/// earlier arrivals sort after later ones (ZREVRANGE lists them first among equal
+/// scores), then the member.
+///
+/// Arrival numbers count per score: a member reaching a score gets one more than the
+/// latest arrival already there (1 when nobody is), the lowest entry of that score.
+/// Ties only ever compare entries of one score, so no tournament-wide counter is needed.
+pub fn order_entry(arrival: u64, member: &[u8]) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(ARRIVAL_BYTES + member.len());
+    entry.extend_from_slice(&(u64::MAX - arrival).to_be_bytes());
+    entry.extend_from_slice(member);
+    entry
+}
+
+/// The member of an order entry.
+pub fn order_entry_member(entry: &[u8]) -> &[u8] {
+    entry.get(ARRIVAL_BYTES..).unwrap_or_default()
+}
+
+/// The arrival number of an order entry (`None` for bytes tally did not write).
+pub fn order_entry_arrival(entry: &[u8]) -> Option<u64> {
+    let prefix: [u8; ARRIVAL_BYTES] = entry.get(..ARRIVAL_BYTES)?.try_into().ok()?;
+    Some(u64::MAX - u64::from_be_bytes(prefix))
+}
+
+/// The arrival number of a member reaching a score whose latest arrival is `latest`.
+pub fn next_arrival(latest: Option<u64>) -> Option<u64> {
+    latest.unwrap_or(0).checked_add(1)
+}
+
+/// An arrival number as the arrival hash stores it (decimal, from 1).
+pub fn parse_arrival(bytes: &[u8]) -> Option<u64> {
+    parse_i64(bytes).ok().filter(|&n| n > 0).map(i64::unsigned_abs)
+}
+
+/// The dense set's member for `score`: the score's text, with -0 folded into 0 since the
+/// two are one score to a sorted set.
+pub fn dense_member(score: f64) -> ScoreText {
+    ScoreText::new(score + 0.0)
 }
 
 /// `TOURNEY.INCR key member delta`
@@ -132,7 +314,7 @@ pub fn parse_submit(args: &[&[u8]], limits: &Limits) -> Result<Submit, Error> {
     Ok(Submit { score, mode })
 }
 
-/// `TOURNEY.RANK key member [WITHSCORE] [TIES ORDINAL|COMPETITION]`, options in any order.
+/// `TOURNEY.RANK key member [WITHSCORE] [TIES ORDINAL|COMPETITION|DENSE]`, options in any order.
 pub fn parse_rank(args: &[&[u8]], limits: &Limits) -> Result<Rank, Error> {
     arity(args, 3, 6, "tourney.rank")?;
     member_of(args, limits)?;
@@ -142,7 +324,7 @@ pub fn parse_rank(args: &[&[u8]], limits: &Limits) -> Result<Rank, Error> {
         if is(word, "WITHSCORE") {
             rank.with_score = true;
         } else if is(word, "TIES") {
-            rank.ties = parse_ties(rest.next().ok_or(Error::Syntax)?)?;
+            rank.ties = Some(parse_ties(rest.next().ok_or(Error::Syntax)?)?);
         } else {
             return Err(Error::Syntax);
         }
@@ -150,18 +332,18 @@ pub fn parse_rank(args: &[&[u8]], limits: &Limits) -> Result<Rank, Error> {
     Ok(rank)
 }
 
-/// `TOURNEY.TOP key count [OFFSET n] [TIES ORDINAL|COMPETITION]`
+/// `TOURNEY.TOP key count [OFFSET n] [TIES ORDINAL|COMPETITION|DENSE]`
 pub fn parse_top(args: &[&[u8]], limits: &Limits) -> Result<Top, Error> {
     arity(args, 3, 7, "tourney.top")?;
     let count = parse_i64_in(get(args, 2)?, "count", 1, limits.max_range)?;
-    let mut top = Top { count: count.unsigned_abs(), offset: 0, ties: Ties::Ordinal };
+    let mut top = Top { count: count.unsigned_abs(), offset: 0, ties: None };
     let mut rest = args.get(3..).unwrap_or_default().iter();
     while let Some(word) = rest.next() {
         let value = rest.next().ok_or(Error::Syntax)?;
         if is(word, "OFFSET") {
             top.offset = parse_i64_in(value, "offset", 0, i64::MAX)?.unsigned_abs();
         } else if is(word, "TIES") {
-            top.ties = parse_ties(value)?;
+            top.ties = Some(parse_ties(value)?);
         } else {
             return Err(Error::Syntax);
         }
@@ -169,14 +351,14 @@ pub fn parse_top(args: &[&[u8]], limits: &Limits) -> Result<Top, Error> {
     Ok(top)
 }
 
-/// `TOURNEY.AROUND key member radius [TIES ORDINAL|COMPETITION]`
+/// `TOURNEY.AROUND key member radius [TIES ORDINAL|COMPETITION|DENSE]`
 pub fn parse_around(args: &[&[u8]], limits: &Limits) -> Result<Around, Error> {
     arity(args, 4, 6, "tourney.around")?;
     member_of(args, limits)?;
     let radius = parse_i64_in(get(args, 3)?, "radius", 0, limits.max_radius())?;
     let ties = match args.get(4..) {
-        Some([]) | None => Ties::Ordinal,
-        Some([word, value]) if is(word, "TIES") => parse_ties(value)?,
+        Some([]) | None => None,
+        Some([word, value]) if is(word, "TIES") => Some(parse_ties(value)?),
         Some(_) => return Err(Error::Syntax),
     };
     Ok(Around { radius: radius.unsigned_abs(), ties })
@@ -243,14 +425,15 @@ pub struct PageRanks {
     ties: Ties,
     /// 1-based ordinal position of the next entry.
     position: u64,
-    /// Competition rank of the page's first entry.
+    /// COMPETITION or DENSE rank of the page's first entry.
     first_rank: u64,
     last: Option<(f64, u64)>,
 }
 
 impl PageRanks {
     /// `first_position` is the 1-based ordinal rank of the page's first entry; with
-    /// COMPETITION ties `first_rank` is that entry's rank (1 + members scoring higher).
+    /// COMPETITION or DENSE ties `first_rank` is that entry's rank (1 + members, or
+    /// distinct scores, above it).
     pub fn new(ties: Ties, first_position: u64, first_rank: u64) -> PageRanks {
         PageRanks { ties, position: first_position, first_rank, last: None }
     }
@@ -260,9 +443,10 @@ impl PageRanks {
         self.position = self.position.saturating_add(1);
         let rank = match (self.ties, self.last) {
             (Ties::Ordinal, _) => position,
-            (Ties::Competition, None) => self.first_rank,
-            (Ties::Competition, Some((last_score, last_rank))) if last_score == score => last_rank,
+            (_, None) => self.first_rank,
+            (_, Some((last_score, last_rank))) if last_score == score => last_rank,
             (Ties::Competition, Some(_)) => position,
+            (Ties::Dense, Some((_, last_rank))) => last_rank.saturating_add(1),
         };
         self.last = Some((score, rank));
         rank
@@ -297,10 +481,11 @@ mod tests {
     #[test]
     fn rank_options_in_any_order() {
         let rank = parse_rank(&args("tourney.rank k a ties competition withscore"), &LIMITS);
-        assert_eq!(rank, Ok(Rank { with_score: true, ties: Ties::Competition }));
+        assert_eq!(rank, Ok(Rank { with_score: true, ties: Some(Ties::Competition) }));
         assert_eq!(parse_rank(&args("tourney.rank k a"), &LIMITS), Ok(Rank::default()));
         assert_eq!(parse_rank(&args("tourney.rank k a ties"), &LIMITS), Err(Error::Syntax));
-        assert_eq!(parse_rank(&args("tourney.rank k a ties dense"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_rank(&args("tourney.rank k a ties dense"), &LIMITS).map(|r| r.ties), Ok(Some(Ties::Dense)));
+        assert_eq!(parse_rank(&args("tourney.rank k a ties sparse"), &LIMITS), Err(Error::Syntax));
         assert_eq!(parse_rank(&args("tourney.rank k a bogus"), &LIMITS), Err(Error::Syntax));
     }
 
@@ -308,7 +493,7 @@ mod tests {
     fn top_and_around_bounds() {
         assert_eq!(
             parse_top(&args("tourney.top k 10 offset 5 ties competition"), &LIMITS),
-            Ok(Top { count: 10, offset: 5, ties: Ties::Competition })
+            Ok(Top { count: 10, offset: 5, ties: Some(Ties::Competition) })
         );
         assert_eq!(
             parse_top(&args("tourney.top k 101"), &LIMITS),
@@ -317,7 +502,7 @@ mod tests {
         assert_eq!(parse_top(&args("tourney.top k 0"), &LIMITS).is_err(), true);
         assert_eq!(parse_top(&args("tourney.top k 1 offset -1"), &LIMITS).is_err(), true);
         assert_eq!(parse_top(&args("tourney.top k 1 offset"), &LIMITS), Err(Error::Syntax));
-        assert_eq!(parse_around(&args("tourney.around k a 49"), &LIMITS), Ok(Around { radius: 49, ties: Ties::Ordinal }));
+        assert_eq!(parse_around(&args("tourney.around k a 49"), &LIMITS), Ok(Around { radius: 49, ties: None }));
         assert_eq!(
             parse_around(&args("tourney.around k a 50"), &LIMITS),
             Err(Error::OutOfRange { what: "radius", min: 0, max: 49 })
@@ -376,6 +561,61 @@ mod tests {
         let mut ranks = PageRanks::new(Ties::Ordinal, 3, 2);
         let got: Vec<u64> = [50.0, 50.0, 40.0].iter().map(|&s| ranks.next(s)).collect();
         assert_eq!(got, [3, 4, 5]);
+    }
+
+    #[test]
+    fn page_ranks_dense_follow_on() {
+        let mut ranks = PageRanks::new(Ties::Dense, 3, 2);
+        let got: Vec<u64> = [50.0, 50.0, 40.0, 40.0, 30.0].iter().map(|&s| ranks.next(s)).collect();
+        assert_eq!(got, [2, 2, 3, 3, 4]);
+    }
+
+    #[test]
+    fn create_options_round_trip_through_the_settings_key() {
+        let policy = parse_create(&args("tourney.create k ties dense tiebreak first expireat 5000"), 1000).unwrap();
+        assert_eq!(policy, Policy { tiebreak: Tiebreak::First, ties: Ties::Dense, expire_at: Some(5000) });
+        assert_eq!(policy.encode(), "tiebreak first ties dense expireat 5000");
+        assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
+        assert_eq!(Policy::decode(Policy::default().encode().as_bytes()), Some(Policy::default()));
+        assert_eq!(Policy::decode(b"garbage"), None);
+        assert_eq!(Policy::decode(b""), None);
+        assert_eq!(parse_create(&args("tourney.create k"), 0), Ok(Policy::default()));
+        assert_eq!(parse_create(&args("tourney.create k expireat 1000"), 1000), Err(Error::ExpireInPast));
+        assert_eq!(parse_create(&args("tourney.create k expireat 0"), 0).is_err(), true);
+        assert_eq!(parse_create(&args("tourney.create k tiebreak last"), 0), Err(Error::Syntax));
+        assert_eq!(parse_create(&args("tourney.create k ties"), 0), Err(Error::Syntax));
+        assert_eq!(parse_info(&args("tourney.info k x")), Err(Error::WrongArity("tourney.info")));
+    }
+
+    #[test]
+    fn dense_is_asked_only_where_kept() {
+        let plain = Policy::default();
+        assert_eq!(plain.ties_for(None), Ok(Ties::Ordinal));
+        assert_eq!(plain.ties_for(Some(Ties::Competition)), Ok(Ties::Competition));
+        assert_eq!(plain.ties_for(Some(Ties::Dense)), Err(Error::DenseNotKept));
+        let dense = Policy { ties: Ties::Dense, ..Policy::default() };
+        assert_eq!(dense.ties_for(None), Ok(Ties::Dense));
+        assert_eq!(dense.ties_for(Some(Ties::Ordinal)), Ok(Ties::Ordinal));
+    }
+
+    #[test]
+    fn order_entries_list_earlier_arrivals_first() {
+        // ZREVRANGE of equal scores is descending member bytes.
+        let early = order_entry(1, b"zoe");
+        let late = order_entry(2, b"aaron");
+        assert!(early > late);
+        assert!(order_entry(255, b"a") > order_entry(256, b"a"));
+        assert_eq!(order_entry_member(&early), b"zoe");
+        assert_eq!(order_entry_arrival(&late), Some(2));
+        assert_eq!(order_entry_arrival(b"short"), None);
+        assert_eq!(next_arrival(None), Some(1));
+        assert_eq!(next_arrival(Some(41)), Some(42));
+        assert_eq!(next_arrival(Some(u64::MAX)), None);
+        assert_eq!(order_entry_member(b"short"), b"");
+        assert_eq!(parse_arrival(b"42"), Some(42));
+        assert_eq!(parse_arrival(b"0"), None);
+        assert_eq!(parse_arrival(b"x"), None);
+        assert_eq!(dense_member(-0.0).as_bytes(), b"0");
     }
 
     #[test]

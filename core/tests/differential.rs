@@ -319,7 +319,7 @@ fn write_native_answers_for_the_wasm_replay() {
         .collect();
     let page_ranks: Vec<Value> = (0..300)
         .map(|_| {
-            let competition = rng.percent(50);
+            let (ties, name) = *rng.pick(&[(Ties::Ordinal, "ordinal"), (Ties::Competition, "competition"), (Ties::Dense, "dense")]);
             let first_position = rng.range(1, 1000) as u64;
             let first_rank = rng.range(1, first_position as i64) as u64;
             let mut score = rng.range(-50, 50) as f64;
@@ -331,10 +331,9 @@ fn write_native_answers_for_the_wasm_replay() {
                     score
                 })
                 .collect();
-            let ties = if competition { Ties::Competition } else { Ties::Ordinal };
             let mut ranks = PageRanks::new(ties, first_position, first_rank);
             let got: Vec<u64> = scores.iter().map(|&s| ranks.next(s)).collect();
-            json!([if competition { "competition" } else { "ordinal" }, first_position, first_rank, scores, got])
+            json!([name, first_position, first_rank, scores, got])
         })
         .collect();
     let formats: Vec<Value> = (0..2000)

@@ -86,6 +86,7 @@ fn rank_maths() {
         let ties = match case["ties"].as_str().unwrap() {
             "ordinal" => Ties::Ordinal,
             "competition" => Ties::Competition,
+            "dense" => Ties::Dense,
             other => panic!("ties {other}"),
         };
         let mut ranks = PageRanks::new(ties, uint(&case["first_position"]), uint(&case["first_rank"]));
