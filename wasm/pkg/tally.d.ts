@@ -117,10 +117,10 @@ export interface AroundWindow {
 }
 
 export interface PageRankOptions {
-  ties?: 'ordinal' | 'competition';
+  ties?: 'ordinal' | 'competition' | 'dense';
   /** 1-based position of the page's first entry (default 1). */
   firstPosition?: number;
-  /** Competition rank of the page's first entry: 1 + members scoring higher (default firstPosition). */
+  /** Rank of the page's first entry under competition ties (1 + members scoring higher) or dense ties (1 + distinct scores higher); default firstPosition. */
   firstRank?: number;
 }
 

@@ -351,12 +351,13 @@ export class Tally {
 
   /**
    * Ranks of a page of entries (scores best first), as TOURNEY.TOP/AROUND give them:
-   * `ties` 'ordinal' (default) or 'competition'; `firstPosition` is the page's first
-   * 1-based position, `firstRank` its competition rank (1 + members scoring higher).
+   * `ties` 'ordinal' (default), 'competition' or 'dense'; `firstPosition` is the page's
+   * first 1-based position, `firstRank` its rank under competition (1 + members scoring
+   * higher) or dense ties (1 + distinct scores higher).
    */
   pageRanks(scores, { ties = 'ordinal', firstPosition = 1, firstRank = firstPosition } = {}) {
-    const mode = { ordinal: 0, competition: 1 }[String(ties).toLowerCase()];
-    if (mode === undefined) throw new TypeError("tally: ties must be 'ordinal' or 'competition'");
+    const mode = { ordinal: 0, competition: 1, dense: 2 }[String(ties).toLowerCase()];
+    if (mode === undefined) throw new TypeError("tally: ties must be 'ordinal', 'competition' or 'dense'");
     const values = f64Array(scores, 'scores');
     const status = this.#with([values], (ptr) =>
       this.exports.tally_page_ranks(mode, number(firstPosition, 'firstPosition'), number(firstRank, 'firstRank'), ptr, values.length));

@@ -352,9 +352,9 @@ pub extern "C" fn tally_around_window(rank: f64, radius: f64, len: f64) -> i32 {
     }
 }
 
-/// The ranks of a page of entries (scores best first, f64): `ties` 0 ORDINAL, 1 COMPETITION;
-/// `first_position` the page's first ordinal rank, `first_rank` its competition rank. The
-/// ranks land in the result as f64.
+/// The ranks of a page of entries (scores best first, f64): `ties` 0 ORDINAL, 1 COMPETITION,
+/// 2 DENSE; `first_position` the page's first ordinal rank, `first_rank` its COMPETITION or
+/// DENSE rank. The ranks land in the result as f64.
 ///
 /// # Safety
 /// `scores_ptr..scores_ptr + 8 * count` must be readable.
@@ -366,7 +366,8 @@ pub unsafe extern "C" fn tally_page_ranks(ties: u32, first_position: f64, first_
         let ties = match ties {
             0 => Ties::Ordinal,
             1 => Ties::Competition,
-            _ => return Err(Failure::Invalid(format!("ties must be 0 (ORDINAL) or 1 (COMPETITION), got {ties}"))),
+            2 => Ties::Dense,
+            _ => return Err(Failure::Invalid(format!("ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got {ties}"))),
         };
         let first_position = whole(first_position, "first_position", 1, MAX_SAFE)?.unsigned_abs();
         let first_rank = whole(first_rank, "first_rank", 1, MAX_SAFE)?.unsigned_abs();

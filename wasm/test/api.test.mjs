@@ -165,7 +165,8 @@ test('rank maths', async () => {
   assert.throws(() => tally.aroundWindow(-1, 2, 100), RangeError);
   assert.deepEqual(tally.pageRanks([9, 9, 7]), [1, 2, 3]);
   assert.deepEqual(tally.pageRanks([9, 9, 7], { ties: 'COMPETITION' }), [1, 1, 3]);
-  assert.throws(() => tally.pageRanks([1], { ties: 'dense' }), TypeError);
+  assert.deepEqual(tally.pageRanks([9, 9, 7, 5], { ties: 'DENSE', firstPosition: 3, firstRank: 2 }), [2, 2, 3, 4]);
+  assert.throws(() => tally.pageRanks([1], { ties: 'sparse' }), TypeError);
   assert.equal(tally.formatScore(-0), '0');
   assert.equal(tally.parseScore('1e3'), 1000);
   assert.throws(() => tally.parseScore('inf'), /^TallyError: ERR value is not a valid float$/);
