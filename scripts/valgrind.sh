@@ -131,6 +131,32 @@ workload() {
     echo 'TOURNEY.INCR str:{t} p1 1'
     echo 'TOURNEY.TOP str:{t} 3'
     echo 'TOURNEY.INCR "bin\x00:{t}\xff" "m\x00" 1'
+    # Tournaments: arrival order and dense ranks, a large one (skiplist, hash table) and a small one.
+    echo 'TOURNEY.CREATE lb:{t}:first TIEBREAK FIRST TIES DENSE EXPIREAT 4102444800000'
+    echo 'TOURNEY.CREATE lb:{t}:tiny TIEBREAK FIRST'
+    echo 'TOURNEY.INFO lb:{t}:first'
+    for m in $(seq 1 "$members"); do
+        echo "TOURNEY.INCR lb:{t}:first m$m $((m % 7))"
+        echo "TOURNEY.SUBMIT lb:{t}:tiny m$((m % 9)) $((m % 4)) LATEST"
+    done
+    echo 'TOURNEY.INCR lb:{t}:first m3 0'
+    echo 'TOURNEY.RANK lb:{t}:first m3 WITHSCORE'
+    echo 'TOURNEY.RANK lb:{t}:first m3 TIES ORDINAL'
+    echo 'TOURNEY.TOP lb:{t}:first 20 OFFSET 3 TIES COMPETITION'
+    echo 'TOURNEY.TOP lb:{t}:tiny 10'
+    echo 'TOURNEY.AROUND lb:{t}:first m5 4'
+    echo 'TOURNEY.PERCENTILE lb:{t}:tiny m2'
+    echo 'TOURNEY.REM lb:{t}:first m1 m2 nobody'
+    echo 'TOURNEY.REM lb:{t}:tiny m0 m1 m2 m3 m4 m5 m6 m7 m8'
+    echo 'TOURNEY.INFO lb:{t}:tiny'
+    echo 'TOURNEY.CREATE lb:{t}:first TIEBREAK MEMBER'
+    echo 'TOURNEY.CREATE lb:{t}:big TIES DENSE'
+    echo 'TOURNEY.RANK lb:{t}:big m3 TIES DENSE'
+    echo 'SET lb:{t}:odd:tourney garbage'
+    echo 'TOURNEY.INCR lb:{t}:odd m 1'
+    echo 'ZADD lb:{t}:tiny 5 intruder'
+    echo 'TOURNEY.INCR lb:{t}:tiny m1 1'
+    echo 'TOURNEY.TOP lb:{t}:tiny 5'
 
     # LIMIT: sliding logs, several windows, GCRA, reset.
     for i in 1 2 3 4 5; do
