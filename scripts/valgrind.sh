@@ -157,6 +157,18 @@ workload() {
     echo 'ZADD lb:{t}:tiny 5 intruder'
     echo 'TOURNEY.INCR lb:{t}:tiny m1 1'
     echo 'TOURNEY.TOP lb:{t}:tiny 5'
+    # Seasons, on a plain board and on a tournament.
+    for period in daily weekly monthly; do
+        echo "TOURNEY.INCR lb:{t}:s m1 2 SEASON $period"
+        echo "TOURNEY.SUBMIT lb:{t}:first m2 3 LATEST SEASON $period"
+        echo "TOURNEY.RANK lb:{t}:first m2 WITHSCORE SEASON $period TIES COMPETITION"
+        echo "TOURNEY.TOP lb:{t}:first 5 SEASON $period"
+        echo "TOURNEY.AROUND lb:{t}:s m1 2 SEASON $period"
+        echo "TOURNEY.PERCENTILE lb:{t}:first m2 SEASON $period"
+    done
+    echo 'TOURNEY.INCR lb:{t}:s m1 2 SEASON yearly'
+    echo 'TOURNEY.INCR "a}b" m1 2 SEASON daily'
+    echo 'TOURNEY.CREATE lb:{t}:s TIEBREAK FIRST'
 
     # LIMIT: sliding logs, several windows, GCRA, reset.
     for i in 1 2 3 4 5; do

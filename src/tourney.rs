@@ -20,6 +20,8 @@ use crate::stats::Family;
 use redis_module::raw;
 use smallvec::SmallVec;
 use std::ffi::{c_int, CStr};
+use std::borrow::Cow;
+use tally_core::season::{self, season_at, season_key, Period};
 use tally_core::slot::Companions;
 use tally_core::tourney::{
     self as core, dense_member, next_arrival, order_entry, order_entry_arrival, order_entry_member, parse_arrival,
@@ -56,8 +58,10 @@ pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
 /// A leaderboard with its tournament's settings and the names of its tie structures.
 struct Board<'c> {
     ctx: &'c Ctx,
+    /// The leaderboard: the key the call names, or its season's.
     key: RawString,
-    key_bytes: &'c [u8],
+    /// Holds the season's key name alive.
+    season: Option<OwnedString<'c>>,
     policy: Policy,
     created: bool,
     arrival: Option<OwnedString<'c>>,
@@ -89,29 +93,61 @@ fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Policy>,
 }
 
 impl<'c> Board<'c> {
-    /// Validates the call's key and loads its tournament. The caller must be allowed
-    /// `access` to the settings and tie-structure keys, which argv does not name.
-    fn open(ctx: &'c Ctx, args: &'c Args<'_>, access: Access) -> Result<Board<'c>, Error> {
-        let key = keys::single(args, KEY_POS)?;
-        let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        let mut board =
-            Board { ctx, key, key_bytes, policy: Policy::default(), created: false, arrival: None, order: None, dense: None };
+    /// Validates the call's key and loads its tournament; with a season, the leaderboard
+    /// is the season's key, with the tournament of the key the call names. The caller must
+    /// be allowed `access` to the season, settings and tie-structure keys, which argv does
+    /// not name.
+    fn open(ctx: &'c Ctx, args: &'c Args<'_>, access: Access, period: Option<Period>) -> Result<Board<'c>, Error> {
+        let named = keys::single(args, KEY_POS)?;
+        let named_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
+        let mut board = Board {
+            ctx,
+            key: named,
+            season: None,
+            policy: Policy::default(),
+            created: false,
+            arrival: None,
+            order: None,
+            dense: None,
+        };
+        let mut season_expiry = None;
+        if let Some(period) = period {
+            let season = season_at(period, ctx.now_ms());
+            let name = ctx.string(&season_key(named_bytes, &season)?);
+            board.key = name.raw();
+            board.season = Some(name);
+            season_expiry = Some(season.expire_at_ms);
+            board.policy.expire_at = season_expiry;
+        }
+        let mut derived: SmallVec<[RawString; 5]> = board.season.iter().map(OwnedString::raw).collect();
+        // Outlives the permission check below, which reads the name.
+        let settings;
         // A key that cannot have companions (a '}' but no tag) was never created.
-        let Ok(mut names) = Companions::new(key_bytes) else { return Ok(board) };
-        let settings = ctx.string(names.name(SETTINGS_SUFFIX));
-        let Some(policy) = read_policy(ctx, settings.raw(), key_bytes)? else { return Ok(board) };
-        board.policy = policy;
-        board.created = true;
-        if policy.keeps_arrivals() {
-            board.arrival = Some(ctx.string(names.name(ARRIVAL_SUFFIX)));
-            board.order = Some(ctx.string(names.name(ORDER_SUFFIX)));
+        if let Ok(mut names) = Companions::new(named_bytes) {
+            settings = ctx.string(names.name(SETTINGS_SUFFIX));
+            if let Some(policy) = read_policy(ctx, settings.raw(), named_bytes)? {
+                board.created = true;
+                // A season ends its leaderboard even in a tournament that lasts longer.
+                let expire_at = match (policy.expire_at, season_expiry) {
+                    (Some(at), Some(season)) => Some(at.min(season)),
+                    (at, season) => at.or(season),
+                };
+                board.policy = Policy { expire_at, ..policy };
+                let mut kept = Companions::new(string_bytes(board.key))?;
+                if policy.keeps_arrivals() {
+                    board.arrival = Some(ctx.string(kept.name(ARRIVAL_SUFFIX)));
+                    board.order = Some(ctx.string(kept.name(ORDER_SUFFIX)));
+                }
+                if policy.keeps_dense() {
+                    board.dense = Some(ctx.string(kept.name(DENSE_SUFFIX)));
+                }
+                derived.push(settings.raw());
+                derived.extend(board.companions().map(OwnedString::raw));
+            }
         }
-        if policy.keeps_dense() {
-            board.dense = Some(ctx.string(names.name(DENSE_SUFFIX)));
+        if !derived.is_empty() {
+            ctx.check_permissions(&derived, access)?;
         }
-        let derived: SmallVec<[RawString; 4]> =
-            std::iter::once(&settings).chain(board.companions()).map(OwnedString::raw).collect();
-        ctx.check_permissions(&derived, access)?;
         Ok(board)
     }
 
@@ -130,7 +166,7 @@ impl<'c> Board<'c> {
     }
 
     fn out_of_sync(&self) -> Error {
-        Error::TournamentOutOfSync(self.key_bytes.to_vec())
+        Error::TournamentOutOfSync(string_bytes(self.key).to_vec())
     }
 
     /// Checks the tie structures against a leaderboard of `len` members: something other
@@ -366,6 +402,19 @@ impl<'c> Board<'c> {
     }
 }
 
+/// A call's arguments as its parser reads them.
+type Words<'a> = Cow<'a, [&'a [u8]]>;
+
+/// The call's arguments without its `SEASON period` (looked for from argv index
+/// `options`), for the command's parser, and the period.
+fn split_season<'a>(args: &'a Args<'_>, options: usize) -> Result<(Words<'a>, Option<Period>), Error> {
+    if !season::names_season(args.bytes(), options) {
+        return Ok((Cow::Borrowed(args.bytes()), None));
+    }
+    let (rest, period) = season::take_season(args.bytes(), options)?;
+    Ok((Cow::Owned(rest), period))
+}
+
 fn reply_entry(ctx: &Ctx, member: impl FnOnce(&Ctx), score: f64, rank: u64) {
     ctx.reply_array(3);
     member(ctx);
@@ -385,6 +434,18 @@ const TIES_ARG: Arg = Arg {
     ],
 };
 
+const SEASON_ARG: Arg = Arg {
+    name: c"season",
+    kind: ONEOF,
+    token: Some(c"SEASON"),
+    flags: OPTIONAL,
+    subargs: &[
+        Arg { token: Some(c"DAILY"), ..Arg::new(c"daily", TOKEN) },
+        Arg { token: Some(c"WEEKLY"), ..Arg::new(c"weekly", TOKEN) },
+        Arg { token: Some(c"MONTHLY"), ..Arg::new(c"monthly", TOKEN) },
+    ],
+};
+
 // ---- commands --------------------------------------------------------------------------
 
 pub struct Incr;
@@ -393,15 +454,17 @@ impl Command for Incr {
     const NAME: &'static CStr = c"tourney.incr";
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write deny-oom fast";
-    const ARITY: i32 = 4;
+    const ARITY: i32 = -4;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
     const SUMMARY: &'static CStr = c"Adds delta to a member's score and returns the new score and its rank";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"delta", DOUBLE)];
+    const ARGS: &'static [Arg] =
+        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"delta", DOUBLE), SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let incr = core::parse_incr(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Write)?;
+        let (words, period) = split_season(args, 4)?;
+        let incr = core::parse_incr(&words, &config::limits())?;
+        let board = Board::open(ctx, args, Access::Write, period)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
@@ -438,11 +501,13 @@ impl Command for Submit {
             ],
             ..Arg::new(c"mode", ONEOF)
         },
+        SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let submit = core::parse_submit(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Write)?;
+        let (words, period) = split_season(args, 4)?;
+        let submit = core::parse_submit(&words, &config::limits())?;
+        let board = Board::open(ctx, args, Access::Write, period)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
@@ -478,11 +543,13 @@ impl Command for Rank {
         Arg::new(c"member", STRING),
         Arg { token: Some(c"WITHSCORE"), flags: OPTIONAL, ..Arg::new(c"withscore", TOKEN) },
         TIES_ARG,
+        SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let rank = core::parse_rank(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read)?;
+        let (words, period) = split_season(args, 3)?;
+        let rank = core::parse_rank(&words, &config::limits())?;
+        let board = Board::open(ctx, args, Access::Read, period)?;
         let member = args.raw(MEMBER)?;
         let ties = board.policy.ties_for(rank.ties)?;
         if !rank.with_score && ties == Ties::Ordinal && !board.created {
@@ -528,11 +595,13 @@ impl Command for Top {
         Arg::new(c"count", INTEGER),
         Arg { token: Some(c"OFFSET"), flags: OPTIONAL, ..Arg::new(c"offset", INTEGER) },
         TIES_ARG,
+        SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let top = core::parse_top(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read)?;
+        let (words, period) = split_season(args, 3)?;
+        let top = core::parse_top(&words, &config::limits())?;
+        let board = Board::open(ctx, args, Access::Read, period)?;
         let ties = board.policy.ties_for(top.ties)?;
         let len = ctx.open_zset(board.key, false)?.len();
         board.check_in_step(len, None)?;
@@ -570,11 +639,12 @@ impl Command for Around {
         c"Returns the members ranked around a member, radius on each side, kept inside the leaderboard";
     const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
     const ARGS: &'static [Arg] =
-        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"radius", INTEGER), TIES_ARG];
+        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"radius", INTEGER), TIES_ARG, SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let around = core::parse_around(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read)?;
+        let (words, period) = split_season(args, 4)?;
+        let around = core::parse_around(&words, &config::limits())?;
+        let board = Board::open(ctx, args, Access::Read, period)?;
         let member = args.raw(MEMBER)?;
         let ties = board.policy.ties_for(around.ties)?;
         let len = ctx.open_zset(board.key, false)?.len();
@@ -599,16 +669,17 @@ impl Command for Percentile {
     const NAME: &'static CStr = c"tourney.percentile";
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
-    const ARITY: i32 = 3;
+    const ARITY: i32 = -3;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr =
         c"Returns the percentage of members ranked at or below the member (equal scores count as at or below, unless ties are broken by arrival)";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING)];
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        core::parse_percentile(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read)?;
+        let (words, period) = split_season(args, 3)?;
+        core::parse_percentile(&words, &config::limits())?;
+        let board = Board::open(ctx, args, Access::Read, period)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (score, len) = (zset.score(member), zset.len());
@@ -645,7 +716,7 @@ impl Command for Rem {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_rem(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Write)?;
+        let board = Board::open(ctx, args, Access::Write, None)?;
         let zset = ctx.open_zset(board.key, true)?;
         let kept = board.open_kept()?;
         if zset.len() > 0 {
@@ -785,8 +856,20 @@ impl Command for Create {
         }
         let zset = ctx.open_zset(key, true)?;
         let populated = zset.len() > 0;
-        if populated && (policy.keeps_arrivals() || policy.keeps_dense()) {
-            return Err(Error::TournamentHasMembers(key_bytes.to_vec()));
+        if policy.keeps_arrivals() || policy.keeps_dense() {
+            if populated {
+                return Err(Error::TournamentHasMembers(key_bytes.to_vec()));
+            }
+            // The boards of running seasons would lack the tie structures too.
+            let now = ctx.now_ms();
+            let seasons = [Period::Daily, Period::Weekly, Period::Monthly]
+                .map(|period| season_key(key_bytes, &season_at(period, now)).map(|name| ctx.string(&name)));
+            let seasons: SmallVec<[OwnedString; 3]> = seasons.into_iter().collect::<Result<_, _>>()?;
+            let raw_seasons: SmallVec<[RawString; 3]> = seasons.iter().map(OwnedString::raw).collect();
+            ctx.check_permissions(&raw_seasons, Access::Read)?;
+            if let Some(running) = seasons.iter().find(|season| ctx.open_quietly(season.raw()).len() > 0) {
+                return Err(Error::TournamentHasMembers(running.bytes().to_vec()));
+            }
         }
         let settings = ctx.open_key(settings_name.raw(), true);
         let value = ctx.string(policy.encode().as_bytes());
@@ -828,7 +911,7 @@ impl Command for Info {
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_info(args.bytes())?;
-        let board = Board::open(ctx, args, Access::Read)?;
+        let board = Board::open(ctx, args, Access::Read, None)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (members, top, bottom) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
         drop(zset);

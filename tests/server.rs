@@ -51,14 +51,14 @@ const READ_FLAGS: &[&str] = &["readonly", "module"];
 const UPSERT_KEY: &[&str] = &["RW", "access", "update"];
 const READ_KEY: &[&str] = &["RO", "access"];
 
-const SPECS: [Spec; 7] = [
+const SPECS: [Spec; 9] = [
     Spec {
         name: "tourney.incr",
-        arity: 4,
+        arity: -4,
         flags: WRITE_FLAGS,
         key_flags: UPSERT_KEY,
         example: &["mykey", "alice", "1"],
-        doc_args: &["key", "member", "delta"],
+        doc_args: &["key", "member", "delta", "season"],
     },
     Spec {
         name: "tourney.submit",
@@ -66,7 +66,7 @@ const SPECS: [Spec; 7] = [
         flags: WRITE_FLAGS,
         key_flags: UPSERT_KEY,
         example: &["mykey", "alice", "1", "LATEST"],
-        doc_args: &["key", "member", "score", "mode"],
+        doc_args: &["key", "member", "score", "mode", "season"],
     },
     Spec {
         name: "tourney.rank",
@@ -74,7 +74,7 @@ const SPECS: [Spec; 7] = [
         flags: READ_FAST_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey", "alice", "WITHSCORE"],
-        doc_args: &["key", "member", "withscore", "ties"],
+        doc_args: &["key", "member", "withscore", "ties", "season"],
     },
     Spec {
         name: "tourney.top",
@@ -82,7 +82,7 @@ const SPECS: [Spec; 7] = [
         flags: READ_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey", "10", "OFFSET", "1"],
-        doc_args: &["key", "count", "offset", "ties"],
+        doc_args: &["key", "count", "offset", "ties", "season"],
     },
     Spec {
         name: "tourney.around",
@@ -90,15 +90,15 @@ const SPECS: [Spec; 7] = [
         flags: READ_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey", "alice", "2"],
-        doc_args: &["key", "member", "radius", "ties"],
+        doc_args: &["key", "member", "radius", "ties", "season"],
     },
     Spec {
         name: "tourney.percentile",
-        arity: 3,
+        arity: -3,
         flags: READ_FAST_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey", "alice"],
-        doc_args: &["key", "member"],
+        doc_args: &["key", "member", "season"],
     },
     Spec {
         // Like ZREM: removing frees memory, so no deny-oom.
@@ -109,13 +109,26 @@ const SPECS: [Spec; 7] = [
         example: &["mykey", "alice", "bob"],
         doc_args: &["key", "member"],
     },
+    Spec {
+        // Reads the board's size, may set its expiry; writes the settings key beside it.
+        name: "tourney.create",
+        arity: -2,
+        flags: WRITE_FLAGS,
+        key_flags: &["RW", "update"],
+        example: &["mykey", "TIES", "DENSE"],
+        doc_args: &["key", "tiebreak", "ties", "unix-time-milliseconds"],
+    },
+    Spec {
+        name: "tourney.info",
+        arity: 2,
+        flags: READ_FAST_FLAGS,
+        key_flags: READ_KEY,
+        example: &["mykey"],
+        doc_args: &["key"],
+    },
 ];
 
 impl Spec {
-    fn is_write(&self) -> bool {
-        self.flags.contains(&"write")
-    }
-
     /// The example call with `key` in place of `mykey`.
     fn call_on<'a>(&'a self, key: &'a str) -> Vec<&'a str> {
         std::iter::once(self.name).chain(std::iter::once(key)).chain(self.example[1..].iter().copied()).collect()
@@ -649,8 +662,9 @@ fn bad_calls() -> Vec<Vec<Vec<u8>>> {
     .map(|line| byte_words(line))
     .collect();
     for spec in &SPECS {
-        // A 1 MB member where the command takes members (TOP takes a count there).
-        if spec.name != "tourney.top" {
+        // A 1 MB member where the command takes members (TOP takes a count there, CREATE an
+        // option: refused too); INFO takes nothing there.
+        if spec.name != "tourney.info" {
             let mut call = byte_words(&spec.call_on("k").join(" "));
             call[2] = big.clone();
             calls.push(call);
@@ -687,7 +701,7 @@ fn bad_input_never_hurts_the_server() {
     assert_eq!(run(&mut con, &[&b"TOURNEY.RANK"[..], b"k\0ey", b"m\0"]), "nil");
 
     // Random argument vectors for every command, some over an existing key.
-    let mut rng = XorShift64(0xbad_c0ffee_1234);
+    let mut rng = XorShift64(0x000b_adc0_ffee_1234);
     let mut internal_errors = Vec::new();
     for round in 0..600 {
         let mut call: Vec<Vec<u8>> = vec![rng.pick(&SPECS).name.as_bytes().to_vec()];
@@ -695,11 +709,21 @@ fn bad_input_never_hurts_the_server() {
         call.extend((0..rng.below(6)).map(|_| {
             match rng.below(4) {
                 0 => rng
-                    .pick(&["0", "-0", "1", "nan", "inf", "1e308", "TIES", "OFFSET", "WITHSCORE", "LATEST"])
+                    .pick(&["0", "-0", "1", "nan", "inf", "1e308", "TIES", "OFFSET", "WITHSCORE", "LATEST", "SEASON"])
                     .as_bytes()
                     .to_vec(),
                 1 => rng
-                    .pick(&["9223372036854775807", "-9223372036854775808", "18446744073709551616", "COMPETITION"])
+                    .pick(&[
+                        "9223372036854775807",
+                        "-9223372036854775808",
+                        "18446744073709551616",
+                        "COMPETITION",
+                        "DENSE",
+                        "daily",
+                        "TIEBREAK",
+                        "FIRST",
+                        "EXPIREAT",
+                    ])
                     .as_bytes()
                     .to_vec(),
                 _ => random_bytes(&mut rng, 20),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod error;
 pub mod limit;
 pub mod number;
+pub mod season;
 pub mod slot;
 pub mod tourney;
 

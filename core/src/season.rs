@@ -1,0 +1,195 @@
+//! Seasons: periodic leaderboards derived from the server clock (UTC). A call with
+//! `SEASON daily|weekly|monthly` works on the leaderboard of the current period, a key
+//! named beside the one it names (see `season_key`), which expires one period after its
+//! own ends, so the current and the previous season can always be read.
+
+use crate::slot::Companions;
+use crate::Error;
+
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Daily,
+    /// ISO 8601 weeks: Monday to Sunday, numbered within their ISO year.
+    Weekly,
+    Monthly,
+}
+
+/// One season: its name and when its leaderboard expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Season {
+    /// `2026-11-26`, `2026-W48` or `2026-11`.
+    pub name: String,
+    /// Unix ms of the season's end plus one more period.
+    pub expire_at_ms: i64,
+}
+
+fn parse_period(word: &[u8]) -> Result<Period, Error> {
+    if word.eq_ignore_ascii_case(b"DAILY") {
+        Ok(Period::Daily)
+    } else if word.eq_ignore_ascii_case(b"WEEKLY") {
+        Ok(Period::Weekly)
+    } else if word.eq_ignore_ascii_case(b"MONTHLY") {
+        Ok(Period::Monthly)
+    } else {
+        Err(Error::Syntax)
+    }
+}
+
+/// Finds `SEASON period` among the options of a call (from argv index `options`) and
+/// returns the arguments without it, for the command's own parser. No other option
+/// takes the word SEASON as its value, so the pair is unambiguous.
+pub fn take_season<'a>(args: &[&'a [u8]], options: usize) -> Result<(Vec<&'a [u8]>, Option<Period>), Error> {
+    let found = args.iter().enumerate().skip(options).find(|(_, word)| word.eq_ignore_ascii_case(b"SEASON"));
+    let Some((at, _)) = found else { return Ok((args.to_vec(), None)) };
+    let period = parse_period(args.get(at + 1).ok_or(Error::Syntax)?)?;
+    let rest: Vec<&[u8]> =
+        args.iter().enumerate().filter(|&(index, _)| index != at && index != at + 1).map(|(_, word)| *word).collect();
+    if rest.iter().skip(options).any(|word| word.eq_ignore_ascii_case(b"SEASON")) {
+        return Err(Error::Syntax);
+    }
+    Ok((rest, Some(period)))
+}
+
+/// True when a call names a season (a cheap check before `take_season`).
+pub fn names_season(args: &[&[u8]], options: usize) -> bool {
+    args.iter().skip(options).any(|word| word.eq_ignore_ascii_case(b"SEASON"))
+}
+
+/// Civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    // Howard Hinnant's days_from_civil inverse, on eras of 400 years.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The first day (days since epoch) of the month `months` after (year, month).
+fn month_start(year: i64, month: i64, months: i64) -> i64 {
+    let index = year * 12 + (month - 1) + months;
+    days_from_civil(index.div_euclid(12), index.rem_euclid(12) + 1, 1)
+}
+
+/// The season of `period` that holds `now_ms` (a unix time in ms, from the server clock).
+pub fn season_at(period: Period, now_ms: i64) -> Season {
+    let today = now_ms.max(0) / DAY_MS;
+    let (year, month, day) = civil_from_days(today);
+    // Each season is kept until the end of the next one.
+    let (name, keep_until_day) = match period {
+        Period::Daily => (format!("{year:04}-{month:02}-{day:02}"), today + 2),
+        Period::Weekly => {
+            // ISO weekday: 1 Monday .. 7 Sunday; 1970-01-01 was a Thursday.
+            let weekday = (today + 3).rem_euclid(7) + 1;
+            let monday = today - (weekday - 1);
+            // An ISO week belongs to the year of its Thursday.
+            let thursday = monday + 3;
+            let (week_year, _, _) = civil_from_days(thursday);
+            let week = (thursday - days_from_civil(week_year, 1, 1)) / 7 + 1;
+            (format!("{week_year:04}-W{week:02}"), monday + 14)
+        }
+        Period::Monthly => (format!("{year:04}-{month:02}"), month_start(year, month, 2)),
+    };
+    Season { name, expire_at_ms: keep_until_day.saturating_mul(DAY_MS) }
+}
+
+/// The leaderboard key of a season: beside `key`, in its slot (`{key}:<season>` for a
+/// key without a hash tag, `key:<season>` for one with).
+pub fn season_key(key: &[u8], season: &Season) -> Result<Vec<u8>, Error> {
+    let mut suffix = Vec::with_capacity(season.name.len() + 1);
+    suffix.push(b':');
+    suffix.extend_from_slice(season.name.as_bytes());
+    Ok(Companions::new(key)?.name(&suffix).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(year: i64, month: i64, day: i64, hour: i64) -> i64 {
+        days_from_civil(year, month, day) * DAY_MS + hour * 3_600_000
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2026, 11, 26), 20_783);
+        for days in (-1000..200_000).step_by(37) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+    }
+
+    #[test]
+    fn seasons_are_named_in_utc() {
+        let now = ms(2026, 11, 26, 23);
+        assert_eq!(season_at(Period::Daily, now).name, "2026-11-26");
+        assert_eq!(season_at(Period::Monthly, now).name, "2026-11");
+        assert_eq!(season_at(Period::Weekly, now).name, "2026-W48");
+        assert_eq!(season_at(Period::Daily, ms(2026, 11, 27, 0)).name, "2026-11-27");
+    }
+
+    #[test]
+    fn iso_weeks_cross_year_ends() {
+        // 2021-01-03 is a Sunday in the last week of 2020; 2024-12-30 a Monday in 2025's first.
+        assert_eq!(season_at(Period::Weekly, ms(2021, 1, 3, 12)).name, "2020-W53");
+        assert_eq!(season_at(Period::Weekly, ms(2021, 1, 4, 0)).name, "2021-W01");
+        assert_eq!(season_at(Period::Weekly, ms(2024, 12, 30, 0)).name, "2025-W01");
+        assert_eq!(season_at(Period::Weekly, ms(2026, 1, 1, 0)).name, "2026-W01");
+        assert_eq!(season_at(Period::Weekly, ms(1970, 1, 1, 0)).name, "1970-W01");
+    }
+
+    #[test]
+    fn seasons_expire_one_period_after_they_end() {
+        assert_eq!(season_at(Period::Daily, ms(2026, 11, 26, 5)).expire_at_ms, ms(2026, 11, 28, 0));
+        // Thursday 2026-11-26: the week ends Monday 11-30, kept until Monday 12-07.
+        assert_eq!(season_at(Period::Weekly, ms(2026, 11, 26, 5)).expire_at_ms, ms(2026, 12, 7, 0));
+        assert_eq!(season_at(Period::Monthly, ms(2026, 11, 26, 5)).expire_at_ms, ms(2027, 1, 1, 0));
+        assert_eq!(season_at(Period::Monthly, ms(2026, 12, 31, 23)).expire_at_ms, ms(2027, 2, 1, 0));
+    }
+
+    #[test]
+    fn season_options_are_taken_out_of_the_call() {
+        let args: Vec<&[u8]> = vec![b"tourney.top", b"lb", b"10", b"season", b"Weekly", b"TIES", b"DENSE"];
+        let (rest, period) = take_season(&args, 3).unwrap();
+        assert_eq!(period, Some(Period::Weekly));
+        assert_eq!(rest, vec![&b"tourney.top"[..], b"lb", b"10", b"TIES", b"DENSE"]);
+        assert!(names_season(&args, 3));
+        let plain: Vec<&[u8]> = vec![b"tourney.incr", b"lb", b"SEASON", b"1"];
+        // A member named SEASON is not an option.
+        assert_eq!(take_season(&plain, 4).unwrap().1, None);
+        assert!(!names_season(&plain, 4));
+        for bad in [&[&b"x"[..], b"k", b"m", b"1", b"SEASON"][..], &[b"x", b"k", b"m", b"1", b"SEASON", b"yearly"]] {
+            assert_eq!(take_season(bad, 4), Err(Error::Syntax));
+        }
+        let twice: Vec<&[u8]> = vec![b"x", b"k", b"m", b"1", b"SEASON", b"daily", b"SEASON", b"daily"];
+        assert_eq!(take_season(&twice, 4), Err(Error::Syntax));
+    }
+
+    #[test]
+    fn season_keys_share_the_slot() {
+        let season = season_at(Period::Daily, ms(2026, 11, 26, 0));
+        assert_eq!(season_key(b"lb", &season).unwrap(), b"{lb}:2026-11-26");
+        assert_eq!(season_key(b"t:{x}:lb", &season).unwrap(), b"t:{x}:lb:2026-11-26");
+        assert!(season_key(b"a}b", &season).is_err());
+    }
+}
