@@ -14,7 +14,9 @@ import { AUDIT_APPEND, AUDIT_GROUP, AUDIT_INFO } from './audit.js';
 import { LIMIT_GCRA, LIMIT_MULTI, LIMIT_RESET, LIMIT_SLIDE } from './limit.js';
 import {
   TOURNEY_AROUND,
+  TOURNEY_CREATE,
   TOURNEY_INCR,
+  TOURNEY_INFO,
   TOURNEY_PERCENTILE,
   TOURNEY_RANK,
   TOURNEY_RANK_WITHSCORE,
@@ -40,6 +42,10 @@ export const tally = {
   tourneyPercentile: TOURNEY_PERCENTILE,
   TOURNEY_REM,
   tourneyRem: TOURNEY_REM,
+  TOURNEY_CREATE,
+  tourneyCreate: TOURNEY_CREATE,
+  TOURNEY_INFO,
+  tourneyInfo: TOURNEY_INFO,
   LIMIT_SLIDE,
   limitSlide: LIMIT_SLIDE,
   LIMIT_MULTI,

@@ -1,14 +1,29 @@
 // TOURNEY.* command definitions (leaderboards on a native sorted set).
 
 import type { CommandParser, RedisArgument } from '@redis/client';
-import type { BlobStringReply } from '@redis/client/dist/lib/RESP/types.js';
+import type { BlobStringReply, SimpleStringReply } from '@redis/client/dist/lib/RESP/types.js';
 import type { RedisVariadicArgument } from '@redis/client/dist/lib/commands/generic-transformers.js';
-import { toArray, toDouble, toInteger, type RawReply } from './reply.js';
+import { mapEntries, TallyReplyError, toArray, toDouble, toInteger, toText, type RawReply } from './reply.js';
 
-/** How equal scores are ranked: ORDINAL (default) is ZREVRANK+1; COMPETITION gives "1224". */
-export type Ties = 'ORDINAL' | 'COMPETITION';
+/**
+ * How equal scores are ranked: ORDINAL (each member its own rank, in tie-break order),
+ * COMPETITION ("1224") or DENSE ("1223"; only on a tournament created with `ties: 'DENSE'`).
+ * A call without `ties` gets the tournament's (ORDINAL on a leaderboard never created).
+ */
+export type Ties = 'ORDINAL' | 'COMPETITION' | 'DENSE';
 
-export interface TiesOptions {
+/** Which of two equal scores ranks first: MEMBER (Redis' order, the default) or FIRST (who got there first). */
+export type Tiebreak = 'FIRST' | 'MEMBER';
+
+/** The period of a season: the day, ISO week or month of the server's clock, in UTC (docs/seasons.md). */
+export type Season = 'DAILY' | 'WEEKLY' | 'MONTHLY';
+
+export interface SeasonOptions {
+  /** Work on the current season's leaderboard, a key beside `key` that expires by itself. */
+  season?: Season;
+}
+
+export interface TiesOptions extends SeasonOptions {
   ties?: Ties;
 }
 
@@ -17,7 +32,7 @@ export interface TourneyTopOptions extends TiesOptions {
   offset?: number;
 }
 
-export interface TourneySubmitOptions {
+export interface TourneySubmitOptions extends SeasonOptions {
   /** BEST (default) keeps the higher of the old and new score; LATEST always sets it. */
   mode?: 'BEST' | 'LATEST';
 }
@@ -39,8 +54,38 @@ export interface TourneySubmitReply extends TourneyScoreRank {
   updated: boolean;
 }
 
+export interface TourneyCreateOptions {
+  /** MEMBER (default) or FIRST: among equal scores, the member that reached the score first ranks higher. */
+  tiebreak?: Tiebreak;
+  /** The ranks calls get when they name no `ties` (default ORDINAL). */
+  ties?: Ties;
+  /** Unix time in ms at which the leaderboard and every key of its tournament expire. */
+  expireAt?: number;
+}
+
+/** A leaderboard's tournament settings, size and score range (TOURNEY.INFO). */
+export interface TourneyInfo {
+  /** Whether TOURNEY.CREATE made it a tournament; when not, the other settings are the defaults. */
+  created: boolean;
+  tiebreak: Tiebreak;
+  ties: Ties;
+  /** Unix time in ms at which the tournament expires, null when it does not. */
+  expireAt: number | null;
+  /** Number of members (ZCARD). */
+  members: number;
+  /** The highest score, null when the leaderboard is empty. */
+  top: number | null;
+  /** The lowest score, null when the leaderboard is empty. */
+  bottom: number | null;
+}
+
 function pushTies(parser: CommandParser, options?: TiesOptions): void {
   if (options?.ties !== undefined) parser.push('TIES', options.ties);
+  pushSeason(parser, options);
+}
+
+function pushSeason(parser: CommandParser, options?: SeasonOptions): void {
+  if (options?.season !== undefined) parser.push('SEASON', options.season);
 }
 
 function scoreRank(reply: RawReply, what: string): TourneyScoreRank {
@@ -59,19 +104,27 @@ function entries(reply: RawReply, what: string): Array<TourneyEntry> {
   });
 }
 
-/** `TOURNEY.INCR key member delta` -> the member's score and rank after the increment. */
+/** `TOURNEY.INCR key member delta [SEASON ...]` -> the member's score and rank (under the tournament's ties) after the increment. */
 export const TOURNEY_INCR = {
-  parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument, delta: number) {
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    member: RedisArgument,
+    delta: number,
+    options?: SeasonOptions
+  ) {
     parser.push('TOURNEY.INCR');
     parser.pushKey(key);
     parser.push(member, String(delta));
+    pushSeason(parser, options);
   },
   transformReply(this: void, reply: RawReply): TourneyScoreRank {
     return scoreRank(reply, 'TOURNEY.INCR');
   }
 } as const;
 
-/** `TOURNEY.SUBMIT key member score [BEST|LATEST]` -> score, rank and whether it changed. */
+/** `TOURNEY.SUBMIT key member score [BEST|LATEST] [SEASON ...]` -> score, rank (under the tournament's ties) and whether it changed. */
 export const TOURNEY_SUBMIT = {
   parseCommand(
     this: void,
@@ -85,6 +138,7 @@ export const TOURNEY_SUBMIT = {
     parser.pushKey(key);
     parser.push(member, String(score));
     if (options?.mode !== undefined) parser.push(options.mode);
+    pushSeason(parser, options);
   },
   transformReply(this: void, reply: RawReply): TourneySubmitReply {
     const [score, rank, updated] = toArray(reply, 'TOURNEY.SUBMIT', 3);
@@ -96,7 +150,7 @@ export const TOURNEY_SUBMIT = {
   }
 } as const;
 
-/** `TOURNEY.RANK key member [TIES ...]` -> the 1-based rank, or null when absent. */
+/** `TOURNEY.RANK key member [TIES ...] [SEASON ...]` -> the 1-based rank, or null when absent. */
 export const TOURNEY_RANK = {
   IS_READ_ONLY: true,
   parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument, options?: TiesOptions) {
@@ -110,7 +164,7 @@ export const TOURNEY_RANK = {
   }
 } as const;
 
-/** `TOURNEY.RANK key member WITHSCORE [TIES ...]` -> { rank, score }, or null when absent. */
+/** `TOURNEY.RANK key member WITHSCORE [TIES ...] [SEASON ...]` -> { rank, score }, or null when absent. */
 export const TOURNEY_RANK_WITHSCORE = {
   IS_READ_ONLY: true,
   parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument, options?: TiesOptions) {
@@ -126,7 +180,7 @@ export const TOURNEY_RANK_WITHSCORE = {
   }
 } as const;
 
-/** `TOURNEY.TOP key count [OFFSET n] [TIES ...]` -> entries, best first ([] for a missing key). */
+/** `TOURNEY.TOP key count [OFFSET n] [TIES ...] [SEASON ...]` -> entries, best first ([] for a missing key). */
 export const TOURNEY_TOP = {
   IS_READ_ONLY: true,
   parseCommand(this: void, parser: CommandParser, key: RedisArgument, count: number, options?: TourneyTopOptions) {
@@ -141,7 +195,7 @@ export const TOURNEY_TOP = {
   }
 } as const;
 
-/** `TOURNEY.AROUND key member radius [TIES ...]` -> the entries around a member, or null when absent. */
+/** `TOURNEY.AROUND key member radius [TIES ...] [SEASON ...]` -> the entries around a member, or null when absent. */
 export const TOURNEY_AROUND = {
   IS_READ_ONLY: true,
   parseCommand(
@@ -162,13 +216,18 @@ export const TOURNEY_AROUND = {
   }
 } as const;
 
-/** `TOURNEY.PERCENTILE key member` -> 100 * (members with score <= member's) / N, or null when absent. */
+/**
+ * `TOURNEY.PERCENTILE key member` -> 100 * (members at or below the member) / N, or null when absent. Equal
+ * scores count as at or below, except in a tournament with TIEBREAK FIRST and TIES ORDINAL, where tied
+ * members that arrived later count as below.
+ */
 export const TOURNEY_PERCENTILE = {
   IS_READ_ONLY: true,
-  parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument) {
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument, options?: SeasonOptions) {
     parser.push('TOURNEY.PERCENTILE');
     parser.pushKey(key);
     parser.push(member);
+    pushSeason(parser, options);
   },
   transformReply(this: void, reply: RawReply): number | null {
     return reply === null ? null : toDouble(reply, 'TOURNEY.PERCENTILE');
@@ -184,5 +243,59 @@ export const TOURNEY_REM = {
   },
   transformReply(this: void, reply: RawReply): number {
     return toInteger(reply, 'TOURNEY.REM');
+  }
+} as const;
+
+/**
+ * `TOURNEY.CREATE key [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT ms]` -> 'OK',
+ * also when the tournament already exists with the same settings.
+ */
+export const TOURNEY_CREATE = {
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, options?: TourneyCreateOptions) {
+    parser.push('TOURNEY.CREATE');
+    parser.pushKey(key);
+    if (options?.tiebreak !== undefined) parser.push('TIEBREAK', options.tiebreak);
+    pushTies(parser, options);
+    if (options?.expireAt !== undefined) parser.push('EXPIREAT', String(options.expireAt));
+  },
+  transformReply: undefined as unknown as () => SimpleStringReply<'OK'>
+} as const;
+
+function required(fields: Map<string, RawReply>, name: string, what: string): RawReply {
+  if (!fields.has(name)) throw new TallyReplyError(`${what} (no '${name}')`, Object.fromEntries(fields));
+  return fields.get(name);
+}
+
+function nullable<T>(value: RawReply, parse: (value: RawReply) => T): T | null {
+  return value === null || value === undefined ? null : parse(value);
+}
+
+/** An option word of the reply ("first", "dense"...) as the upper-case word the options take. */
+function word<T extends string>(value: RawReply, words: ReadonlyArray<T>, what: string): T {
+  const upper = toText(value, what).toUpperCase();
+  const found = words.find((w) => w === upper);
+  if (found === undefined) throw new TallyReplyError(what, value);
+  return found;
+}
+
+/** `TOURNEY.INFO key` -> the tournament's settings, members and top and bottom scores (defaults for a plain key). */
+export const TOURNEY_INFO = {
+  IS_READ_ONLY: true,
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument) {
+    parser.push('TOURNEY.INFO');
+    parser.pushKey(key);
+  },
+  transformReply(this: void, reply: RawReply): TourneyInfo {
+    const what = 'TOURNEY.INFO';
+    const fields = new Map(mapEntries(reply, what));
+    return {
+      created: toInteger(required(fields, 'created', what), what) === 1,
+      tiebreak: word(required(fields, 'tiebreak', what), ['FIRST', 'MEMBER'] as const, what),
+      ties: word(required(fields, 'ties', what), ['ORDINAL', 'COMPETITION', 'DENSE'] as const, what),
+      expireAt: nullable(required(fields, 'expireat', what), (v) => toInteger(v, what)),
+      members: toInteger(required(fields, 'members', what), what),
+      top: nullable(required(fields, 'top', what), (v) => toDouble(v, what)),
+      bottom: nullable(required(fields, 'bottom', what), (v) => toDouble(v, what))
+    };
   }
 } as const;

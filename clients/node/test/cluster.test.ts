@@ -96,6 +96,41 @@ for (const RESP of [2, 3] as const) {
       }
     });
 
+    test('tournaments keep their companion keys in the leaderboard slot', async () => {
+      for (const [tag, port] of owners) {
+        const key = `cup:{${tag}}`;
+        assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'FIRST', ties: 'DENSE' }), 'OK');
+        assert.deepEqual(await client.tally.tourneySubmit(key, 'bob', 40), { score: 40, rank: 1, updated: true });
+        assert.deepEqual(await client.tally.tourneySubmit(key, 'carol', 40), { score: 40, rank: 1, updated: true });
+        assert.deepEqual(await client.tally.tourneySubmit(key, 'dave', 30), { score: 30, rank: 2, updated: true });
+        assert.deepEqual(
+          (await client.tally.tourneyTop(key, 3, { ties: 'ORDINAL' })).map((e) => [e.member, e.rank]),
+          [
+            ['bob', 1],
+            ['carol', 2],
+            ['dave', 3]
+          ]
+        );
+        assert.deepEqual(await client.tally.tourneyInfo(key), {
+          created: true,
+          tiebreak: 'FIRST',
+          ties: 'DENSE',
+          expireAt: null,
+          members: 3,
+          top: 40,
+          bottom: 30
+        });
+        // Every key of the tournament lives on the primary that serves the leaderboard.
+        const owner = await nodeClient(port);
+        try {
+          const names = [key, `${key}:tourney`, `${key}:arrival`, `${key}:order`, `${key}:dense`];
+          assert.equal(await owner.exists(names), names.length);
+        } finally {
+          owner.destroy();
+        }
+      }
+    });
+
     test('LIMIT commands on keys across slots, multi-key within a hash tag', async () => {
       for (const [tag, port] of owners) {
         const slide = await client.tally.limitSlide(`rl:{${tag}}:slide`, 60_000, 2);
@@ -165,6 +200,10 @@ for (const RESP of [2, 3] as const) {
         "CROSSSLOT Keys in request don't hash to the same slot"
       );
       await rejectsWith(client.tally.tourneyTop(`lb:{${tagA}}`, 0), 'ERR count must be between 1 and 1000');
+      await rejectsWith(
+        client.tally.tourneyCreate('untagged', { tiebreak: 'FIRST' }),
+        "ERR key 'untagged' needs a hash tag like {id} so related keys share a cluster slot"
+      );
     });
   });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RESP_TYPES } from 'redis';
+import type { Ties } from '@tally/redis';
 import { connectClient, rejectsWith, Server, type TestClient } from './harness.js';
 
 let server: Server;
@@ -193,9 +194,10 @@ for (const RESP of [2, 3] as const) {
       );
       await rejectsWith(client.tally.tourneyTop(board, 1.5), 'ERR value is not an integer or out of range');
       await rejectsWith(client.tally.tourneyAround(board, 'w', 500), 'ERR radius must be between 0 and 499');
+      await rejectsWith(client.tally.tourneyRank(board, 'w', { ties: 'SPARSE' as Ties }), 'ERR syntax error');
       await rejectsWith(
-        client.tally.tourneyRank(board, 'w', { ties: 'DENSE' as 'ORDINAL' }),
-        'ERR syntax error'
+        client.tally.tourneyRank(board, 'w', { ties: 'DENSE' }),
+        'ERR TIES DENSE needs a tournament created with TOURNEY.CREATE ... TIES DENSE'
       );
       await rejectsWith(
         client.tally.tourneySubmit(board, 'w', 1, { mode: 'WORST' as 'BEST' }),
@@ -208,6 +210,245 @@ for (const RESP of [2, 3] as const) {
       await rejectsWith(client.tally.tourneyTop(k('string'), 1), wrongType);
       // The connection is still usable after errors.
       assert.equal(await client.tally.tourneyRank(board, 'w'), 1);
+    });
+
+    test('tourneyInfo of a leaderboard never created reports the defaults', async () => {
+      assert.deepEqual(await client.tally.tourneyInfo(k('missing')), {
+        created: false,
+        tiebreak: 'MEMBER',
+        ties: 'ORDINAL',
+        expireAt: null,
+        members: 0,
+        top: null,
+        bottom: null
+      });
+      assert.deepEqual(await client.tally.tourneyInfo(k('board')), {
+        created: false,
+        tiebreak: 'MEMBER',
+        ties: 'ORDINAL',
+        expireAt: null,
+        members: 4,
+        top: 20,
+        bottom: 5
+      });
+    });
+
+    // The five players of docs/tie-policies.md, in the order they submit.
+    const players: Array<[string, number]> = [
+      ['bob', 40],
+      ['dave', 30],
+      ['alice', 50],
+      ['carol', 40],
+      ['erin', 30]
+    ];
+
+    test('tourneyCreate with TIEBREAK FIRST and TIES DENSE ranks by arrival and by distinct scores', async () => {
+      const key = k('first');
+      assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'FIRST', ties: 'DENSE' }), 'OK');
+      // The same settings again: OK, nothing changes.
+      assert.equal(await client.tally.tourneyCreate(key, { ties: 'DENSE', tiebreak: 'FIRST' }), 'OK');
+      const denseRanks = [];
+      for (const [member, score] of players) {
+        const reply = await client.tally.tourneySubmit(key, member, score);
+        denseRanks.push(reply.rank);
+      }
+      // SUBMIT replies the tournament's DENSE rank.
+      assert.deepEqual(denseRanks, [1, 2, 1, 2, 3]);
+      const ranks = (entries: Array<{ member: unknown; rank: number }>) => entries.map((e) => [e.member, e.rank]);
+      assert.deepEqual(ranks(await client.tally.tourneyTop(key, 5, { ties: 'ORDINAL' })), [
+        ['alice', 1],
+        ['bob', 2],
+        ['carol', 3],
+        ['dave', 4],
+        ['erin', 5]
+      ]);
+      assert.deepEqual(ranks(await client.tally.tourneyTop(key, 5, { ties: 'COMPETITION' })), [
+        ['alice', 1],
+        ['bob', 2],
+        ['carol', 2],
+        ['dave', 4],
+        ['erin', 4]
+      ]);
+      assert.deepEqual(ranks(await client.tally.tourneyTop(key, 5)), [
+        ['alice', 1],
+        ['bob', 2],
+        ['carol', 2],
+        ['dave', 3],
+        ['erin', 3]
+      ]);
+      assert.equal(await client.tally.tourneyRank(key, 'carol'), 2);
+      assert.equal(await client.tally.tourneyRank(key, 'carol', { ties: 'ORDINAL' }), 3);
+      assert.deepEqual(await client.tally.tourneyRankWithScore(key, 'erin', { ties: 'DENSE' }), { rank: 3, score: 30 });
+      assert.deepEqual(ranks((await client.tally.tourneyAround(key, 'carol', 1))!), [
+        ['bob', 2],
+        ['carol', 2],
+        ['dave', 3]
+      ]);
+      assert.equal(await client.tally.tourneyPercentile(key, 'carol'), 80);
+      // INCR replies the DENSE rank too; erin leaves 30 and comes back behind dave.
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'erin', 15), { score: 45, rank: 2 });
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'erin', -15), { score: 30, rank: 3 });
+      assert.deepEqual(await client.tally.tourneyInfo(key), {
+        created: true,
+        tiebreak: 'FIRST',
+        ties: 'DENSE',
+        expireAt: null,
+        members: 5,
+        top: 50,
+        bottom: 30
+      });
+      // Still a native sorted set of the real points.
+      assert.equal(await client.zScore(key, 'carol'), 40);
+    });
+
+    test('tourneyCreate with TIEBREAK MEMBER keeps Redis order; DENSE still shares ranks', async () => {
+      const key = k('member');
+      assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'MEMBER', ties: 'DENSE' }), 'OK');
+      for (const [member, score] of players) await client.tally.tourneySubmit(key, member, score);
+      const top = await client.tally.tourneyTop(key, 5, { ties: 'ORDINAL' });
+      assert.deepEqual(
+        top.map((e) => [e.member, e.rank]),
+        [
+          ['alice', 1],
+          ['carol', 2],
+          ['bob', 3],
+          ['erin', 4],
+          ['dave', 5]
+        ]
+      );
+      assert.deepEqual(
+        (await client.tally.tourneyTop(key, 5)).map((e) => e.rank),
+        [1, 2, 2, 3, 3]
+      );
+    });
+
+    test('tourneyCreate with TIEBREAK FIRST and TIES ORDINAL: PERCENTILE counts later arrivals as below', async () => {
+      const key = k('heat');
+      assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'FIRST' }), 'OK');
+      for (const member of ['ann', 'ben', 'cat']) await client.tally.tourneyIncr(key, member, 10);
+      assert.equal(await client.tally.tourneyPercentile(key, 'ann'), 100);
+      assert.equal(await client.tally.tourneyPercentile(key, 'cat'), 100 / 3);
+      // A call that does not change the score keeps the arrival.
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'ann', 0), { score: 10, rank: 1 });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'ann', 5), { score: 10, rank: 1, updated: false });
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'ann', 1), { score: 11, rank: 1 });
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'ann', -1), { score: 10, rank: 3 });
+      assert.deepEqual(await client.tally.tourneyRank(key, 'ann', { ties: 'COMPETITION' }), 1);
+    });
+
+    test('tourneyCreate with expireAt sets the expiry of every key of the tournament', async () => {
+      const key = k('season');
+      const expireAt = 4102444800000; // 2100-01-01
+      assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'FIRST', ties: 'COMPETITION', expireAt }), 'OK');
+      await client.tally.tourneyIncr(key, 'a', 1);
+      assert.equal(await client.pExpireTime(key), expireAt);
+      const info = await client.tally.tourneyInfo(key);
+      assert.deepEqual(info, {
+        created: true,
+        tiebreak: 'FIRST',
+        ties: 'COMPETITION',
+        expireAt,
+        members: 1,
+        top: 1,
+        bottom: 1
+      });
+      // A plain leaderboard with members can get an expiry (and COMPETITION) too.
+      const plain = k('plain-expiring');
+      await client.tally.tourneyIncr(plain, 'a', 1);
+      assert.equal(await client.tally.tourneyCreate(plain, { ties: 'COMPETITION', expireAt }), 'OK');
+      assert.equal(await client.pExpireTime(plain), expireAt);
+    });
+
+    test('tourneyCreate and tourneyInfo errors', async () => {
+      const key = k('first');
+      await rejectsWith(
+        client.tally.tourneyCreate(key, { tiebreak: 'FIRST' }),
+        `ERR tournament '${key}' already exists with other settings`
+      );
+      await rejectsWith(
+        client.tally.tourneyCreate(k('board'), { ties: 'DENSE' }),
+        `ERR leaderboard '${k('board')}' already has members: TIEBREAK FIRST and TIES DENSE start from an empty leaderboard`
+      );
+      await rejectsWith(
+        client.tally.tourneyCreate(k('board'), { tiebreak: 'FIRST' }),
+        `ERR leaderboard '${k('board')}' already has members: TIEBREAK FIRST and TIES DENSE start from an empty leaderboard`
+      );
+      await rejectsWith(client.tally.tourneyCreate(k('past'), { expireAt: 1000 }), 'ERR EXPIREAT is in the past');
+      await rejectsWith(
+        client.tally.tourneyCreate(k('past'), { expireAt: 0 }),
+        'ERR EXPIREAT must be between 1 and 9223372036854775807'
+      );
+      await rejectsWith(
+        client.tally.tourneyCreate(k('past'), { expireAt: 1.5 }),
+        'ERR value is not an integer or out of range'
+      );
+      await rejectsWith(client.tally.tourneyCreate(k('past'), { tiebreak: 'LAST' as 'FIRST' }), 'ERR syntax error');
+      const wrongType = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+      await rejectsWith(client.tally.tourneyCreate(k('string'), {}), wrongType);
+      await rejectsWith(client.tally.tourneyInfo(k('string')), wrongType);
+      // Nothing was created by the refused calls.
+      assert.equal((await client.tally.tourneyInfo(k('past'))).created, false);
+    });
+
+    test('tourneyInfo under type mappings and in MULTI', async () => {
+      const key = k('first');
+      const mapped = client.withTypeMapping({
+        [RESP_TYPES.BLOB_STRING]: Buffer,
+        [RESP_TYPES.SIMPLE_STRING]: Buffer,
+        [RESP_TYPES.DOUBLE]: String,
+        [RESP_TYPES.NUMBER]: String,
+        [RESP_TYPES.MAP]: Map
+      });
+      assert.deepEqual(await mapped.tally.tourneyInfo(key), {
+        created: true,
+        tiebreak: 'FIRST',
+        ties: 'DENSE',
+        expireAt: null,
+        members: 5,
+        top: 50,
+        bottom: 30
+      });
+      const replies = await client
+        .multi()
+        .tally.tourneyCreate(k('multi-cup'), { ties: 'DENSE' })
+        .tally.tourneyIncr(k('multi-cup'), 'a', 2)
+        .tally.tourneyIncr(k('multi-cup'), 'b', 2)
+        .tally.tourneyInfo(k('multi-cup'))
+        .exec();
+      assert.deepEqual(replies, [
+        'OK',
+        { score: 2, rank: 1 },
+        { score: 2, rank: 1 },
+        { created: true, tiebreak: 'MEMBER', ties: 'DENSE', expireAt: null, members: 2, top: 2, bottom: 2 }
+      ]);
+    });
+
+    test('season options work on the current season and leave the named key alone', async () => {
+      const key = k('periodic');
+      const serverDay = async () => new Date(Number((await client.time())[0]) * 1000).toISOString().slice(0, 10);
+      const day = await serverDay();
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'a', 5, { season: 'DAILY' }), { score: 5, rank: 1 });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'b', 7, { mode: 'LATEST', season: 'DAILY' }), {
+        score: 7,
+        rank: 1,
+        updated: true
+      });
+      assert.equal(await client.tally.tourneyRank(key, 'a', { season: 'DAILY', ties: 'COMPETITION' }), 2);
+      assert.deepEqual(await client.tally.tourneyRankWithScore(key, 'b', { season: 'DAILY' }), { rank: 1, score: 7 });
+      assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'DAILY' }), [
+        { member: 'b', score: 7, rank: 1 },
+        { member: 'a', score: 5, rank: 2 }
+      ]);
+      assert.deepEqual(await client.tally.tourneyAround(key, 'a', 1, { season: 'DAILY' }), [
+        { member: 'b', score: 7, rank: 1 },
+        { member: 'a', score: 5, rank: 2 }
+      ]);
+      assert.equal(await client.tally.tourneyPercentile(key, 'a', { season: 'DAILY' }), 50);
+      // The season's board is another key: nothing weekly yet, nothing under the named key.
+      assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'WEEKLY' }), []);
+      assert.equal(await client.exists(key), 0);
+      // Unless midnight UTC passed meanwhile, the day's board is `<key>:<yyyy-mm-dd>`.
+      if ((await serverDay()) === day) assert.equal(await client.zScore(`${key}:${day}`, 'b'), 7);
     });
   });
 }
