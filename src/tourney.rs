@@ -185,7 +185,9 @@ impl<'c> Board<'c> {
     /// For reads: checks the tie structures against a leaderboard of `len` members, and
     /// looks up `member`'s arrival number under TIEBREAK FIRST while they are open.
     fn check_in_step(&self, len: u64, member: Option<RawString>) -> Result<Option<u64>, Error> {
-        if self.companions().next().is_none() {
+        // An empty board (deleted or expired on its own) reads as empty; its stale tie
+        // structures go with the next write.
+        if len == 0 || self.companions().next().is_none() {
             return Ok(None);
         }
         // The order set changes only with the arrival hash: checking the hash suffices.
