@@ -1,7 +1,7 @@
 //! Command plumbing shared by every family: the FFI entry point (panic barrier, argument
 //! decoding, error replies) and registration with key specs and COMMAND DOCS.
 
-use crate::server::{string_bytes, Ctx, RawString};
+use crate::server::{self, string_bytes, Ctx, RawString};
 use crate::stats::{self, Family};
 use redis_module::raw;
 use smallvec::SmallVec;
@@ -166,7 +166,13 @@ extern "C" fn entry<C: Command>(
     stats::count_call(C::FAMILY, !matches!(outcome, Ok(Ok(()))));
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(error)) => ctx.reply_error(&error),
+        Ok(Err(error)) => {
+            if error == Error::Internal {
+                // Not a panic (the hook logs those): the server refused a module API call.
+                server::log_warning(&format!("tally: {} failed: the server refused a module API call", C::NAME.to_string_lossy()));
+            }
+            ctx.reply_error(&error)
+        }
         Err(_) => ctx.reply_error(&Error::Internal),
     }
     raw::REDISMODULE_OK as c_int

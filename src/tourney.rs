@@ -69,6 +69,14 @@ struct Board<'c> {
     dense: Option<OwnedString<'c>>,
 }
 
+/// A member's arrival numbers around a write under TIEBREAK FIRST: before (`None` for a
+/// new member) and after.
+#[derive(Clone, Copy)]
+struct Arrival {
+    previous: Option<u64>,
+    next: u64,
+}
+
 /// The tie structures of a tournament, open for one write.
 struct Kept<'c> {
     arrival: Option<Key<'c>>,
@@ -274,18 +282,30 @@ impl<'c> Board<'c> {
         let ctx = self.ctx;
         let fresh = zset.kind() == KeyKind::Empty;
         let kept = self.open_kept()?;
+        let changed = old != Some(new);
+        // Whatever can refuse the call is decided before its first write.
+        let plan = match (&kept.arrival, &kept.order) {
+            // The leaderboard was deleted or expired on its own: its ties go with it, and
+            // the member is the first to arrive.
+            (Some(_), Some(_)) if fresh => Some(Arrival { previous: None, next: 1 }),
+            (Some(arrival), Some(order)) => {
+                self.check_kept(&kept, zset.len())?;
+                Some(self.plan_arrival(arrival, order, member, old.is_some(), new, changed)?)
+            }
+            _ if fresh => None,
+            _ => {
+                self.check_kept(&kept, zset.len())?;
+                None
+            }
+        };
         if fresh {
-            // The leaderboard was deleted or expired on its own: its ties go with it.
             self.reset(&kept);
-        } else {
-            self.check_kept(&kept, zset.len())?;
         }
         zset.set(new, member)?;
         let expire_at = self.policy.expire_at.filter(|_| fresh);
         if let Some(at) = expire_at {
             zset.set_expire_at(at)?;
         }
-        let changed = old != Some(new);
         let old_score_left = match old {
             Some(old) if changed && kept.dense.is_some() => zset.has_score(old),
             _ => true,
@@ -296,13 +316,9 @@ impl<'c> Board<'c> {
         if let Some(at) = expire_at {
             self.expired_at(self.key, at);
         }
-        let arrival = match (&kept.arrival, &kept.order) {
-            (Some(arrival), Some(order)) if changed => Some(self.arrive(arrival, order, member, old.is_some(), new)?),
-            (Some(arrival), Some(_)) => {
-                arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes())).map(Some).ok_or_else(|| self.out_of_sync())?
-            }
-            _ => None,
-        };
+        if let (Some(arrival), Some(order), Some(plan), true) = (&kept.arrival, &kept.order, plan, changed) {
+            self.arrive(arrival, order, member, plan, new)?;
+        }
         if let Some(dense) = &kept.dense {
             if changed {
                 self.move_dense(dense, old.filter(|_| !old_score_left), new)?;
@@ -310,7 +326,7 @@ impl<'c> Board<'c> {
         }
         drop(kept);
         self.notify_kept(changed);
-        Ok(arrival)
+        Ok(plan.map(|plan| plan.next))
     }
 
     /// Deletes tie structures left from a leaderboard that no longer exists.
@@ -327,28 +343,47 @@ impl<'c> Board<'c> {
         }
     }
 
-    /// Moves `member`'s order entry to `score`, arriving after those already there.
-    fn arrive(&self, arrival: &Key, order: &Key, member: RawString, had_score: bool, score: f64) -> Result<u64, Error> {
+    /// Where a member's order entry is, and where it goes when its score becomes
+    /// `score`: after the latest arrival already there. Reads only; a member whose entry
+    /// is missing, or a score whose arrival numbers ran out, means keys written outside
+    /// TOURNEY commands.
+    fn plan_arrival(&self, arrival: &Key, order: &Key, member: RawString, had_score: bool, score: f64, changed: bool) -> Result<Arrival, Error> {
+        let previous = if had_score {
+            let number = arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes()));
+            let number = number.ok_or_else(|| self.out_of_sync())?;
+            let entry = self.ctx.string(&order_entry(number, string_bytes(member)));
+            order.score(entry.raw()).ok_or_else(|| self.out_of_sync())?;
+            Some(number)
+        } else {
+            None
+        };
+        if !changed {
+            return Ok(Arrival { previous, next: previous.ok_or_else(|| self.out_of_sync())? });
+        }
+        // The latest arrival at this score is its lowest entry.
+        let mut latest = None;
+        order.visit(Order::Ascending, score, score, 1, |entry, _| latest = Some(order_entry_arrival(string_bytes(entry))));
+        let latest = latest.map(|number| number.ok_or_else(|| self.out_of_sync())).transpose()?;
+        let next = next_arrival(latest).filter(|&next| i64::try_from(next).is_ok()).ok_or_else(|| self.out_of_sync())?;
+        Ok(Arrival { previous, next })
+    }
+
+    /// Moves `member`'s order entry as `plan` says and records its arrival number.
+    fn arrive(&self, arrival: &Key, order: &Key, member: RawString, plan: Arrival, score: f64) -> Result<(), Error> {
         let ctx = self.ctx;
         let (Some(arrival_name), Some(order_name)) = (&self.arrival, &self.order) else { return Err(Error::Internal) };
         let member_bytes = string_bytes(member);
         let fresh = [arrival.kind() == KeyKind::Empty, order.kind() == KeyKind::Empty];
-        if had_score {
-            let previous = arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes()));
-            let entry = ctx.string(&order_entry(previous.ok_or_else(|| self.out_of_sync())?, member_bytes));
-            if !order.remove(entry.raw()) {
-                return Err(self.out_of_sync());
+        if let Some(previous) = plan.previous {
+            let entry = ctx.string(&order_entry(previous, member_bytes));
+            if order.remove(entry.raw()) {
+                ctx.replicate_with_key(c"ZREM", order_name.raw(), &[entry.raw()]);
             }
-            ctx.replicate_with_key(c"ZREM", order_name.raw(), &[entry.raw()]);
         }
-        // The latest arrival at this score is its lowest entry.
-        let mut latest = None;
-        order.visit(Order::Ascending, score, score, 1, |entry, _| latest = order_entry_arrival(string_bytes(entry)));
-        let next = next_arrival(latest).ok_or(Error::Internal)?;
-        let next_text = ctx.integer_string(i64::try_from(next).map_err(|_| Error::Internal)?);
+        let next_text = ctx.integer_string(i64::try_from(plan.next).map_err(|_| Error::Internal)?);
         arrival.hash_set(member, next_text.raw())?;
         ctx.replicate_with_key(c"HSET", arrival_name.raw(), &[member, next_text.raw()]);
-        let entry = ctx.string(&order_entry(next, member_bytes));
+        let entry = ctx.string(&order_entry(plan.next, member_bytes));
         order.set(score, entry.raw())?;
         ctx.replicate_zadd(order_name.raw(), score, entry.raw());
         if let Some(at) = self.policy.expire_at {
@@ -359,7 +394,7 @@ impl<'c> Board<'c> {
                 }
             }
         }
-        Ok(next)
+        Ok(())
     }
 
     /// Adds `new` to the distinct scores, and removes `gone`, a score no member holds now.
@@ -517,8 +552,9 @@ impl Command for Submit {
         let (stored, arrival) = match decision {
             Some(new) => (new, board.store(zset, member, old, new, c"zadd")?),
             None => {
+                let len = zset.len();
                 drop(zset);
-                (old.unwrap_or(submit.score), None)
+                (old.unwrap_or(submit.score), board.check_in_step(len, Some(member))?)
             }
         };
         let rank = board.rank(member, stored, board.policy.ties, arrival)?;
@@ -607,13 +643,23 @@ impl Command for Top {
         let ties = board.policy.ties_for(top.ties)?;
         let len = ctx.open_zset(board.key, false)?.len();
         board.check_in_step(len, None)?;
+        if len == 0 {
+            ctx.reply_array(0);
+            return Ok(());
+        }
+        // Pages come from the ranked set (the order set under TIEBREAK FIRST), so it must
+        // hold the board's members, whatever was done to it.
+        let ranked = ctx.open_zset(board.ranked_set(), false)?;
+        if ranked.len() != len {
+            return Err(board.out_of_sync());
+        }
         if top.offset > 0 {
+            drop(ranked);
             let stop = top.offset.saturating_add(top.count - 1);
             return board.reply_page(top.offset, stop, ties);
         }
         // The first page walks the ranked set from its top with no command call; its
         // first entry has rank 1 under every tie rule.
-        let ranked = ctx.open_zset(board.ranked_set(), false)?;
         let count = len.min(top.count);
         let mut ranks = PageRanks::new(ties, 1, 1);
         ctx.reply_array(usize::try_from(count).unwrap_or(0));
