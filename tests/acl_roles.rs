@@ -1,7 +1,7 @@
 //! The ACL roles of docs/operations.md, each line exactly as documented, on a live server:
-//! a game server (leaderboards under `tournament:*`), an audit consumer (consumer groups on
-//! `warehouse:*`), an API gateway (limiters under `limiter:*`), an audit producer that uses
-//! IDEMPOTENT (the stream and its producers key) and a read-only dashboard. For each role,
+//! a game server (leaderboards and tournaments under `tournament:*`), an audit consumer
+//! (consumer groups on `warehouse:*`), an API gateway (limiters under `limiter:*`), an audit
+//! producer that uses IDEMPOTENT (the stream and its producers key) and a read-only dashboard. For each role,
 //! what it is meant to do works with exact replies, and everything else is refused with
 //! NOPERM: other keys with every command of its family, the other tally families, and the
 //! native commands that would bypass tally. Every refused call leaves every key's `DUMP`
@@ -11,8 +11,8 @@
 //! Redis 7.0 it could not), so the roles grant them one by one; a test pins that down.
 //!
 //! The server's own NOPERM text differs between Redis 7.0 and Valkey 9.1, so server-issued
-//! refusals are checked by their `NOPERM` code; the module's own refusal of the producers
-//! key has one text on both.
+//! refusals are checked by their `NOPERM` code; the module's own refusal of the keys that
+//! are not in argv (the producers key, a tournament's companion keys) has one text on both.
 //!
 //! A test checks that docs/operations.md shows exactly these `ACL SETUSER` lines. Each role
 //! test prints how many allowed and refused calls it checked.
@@ -25,7 +25,8 @@ use redis::Connection;
 // ---- the roles (docs/operations.md quotes these lines) ------------------------------------------
 
 const GAME_SERVER: &str = "ACL SETUSER game-server reset on >game-secret ~tournament:* \
-     +tourney.incr +tourney.submit +tourney.rank +tourney.top +tourney.around +tourney.percentile +tourney.rem";
+     +tourney.incr +tourney.submit +tourney.rank +tourney.top +tourney.around +tourney.percentile +tourney.rem \
+     +tourney.create +tourney.info";
 
 const AUDIT_CONSUMER: &str = "ACL SETUSER audit-consumer reset on >consumer-secret ~warehouse:* \
      +audit.group +audit.info +xreadgroup +xack +xautoclaim";
@@ -41,7 +42,7 @@ const AUDIT_PRODUCER_WITHOUT_STATE: &str =
     "ACL SETUSER audit-producer-plain reset on >plain-secret ~warehouse:{inv}:audit +audit.append";
 
 const DASHBOARD: &str = "ACL SETUSER dashboard reset on >dashboard-secret %R~tournament:* %R~warehouse:* \
-     +tourney.rank +tourney.top +tourney.around +tourney.percentile +audit.info";
+     +tourney.rank +tourney.top +tourney.around +tourney.percentile +tourney.info +audit.info";
 
 /// The category pitfall the docs show: `-@write` leaves tally's writes in.
 const ALL_BUT_WRITE: &str = "ACL SETUSER all-but-write reset on >c ~* +@all -@write -@dangerous";
@@ -50,11 +51,12 @@ const ALL_BUT_WRITE: &str = "ACL SETUSER all-but-write reset on >c ~* +@all -@wr
 const DOCUMENTED: [&str; 7] =
     [GAME_SERVER, AUDIT_CONSUMER, API_GATEWAY, AUDIT_PRODUCER, AUDIT_PRODUCER_WITHOUT_STATE, DASHBOARD, ALL_BUT_WRITE];
 
-/// The module's refusal of a key that is not in argv (the producers key).
+/// The module's refusal of a key that is not in argv (the producers key, a tournament's
+/// companion keys).
 const MODULE_NOPERM: &str = "(error) NOPERM this user has no permissions to access one of the keys used as arguments";
 
 /// Every command tally registers, with a valid argument list around `{k}` (a key).
-const ALL_COMMANDS: [(&str, &str); 14] = [
+const ALL_COMMANDS: [(&str, &str); 16] = [
     ("tourney.incr", "TOURNEY.INCR {k} alice 1"),
     ("tourney.submit", "TOURNEY.SUBMIT {k} alice 1"),
     ("tourney.rank", "TOURNEY.RANK {k} alice"),
@@ -62,6 +64,8 @@ const ALL_COMMANDS: [(&str, &str); 14] = [
     ("tourney.around", "TOURNEY.AROUND {k} alice 1"),
     ("tourney.percentile", "TOURNEY.PERCENTILE {k} alice"),
     ("tourney.rem", "TOURNEY.REM {k} alice"),
+    ("tourney.create", "TOURNEY.CREATE {k} TIEBREAK FIRST"),
+    ("tourney.info", "TOURNEY.INFO {k}"),
     ("limit.slide", "LIMIT.SLIDE {k} 3600000 5"),
     ("limit.multi", "LIMIT.MULTI 1 {k} 3600000 5"),
     ("limit.gcra", "LIMIT.GCRA {k} 2 1 3600000"),
@@ -245,6 +249,59 @@ fn game_server_runs_tourney_on_tournament_keys_only() {
         bench.allows(&mut game, &line, expected);
     }
 
+    // A tournament the game server creates and plays: its companion keys
+    // (`tournament:{t3}:scores:tourney`, `:arrival`, `:order`, `:dense`) are under the
+    // pattern too, and the module checks them against the user.
+    let cup = "tournament:{t3}:scores";
+    for (line, expected) in [
+        (format!("TOURNEY.CREATE {cup} TIEBREAK FIRST TIES DENSE"), "OK"),
+        (format!("TOURNEY.INCR {cup} alice 10"), "[\"10\", 1]"),
+        (format!("TOURNEY.SUBMIT {cup} bob 15"), "[\"15\", 1, 1]"),
+        (format!("TOURNEY.INCR {cup} carol 10"), "[\"10\", 2]"),
+        (format!("TOURNEY.INCR {cup} dave 12"), "[\"12\", 2]"),
+        (
+            format!("TOURNEY.TOP {cup} 4 TIES ORDINAL"),
+            "[[\"bob\", \"15\", 1], [\"dave\", \"12\", 2], [\"alice\", \"10\", 3], [\"carol\", \"10\", 4]]",
+        ),
+        (format!("TOURNEY.RANK {cup} carol WITHSCORE"), "[3, \"10\"]"),
+        (
+            format!("TOURNEY.AROUND {cup} alice 1 TIES ORDINAL"),
+            "[[\"dave\", \"12\", 2], [\"alice\", \"10\", 3], [\"carol\", \"10\", 4]]",
+        ),
+        (format!("TOURNEY.PERCENTILE {cup} carol"), "\"50\""),
+        (format!("TOURNEY.REM {cup} dave"), "1"),
+        (
+            format!("TOURNEY.INFO {cup}"),
+            "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"dense\", \"expireat\", nil, \"members\", 3, \
+             \"top\", \"15\", \"bottom\", \"10\"]",
+        ),
+        (format!("TOURNEY.CREATE {cup} TIEBREAK FIRST TIES DENSE"), "OK"),
+        (
+            "TOURNEY.CREATE tournament:{t1}:scores TIEBREAK FIRST".to_string(),
+            "(error) ERR leaderboard 'tournament:{t1}:scores' already has members: TIEBREAK FIRST and TIES DENSE \
+             start from an empty leaderboard",
+        ),
+    ] {
+        bench.allows(&mut game, &line, expected);
+    }
+    for suffix in ["", ":tourney", ":arrival", ":order", ":dense"] {
+        assert_eq!(sh(&mut bench.admin, &format!("EXISTS {cup}{suffix}")), "1", "{cup}{suffix}");
+    }
+
+    // A key without a hash tag matches the pattern, but its companion keys are
+    // `{tournament:weekly}:...`, which do not: the module refuses to create the tournament,
+    // and every TOURNEY command on it once it exists. A plain (never created) leaderboard
+    // has no companion keys and works.
+    bench.module_refuses(
+        &mut game,
+        &["TOURNEY.CREATE tournament:weekly", "TOURNEY.CREATE tournament:weekly TIEBREAK FIRST"],
+    );
+    bench.allows(&mut game, "TOURNEY.INCR tournament:daily alice 1", "[\"1\", 1]");
+    bench.admin("TOURNEY.CREATE tournament:weekly TIEBREAK FIRST");
+    bench.admin("TOURNEY.INCR tournament:weekly alice 1");
+    let weekly = family_calls("tourney.", "tournament:weekly");
+    bench.module_refuses(&mut game, &weekly.iter().map(String::as_str).collect::<Vec<_>>());
+
     // Every TOURNEY command on keys outside the pattern: existing, missing, untagged.
     for key in ["other:{t1}:scores", "other:{t1}:new", "scores", "tournament", "Tournament:{t1}:scores"] {
         bench.server_refuses(&mut game, &family_calls("tourney.", key));
@@ -253,10 +310,15 @@ fn game_server_runs_tourney_on_tournament_keys_only() {
     let mut others = family_calls("limit.", "tournament:{t1}:limit");
     others.extend(family_calls("audit.", "tournament:{t1}:audit"));
     bench.server_refuses(&mut game, &others);
-    // Native commands that would bypass tally's checks, and administration.
+    // Native commands that would bypass tally's checks (also on the tie structures), and
+    // administration.
     bench.server_refuses(
         &mut game,
         &[
+            "SET tournament:{t3}:scores:tourney garbage",
+            "HSET tournament:{t3}:scores:arrival alice 1",
+            "ZADD tournament:{t3}:scores:order 100 alice",
+            "DEL tournament:{t3}:scores:dense",
             "ZADD tournament:{t1}:scores 100 alice",
             "ZINCRBY tournament:{t1}:scores 100 alice",
             "ZREM tournament:{t1}:scores alice",
@@ -478,6 +540,14 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
         bench.admin(&format!("TOURNEY.SUBMIT tournament:{{t1}}:scores {member} {score}"));
     }
     bench.admin("AUDIT.APPEND warehouse:{inv}:audit sku 1");
+    // A tournament (its companion keys are under the pattern), and one without a hash tag
+    // (its companion keys, `{tournament:weekly}:...`, are not).
+    bench.admin("TOURNEY.CREATE tournament:{t2}:scores TIEBREAK FIRST TIES DENSE");
+    for (member, score) in [("alice", "10"), ("bob", "15"), ("carol", "10")] {
+        bench.admin(&format!("TOURNEY.INCR tournament:{{t2}}:scores {member} {score}"));
+    }
+    bench.admin("TOURNEY.CREATE tournament:weekly TIEBREAK FIRST");
+    bench.admin("TOURNEY.INCR tournament:weekly alice 1");
     let mut dashboard = bench.login(DASHBOARD);
     for (line, expected) in [
         ("TOURNEY.RANK tournament:{t1}:scores alice", "3"),
@@ -492,13 +562,43 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
         ("TOURNEY.PERCENTILE tournament:{t1}:scores bob", "\"100\""),
         ("TOURNEY.RANK tournament:{t1}:missing alice", "nil"),
         ("AUDIT.INFO warehouse:{inv}:missing", "nil"),
+        (
+            "TOURNEY.INFO tournament:{t1}:scores",
+            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 3, \
+             \"top\", \"15\", \"bottom\", \"10\"]",
+        ),
+        // The tournament, in arrival order among equal scores, with dense ranks.
+        (
+            "TOURNEY.TOP tournament:{t2}:scores 3",
+            "[[\"bob\", \"15\", 1], [\"alice\", \"10\", 2], [\"carol\", \"10\", 2]]",
+        ),
+        ("TOURNEY.RANK tournament:{t2}:scores carol TIES ORDINAL", "3"),
+        ("TOURNEY.AROUND tournament:{t2}:scores alice 0 TIES ORDINAL", "[[\"alice\", \"10\", 2]]"),
+        (
+            "TOURNEY.INFO tournament:{t2}:scores",
+            "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"dense\", \"expireat\", nil, \"members\", 3, \
+             \"top\", \"15\", \"bottom\", \"10\"]",
+        ),
     ] {
         bench.allows(&mut dashboard, line, expected);
     }
+    // Tied members count as at or below (the digits of 2/3 vary by server).
+    bench.allows_with(&mut dashboard, "TOURNEY.PERCENTILE tournament:{t2}:scores alice", |r| {
+        r.starts_with("\"66.66666666666")
+    });
+    let weekly = family_calls("tourney.", "tournament:weekly");
+    let reads: Vec<&str> = weekly
+        .iter()
+        .map(String::as_str)
+        .filter(|line| !["INCR", "SUBMIT", "REM", "CREATE"].iter().any(|w| line.starts_with(&format!("TOURNEY.{w}"))))
+        .collect();
+    bench.module_refuses(&mut dashboard, &reads);
     bench.allows_with(&mut dashboard, "AUDIT.INFO warehouse:{inv}:audit", |r| r.starts_with("[\"length\", 1, "));
 
     let mut writes = family_calls("tourney.", "tournament:{t1}:scores");
-    writes.retain(|line| ["INCR", "SUBMIT", "REM"].iter().any(|w| line.starts_with(&format!("TOURNEY.{w}"))));
+    writes.retain(|line| ["INCR", "SUBMIT", "REM", "CREATE"].iter().any(|w| line.starts_with(&format!("TOURNEY.{w}"))));
+    writes.push("TOURNEY.INCR tournament:{t2}:scores alice 1".to_string());
+    writes.push("TOURNEY.CREATE tournament:{t9}:scores".to_string());
     writes.push("AUDIT.APPEND warehouse:{inv}:audit sku 2".to_string());
     writes.push("AUDIT.GROUP warehouse:{inv}:audit g".to_string());
     writes.extend(family_calls("limit.", "tournament:{t1}:limit"));
@@ -507,7 +607,7 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
 
     // The read-only key permission is a second lock: granting the write commands by mistake
     // still leaves them refused.
-    let careless_role = format!("{DASHBOARD} +tourney.incr +tourney.rem +audit.append +limit.slide")
+    let careless_role = format!("{DASHBOARD} +tourney.incr +tourney.rem +tourney.create +audit.append +limit.slide")
         .replace("SETUSER dashboard ", "SETUSER careless-dashboard ");
     let mut careless = bench.login(&careless_role);
     bench.server_refuses(
@@ -515,6 +615,9 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
         &[
             "TOURNEY.INCR tournament:{t1}:scores alice 1",
             "TOURNEY.REM tournament:{t1}:scores alice",
+            "TOURNEY.CREATE tournament:{t9}:scores",
+            "TOURNEY.CREATE tournament:{t2}:scores TIEBREAK FIRST TIES DENSE",
+            "TOURNEY.INCR tournament:{t2}:scores alice 1",
             "AUDIT.APPEND warehouse:{inv}:audit sku 2",
             "LIMIT.SLIDE tournament:{t1}:limit 3600000 5",
         ],
@@ -526,11 +629,11 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
 // ---- ACL LOG ---------------------------------------------------------------------------------------
 
 /// The server records every key it refuses in `ACL LOG` (reason `key`, object = the key);
-/// the module's refusal of the producers key should be recorded the same way
-/// (RedisModule_ACLAddLogEntry, Redis 7.0+), so that operators who watch ACL LOG see it.
-/// Today it is not: the refusal is replied but never logged.
+/// the module's refusals of the producers key and of a tournament's companion keys are
+/// recorded the same way (RedisModule_ACLAddLogEntry, Redis 7.0+), so that operators who
+/// watch ACL LOG see them.
 #[test]
-fn module_refusal_of_the_producers_key_is_in_the_acl_log() {
+fn module_refusals_of_companion_keys_are_in_the_acl_log() {
     let mut bench = Bench::new();
     let mut plain = bench.login(AUDIT_PRODUCER_WITHOUT_STATE);
     assert_eq!(sh(&mut bench.admin, "ACL LOG RESET"), "OK");
@@ -545,5 +648,16 @@ fn module_refusal_of_the_producers_key_is_in_the_acl_log() {
     assert!(
         log.contains("\"reason\", \"key\"") && log.contains("\"warehouse:{inv}:audit:producers\""),
         "the module's refusal is missing from ACL LOG: {log}"
+    );
+
+    // A tournament's settings key, refused by the module, is logged the same way.
+    let mut game = bench.login(GAME_SERVER);
+    bench.admin("TOURNEY.CREATE tournament:weekly TIEBREAK FIRST");
+    assert_eq!(sh(&mut bench.admin, "ACL LOG RESET"), "OK");
+    bench.module_refuses(&mut game, &["TOURNEY.INCR tournament:weekly alice 1"]);
+    let log = sh(&mut bench.admin, "ACL LOG");
+    assert!(
+        log.contains("\"reason\", \"key\"") && log.contains("\"{tournament:weekly}:tourney\""),
+        "the module's refusal of the settings key is missing from ACL LOG: {log}"
     );
 }

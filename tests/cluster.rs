@@ -1,8 +1,9 @@
 //! tally in a Redis Cluster of 3 primaries and 3 replicas with the module on every node:
 //! every command on keys spread over all slots through a redirect-following client,
 //! `MOVED` replies naming the owner and the slot `CLUSTER KEYSLOT` gives, the hash-tag
-//! policy in cluster mode, multi-key commands confined to one slot, and a `kill -9`
-//! failover that keeps every write the replica confirmed (`WAIT`).
+//! policy in cluster mode, multi-key commands confined to one slot, tournaments whose
+//! companion keys live in their leaderboard's slot on its owner only, and a `kill -9`
+//! failover that keeps every write the replica confirmed (`WAIT`), tournament order too.
 
 mod common;
 use common::cluster::{client_slot, wait_role, Cluster, ClusterClient, NodeEntry};
@@ -383,6 +384,202 @@ fn multi_key_commands_stay_in_one_slot_and_companion_keys_share_it() {
     }
 }
 
+// ---- tournaments: companion keys in the leaderboard's slot -----------------------------------
+
+/// The keys of a TIEBREAK FIRST tournament on `key` (TIES DENSE adds `:dense`): the
+/// leaderboard and its companions, `key` + suffix with a hash tag, `{key}` + suffix without.
+fn tournament_keys(key: &str, dense: bool) -> Vec<String> {
+    let base = if key.contains('{') { key.to_string() } else { format!("{{{key}}}") };
+    let mut keys = vec![key.to_string(), format!("{base}:tourney"), format!("{base}:arrival"), format!("{base}:order")];
+    if dense {
+        keys.push(format!("{base}:dense"));
+    }
+    keys
+}
+
+/// Plays one TIEBREAK FIRST TIES DENSE tournament on `con` (the owner of `key`): ties at 10
+/// and 15, reached in an order that is not the members' byte order.
+fn play_first_dense(con: &mut Connection, key: &str) {
+    for (line, expected) in [
+        (format!("TOURNEY.CREATE {key} TIEBREAK FIRST TIES DENSE"), "OK"),
+        (format!("TOURNEY.CREATE {key} ties dense tiebreak first"), "OK"),
+        (format!("TOURNEY.INCR {key} alice 10"), "[\"10\", 1]"),
+        (format!("TOURNEY.SUBMIT {key} bob 10"), "[\"10\", 1, 1]"),
+        (format!("TOURNEY.INCR {key} carol 15"), "[\"15\", 1]"),
+        (format!("TOURNEY.SUBMIT {key} dave 10"), "[\"10\", 2, 1]"),
+        (format!("TOURNEY.INCR {key} erin 5"), "[\"5\", 3]"),
+        // A zero increment keeps alice's arrival; bob reaches 15 after carol.
+        (format!("TOURNEY.INCR {key} alice 0"), "[\"10\", 2]"),
+        (format!("TOURNEY.SUBMIT {key} bob 15"), "[\"15\", 1, 1]"),
+        (
+            format!("TOURNEY.TOP {key} 10"),
+            "[[\"carol\", \"15\", 1], [\"bob\", \"15\", 1], [\"alice\", \"10\", 2], [\"dave\", \"10\", 2], \
+             [\"erin\", \"5\", 3]]",
+        ),
+        (
+            format!("TOURNEY.TOP {key} 10 TIES ORDINAL"),
+            "[[\"carol\", \"15\", 1], [\"bob\", \"15\", 2], [\"alice\", \"10\", 3], [\"dave\", \"10\", 4], \
+             [\"erin\", \"5\", 5]]",
+        ),
+        (format!("TOURNEY.RANK {key} dave WITHSCORE"), "[2, \"10\"]"),
+        (format!("TOURNEY.RANK {key} dave TIES ORDINAL"), "4"),
+        (format!("TOURNEY.RANK {key} alice TIES ORDINAL"), "3"),
+        (
+            format!("TOURNEY.AROUND {key} alice 1 TIES ORDINAL"),
+            "[[\"bob\", \"15\", 2], [\"alice\", \"10\", 3], [\"dave\", \"10\", 4]]",
+        ),
+        (format!("TOURNEY.PERCENTILE {key} dave"), "\"60\""),
+        (
+            format!("TOURNEY.INFO {key}"),
+            "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"dense\", \"expireat\", nil, \"members\", 5, \
+             \"top\", \"15\", \"bottom\", \"5\"]",
+        ),
+        // The native order breaks the ties by member bytes: not the tournament's.
+        (format!("ZREVRANGE {key} 0 -1"), "[\"carol\", \"bob\", \"dave\", \"alice\", \"erin\"]"),
+        (format!("GET {}", tournament_keys(key, true)[1]), "\"tiebreak first ties dense\""),
+    ] {
+        assert_eq!(sh(con, &line), expected, "{line}");
+    }
+    assert_eq!(
+        sh(con, &format!("TOURNEY.CREATE {key} TIEBREAK MEMBER")),
+        format!("(error) ERR tournament '{key}' already exists with other settings")
+    );
+}
+
+#[test]
+fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
+    let cluster = Cluster::start(3, 1);
+    let view = cluster.topology();
+    let needs_tag = |key: &str| {
+        format!("(error) ERR key '{key}' needs a hash tag like {{id}} so related keys share a cluster slot")
+    };
+
+    // Without a hash tag, tally.require-hashtag auto refuses a tournament in cluster mode,
+    // on its owner and through a cluster client, and writes nothing.
+    let untagged = "lb9";
+    let untagged_owner = cluster.owner_of_key(untagged.as_bytes());
+    let mut con = cluster.connect(untagged_owner);
+    let mut client = cluster.client();
+    for line in [
+        format!("TOURNEY.CREATE {untagged} TIEBREAK FIRST TIES DENSE"),
+        format!("TOURNEY.CREATE {untagged}"),
+        format!("TOURNEY.INFO {untagged}"),
+    ] {
+        assert_eq!(sh(&mut con, &line), needs_tag(untagged), "{line}");
+        assert_eq!(client.sh(&line), needs_tag(untagged), "{line} through the client");
+    }
+    assert_eq!(sh(&mut con, "DBSIZE"), "0");
+
+    // Tournaments: a tagged one and the untagged one (its owner set to `no`), created and
+    // played on their owners; one more through the cluster client, on another primary.
+    let tagged = "tournament:{t1}:scores";
+    let tagged_owner = cluster.owner_of_key(tagged.as_bytes());
+    play_first_dense(&mut cluster.connect(tagged_owner), tagged);
+    // (`no` on the replica too, so that it serves the reads below.)
+    let untagged_nodes: Vec<u16> = [untagged_owner].into_iter().chain(cluster.replicas_of(untagged_owner)).collect();
+    for &port in &untagged_nodes {
+        assert_eq!(sh(&mut cluster.connect(port), "CONFIG SET tally.require-hashtag no"), "OK");
+    }
+    play_first_dense(&mut con, untagged);
+    let routed = (2..)
+        .map(|n| format!("tournament:{{t{n}}}:scores"))
+        .find(|key| ![tagged_owner, untagged_owner].contains(&owner_in(&view, client_slot(key.as_bytes()))))
+        .expect("a key on a third primary");
+    for (line, expected) in [
+        (format!("TOURNEY.CREATE {routed} TIEBREAK FIRST"), "OK"),
+        (format!("TOURNEY.INCR {routed} zoe 3"), "[\"3\", 1]"),
+        (format!("TOURNEY.INCR {routed} amy 3"), "[\"3\", 2]"),
+        (format!("TOURNEY.SUBMIT {routed} zed 3"), "[\"3\", 3, 1]"),
+        (format!("TOURNEY.TOP {routed} 3"), "[[\"zoe\", \"3\", 1], [\"amy\", \"3\", 2], [\"zed\", \"3\", 3]]"),
+        (
+            format!("TOURNEY.TOP {routed} 3 TIES COMPETITION"),
+            "[[\"zoe\", \"3\", 1], [\"amy\", \"3\", 1], [\"zed\", \"3\", 1]]",
+        ),
+        (format!("TOURNEY.RANK {routed} amy"), "2"),
+        (
+            format!("TOURNEY.TOP {routed} 3 TIES DENSE"),
+            "(error) ERR TIES DENSE needs a tournament created with TOURNEY.CREATE ... TIES DENSE",
+        ),
+        (
+            format!("TOURNEY.INFO {routed}"),
+            "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 3, \
+             \"top\", \"3\", \"bottom\", \"3\"]",
+        ),
+    ] {
+        assert_eq!(client.sh(&line), expected, "{line}");
+    }
+    let tournaments = [(tagged, true), (untagged, true), (routed.as_str(), false)];
+
+    // CREATE and INFO sent to any other node, primary or replica, are redirected to the
+    // owner (the untagged key too: the server redirects before the module sees it), and a
+    // new tournament is not created there.
+    let mut moved = 0;
+    for (key, _) in tournaments.iter().copied().chain([("tournament:{new}:scores", true)]) {
+        let slot = cluster.keyslot(key.as_bytes());
+        let owner = owner_in(&view, slot);
+        for port in cluster.ports().into_iter().filter(|&port| port != owner) {
+            let mut other = cluster.connect(port);
+            for line in [format!("TOURNEY.CREATE {key} TIEBREAK FIRST TIES DENSE"), format!("TOURNEY.INFO {key}")] {
+                assert_eq!(
+                    sh(&mut other, &line),
+                    format!("(error) MOVED {slot} 127.0.0.1:{owner}"),
+                    "{line} sent to {port}"
+                );
+                moved += 1;
+            }
+        }
+    }
+    assert_eq!(moved, 4 * 5 * 2);
+
+    // Every companion key is in its leaderboard's slot, on the owner (and its replica) and
+    // on no other node.
+    let mut expected: BTreeMap<u16, BTreeSet<String>> =
+        cluster.ports().into_iter().map(|p| (p, BTreeSet::new())).collect();
+    for (key, dense) in tournaments {
+        let slot = cluster.keyslot(key.as_bytes());
+        let owner = owner_in(&view, slot);
+        let mut owner_con = cluster.connect(owner);
+        for name in tournament_keys(key, dense) {
+            assert_eq!(cluster.keyslot(name.as_bytes()), slot, "{name}");
+            assert!(exists(&mut owner_con, &name), "{name} on its owner {owner}");
+            for port in [owner].into_iter().chain(cluster.replicas_of(owner)) {
+                expected.get_mut(&port).unwrap().insert(name.clone());
+            }
+        }
+        let types: Vec<String> =
+            tournament_keys(key, dense).iter().map(|name| sh(&mut owner_con, &format!("TYPE {name}"))).collect();
+        let mut want = vec!["zset", "string", "hash", "zset", "zset"];
+        want.truncate(types.len());
+        assert_eq!(types, want, "{key}");
+        assert_eq!(sh(&mut owner_con, "WAIT 1 5000"), "1");
+    }
+    for port in cluster.ports() {
+        let keys: BTreeSet<String> = redis::cmd("KEYS").arg("*").query(&mut cluster.connect(port)).unwrap();
+        assert_eq!(keys, expected[&port], "the keys of node {port}");
+    }
+
+    // A replica in READONLY mode serves the tournament in its order.
+    for (key, _) in tournaments {
+        let owner = cluster.owner_of_key(key.as_bytes());
+        let mut reader = cluster.connect(cluster.replica_of(owner));
+        assert_eq!(sh(&mut reader, "READONLY"), "OK");
+        for read in [format!("TOURNEY.TOP {key} 10 TIES ORDINAL"), format!("TOURNEY.INFO {key}")] {
+            assert_eq!(sh(&mut reader, &read), sh(&mut cluster.connect(owner), &read), "{read} on the replica");
+        }
+    }
+
+    // Back to `auto`, the untagged tournament is refused again: kept, but not served.
+    for &port in &untagged_nodes {
+        let mut node = cluster.connect(port);
+        assert_eq!(sh(&mut node, "CONFIG SET tally.require-hashtag auto"), "OK");
+        assert_eq!(sh(&mut node, "READONLY"), "OK");
+        for line in [format!("TOURNEY.INFO {untagged}"), format!("TOURNEY.TOP {untagged} 10")] {
+            assert_eq!(sh(&mut node, &line), needs_tag(untagged), "{line} on {port}");
+        }
+    }
+    assert!(exists(&mut con, "{lb9}:order"));
+}
+
 // ---- failover ----------------------------------------------------------------------------------
 
 #[test]
@@ -436,6 +633,17 @@ fn failover_keeps_every_write_the_replica_confirmed() {
         tats.insert(gcra.clone(), client.sh(&format!("GET {gcra}")));
     }
 
+    // A TIEBREAK FIRST TIES DENSE tournament on the same primary: p3 reaches 7 after p2,
+    // p0 reaches 5 after p1.
+    let cup = format!("{}:cup", tags[0]);
+    assert_eq!(client.sh(&format!("TOURNEY.CREATE {cup} TIEBREAK FIRST TIES DENSE")), "OK");
+    for (player, delta) in [("p3", 5), ("p1", 5), ("p2", 7), ("p0", 5), ("p3", 2)] {
+        assert!(client.sh(&format!("TOURNEY.INCR {cup} {player} {delta}")).starts_with('['));
+    }
+    wait(&mut client, &cup);
+    let cup_order = "[[\"p2\", \"7\", 1], [\"p3\", \"7\", 2], [\"p1\", \"5\", 3], [\"p0\", \"5\", 4]]";
+    assert_eq!(client.sh(&format!("TOURNEY.TOP {cup} 10 TIES ORDINAL")), cup_order);
+
     cluster.kill(primary);
     wait_role(replica, "master");
     cluster.wait_stable();
@@ -476,6 +684,15 @@ fn failover_keeps_every_write_the_replica_confirmed() {
         assert_eq!(&sh(&mut con, &format!("GET {gcra}")), tat, "{gcra}");
     }
     assert!(checked >= 3 * (ROUNDS + ROUNDS * COST + 4), "{checked}");
+    // The promoted replica ranks the tournament in the same arrival order, and goes on
+    // numbering arrivals after the old primary's last one.
+    assert_eq!(sh(&mut con, &format!("TOURNEY.TOP {cup} 10 TIES ORDINAL")), cup_order);
+    assert_eq!(sh(&mut con, &format!("TOURNEY.RANK {cup} p0")), "2");
+    assert_eq!(client.sh(&format!("TOURNEY.INCR {cup} p4 7")), "[\"7\", 1]");
+    assert_eq!(
+        client.sh(&format!("TOURNEY.TOP {cup} 3 TIES ORDINAL")),
+        "[[\"p2\", \"7\", 1], [\"p3\", \"7\", 2], [\"p4\", \"7\", 3]]"
+    );
 
     // The commands go on against the new primary (the client follows the new owner), with
     // the limiter, leaderboard and idempotent-producer state intact.

@@ -4,7 +4,12 @@
 //! unknown options), mixed with valid calls on shared keys so that real state builds up
 //! and every command meets keys of every type. Some invocations run inside MULTI/EXEC or
 //! a Lua script; every other batch goes over RESP3. Between batches the module configs
-//! change to other valid values.
+//! change to other valid values. TOURNEY.CREATE turns the shared leaderboards into
+//! tournaments (TIEBREAK FIRST, TIES DENSE, EXPIREAT) now and then, so that their companion
+//! keys exist, and setup steps write garbage into those keys (settings tally did not
+//! write, forged order entries and arrival numbers, keys of the wrong type). A second test
+//! applies those corruptions one by one to a fresh tournament and runs every TOURNEY
+//! command after each.
 //!
 //! Invocations go out in pipelined batches over a plain RESP connection (so that no
 //! reply, however odd, is lost in a client library); after each batch the server must
@@ -19,7 +24,7 @@
 mod common;
 use common::rng::{Random, SplitMix64};
 use common::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -32,7 +37,7 @@ const HUGE_EVERY: u64 = 5000;
 const MB: usize = 1024 * 1024;
 const INTERNAL: &str = "internal error in tally";
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 15] = [
     "TOURNEY.INCR",
     "TOURNEY.SUBMIT",
     "TOURNEY.RANK",
@@ -40,6 +45,8 @@ const COMMANDS: [&str; 13] = [
     "TOURNEY.AROUND",
     "TOURNEY.PERCENTILE",
     "TOURNEY.REM",
+    "TOURNEY.CREATE",
+    "TOURNEY.INFO",
     "LIMIT.SLIDE",
     "LIMIT.MULTI",
     "LIMIT.GCRA",
@@ -47,7 +54,7 @@ const COMMANDS: [&str; 13] = [
     "AUDIT.APPEND",
     "AUDIT.GROUP",
 ];
-const AUDIT_INFO: usize = 13;
+const AUDIT_INFO: usize = 15;
 
 fn command_name(index: usize) -> &'static str {
     if index == AUDIT_INFO { "AUDIT.INFO" } else { COMMANDS[index] }
@@ -82,12 +89,25 @@ const KEYS: [&[u8]; 21] = [
 /// The keys of the `{f}` slot.
 const SLOT_KEYS: usize = 16;
 
+/// The companion keys of the tournaments on fz:{f}:1 and fz:{f}:2 (settings and tie
+/// structures): other commands meet them now and then, setup steps corrupt them.
+const COMPANIONS: [&[u8]; 8] = [
+    b"fz:{f}:1:tourney",
+    b"fz:{f}:1:arrival",
+    b"fz:{f}:1:order",
+    b"fz:{f}:1:dense",
+    b"fz:{f}:2:tourney",
+    b"fz:{f}:2:arrival",
+    b"fz:{f}:2:order",
+    b"fz:{f}:2:dense",
+];
+
 /// The keys a command mostly works on, so that its own state builds up.
 fn home_keys(command: usize) -> &'static [&'static [u8]] {
     match command {
-        0..=6 => &[b"fz:{f}:1", b"fz:{f}:2"],
-        7 | 8 | 10 => &[b"fz:{f}:3", b"fz:{f}:4", b"fz:{f}:5", b"fz:{f}:6", b"fz:{f}:7"],
-        9 => &[b"fz:{f}:gcra", b"fz:{f}:8"],
+        0..=8 => &[b"fz:{f}:1", b"fz:{f}:2"],
+        9 | 10 | 12 => &[b"fz:{f}:3", b"fz:{f}:4", b"fz:{f}:5", b"fz:{f}:6", b"fz:{f}:7"],
+        11 => &[b"fz:{f}:gcra", b"fz:{f}:8"],
         _ => &[b"fz:{f}:stream", b"fz:{f}:9"],
     }
 }
@@ -121,6 +141,9 @@ impl Gen {
     fn key(&mut self) -> Vec<u8> {
         if self.rng.one_in(12) {
             return self.random_bytes(20);
+        }
+        if self.rng.one_in(40) {
+            return self.rng.pick(&COMPANIONS).to_vec();
         }
         self.rng.pick(&KEYS).to_vec()
     }
@@ -189,6 +212,7 @@ impl Gen {
                 let word = self.rng.pick(&[
                     "COST", "BEST", "LATEST", "WITHSCORE", "TIES", "ORDINAL", "COMPETITION", "OFFSET", "MAXLEN",
                     "IDEMPOTENT", "START", "$", ">", "FOO", "COSTS", "WITHSCORES", "NX", "LIMIT", "~", "=", "*",
+                    "DENSE", "TIEBREAK", "FIRST", "MEMBER", "EXPIREAT",
                 ]);
                 if self.rng.one_in(3) { b(word.to_lowercase()) } else { b(word) }
             }
@@ -205,15 +229,65 @@ impl Gen {
     fn ties(&mut self, args: &mut Vec<Vec<u8>>) {
         if self.rng.one_in(2) {
             args.push(b("TIES"));
-            args.push(b(self.rng.pick(&["ORDINAL", "COMPETITION", "competition"])));
+            args.push(b(self.rng.pick(&["ORDINAL", "COMPETITION", "competition", "DENSE", "dense"])));
         }
     }
 
+    /// TOURNEY.CREATE's options: none to four (one more than fits), in any order, repeated,
+    /// sometimes bad.
+    fn tournament_options(&mut self, args: &mut Vec<Vec<u8>>) {
+        let count = if self.rng.one_in(10) { 4 } else { self.rng.below(4) };
+        for _ in 0..count {
+            match self.rng.below(3) {
+                0 => {
+                    args.push(b(self.rng.pick(&["TIEBREAK", "tiebreak"])));
+                    args.push(b(self.rng.pick(&["FIRST", "FIRST", "first", "MEMBER", "member", "LAST", ""])));
+                }
+                1 => {
+                    args.push(b(self.rng.pick(&["TIES", "ties"])));
+                    args.push(b(self.rng.pick(&["DENSE", "DENSE", "dense", "ORDINAL", "COMPETITION", "SPARSE"])));
+                }
+                _ => {
+                    args.push(b(self.rng.pick(&["EXPIREAT", "expireat"])));
+                    let at = match self.rng.below(8) {
+                        0 => self.number(),
+                        // Past, and far future (the year 2100, i64::MAX).
+                        1 | 2 => b(self.rng.pick(&["1", "1000", "1700000000000", "0", "-1", "-9223372036854775808"])),
+                        _ => b(self.rng.pick(&[
+                            "4102444800000",
+                            "9223372036854775807",
+                            "9223372036854775806",
+                            "9223372036854775808",
+                            "253402300799999",
+                        ])),
+                    };
+                    args.push(at);
+                }
+            }
+        }
+    }
+
+    /// An entry of a tie structure's order set: 8 bytes of (u64::MAX - arrival), then a
+    /// member, as tally writes them; or bytes it did not write.
+    fn order_entry(&mut self) -> Vec<u8> {
+        let arrival = match self.rng.below(4) {
+            0 => self.rng.below(10),
+            1 => *self.rng.pick(&[u64::MAX, u64::MAX - 1, i64::MAX as u64, i64::MAX as u64 + 1]),
+            2 => return self.random_bytes(12),
+            _ => 1 + self.rng.below(200),
+        };
+        let mut entry = (u64::MAX - arrival).to_be_bytes().to_vec();
+        entry.extend(self.member());
+        entry
+    }
+
     fn score(&mut self) -> Vec<u8> {
-        match self.rng.below(6) {
+        match self.rng.below(8) {
             0 => self.number(),
             1 => b(format!("{}", (self.rng.next() as i64 as f64) / 1e6)),
             2 => b(self.rng.pick(&["1e308", "-1e308", "1.5", "-0", "0.1", "1e-300"])),
+            // A few scores often, so that members tie (and TIEBREAK FIRST and DENSE matter).
+            3 | 4 => b(self.rng.pick(&["0", "1", "5", "10", "-5"])),
             _ => b(self.rng.range(-1000, 1000).to_string()),
         }
     }
@@ -278,6 +352,11 @@ impl Gen {
             }
             7 => {
                 args.push(self.home(command));
+                self.tournament_options(&mut args);
+            }
+            8 => args.push(self.home(command)),
+            9 => {
+                args.push(self.home(command));
                 let r = &mut self.rng;
                 let max = *r.pick(&[1, 3, 10, 100]);
                 args.push(b(r.pick(&[1i64, 10, 1000, 60_000, 31_536_000_000]).to_string()));
@@ -287,7 +366,7 @@ impl Gen {
                     args.push(b(r.range(0, max.min(3)).to_string()));
                 }
             }
-            8 => {
+            10 => {
                 let r = &mut self.rng;
                 let n = if r.one_in(30) { *r.pick(&[64usize, 65]) } else { 1 + r.below(4) as usize };
                 args.push(b(n.to_string()));
@@ -304,7 +383,7 @@ impl Gen {
                     args.push(b(r.range(0, 1).to_string()));
                 }
             }
-            9 => {
+            11 => {
                 args.push(self.home(command));
                 let r = &mut self.rng;
                 args.push(b(r.pick(&[0i64, 1, 5, 100, 1_000_000_000]).to_string()));
@@ -315,12 +394,12 @@ impl Gen {
                     args.push(b(r.range(0, 2).to_string()));
                 }
             }
-            10 => {
+            12 => {
                 for _ in 0..1 + self.rng.below(4) {
                     args.push(self.slot_key(command));
                 }
             }
-            11 => {
+            13 => {
                 args.push(self.home(command));
                 if self.rng.one_in(3) {
                     args.push(b("MAXLEN"));
@@ -346,7 +425,7 @@ impl Gen {
                     args.push(value);
                 }
             }
-            12 => {
+            14 => {
                 args.push(self.home(command));
                 args.push(if self.rng.one_in(10) { self.token() } else { b(self.rng.pick(&["g1", "g2", "g3"])) });
                 if self.rng.one_in(2) {
@@ -383,7 +462,9 @@ impl Gen {
                         args.remove(at);
                     }
                     3 => {
-                        args.push(b(self.rng.pick(&["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START"])));
+                        let word =
+                            ["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START", "TIEBREAK", "EXPIREAT"];
+                        args.push(b(self.rng.pick(&word)));
                         if self.rng.one_in(2) {
                             let value = self.token();
                             args.push(value);
@@ -400,11 +481,14 @@ impl Gen {
         (command, args)
     }
 
-    /// Data of other types and odd contents on the shared keys.
-    fn setup(&mut self) -> Vec<Vec<u8>> {
+    /// Data of other types and odd contents on the shared keys: one command, or a few in a row.
+    fn setup(&mut self) -> Vec<Vec<Vec<u8>>> {
+        if self.rng.one_in(3) {
+            return self.tournament_setup();
+        }
         let key = self.rng.pick(&KEYS[..SLOT_KEYS]).to_vec();
         let r = &mut self.rng;
-        match r.below(12) {
+        vec![match r.below(12) {
             0 => vec![b("SET"), b("fz:{f}:str"), b("hello")],
             1 => vec![b("DEL"), key],
             2 => vec![b("HSET"), b("fz:{f}:hash"), b("a"), b("b")],
@@ -426,6 +510,82 @@ impl Gen {
             9 => vec![b("PEXPIRE"), key, b(r.range(1, 50).to_string())],
             10 => vec![b("SET"), b("fz:{f}:1:producers"), b("not a hash")],
             _ => vec![b("LPUSH"), key, b("x")],
+        }]
+    }
+
+    /// Garbage in the companion keys of the tournaments on fz:{f}:1 and fz:{f}:2, or a
+    /// board and its companions deleted so that the next TOURNEY.CREATE starts afresh.
+    fn tournament_setup(&mut self) -> Vec<Vec<Vec<u8>>> {
+        let board = 1 + self.rng.below(2);
+        let key = |suffix: &str| b(format!("fz:{{f}}:{board}{suffix}"));
+        match self.rng.below(9) {
+            0 | 1 => vec![[b("DEL"), key(""), key(":tourney"), key(":arrival"), key(":order"), key(":dense")].to_vec()],
+            // Settings tally did not write, or wrote for another policy than the tie
+            // structures hold (on a board that has members: out of step).
+            2 | 3 => {
+                let value = if self.rng.one_in(4) {
+                    self.rng.pick(&["garbage", "tiebreak  first", "tiebreak first ties dense expireat", "", "TIEBREAK"])
+                } else {
+                    self.rng.pick(&[
+                        "tiebreak first ties dense",
+                        "tiebreak first ties ordinal",
+                        "tiebreak first ties competition",
+                        "tiebreak member ties dense",
+                        "tiebreak member ties competition",
+                        "tiebreak first ties dense expireat 1",
+                        "tiebreak first ties dense expireat 9223372036854775807",
+                        "ties dense tiebreak first",
+                    ])
+                };
+                let mut calls = vec![vec![b("SET"), key(":tourney"), b(value)]];
+                if self.rng.one_in(2) {
+                    calls.insert(0, vec![b("ZADD"), key(""), b("1"), b("m1"), b("2"), b("m2")]);
+                }
+                calls
+            }
+            4 => {
+                // A forged order entry, alone (out of step) or with a member to match, mostly
+                // at a score other members reach often.
+                let score =
+                    if self.rng.one_in(4) { self.score() } else { b(self.rng.pick(&["0", "1", "5", "10", "-5"])) };
+                let entry = self.order_entry();
+                let mut calls = vec![vec![b("ZADD"), key(":order"), score.clone(), entry]];
+                if self.rng.one_in(2) {
+                    let member = self.member();
+                    calls.push(vec![b("ZADD"), key(""), score.clone(), member.clone()]);
+                    calls.push(vec![b("HSET"), key(":arrival"), member, b(self.rng.range(0, 5).to_string())]);
+                }
+                calls
+            }
+            5 => {
+                let field = if self.rng.one_in(4) { Vec::new() } else { self.member() };
+                let value = match self.rng.below(3) {
+                    0 => self.number(),
+                    1 => b(self.rng.pick(&["garbage", "0", "-1", "9223372036854775807", "18446744073709551615"])),
+                    _ => b(self.rng.range(1, 200).to_string()),
+                };
+                vec![vec![b("HSET"), key(":arrival"), field, value]]
+            }
+            6 => {
+                let score = self.score();
+                let text = if self.rng.one_in(2) { score.clone() } else { self.token() };
+                vec![vec![b("ZADD"), key(":dense"), score, text]]
+            }
+            7 => {
+                // Companion keys of the wrong type.
+                let suffix = *self.rng.pick(&[":tourney", ":arrival", ":order", ":dense"]);
+                let name = key(suffix);
+                vec![match self.rng.below(3) {
+                    0 => vec![b("HSET"), name, b("a"), b("b")],
+                    1 => vec![b("SET"), name, b("x")],
+                    _ => vec![b("RPUSH"), name, b("x")],
+                }]
+            }
+            _ => {
+                let suffix = *self.rng.pick(&["", ":tourney", ":arrival", ":order", ":dense"]);
+                let name = key(suffix);
+                vec![vec![b("PEXPIRE"), name, b(self.rng.range(1, 50).to_string())]]
+            }
         }
     }
 }
@@ -550,6 +710,27 @@ fn show(args: &[Vec<u8>]) -> String {
     parts.join(" ")
 }
 
+/// A reply in a few words, for failure messages.
+fn brief(reply: &Reply) -> String {
+    let text = |bytes: &[u8]| {
+        let shown = String::from_utf8_lossy(bytes);
+        if shown.chars().count() > 80 {
+            format!("{}...", shown.chars().take(80).collect::<String>())
+        } else {
+            shown.into_owned()
+        }
+    };
+    match reply {
+        Reply::Status(status) => format!("+{}", text(status)),
+        Reply::Error(error) => format!("-{}", text(error)),
+        Reply::Int(n) => format!(":{n}"),
+        Reply::Bulk(None) | Reply::Array(None) => "nil".to_string(),
+        Reply::Bulk(Some(bytes)) => format!("{:?}", text(bytes)),
+        Reply::Array(Some(items)) if items.len() > 8 => format!("[{} items]", items.len()),
+        Reply::Array(Some(items)) => format!("[{}]", items.iter().map(brief).collect::<Vec<_>>().join(", ")),
+    }
+}
+
 /// A score as Redis prints it: a number, possibly infinite (ZADD accepts +inf), never NaN.
 fn score_text(bytes: &Option<Vec<u8>>) -> bool {
     bytes
@@ -579,6 +760,56 @@ fn is_decision(reply: &Reply) -> bool {
             && (allowed == 0 || retry == 0))
 }
 
+/// TOURNEY.INFO: its seven pairs in order (a RESP3 map read as its flat array), with the
+/// defaults for a leaderboard never created, and top and bottom present iff it has members.
+fn is_tournament_info(reply: &Reply) -> bool {
+    const NAMES: [&str; 7] = ["created", "tiebreak", "ties", "expireat", "members", "top", "bottom"];
+    let Reply::Array(Some(items)) = reply else { return false };
+    let is_name = |(name, want): (&Reply, &str)| matches!(name, Reply::Bulk(Some(n)) if n == want.as_bytes());
+    let named = items.len() == 2 * NAMES.len() && items.iter().step_by(2).zip(NAMES).all(is_name);
+    if !named {
+        return false;
+    }
+    let value = |index: usize| &items[2 * index + 1];
+    let (Reply::Int(created), Reply::Bulk(Some(tiebreak)), Reply::Bulk(Some(ties)), Reply::Int(members)) =
+        (value(0), value(1), value(2), value(4))
+    else {
+        return false;
+    };
+    let expireat_ok = match value(3) {
+        Reply::Int(at) => *at >= 1 && *created == 1,
+        Reply::Bulk(None) => true,
+        _ => false,
+    };
+    let scores_ok = match (value(5), value(6)) {
+        (Reply::Bulk(None), Reply::Bulk(None)) => *members == 0,
+        (Reply::Bulk(top), Reply::Bulk(bottom)) => *members > 0 && score_text(top) && score_text(bottom),
+        _ => false,
+    };
+    let policy_ok = match created {
+        0 => tiebreak == b"member" && ties == b"ordinal",
+        1 => {
+            (tiebreak == b"member" || tiebreak == b"first")
+                && [&b"ordinal"[..], b"competition", b"dense"].contains(&ties.as_slice())
+        }
+        _ => false,
+    };
+    expireat_ok && scores_ok && policy_ok
+}
+
+/// Whether TOURNEY.CREATE's options ask for tie structures (the last of a repeated option wins).
+fn keeps_tie_structures(args: &[Vec<u8>]) -> bool {
+    let (mut first, mut dense) = (false, false);
+    for pair in args.get(2..).unwrap_or_default().windows(2) {
+        if pair[0].eq_ignore_ascii_case(b"TIEBREAK") {
+            first = pair[1].eq_ignore_ascii_case(b"FIRST");
+        } else if pair[0].eq_ignore_ascii_case(b"TIES") {
+            dense = pair[1].eq_ignore_ascii_case(b"DENSE");
+        }
+    }
+    first || dense
+}
+
 /// Whether a successful reply has the shape the command documents.
 fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
     match (command, reply) {
@@ -602,15 +833,17 @@ fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
             .and_then(|t| t.parse::<f64>().ok())
             .is_some_and(|p| p > 0.0 && p <= 100.0),
         (6, Reply::Int(removed)) => (0..=args.len() as i64 - 2).contains(removed),
-        (7..=9, reply) => is_decision(reply),
-        (10, Reply::Int(removed)) => (0..=args.len() as i64 - 1).contains(removed),
-        (11, Reply::Bulk(Some(id))) => std::str::from_utf8(id)
+        (7, Reply::Status(status)) => status == b"OK",
+        (8, reply) => is_tournament_info(reply),
+        (9..=11, reply) => is_decision(reply),
+        (12, Reply::Int(removed)) => (0..=args.len() as i64 - 1).contains(removed),
+        (13, Reply::Bulk(Some(id))) => std::str::from_utf8(id)
             .ok()
             .and_then(|t| t.split_once('-'))
             .is_some_and(|(ms, seq)| ms.parse::<u64>().is_ok() && seq.parse::<u64>().is_ok()),
-        (12, Reply::Status(status)) => status == b"OK",
-        (13, Reply::Bulk(None) | Reply::Array(None)) => true,
-        (13, Reply::Array(Some(items))) => {
+        (14, Reply::Status(status)) => status == b"OK",
+        (15, Reply::Bulk(None) | Reply::Array(None)) => true,
+        (15, Reply::Array(Some(items))) => {
             items.len() % 2 == 0 && matches!(items.first(), Some(Reply::Bulk(Some(name))) if name == b"length")
         }
         _ => false,
@@ -631,6 +864,8 @@ struct Tally {
     huge_arguments: u64,
     setup_commands: u64,
     config_changes: u64,
+    /// TOURNEY.CREATE calls that succeeded with TIEBREAK FIRST or TIES DENSE (tie structures).
+    tie_tournaments: u64,
     violations: Vec<String>,
 }
 
@@ -681,8 +916,11 @@ impl Tally {
             }
             _ => {
                 entry.0 += 1;
+                if command == 7 && keeps_tie_structures(args) {
+                    self.tie_tournaments += 1;
+                }
                 if strict && !well_formed(command, args, reply) {
-                    self.violation(format!("{place}: malformed reply {reply:?} to {}", show(args)));
+                    self.violation(format!("{place}: malformed reply {} to {}", brief(reply), show(args)));
                 }
             }
         }
@@ -733,11 +971,18 @@ fn run_fuzz() {
             units.push(Unit::Setup(vec![b("DEL"), gen.rng.pick(&KEYS[..SLOT_KEYS]).to_vec()]));
             tally.setup_commands += 1;
         }
+        // A tournament's settings or one of its tie structures, gone.
+        if gen.rng.one_in(3) {
+            units.push(Unit::Setup(vec![b("DEL"), gen.rng.pick(&COMPANIONS).to_vec()]));
+            tally.setup_commands += 1;
+        }
         let mut in_batch = 0;
         while in_batch < BATCH {
             if gen.rng.one_in(40) {
-                units.push(Unit::Setup(gen.setup()));
-                tally.setup_commands += 1;
+                for call in gen.setup() {
+                    units.push(Unit::Setup(call));
+                    tally.setup_commands += 1;
+                }
                 continue;
             }
             let mut next = |gen: &mut Gen| {
@@ -799,27 +1044,50 @@ fn run_fuzz() {
         let client = &mut clients[protocol - 2];
         client.send(&wire).unwrap_or_else(|e| lost("sending", e, &server));
         let read = |client: &mut Client| client.read().unwrap_or_else(|e| lost("reading", e, &server));
+        // The last calls with their replies: when a reply announces more elements than it
+        // sends (or fewer), the replies after it are out of step, and these show where.
+        let mut recent: VecDeque<String> = VecDeque::new();
+        let out_of_step = |recent: &VecDeque<String>, tally: &Tally| {
+            format!(
+                "replies out of step? the first violation (a reply with more or fewer elements than it announced?): \
+                 {}\nthe calls before, with their replies:\n{}",
+                tally.violations.first().map_or("none", String::as_str),
+                Vec::from(recent.clone()).join("\n")
+            )
+        };
         for unit in &units {
             let place = format!("batch {batch_number} (RESP{protocol})");
+            if recent.len() == 40 {
+                recent.pop_front();
+            }
             match unit {
                 Unit::Setup(args) => {
                     let reply = read(client);
                     if args[0] == b"CONFIG" && !matches!(&reply, Reply::Status(s) if s == b"OK") {
                         tally.violation(format!("{place}: {} refused: {reply:?}", show(args)));
                     }
+                    recent.push_back(format!("{} -> {}", show(args), brief(&reply)));
                 }
                 Unit::Plain(command, args) => {
                     let reply = read(client);
                     tally.record(*command, args, &reply, true, &place);
+                    recent.push_back(format!("{} -> {}", show(args), brief(&reply)));
                 }
                 Unit::Script(command, args) => {
                     let reply = read(client);
                     tally.in_scripts += 1;
                     tally.record(*command, args, &reply, false, &format!("{place} (script)"));
+                    recent.push_back(format!("EVAL {} -> {}", show(args), brief(&reply)));
                 }
                 Unit::Transaction(calls) => {
                     let multi = read(client);
-                    assert!(matches!(&multi, Reply::Status(s) if s == b"OK"), "MULTI: {multi:?}");
+                    assert!(
+                        matches!(&multi, Reply::Status(s) if s == b"OK"),
+                        "MULTI in batch {batch_number}: {}; {}",
+                        brief(&multi),
+                        out_of_step(&recent, &tally)
+                    );
+                    recent.push_back(format!("MULTI ... {} calls", calls.len()));
                     // Queue-time errors (arity, unknown command) abort the transaction.
                     let queued: Vec<Reply> = calls.iter().map(|_| read(client)).collect();
                     let exec = read(client);
@@ -846,11 +1114,18 @@ fn run_fuzz() {
             }
         }
         let pong = read(client);
-        assert!(matches!(&pong, Reply::Status(s) if s == b"PONG"), "PING after batch {batch_number}: {pong:?}");
+        assert!(
+            matches!(&pong, Reply::Status(s) if s == b"PONG"),
+            "PING after batch {batch_number}: {}; {}",
+            brief(&pong),
+            out_of_step(&recent, &tally)
+        );
         let info = read(client);
         assert!(
             matches!(&info, Reply::Bulk(Some(text)) if text.windows(17).any(|w| w == b"uptime_in_seconds")),
-            "INFO after batch {batch_number}: {info:?}"
+            "INFO after batch {batch_number}: {}; {}",
+            brief(&info),
+            out_of_step(&recent, &tally)
         );
         if batch_number % 20 == 0 {
             assert!(server.is_up(), "the server stopped after batch {batch_number}");
@@ -876,14 +1151,16 @@ fn run_fuzz() {
     // The summary first, so that a failing run still shows what it did.
     println!(
         "fuzz: {} invocations in {batch_number} batches in {:.1} s ({} in MULTI/EXEC, {} in Lua scripts, {} with a \
-         1 MB argument; odd batches over RESP3), {} setup commands, {} config changes; {keys} keys, {memory} used at the end",
+         1 MB argument; odd batches over RESP3), {} setup commands, {} config changes, {} tournaments created with tie \
+         structures; {keys} keys, {memory} used at the end",
         tally.invocations,
         elapsed.as_secs_f64(),
         tally.in_transactions,
         tally.in_scripts,
         tally.huge_arguments,
         tally.setup_commands,
-        tally.config_changes
+        tally.config_changes,
+        tally.tie_tournaments
     );
     println!("fuzz: replies per command (ok / error):");
     for (name, (ok, err)) in &tally.per_command {
@@ -897,7 +1174,7 @@ fn run_fuzz() {
     let mut texts: Vec<_> = tally.texts.iter().collect();
     texts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     println!("fuzz: {} distinct error texts (numbers as N), most frequent:", texts.len());
-    for (text, count) in texts.iter().take(40) {
+    for (text, count) in texts.iter().take(60) {
         println!("  {count:>7}  {text}");
     }
 
@@ -917,6 +1194,13 @@ fn run_fuzz() {
         assert!(*ok * 50 >= ok + err, "{name}: only {ok} of {} invocations succeeded", ok + err);
     }
     assert_eq!(tally.per_command.len(), COMMANDS.len() + 1, "every command was fuzzed");
+    // ... and tournaments with tie structures, so that their paths and their checks of the
+    // companion keys run (about one in 2,000 invocations creates one).
+    assert!(
+        tally.tie_tournaments >= tally.invocations / 10_000,
+        "only {} tournaments with tie structures created",
+        tally.tie_tournaments
+    );
 }
 
 fn tail(log: &str) -> String {
@@ -927,4 +1211,111 @@ fn tail(log: &str) -> String {
 #[test]
 fn random_invocations_never_break_the_server() {
     run_fuzz();
+}
+
+/// 8 bytes of (u64::MAX - arrival), then the member: an entry of a tournament's order set.
+fn forged_entry(arrival: u64, member: &[u8]) -> Vec<u8> {
+    let mut entry = (u64::MAX - arrival).to_be_bytes().to_vec();
+    entry.extend_from_slice(member);
+    entry
+}
+
+/// The corruptions of a TIEBREAK FIRST tournament's companion keys that the fuzzer writes at
+/// random, one by one on a fresh tournament, each followed by every TOURNEY command. Every
+/// reply must be complete (an `ECHO` after each call answers in step) and none the internal
+/// error; a refusal (out of step, WRONGTYPE) is fine.
+#[test]
+fn corrupted_tie_structures_never_break_the_reply_stream() {
+    let server = Server::start();
+    let mut client = Client::connect(server.port);
+    let mut problems = Vec::new();
+    let cases: Vec<(&str, Vec<Vec<Vec<u8>>>)> = vec![
+        ("the order set deleted", vec![vec![b("DEL"), b("{k}:order")]]),
+        ("the order set emptied of one entry", vec![vec![b("ZREMRANGEBYRANK"), b("{k}:order"), b("0"), b("0")]]),
+        (
+            "a forged entry at score 5 with the last arrival number (and a member to match)",
+            vec![
+                vec![b("ZADD"), b("{k}:order"), b("5"), forged_entry(u64::MAX, b"x")],
+                vec![b("ZADD"), b("k"), b("5"), b("x")],
+                vec![b("HSET"), b("{k}:arrival"), b("x"), b("1")],
+            ],
+        ),
+        (
+            "a forged entry at score 5 with arrival number i64::MAX (and a member to match)",
+            vec![
+                vec![b("ZADD"), b("{k}:order"), b("5"), forged_entry(i64::MAX as u64, b"x")],
+                vec![b("ZADD"), b("k"), b("5"), b("x")],
+                vec![b("HSET"), b("{k}:arrival"), b("x"), b("1")],
+            ],
+        ),
+        (
+            "a short entry at score 5 (and a member to match)",
+            vec![
+                vec![b("ZADD"), b("{k}:order"), b("5"), b("x")],
+                vec![b("ZADD"), b("k"), b("5"), b("x")],
+                vec![b("HSET"), b("{k}:arrival"), b("x"), b("1")],
+            ],
+        ),
+        ("an arrival number that is not one", vec![vec![b("HSET"), b("{k}:arrival"), b("alice"), b("garbage")]]),
+        ("settings tally did not write", vec![vec![b("SET"), b("{k}:tourney"), b("tiebreak first ties dense")]]),
+    ];
+    let calls = [
+        "TOURNEY.TOP k 10",
+        "TOURNEY.TOP k 10 TIES COMPETITION",
+        "TOURNEY.TOP k 2 OFFSET 1",
+        "TOURNEY.AROUND k alice 2",
+        "TOURNEY.RANK k alice WITHSCORE",
+        "TOURNEY.PERCENTILE k alice",
+        "TOURNEY.INFO k",
+        "TOURNEY.INCR k bob 5",
+        "TOURNEY.SUBMIT k carol 5",
+        "TOURNEY.INCR k alice 1",
+        "TOURNEY.REM k alice",
+    ];
+    for (case, corruption) in &cases {
+        let mut setup = vec![
+            vec![b("FLUSHALL")],
+            byte_words("TOURNEY.CREATE k TIEBREAK FIRST"),
+            byte_words("TOURNEY.INCR k alice 5"),
+            byte_words("TOURNEY.INCR k dave 5"),
+            byte_words("TOURNEY.INCR k erin 1"),
+        ];
+        setup.extend(corruption.iter().cloned());
+        client.send(&setup).expect("send the setup");
+        for _ in &setup {
+            client.read().expect("a setup reply");
+        }
+        for call in calls {
+            let marker = b(format!("in step after {call}"));
+            client.send(&[byte_words(call), vec![b("ECHO"), marker.clone()]]).expect("send");
+            client.writer.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+            let replies = (client.read(), client.read());
+            client.writer.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+            match replies {
+                (Ok(Reply::Error(text)), Ok(_)) if String::from_utf8_lossy(&text).contains(INTERNAL) => {
+                    problems.push(format!("{case}: {call} -> {}", String::from_utf8_lossy(&text)));
+                }
+                (Ok(_), Ok(Reply::Bulk(Some(echo)))) if echo == marker => {}
+                (reply, echo) => {
+                    let shown = |read: std::io::Result<Reply>| match read {
+                        Ok(reply) => brief(&reply),
+                        Err(_) => "(nothing more within 500 ms)".to_string(),
+                    };
+                    problems.push(format!(
+                        "{case}: {call} -> {}, then the ECHO -> {}: replies out of step",
+                        shown(reply),
+                        shown(echo)
+                    ));
+                    client = Client::connect(server.port);
+                }
+            }
+        }
+    }
+    assert!(server.log().lines().all(|line| !line.contains("panicked")), "{}", tail(&server.log()));
+    assert!(
+        problems.is_empty(),
+        "{} calls broke the reply stream or failed internally:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
