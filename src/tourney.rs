@@ -127,7 +127,8 @@ impl<'c> Board<'c> {
             season_expiry = Some(season.expire_at_ms);
             board.policy.expire_at = season_expiry;
         }
-        let mut derived: SmallVec<[RawString; 5]> = board.season.iter().map(OwnedString::raw).collect();
+        let mut derived: SmallVec<[RawString; 5]> = SmallVec::new();
+        derived.extend(board.season.as_ref().map(OwnedString::raw));
         // Outlives the permission check below, which reads the name.
         let settings;
         // A key that cannot have companions (a '}' but no tag) was never created.

@@ -1,6 +1,7 @@
 //! Redis Cluster key placement: hash tags and hash slots.
 
 use crate::Error;
+use smallvec::SmallVec;
 
 /// Number of hash slots in a Redis Cluster.
 pub const SLOTS: u16 = 16384;
@@ -52,12 +53,9 @@ pub fn hash_slot(key: &[u8]) -> u16 {
 /// tag, else `{key}` + suffix, so that every name hashes to the key's slot. Built once per
 /// call, then `name(suffix)` for each companion.
 pub struct Companions {
-    name: Vec<u8>,
+    name: SmallVec<[u8; 96]>,
     base_len: usize,
 }
-
-/// Longest suffix `Companions::name` is sized for (a longer one still works).
-const MAX_SUFFIX: usize = 16;
 
 impl Companions {
     /// `NeedsHashTag` for a key that cannot be wrapped: an empty key, or one holding a
@@ -67,7 +65,7 @@ impl Companions {
         if wrap && (key.is_empty() || key.contains(&b'}')) {
             return Err(Error::NeedsHashTag(key.to_vec()));
         }
-        let mut name = Vec::with_capacity(key.len() + 2 + MAX_SUFFIX);
+        let mut name = SmallVec::new();
         if wrap {
             name.push(b'{');
             name.extend_from_slice(key);
