@@ -71,6 +71,10 @@ prefill() {
     checked eval "for m = 0, $PLAYERS - 1 do
         redis.call('ZADD', 'bench:{1}', (m * 7919 + 104729) % 100003, string.format('m:%012d', m))
       end return 1" 0 >/dev/null
+    checked eval "redis.call('TOURNEY.CREATE', 'first:{1}', 'TIEBREAK', 'FIRST')
+      for m = 0, $PLAYERS - 1 do
+        redis.call('TOURNEY.SUBMIT', 'first:{1}', string.format('m:%012d', m), (m * 7919 + 104729) % 100003)
+      end return 1" 0 >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
     checked eval "for k = 0, $AUDIT_KEYS - 1 do
         for _, prefix in ipairs({'audit', 'audit2', 'audit3'}) do
@@ -125,6 +129,8 @@ main() {
     measure evalsha "$PLAYERS" EVALSHA "$INCR_SHA" 1 "$board" "$member" 1
     measure rank "$PLAYERS" TOURNEY.RANK "$board" "$member"
     measure zrevrank "$PLAYERS" ZREVRANK "$board" "$member"
+    measure incrfirst "$PLAYERS" TOURNEY.INCR 'first:{1}' "$member" 1
+    measure rankfirst "$PLAYERS" TOURNEY.RANK 'first:{1}' "$member"
     measure top "$PLAYERS" TOURNEY.TOP "$board" 10
     measure zrange "$PLAYERS" ZRANGE "$board" 0 9 REV WITHSCORES
     measure slide "$LIMIT_KEYS" LIMIT.SLIDE "$sl" 3600000 100000
@@ -152,7 +158,7 @@ main() {
     SERVER_PID=""
 
     echo "Instructions per call inside call() (callgrind, $CALLS calls each, redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), one client, pipeline 16)."
-    echo "Leaderboard: one board of $PLAYERS players (every call names an existing player, over all $PLAYERS); limiters over"
+    echo "Leaderboard: one board of $PLAYERS players, and the same board as a TIEBREAK FIRST tournament (every call names an existing player, over all $PLAYERS); limiters over"
     echo "$LIMIT_KEYS keys (logs of up to $((CALLS / LIMIT_KEYS)) entries); audit streams: $AUDIT_KEYS per side at their cap of $AUDIT_CAP, so every append trims."
     echo "\"baseline / command\" above 1x: the command costs the server fewer instructions than its baseline."
     echo
@@ -161,6 +167,8 @@ main() {
     row TOURNEY.INCR incr ZINCRBY zincrby
     row TOURNEY.INCR incr 'EVALSHA (ZINCRBY + ZREVRANK in Lua)' evalsha
     row TOURNEY.RANK rank ZREVRANK zrevrank
+    row 'TOURNEY.INCR, TIEBREAK FIRST' incrfirst 'TOURNEY.INCR, plain leaderboard' incr
+    row 'TOURNEY.RANK, TIEBREAK FIRST' rankfirst 'TOURNEY.RANK, plain leaderboard' rank
     row 'TOURNEY.TOP key 10' top 'ZRANGE key 0 9 REV WITHSCORES' zrange
     row LIMIT.SLIDE slide 'EVALSHA (sliding-window Lua script)' slidelua
     row LIMIT.GCRA gcra 'SET key v PX 1000' setpx

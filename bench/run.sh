@@ -27,7 +27,7 @@ readonly CHART=docs/benchmarks.svg
 readonly SCALE_DOC=docs/benchmarks-scale.md
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 32 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1
+# Sized so that the 36 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1
 # takes about a second), and the whole of make bench, with the prefill and bench/profile.sh, about 4.5.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-100000}
@@ -35,6 +35,8 @@ readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
 readonly LIMIT_DB=1
 readonly AUDIT_KEYS=${BENCH_AUDIT_KEYS:-300}
 readonly AUDIT_DB=2
+# Tournaments with TIEBREAK FIRST, the same boards and players as database 0.
+readonly FIRST_DB=3
 # The cap of every audit stream: tally.audit-max-len for AUDIT.APPEND (set with CONFIG SET; the
 # default is 10000), the MAXLEN of the XADD baselines. 1000 keeps the filled streams small (AUDIT_KEYS x 1000
 # entries per side); the trimming work per append does not depend on the cap.
@@ -66,9 +68,9 @@ readonly PRODUCER='p:__rand_int__:__rand_int__'
 readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
-readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 slide/16 slidelua/16 gcra/16
-    setpx/16 append/16 xadd/16 idem/16 xaddexact/16 ping/16
-    incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 slide/1 slidelua/1 gcra/1
+readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
+    slide/16 slidelua/16 gcra/16 setpx/16 append/16 xadd/16 idem/16 xaddexact/16 ping/16
+    incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1
     setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
@@ -115,6 +117,19 @@ for k = 0, n - 1 do
       redis.call('ZADD', key, unpack(args))
       args = {}
     end
+  end
+end
+return redis.call('DBSIZE')"
+
+# The same leaderboards as PREFILL_SCRIPT, as tournaments with TIEBREAK FIRST: each made with
+# TOURNEY.CREATE, then its players written one by one with TOURNEY.SUBMIT, which keeps the tie
+# structures (the arrival hash and the order set).
+readonly FIRST_PREFILL_SCRIPT="local n = tonumber(ARGV[1])
+for k = 0, n - 1 do
+  local key = string.format('bench:{%012d}', k)
+  redis.call('TOURNEY.CREATE', key, 'TIEBREAK', 'FIRST')
+  for m = 0, n - 1 do
+    redis.call('TOURNEY.SUBMIT', key, string.format('m:%012d', m), (m * 7919 + k * 104729) % 100003)
   end
 end
 return redis.call('DBSIZE')"
@@ -171,6 +186,7 @@ declare -A STREAMS=()  # audit test -> space-separated "shortest/longest" stream
 declare -A PRODUCERS=() # IDEMPOTENT test -> space-separated "producers/largest hash" after each run
 MAX_PRODUCERS=""       # tally.audit-max-producers
 MEMORY_ROWS=""         # Markdown rows of the memory table
+TIE_ROWS=""            # Markdown rows of the tie structures' memory table
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -235,6 +251,9 @@ prefill() {
     log "prefilling $KEYSPACE leaderboards x $KEYSPACE players"
     keys=$(checked eval "$PREFILL_SCRIPT" 0 "$KEYSPACE")
     ((keys == KEYSPACE)) || die "prefill made $keys keys, expected $KEYSPACE"
+    log "prefilling the same leaderboards as TIEBREAK FIRST tournaments in database $FIRST_DB"
+    keys=$(checked -n "$FIRST_DB" eval "$FIRST_PREFILL_SCRIPT" 0 "$KEYSPACE")
+    ((keys == 4 * KEYSPACE)) || die "the FIRST prefill made $keys keys, expected $((4 * KEYSPACE))"
     SCRIPT_SHA=$(checked script load "$INCR_SCRIPT")
     SLIDE_SHA=$(checked script load "$SLIDE_SCRIPT")
     # The fixed now of the Lua test: the server's clock at the start, in ms.
@@ -262,12 +281,13 @@ command_of() {
             DB=$AUDIT_DB
             RANGE=$AUDIT_KEYS
             ;;
+        incrfirst | rankfirst) DB=$FIRST_DB ;;
     esac
     case $1 in
-        incr) CMD=(TOURNEY.INCR "$KEY" "$MEMBER" 1) ;;
+        incr | incrfirst) CMD=(TOURNEY.INCR "$KEY" "$MEMBER" 1) ;;
         zincrby) CMD=(ZINCRBY "$KEY" 1 "$MEMBER") ;;
         evalsha) CMD=(EVALSHA "$SCRIPT_SHA" 1 "$KEY" "$MEMBER" 1) ;;
-        rank) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
+        rank | rankfirst) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
         zrevrank) CMD=(ZREVRANK "$KEY" "$MEMBER") ;;
         top) CMD=(TOURNEY.TOP "$KEY" 10) ;;
         zrange) CMD=(ZRANGE "$KEY" 0 9 REV WITHSCORES) ;;
@@ -293,6 +313,8 @@ label_of() {
         xadd) echo "XADD MAXLEN ~ $AUDIT_CAP" ;;
         idem) echo "AUDIT.APPEND IDEMPOTENT" ;;
         xaddexact) echo "XADD MAXLEN = $AUDIT_CAP" ;;
+        incrfirst) echo "TOURNEY.INCR (TIEBREAK FIRST)" ;;
+        rankfirst) echo "TOURNEY.RANK (TIEBREAK FIRST)" ;;
         *)
             command_of "$1"
             echo "${CMD[0]}"
@@ -308,7 +330,8 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 # the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank zrevrank top zrange ping slide slidelua gcra setpx append xadd idem xaddexact; do
+    for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx append xadd idem \
+        xaddexact; do
         command_of "$name"
         concrete=()
         for arg in "${CMD[@]}"; do concrete+=("${arg//__rand_int__/000000000007}"); done
@@ -450,6 +473,33 @@ measure_memory() {
     empty_limit_db
 }
 
+# Fills TIE_ROWS: the keys of one TIEBREAK FIRST tournament of the benchmark (database FIRST_DB) and
+# of one TIES DENSE tournament made here with the same players and scores, per member.
+measure_tie_memory() {
+    local board='bench:{000000000007}' dense_board='dense:{000000000007}' key
+    checked -n "$FIRST_DB" tourney.create "$dense_board" ties dense >/dev/null
+    checked -n "$FIRST_DB" eval "for m = 0, $KEYSPACE - 1 do
+        redis.call('TOURNEY.SUBMIT', KEYS[1], string.format('m:%012d', m), (m * 7919 + 7 * 104729) % 100003)
+      end return 1" 1 "$dense_board" >/dev/null
+    for key in "$board" "$board:arrival" "$board:order" "$board:tourney" "$dense_board:dense"; do
+        tie_row "$key"
+    done
+}
+
+tie_row() {
+    local bytes encoding entries
+    bytes=$(checked -n "$FIRST_DB" memory usage "$1" samples 0)
+    encoding=$(checked -n "$FIRST_DB" object encoding "$1")
+    case $(checked -n "$FIRST_DB" type "$1") in
+        zset) entries=$(checked -n "$FIRST_DB" zcard "$1") ;;
+        hash) entries=$(checked -n "$FIRST_DB" hlen "$1") ;;
+        *) entries=1 ;;
+    esac
+    [[ $bytes =~ ^[0-9]+$ ]] || die "bad MEMORY USAGE reply for $1: $bytes"
+    TIE_ROWS+=$(awk -v k="$1" -v e="$encoding" -v n="$entries" -v b="$bytes" -v players="$KEYSPACE" \
+        'BEGIN { printf "| `%s` | %s | %d | %d | %.1f |", k, e, n, b, b / players }')$'\n'
+}
+
 # memory_row what how "bytes encoding"
 memory_row() {
     local bytes=${3% *} encoding=${3#* }
@@ -528,6 +578,12 @@ common_rows() {
         "AUDIT.APPEND / XADD = (ref.)"
 }
 
+# TIEBREAK FIRST tournaments against the same calls on plain leaderboards.
+first_rows() {
+    row "TOURNEY.INCR, TIEBREAK FIRST" "TOURNEY.INCR, plain leaderboard" incrfirst incr "$1" "INCR FIRST / INCR plain"
+    row "TOURNEY.RANK, TIEBREAK FIRST" "TOURNEY.RANK, plain leaderboard" rankfirst rank "$1" "RANK FIRST / RANK plain"
+}
+
 results_table() {
     : >"$TMP/chart.tsv"
     echo "### Pipeline $PIPELINE"
@@ -537,6 +593,7 @@ results_table() {
     row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha 1.6 "TOURNEY.INCR / Lua script"
     common_rows 0.8 2.0 0.9 0.7
+    first_rows 0.6
     ping_row "$PIPELINE"
     echo
     echo "### Pipeline 1"
@@ -551,6 +608,7 @@ results_table() {
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha - "TOURNEY.INCR / Lua script"
     row TOURNEY.INCR "ZINCRBY, then ZREVRANK (two round trips)" incr split 1.8 "TOURNEY.INCR / 2 round trips"
     common_rows - - - -
+    first_rows -
     ping_row 1
 }
 
@@ -708,6 +766,17 @@ $SLIDE_SCRIPT
   call is allowed; GCRA state expires when the limiter is full again, about 1 ms after each call here, so most
   LIMIT.GCRA calls find no live key and create one, while SET mostly replaces a live key. LIMIT.GCRA replies 5 integers, SET +OK.
 
+### Tournaments with TIEBREAK FIRST
+
+- Database $FIRST_DB holds the same $KEYSPACE leaderboards with the same players and scores, each made a tournament with
+  \`TOURNEY.CREATE key TIEBREAK FIRST\` and filled by TOURNEY.SUBMIT, so each also has its arrival hash and its order set
+  (docs/tie-policies.md). The rows \`TOURNEY.INCR (TIEBREAK FIRST)\` and \`TOURNEY.RANK (TIEBREAK FIRST)\` run the same
+  command lines as TOURNEY.INCR and TOURNEY.RANK on database 0, plain leaderboards, their baseline.
+- Regime measured: every increment changes the player's score, so it also moves the player's order entry, gives
+  it an arrival number at its new score and writes both; and replicates four effects (ZADD of the board, HSET of the
+  arrival, ZREM and ZADD of the order entry) where the plain board replicates one. Every call also reads the
+  tournament's settings key, and checks the caller's ACL on the keys argv does not name.
+
 ### Leaderboard reads
 
 - TOURNEY.TOP against \`ZRANGE key 0 9 REV WITHSCORES\` on the prefilled leaderboards (keys over 0..$((KEYSPACE - 1))): the
@@ -771,6 +840,14 @@ is read in the same Lua script as the write, since it expires about 1 ms later; 
 |---|---|---|---|
 $(printf '%s' "$MEMORY_ROWS")
 
+Tie structures: the keys of one TIEBREAK FIRST tournament of the benchmark (\`bench:{000000000007}\`, $KEYSPACE
+players, database $FIRST_DB), and the distinct-score set of a TIES DENSE tournament made with the same players and scores
+(\`dense:{000000000007}\`). Per member: bytes / $KEYSPACE players.
+
+| key | encoding | entries | bytes | bytes per member |
+|---|---|---|---|---|
+$(printf '%s' "$TIE_ROWS")
+
 $(scale_section)
 
 ## Every run
@@ -815,6 +892,7 @@ main() {
     smoke_test
     run_rounds
     measure_memory
+    measure_tie_memory
     check_no_errors
     log "counting instructions per call (bench/profile.sh)"
     bench/profile.sh >"$TMP/profile.md"
