@@ -142,7 +142,9 @@ impl<'c> Board<'c> {
                     (at, season) => at.or(season),
                 };
                 board.policy = Policy { expire_at, ..policy };
-                let mut kept = Companions::new(string_bytes(board.key))?;
+                // The tie structures are named after the board: the season's key, if any.
+                let mut season_names = board.season.as_ref().map(|name| Companions::new(name.bytes())).transpose()?;
+                let kept = season_names.as_mut().unwrap_or(&mut names);
                 if policy.keeps_arrivals() {
                     board.arrival = Some(ctx.string(kept.name(ARRIVAL_SUFFIX)));
                     board.order = Some(ctx.string(kept.name(ORDER_SUFFIX)));

@@ -98,6 +98,10 @@ pub fn validate_keys<K: AsRef<[u8]>>(keys: &[K], require_hash_tag: bool) -> Resu
         if require_hash_tag && hash_tag(key).is_none() {
             return Err(Error::NeedsHashTag(key.to_vec()));
         }
+        // One key always shares its own slot.
+        if keys.len() == 1 {
+            break;
+        }
         let slot = hash_slot(key);
         match first_slot {
             None => first_slot = Some(slot),

@@ -114,9 +114,22 @@ impl Policy {
         text
     }
 
-    /// Reads a settings key's value back; `None` when tally did not write it.
+    /// Reads a settings key's value back, exactly as `encode` writes it (every call of a
+    /// tournament reads it); `None` when tally did not write it.
     pub fn decode(bytes: &[u8]) -> Option<Policy> {
-        parse_options(bytes.split(|&b| b == b' ')).ok()
+        let rest = bytes.strip_prefix(b"tiebreak ")?;
+        let (tiebreak, rest) = [Tiebreak::Member, Tiebreak::First]
+            .into_iter()
+            .find_map(|tiebreak| Some((tiebreak, rest.strip_prefix(tiebreak.word().as_bytes())?)))?;
+        let rest = rest.strip_prefix(b" ties ")?;
+        let (ties, rest) = [Ties::Ordinal, Ties::Competition, Ties::Dense]
+            .into_iter()
+            .find_map(|ties| Some((ties, rest.strip_prefix(ties.word().as_bytes())?)))?;
+        let expire_at = match rest {
+            [] => None,
+            _ => Some(parse_i64(rest.strip_prefix(b" expireat ")?).ok().filter(|&at| at > 0)?),
+        };
+        Some(Policy { tiebreak, ties, expire_at })
     }
 
     pub fn tiebreak_word(&self) -> &'static str {
@@ -578,6 +591,17 @@ mod tests {
         assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
         assert_eq!(Policy::decode(Policy::default().encode().as_bytes()), Some(Policy::default()));
         assert_eq!(Policy::decode(b"garbage"), None);
+        for bad in [&b"tiebreak first ties dense "[..], b"ties dense tiebreak first", b"tiebreak first ties densest", b"tiebreak first ties dense expireat 0", b"tiebreak first ties dense expireat x", b"TIEBREAK first ties dense"] {
+            assert_eq!(Policy::decode(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        for tiebreak in [Tiebreak::Member, Tiebreak::First] {
+            for ties in [Ties::Ordinal, Ties::Competition, Ties::Dense] {
+                for expire_at in [None, Some(1), Some(i64::MAX)] {
+                    let policy = Policy { tiebreak, ties, expire_at };
+                    assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
+                }
+            }
+        }
         assert_eq!(Policy::decode(b""), None);
         assert_eq!(parse_create(&args("tourney.create k"), 0), Ok(Policy::default()));
         assert_eq!(parse_create(&args("tourney.create k expireat 1000"), 1000), Err(Error::ExpireInPast));
