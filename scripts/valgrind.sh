@@ -167,6 +167,8 @@ workload() {
         echo "TOURNEY.PERCENTILE lb:{t}:first m2 SEASON $period"
     done
     echo 'TOURNEY.INCR lb:{t}:s m1 2 SEASON yearly'
+    echo 'TOURNEY.TOP lb:{t}:first 5 SEASON weekly PREVIOUS'
+    echo 'TOURNEY.INCR lb:{t}:s m1 2 SEASON daily PREVIOUS'
     echo 'TOURNEY.INCR "a}b" m1 2 SEASON daily'
     echo 'TOURNEY.CREATE lb:{t}:s TIEBREAK FIRST'
 

@@ -12,7 +12,9 @@
 //! Every write updates them with the leaderboard and replicates each change as a native
 //! command with concrete values.
 
-use crate::command::{Arg, Args, Command, KeySpec, Keys, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
+use crate::command::{
+    Arg, Args, Command, KeySpec, Keys, BLOCK, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN,
+};
 use crate::config;
 use crate::keys;
 use crate::server::{string_bytes, Access, Ctx, Key, KeyKind, Order, OwnedString, RawString};
@@ -21,7 +23,7 @@ use redis_module::raw;
 use smallvec::SmallVec;
 use std::ffi::{c_int, CStr};
 use std::borrow::Cow;
-use tally_core::season::{self, season_at, season_key, Period};
+use tally_core::season::{self, season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
 use tally_core::tourney::{
     self as core, dense_member, next_arrival, order_entry, order_entry_arrival, order_entry_member, parse_arrival,
@@ -105,7 +107,7 @@ impl<'c> Board<'c> {
     /// is the season's key, with the tournament of the key the call names. The caller must
     /// be allowed `access` to the season, settings and tie-structure keys, which argv does
     /// not name.
-    fn open(ctx: &'c Ctx, args: &'c Args<'_>, access: Access, period: Option<Period>) -> Result<Board<'c>, Error> {
+    fn open(ctx: &'c Ctx, args: &'c Args<'_>, access: Access, choice: Option<SeasonChoice>) -> Result<Board<'c>, Error> {
         let named = keys::single(args, KEY_POS)?;
         let named_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
         let mut board = Board {
@@ -119,8 +121,11 @@ impl<'c> Board<'c> {
             dense: None,
         };
         let mut season_expiry = None;
-        if let Some(period) = period {
-            let season = season_at(period, ctx.now_ms());
+        if let Some(choice) = choice {
+            if choice.previous && access == Access::Write {
+                return Err(Error::PastSeasonWrite);
+            }
+            let season = choice.season(ctx.now_ms());
             let name = ctx.string(&season_key(named_bytes, &season)?);
             board.key = name.raw();
             board.season = Some(name);
@@ -445,9 +450,9 @@ impl<'c> Board<'c> {
 /// A call's arguments as its parser reads them.
 type Words<'a> = Cow<'a, [&'a [u8]]>;
 
-/// The call's arguments without its `SEASON period` (looked for from argv index
-/// `options`), for the command's parser, and the period.
-fn split_season<'a>(args: &'a Args<'_>, options: usize) -> Result<(Words<'a>, Option<Period>), Error> {
+/// The call's arguments without its `SEASON period [PREVIOUS]` (looked for from argv
+/// index `options`), for the command's parser, and the season it names.
+fn split_season<'a>(args: &'a Args<'_>, options: usize) -> Result<(Words<'a>, Option<SeasonChoice>), Error> {
     if !season::names_season(args.bytes(), options) {
         return Ok((Cow::Borrowed(args.bytes()), None));
     }
@@ -474,15 +479,24 @@ const TIES_ARG: Arg = Arg {
     ],
 };
 
-const SEASON_ARG: Arg = Arg {
+const PERIODS: &[Arg] = &[
+    Arg { token: Some(c"DAILY"), ..Arg::new(c"daily", TOKEN) },
+    Arg { token: Some(c"WEEKLY"), ..Arg::new(c"weekly", TOKEN) },
+    Arg { token: Some(c"MONTHLY"), ..Arg::new(c"monthly", TOKEN) },
+];
+
+/// Writes: the current season.
+const SEASON_ARG: Arg = Arg { name: c"season", kind: ONEOF, token: Some(c"SEASON"), flags: OPTIONAL, subargs: PERIODS };
+
+/// Reads: the current season, or the previous one.
+const READ_SEASON_ARG: Arg = Arg {
     name: c"season",
-    kind: ONEOF,
+    kind: BLOCK,
     token: Some(c"SEASON"),
     flags: OPTIONAL,
     subargs: &[
-        Arg { token: Some(c"DAILY"), ..Arg::new(c"daily", TOKEN) },
-        Arg { token: Some(c"WEEKLY"), ..Arg::new(c"weekly", TOKEN) },
-        Arg { token: Some(c"MONTHLY"), ..Arg::new(c"monthly", TOKEN) },
+        Arg { subargs: PERIODS, ..Arg::new(c"period", ONEOF) },
+        Arg { token: Some(c"PREVIOUS"), flags: OPTIONAL, ..Arg::new(c"previous", TOKEN) },
     ],
 };
 
@@ -584,7 +598,7 @@ impl Command for Rank {
         Arg::new(c"member", STRING),
         Arg { token: Some(c"WITHSCORE"), flags: OPTIONAL, ..Arg::new(c"withscore", TOKEN) },
         TIES_ARG,
-        SEASON_ARG,
+        READ_SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
@@ -636,7 +650,7 @@ impl Command for Top {
         Arg::new(c"count", INTEGER),
         Arg { token: Some(c"OFFSET"), flags: OPTIONAL, ..Arg::new(c"offset", INTEGER) },
         TIES_ARG,
-        SEASON_ARG,
+        READ_SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
@@ -690,7 +704,7 @@ impl Command for Around {
         c"Returns the members ranked around a member, radius on each side, kept inside the leaderboard";
     const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
     const ARGS: &'static [Arg] =
-        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"radius", INTEGER), TIES_ARG, SEASON_ARG];
+        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"radius", INTEGER), TIES_ARG, READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 4)?;
@@ -725,7 +739,7 @@ impl Command for Percentile {
     const SUMMARY: &'static CStr =
         c"Returns the percentage of members ranked at or below the member (equal scores count as at or below, unless ties are broken by arrival)";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), SEASON_ARG];
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 3)?;

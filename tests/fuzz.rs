@@ -231,6 +231,18 @@ impl Gen {
             args.push(b("TIES"));
             args.push(b(self.rng.pick(&["ORDINAL", "COMPETITION", "competition", "DENSE", "dense"])));
         }
+        self.season(args);
+    }
+
+    /// Sometimes a season (current or previous, sometimes a bad one) after the options.
+    fn season(&mut self, args: &mut Vec<Vec<u8>>) {
+        if self.rng.one_in(4) {
+            args.push(b("SEASON"));
+            args.push(b(self.rng.pick(&["daily", "WEEKLY", "monthly", "yearly"])));
+            if self.rng.one_in(3) {
+                args.push(b("PREVIOUS"));
+            }
+        }
     }
 
     /// TOURNEY.CREATE's options: none to four (one more than fits), in any order, repeated,
@@ -306,6 +318,7 @@ impl Gen {
                 args.push(self.home(command));
                 args.push(self.member());
                 args.push(self.score());
+                self.season(&mut args);
             }
             1 => {
                 args.push(self.home(command));
@@ -314,6 +327,7 @@ impl Gen {
                 if self.rng.one_in(2) {
                     args.push(b(self.rng.pick(&["BEST", "LATEST", "latest"])));
                 }
+                self.season(&mut args);
             }
             2 => {
                 args.push(self.home(command));
@@ -463,7 +477,7 @@ impl Gen {
                     }
                     3 => {
                         let word =
-                            ["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START", "TIEBREAK", "EXPIREAT"];
+                            ["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START", "TIEBREAK", "EXPIREAT", "SEASON", "PREVIOUS"];
                         args.push(b(self.rng.pick(&word)));
                         if self.rng.one_in(2) {
                             let value = self.token();

@@ -292,3 +292,70 @@ fn season_writes_reach_replicas_and_the_aof_as_effects() {
         assert_eq!(command[2], expiry.as_bytes(), "a concrete expiry time");
     }
 }
+
+/// The previous season of each period at `ms`: (daily, weekly, monthly) names.
+fn previous_season_names(ms: i64) -> [String; 3] {
+    let day = ms.div_euclid(DAY_MS);
+    let monday = day - (day + 3).rem_euclid(7);
+    let first_of_month = date_ms(&format!("{}-01", date(ms, "%Y-%m")));
+    [date((day - 1) * DAY_MS, "%F"), date(monday * DAY_MS - 1, "%G-W%V"), date(first_of_month - 1, "%Y-%m")]
+}
+
+#[test]
+fn reads_take_the_previous_season_and_writes_refuse_it() {
+    let server = Server::start();
+    let mut con = server.connect();
+    in_one_season(&mut con, |con, _| {
+        let previous = previous_season_names(server_ms(con));
+        for (period, name) in ["daily", "weekly", "monthly"].iter().zip(&previous) {
+            // The previous season's final standings, as the board held them when it ended.
+            sh_ok(con, &format!("ZADD {{lb}}:{name} 5 a 7 b"));
+            assert_eq!(
+                sh(con, &format!("TOURNEY.TOP lb 10 SEASON {period} PREVIOUS")),
+                "[[\"b\", \"7\", 1], [\"a\", \"5\", 2]]",
+                "{period}"
+            );
+            assert_eq!(sh(con, &format!("TOURNEY.RANK lb a WITHSCORE SEASON {period} previous")), "[2, \"5\"]");
+            assert_eq!(sh(con, &format!("TOURNEY.AROUND lb a 0 SEASON {period} PREVIOUS")), "[[\"a\", \"5\", 2]]");
+            assert_eq!(sh(con, &format!("TOURNEY.PERCENTILE lb a SEASON {period} PREVIOUS")), "\"50\"");
+            assert_eq!(sh(con, &format!("TOURNEY.TOP lb 10 SEASON {period}")), "[]", "the current season is empty");
+        }
+        let before = key_dumps(con);
+        for line in ["TOURNEY.INCR lb a 1 SEASON daily PREVIOUS", "TOURNEY.SUBMIT lb a 9 LATEST SEASON weekly PREVIOUS"] {
+            assert_eq!(
+                sh(con, line),
+                "(error) ERR SEASON ... PREVIOUS is for reads: a past season takes no writes",
+                "{line}"
+            );
+        }
+        assert_eq!(key_dumps(con), before);
+        // PREVIOUS right after the period only; alone it is not an option.
+        assert_eq!(sh(con, "TOURNEY.TOP lb 10 PREVIOUS SEASON daily"), SYNTAX);
+    });
+}
+
+#[test]
+fn the_previous_season_of_a_tournament_keeps_its_tie_order() {
+    let server = Server::start();
+    let mut con = server.connect();
+    in_one_season(&mut con, |con, _| {
+        let yesterday = format!("g:{{p}}:{}", previous_season_names(server_ms(con))[0]);
+        // Yesterday's board and its tie structures, as TIEBREAK FIRST wrote them: aaron
+        // reached 5 before zoe (whose name sorts after his).
+        sh_ok(con, &format!("TOURNEY.CREATE {yesterday} TIEBREAK FIRST"));
+        sh_ok(con, &format!("TOURNEY.INCR {yesterday} aaron 5"));
+        sh_ok(con, &format!("TOURNEY.INCR {yesterday} zoe 5"));
+        sh_ok(con, &format!("DEL {yesterday}:tourney"));
+        sh_ok(con, "TOURNEY.CREATE g:{p} TIEBREAK FIRST");
+        assert_eq!(
+            sh(con, "TOURNEY.TOP g:{p} 2 SEASON daily PREVIOUS"),
+            "[[\"aaron\", \"5\", 1], [\"zoe\", \"5\", 2]]",
+            "read with the tournament's settings"
+        );
+        assert_eq!(
+            sh(con, &format!("TOURNEY.TOP {yesterday} 2")),
+            "[[\"zoe\", \"5\", 1], [\"aaron\", \"5\", 2]]",
+            "read by its key alone, it is a plain leaderboard"
+        );
+    });
+}

@@ -53,6 +53,8 @@ pub enum Error {
     BadTournamentSettings(Vec<u8>),
     /// An EXPIREAT time that has already passed.
     ExpireInPast,
+    /// A write naming the previous season, whose leaderboard is final.
+    PastSeasonWrite,
     /// A panic caught at the FFI boundary (a bug in tally, never user input).
     Internal,
     /// An error reply passed through from the server (already carries its code word).
@@ -139,6 +141,7 @@ impl fmt::Display for Error {
                 Printable(key)
             ),
             Error::ExpireInPast => f.write_str("ERR EXPIREAT is in the past"),
+            Error::PastSeasonWrite => f.write_str("ERR SEASON ... PREVIOUS is for reads: a past season takes no writes"),
             Error::Internal => {
                 f.write_str("ERR internal error in tally, details are in the server log")
             }

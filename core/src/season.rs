@@ -1,7 +1,8 @@
 //! Seasons: periodic leaderboards derived from the server clock (UTC). A call with
 //! `SEASON daily|weekly|monthly` works on the leaderboard of the current period, a key
 //! named beside the one it names (see `season_key`), which expires one period after its
-//! own ends, so the current and the previous season can always be read.
+//! own ends, so the current and the previous season can always be read; reads take
+//! `SEASON <period> PREVIOUS` for the previous one.
 
 use crate::slot::Companions;
 use crate::Error;
@@ -21,8 +22,29 @@ pub enum Period {
 pub struct Season {
     /// `2026-11-26`, `2026-W48` or `2026-11`.
     pub name: String,
+    /// Unix ms of the season's first instant.
+    pub start_ms: i64,
     /// Unix ms of the season's end plus one more period.
     pub expire_at_ms: i64,
+}
+
+/// The season a call names: `SEASON period`, or `SEASON period PREVIOUS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeasonChoice {
+    pub period: Period,
+    pub previous: bool,
+}
+
+impl SeasonChoice {
+    /// The season this choice names at `now_ms`.
+    pub fn season(&self, now_ms: i64) -> Season {
+        let current = season_at(self.period, now_ms);
+        if self.previous {
+            season_at(self.period, current.start_ms.saturating_sub(1))
+        } else {
+            current
+        }
+    }
 }
 
 fn parse_period(word: &[u8]) -> Result<Period, Error> {
@@ -37,19 +59,22 @@ fn parse_period(word: &[u8]) -> Result<Period, Error> {
     }
 }
 
-/// Finds `SEASON period` among the options of a call (from argv index `options`) and
-/// returns the arguments without it, for the command's own parser. No other option
-/// takes the word SEASON as its value, so the pair is unambiguous.
-pub fn take_season<'a>(args: &[&'a [u8]], options: usize) -> Result<(Vec<&'a [u8]>, Option<Period>), Error> {
+/// Finds `SEASON period [PREVIOUS]` among the options of a call (from argv index
+/// `options`) and returns the arguments without it, for the command's own parser. No
+/// other option takes the word SEASON or PREVIOUS as its value, so the words are
+/// unambiguous.
+pub fn take_season<'a>(args: &[&'a [u8]], options: usize) -> Result<(Vec<&'a [u8]>, Option<SeasonChoice>), Error> {
     let found = args.iter().enumerate().skip(options).find(|(_, word)| word.eq_ignore_ascii_case(b"SEASON"));
     let Some((at, _)) = found else { return Ok((args.to_vec(), None)) };
     let period = parse_period(args.get(at + 1).ok_or(Error::Syntax)?)?;
+    let previous = args.get(at + 2).is_some_and(|word| word.eq_ignore_ascii_case(b"PREVIOUS"));
+    let taken = at..at + 2 + usize::from(previous);
     let rest: Vec<&[u8]> =
-        args.iter().enumerate().filter(|&(index, _)| index != at && index != at + 1).map(|(_, word)| *word).collect();
+        args.iter().enumerate().filter(|(index, _)| !taken.contains(index)).map(|(_, word)| *word).collect();
     if rest.iter().skip(options).any(|word| word.eq_ignore_ascii_case(b"SEASON")) {
         return Err(Error::Syntax);
     }
-    Ok((rest, Some(period)))
+    Ok((rest, Some(SeasonChoice { period, previous })))
 }
 
 /// True when a call names a season (a cheap check before `take_season`).
@@ -94,8 +119,8 @@ pub fn season_at(period: Period, now_ms: i64) -> Season {
     let today = now_ms.max(0) / DAY_MS;
     let (year, month, day) = civil_from_days(today);
     // Each season is kept until the end of the next one.
-    let (name, keep_until_day) = match period {
-        Period::Daily => (format!("{year:04}-{month:02}-{day:02}"), today + 2),
+    let (name, start_day, keep_until_day) = match period {
+        Period::Daily => (format!("{year:04}-{month:02}-{day:02}"), today, today + 2),
         Period::Weekly => {
             // ISO weekday: 1 Monday .. 7 Sunday; 1970-01-01 was a Thursday.
             let weekday = (today + 3).rem_euclid(7) + 1;
@@ -104,11 +129,11 @@ pub fn season_at(period: Period, now_ms: i64) -> Season {
             let thursday = monday + 3;
             let (week_year, _, _) = civil_from_days(thursday);
             let week = (thursday - days_from_civil(week_year, 1, 1)) / 7 + 1;
-            (format!("{week_year:04}-W{week:02}"), monday + 14)
+            (format!("{week_year:04}-W{week:02}"), monday, monday + 14)
         }
-        Period::Monthly => (format!("{year:04}-{month:02}"), month_start(year, month, 2)),
+        Period::Monthly => (format!("{year:04}-{month:02}"), month_start(year, month, 0), month_start(year, month, 2)),
     };
-    Season { name, expire_at_ms: keep_until_day.saturating_mul(DAY_MS) }
+    Season { name, start_ms: start_day.saturating_mul(DAY_MS), expire_at_ms: keep_until_day.saturating_mul(DAY_MS) }
 }
 
 /// The leaderboard key of a season: beside `key`, in its slot (`{key}:<season>` for a
@@ -170,8 +195,8 @@ mod tests {
     #[test]
     fn season_options_are_taken_out_of_the_call() {
         let args: Vec<&[u8]> = vec![b"tourney.top", b"lb", b"10", b"season", b"Weekly", b"TIES", b"DENSE"];
-        let (rest, period) = take_season(&args, 3).unwrap();
-        assert_eq!(period, Some(Period::Weekly));
+        let (rest, choice) = take_season(&args, 3).unwrap();
+        assert_eq!(choice, Some(SeasonChoice { period: Period::Weekly, previous: false }));
         assert_eq!(rest, vec![&b"tourney.top"[..], b"lb", b"10", b"TIES", b"DENSE"]);
         assert!(names_season(&args, 3));
         let plain: Vec<&[u8]> = vec![b"tourney.incr", b"lb", b"SEASON", b"1"];
@@ -183,6 +208,24 @@ mod tests {
         }
         let twice: Vec<&[u8]> = vec![b"x", b"k", b"m", b"1", b"SEASON", b"daily", b"SEASON", b"daily"];
         assert_eq!(take_season(&twice, 4), Err(Error::Syntax));
+        let previous: Vec<&[u8]> = vec![b"x", b"k", b"10", b"SEASON", b"monthly", b"previous", b"TIES", b"DENSE"];
+        let (rest, choice) = take_season(&previous, 3).unwrap();
+        assert_eq!(choice, Some(SeasonChoice { period: Period::Monthly, previous: true }));
+        assert_eq!(rest, vec![&b"x"[..], b"k", b"10", b"TIES", b"DENSE"]);
+    }
+
+    #[test]
+    fn previous_seasons_end_where_the_current_one_starts() {
+        let now = ms(2026, 11, 26, 5);
+        let previous = |period| SeasonChoice { period, previous: true }.season(now);
+        assert_eq!(previous(Period::Daily).name, "2026-11-25");
+        assert_eq!(previous(Period::Weekly).name, "2026-W47");
+        assert_eq!(previous(Period::Monthly).name, "2026-10");
+        assert_eq!(season_at(Period::Weekly, now).start_ms, ms(2026, 11, 23, 0));
+        assert_eq!(season_at(Period::Monthly, now).start_ms, ms(2026, 11, 1, 0));
+        assert_eq!(SeasonChoice { period: Period::Monthly, previous: true }.season(ms(2027, 1, 1, 0)).name, "2026-12");
+        assert_eq!(SeasonChoice { period: Period::Weekly, previous: true }.season(ms(2021, 1, 4, 0)).name, "2020-W53");
+        assert_eq!(SeasonChoice { period: Period::Daily, previous: false }.season(now), season_at(Period::Daily, now));
     }
 
     #[test]

@@ -25,6 +25,8 @@ export interface SeasonOptions {
 
 export interface TiesOptions extends SeasonOptions {
   ties?: Ties;
+  /** With `season`: read the season before the current one (reads only). */
+  previousSeason?: boolean;
 }
 
 export interface TourneyTopOptions extends TiesOptions {
@@ -82,6 +84,7 @@ export interface TourneyInfo {
 function pushTies(parser: CommandParser, options?: TiesOptions): void {
   if (options?.ties !== undefined) parser.push('TIES', options.ties);
   pushSeason(parser, options);
+  if (options?.season !== undefined && options.previousSeason === true) parser.push('PREVIOUS');
 }
 
 function pushSeason(parser: CommandParser, options?: SeasonOptions): void {

@@ -444,6 +444,7 @@ for (const RESP of [2, 3] as const) {
         { member: 'a', score: 5, rank: 2 }
       ]);
       assert.equal(await client.tally.tourneyPercentile(key, 'a', { season: 'DAILY' }), 50);
+      assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'DAILY', previousSeason: true }), []);
       // The season's board is another key: nothing weekly yet, nothing under the named key.
       assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'WEEKLY' }), []);
       assert.equal(await client.exists(key), 0);
