@@ -967,16 +967,17 @@ impl Command for Info {
     const NAME: &'static CStr = c"tourney.info";
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
-    const ARITY: i32 = 2;
+    const ARITY: i32 = -2;
     const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
     const SUMMARY: &'static CStr =
         c"Returns a leaderboard's tournament settings, its number of members and its top and bottom scores";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY)];
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        core::parse_info(args.bytes())?;
-        let board = Board::open(ctx, args, Access::Read, None)?;
+        let (words, season) = split_season(args, 2)?;
+        core::parse_info(&words)?;
+        let board = Board::open(ctx, args, Access::Read, season)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (members, top, bottom) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
         drop(zset);

@@ -105,6 +105,14 @@ fn season_calls_write_and_read_the_current_seasons_board() {
         names.clone()
     });
     assert_eq!(
+        sh(&mut con, "TOURNEY.INFO lb SEASON daily"),
+        format!(
+            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", {}, \"members\", 3, \"top\", \"12\", \"bottom\", \"10\"]",
+            season_expiries(now)[0]
+        ),
+        "the season's board, and when it expires"
+    );
+    assert_eq!(
         sh(&mut con, "TOURNEY.TOP lb 3 SEASON daily"),
         "[[\"bob\", \"12\", 1], [\"carol\", \"10\", 2], [\"alice\", \"10\", 3]]"
     );

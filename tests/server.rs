@@ -120,11 +120,11 @@ const SPECS: [Spec; 9] = [
     },
     Spec {
         name: "tourney.info",
-        arity: 2,
+        arity: -2,
         flags: READ_FAST_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey"],
-        doc_args: &["key"],
+        doc_args: &["key", "season"],
     },
 ];
 

@@ -23,10 +23,13 @@ export interface SeasonOptions {
   season?: Season;
 }
 
-export interface TiesOptions extends SeasonOptions {
-  ties?: Ties;
+export interface SeasonReadOptions extends SeasonOptions {
   /** With `season`: read the season before the current one (reads only). */
   previousSeason?: boolean;
+}
+
+export interface TiesOptions extends SeasonReadOptions {
+  ties?: Ties;
 }
 
 export interface TourneyTopOptions extends TiesOptions {
@@ -83,6 +86,10 @@ export interface TourneyInfo {
 
 function pushTies(parser: CommandParser, options?: TiesOptions): void {
   if (options?.ties !== undefined) parser.push('TIES', options.ties);
+  pushSeasonRead(parser, options);
+}
+
+function pushSeasonRead(parser: CommandParser, options?: SeasonReadOptions): void {
   pushSeason(parser, options);
   if (options?.season !== undefined && options.previousSeason === true) parser.push('PREVIOUS');
 }
@@ -226,11 +233,11 @@ export const TOURNEY_AROUND = {
  */
 export const TOURNEY_PERCENTILE = {
   IS_READ_ONLY: true,
-  parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument, options?: SeasonOptions) {
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, member: RedisArgument, options?: SeasonReadOptions) {
     parser.push('TOURNEY.PERCENTILE');
     parser.pushKey(key);
     parser.push(member);
-    pushSeason(parser, options);
+    pushSeasonRead(parser, options);
   },
   transformReply(this: void, reply: RawReply): number | null {
     return reply === null ? null : toDouble(reply, 'TOURNEY.PERCENTILE');
@@ -284,9 +291,10 @@ function word<T extends string>(value: RawReply, words: ReadonlyArray<T>, what: 
 /** `TOURNEY.INFO key` -> the tournament's settings, members and top and bottom scores (defaults for a plain key). */
 export const TOURNEY_INFO = {
   IS_READ_ONLY: true,
-  parseCommand(this: void, parser: CommandParser, key: RedisArgument) {
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, options?: SeasonReadOptions) {
     parser.push('TOURNEY.INFO');
     parser.pushKey(key);
+    pushSeasonRead(parser, options);
   },
   transformReply(this: void, reply: RawReply): TourneyInfo {
     const what = 'TOURNEY.INFO';

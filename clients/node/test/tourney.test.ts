@@ -445,6 +445,17 @@ for (const RESP of [2, 3] as const) {
       ]);
       assert.equal(await client.tally.tourneyPercentile(key, 'a', { season: 'DAILY' }), 50);
       assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'DAILY', previousSeason: true }), []);
+      const info = await client.tally.tourneyInfo(key, { season: 'DAILY' });
+      assert.deepEqual({ ...info, expireAt: null }, {
+        created: false,
+        tiebreak: 'MEMBER',
+        ties: 'ORDINAL',
+        expireAt: null,
+        members: 2,
+        top: 7,
+        bottom: 5
+      });
+      assert.ok(info.expireAt !== null && info.expireAt > Date.now(), 'the season board expires');
       // The season's board is another key: nothing weekly yet, nothing under the named key.
       assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'WEEKLY' }), []);
       assert.equal(await client.exists(key), 0);
