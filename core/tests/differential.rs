@@ -1,6 +1,6 @@
 //! Randomized differential test, native half: generates thousands of cases from a fixed
 //! seed (random keys with braces and arbitrary bytes, key groups, limiter call sequences,
-//! rank maths), answers them with tally-core natively, and writes cases and answers to
+//! rank maths, season keys), answers them with tally-core natively, and writes cases and answers to
 //! `target/wasm-differential.json`. wasm/test/differential.test.mjs replays every case
 //! through the .wasm and the JavaScript wrapper and requires identical answers (`make test`
 //! runs this first).
@@ -14,11 +14,16 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tally_core::number::{parse_finite_f64, ScoreText};
+use tally_core::season::{season_at, season_key, Period};
 use tally_core::tourney::{around_window, percentile, PageRanks, Ties};
 use tally_core::{slot, Error};
 
 const SEED: u64 = 0x7a11_9e37_79b9_7f4a;
 const MAX_SAFE: u64 = (1 << 53) - 1;
+const DAY_MS: i64 = 86_400_000;
+/// The latest time whose seasons' expiries (at most 62 days on) are still exact f64s; the
+/// wasm refuses a later one rather than round its expiry (wasm/test/api.test.mjs).
+const SEASON_MAX_MS: i64 = MAX_SAFE as i64 - 70 * DAY_MS;
 
 fn random_key(rng: &mut SplitMix64) -> Vec<u8> {
     let len = rng.below(24);
@@ -255,6 +260,26 @@ fn random_f64(rng: &mut SplitMix64) -> f64 {
     }
 }
 
+/// A time for a season: anywhere up to SEASON_MAX_MS, in this era, or close to where
+/// seasons change (midnights, year ends, where ISO week years differ from calendar years).
+fn season_time(rng: &mut SplitMix64) -> i64 {
+    let era_days = 200 * 365;
+    let ms = match rng.below(6) {
+        0 => rng.range(0, SEASON_MAX_MS),
+        1 => rng.range(0, era_days * DAY_MS),
+        2 => rng.range(1, era_days) * DAY_MS + rng.range(-1, 1),
+        3 => {
+            // Around 1 January of a year up to 2300 (365.2425 days a year on average).
+            let year = rng.range(0, 330) as f64;
+            let day = (year * 365.2425) as i64 + rng.range(-6, 6);
+            day * DAY_MS + rng.range(0, DAY_MS - 1)
+        }
+        4 => rng.range(0, 3 * DAY_MS),
+        _ => SEASON_MAX_MS - rng.range(0, 400 * DAY_MS),
+    };
+    ms.clamp(0, SEASON_MAX_MS)
+}
+
 #[test]
 fn write_native_answers_for_the_wasm_replay() {
     let mut rng = SplitMix64(SEED);
@@ -352,6 +377,29 @@ fn write_native_answers_for_the_wasm_replay() {
         })
         .collect();
 
+    let mut season_outcomes = BTreeMap::new();
+    let seasons: Vec<Value> = (0..3000)
+        .map(|_| {
+            let key = match rng.below(4) {
+                0 => random_key(&mut rng),
+                1 => group_key(&mut rng),
+                _ => rng.pick(&["lb", "game:{g1}:scores", "t:{x}:lb", "a}b", "{lb}", ""]).as_bytes().to_vec(),
+            };
+            let (period, name) = *rng.pick(&[(Period::Daily, "daily"), (Period::Weekly, "weekly"), (Period::Monthly, "monthly")]);
+            let now_ms = season_time(&mut rng);
+            let season = season_at(period, now_ms);
+            assert!(season.expire_at_ms <= MAX_SAFE as i64 && season.expire_at_ms > now_ms, "{now_ms}");
+            let answer = match season_key(&key, &season) {
+                Ok(season_key) => json!({ "key_hex": hex(&season_key), "name": season.name, "expire_at_ms": season.expire_at_ms }),
+                Err(error) => json!({ "error": error.to_string() }),
+            };
+            *season_outcomes.entry((name, answer["error"].is_null())).or_insert(0usize) += 1;
+            json!({ "key_hex": hex(&key), "period": name, "now_ms": now_ms, "season": answer })
+        })
+        .collect();
+    assert_eq!(season_outcomes.len(), 6, "{season_outcomes:?}");
+    assert!(season_outcomes.values().all(|&n| n >= 50), "{season_outcomes:?}");
+
     let all = json!({
         "about": "Written by core/tests/differential.rs; replayed by wasm/test/differential.test.mjs.",
         "seed": SEED.to_string(),
@@ -363,6 +411,7 @@ fn write_native_answers_for_the_wasm_replay() {
         "page_ranks": page_ranks,
         "format_score": formats,
         "parse_score": parses,
+        "season": seasons,
     });
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm-differential.json");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

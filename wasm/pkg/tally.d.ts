@@ -124,6 +124,19 @@ export interface PageRankOptions {
   firstRank?: number;
 }
 
+/** A season's length, as `SEASON daily|weekly|monthly` takes it (any case at run time). */
+export type SeasonPeriod = 'daily' | 'weekly' | 'monthly' | 'DAILY' | 'WEEKLY' | 'MONTHLY';
+
+/** One season of a leaderboard key; `K` is the key's type (string or bytes). */
+export interface Season<K extends Bytes = string> {
+  /** The season's leaderboard key: `key:<name>` for a key with a hash tag, else `{key}:<name>`. */
+  key: K;
+  /** `2026-11-26` (daily), `2026-W48` (weekly, ISO 8601) or `2026-11` (monthly), in UTC. */
+  name: string;
+  /** When the server expires the season's key (ms): the end of the following season. */
+  expireAtMs: number;
+}
+
 export class Tally {
   /** The raw exports (the ABI in docs/wasm.md). */
   readonly exports: WebAssembly.Exports;
@@ -152,6 +165,13 @@ export class Tally {
   formatScore(value: number): string;
   /** A score parsed as TOURNEY.INCR/SUBMIT parse it; TallyError when they refuse it. */
   parseScore(text: Bytes): number;
+  /**
+   * The season of `period` holding `nowMs` (default `Date.now()`) and its leaderboard key, as
+   * `TOURNEY.* key ... SEASON period` names them. TallyError for a key that cannot have
+   * companions (a `}` but no hash tag).
+   */
+  season(key: string, period: SeasonPeriod, nowMs?: number | bigint): Season<string>;
+  season(key: Uint8Array, period: SeasonPeriod, nowMs?: number | bigint): Season<Uint8Array>;
 }
 
 /**
@@ -176,3 +196,5 @@ export function aroundWindow(rank: number, radius: number, len: number): AroundW
 export function pageRanks(scores: Iterable<number>, options?: PageRankOptions): number[];
 export function formatScore(value: number): string;
 export function parseScore(text: Bytes): number;
+export function season(key: string, period: SeasonPeriod, nowMs?: number | bigint): Season<string>;
+export function season(key: Uint8Array, period: SeasonPeriod, nowMs?: number | bigint): Season<Uint8Array>;

@@ -1,12 +1,16 @@
-// tally's core as WebAssembly: hash slots, limiter decisions and rank maths with the
-// module's exact rules and error texts. No dependencies; runs in Node >= 18, browsers,
-// Deno and edge workers. ABI and examples: docs/wasm.md.
+// tally's core as WebAssembly: hash slots, limiter decisions, rank maths and season keys
+// with the module's exact rules and error texts. No dependencies; runs in Node >= 18,
+// browsers, Deno and edge workers. ABI and examples: docs/wasm.md.
 
 export const ABI_VERSION = 1;
 
 const OK = 0;
 const REFUSED = 1;
 const INVALID = 2;
+
+const PERIODS = new Map([['daily', 0], ['weekly', 1], ['monthly', 2]]);
+// Maps, not object literals: a lookup of 'constructor' or '__proto__' must find nothing.
+const TIES_MODES = new Map([['ordinal', 0], ['competition', 1], ['dense', 2]]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -330,6 +334,27 @@ export class Tally {
     return { ...result, logs: after, expireAtMs };
   }
 
+  /**
+   * The season of `period` ('daily', 'weekly' or 'monthly', any case) that holds `nowMs` (UTC;
+   * default the local clock), as `TOURNEY.* key ... SEASON period` names it on a server whose
+   * clock reads `nowMs`: `{key, name, expireAtMs}`, the season's leaderboard key (same type
+   * as `key`), its name (`2026-11-26`, `2026-W48`, `2026-11`) and the key's expiry. TallyError
+   * for a key that cannot have companions (a `}` but no hash tag).
+   */
+  season(key, period, nowMs = Date.now()) {
+    const bytes = bytesOf(key, 'key');
+    const code = typeof period === 'string' ? PERIODS.get(period.toLowerCase()) : undefined;
+    if (code === undefined) throw new TypeError("tally: period must be 'daily', 'weekly' or 'monthly'");
+    const now = number(nowMs, 'nowMs');
+    const status = this.#with([bytes], (ptr) => this.exports.tally_season(code, now, ptr, bytes.length));
+    const out = this.#checked(status);
+    const view = new DataView(out.buffer);
+    const nameEnd = 16 + view.getFloat64(8, true);
+    const name = decoder.decode(out.subarray(16, nameEnd));
+    const seasonKey = out.slice(nameEnd);
+    return { key: typeof key === 'string' ? decoder.decode(seasonKey) : seasonKey, name, expireAtMs: view.getFloat64(0, true) };
+  }
+
   /** TOURNEY.PERCENTILE's number: 100 * atOrBelow / len (0 when len is 0). */
   percentile(atOrBelow, len) {
     const value = this.exports.tally_percentile(number(atOrBelow, 'atOrBelow'), number(len, 'len'));
@@ -356,7 +381,7 @@ export class Tally {
    * higher) or dense ties (1 + distinct scores higher).
    */
   pageRanks(scores, { ties = 'ordinal', firstPosition = 1, firstRank = firstPosition } = {}) {
-    const mode = { ordinal: 0, competition: 1, dense: 2 }[String(ties).toLowerCase()];
+    const mode = TIES_MODES.get(String(ties).toLowerCase());
     if (mode === undefined) throw new TypeError("tally: ties must be 'ordinal', 'competition' or 'dense'");
     const values = f64Array(scores, 'scores');
     const status = this.#with([values], (ptr) =>
@@ -391,3 +416,4 @@ export const aroundWindow = (rank, radius, len) => loaded().aroundWindow(rank, r
 export const pageRanks = (scores, options) => loaded().pageRanks(scores, options);
 export const formatScore = (value) => loaded().formatScore(value);
 export const parseScore = (text) => loaded().parseScore(text);
+export const season = (key, period, nowMs) => loaded().season(key, period, nowMs);

@@ -16,6 +16,7 @@ use crate::{Failure, GcraResult, LogOutcome, ABI_VERSION, MAX_LOG_RANGE};
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 use tally_core::number::{parse_finite_f64, ScoreText};
+use tally_core::season::{season_at, season_key, Period};
 use tally_core::tourney::{self, PageRanks, Ties};
 use tally_core::slot;
 
@@ -145,6 +146,17 @@ fn gcra_result(result: GcraResult) -> Result<Vec<u8>, Failure> {
     if let Some(tat) = result.new_tat_us {
         out.extend_from_slice(tat.to_string().as_bytes());
     }
+    Ok(out)
+}
+
+/// Result of a season: its expiry (ms) and the length n of its name, as f64, then the
+/// name (ASCII, n bytes), then the season's key up to the end of the buffer.
+fn season_result(expire_at_ms: i64, name: &str, key: &[u8]) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(16 + name.len() + key.len());
+    put(&mut out, expire_at_ms)?;
+    put(&mut out, name.len() as i64)?;
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(key);
     Ok(out)
 }
 
@@ -313,6 +325,34 @@ pub unsafe extern "C" fn tally_gcra(
         let argv = unpack(packed, argc)?;
         let stored = (has_state != 0).then_some(state);
         gcra_result(crate::gcra(&argv, require_hashtag != 0, time(now_ms)?, stored)?)
+    })())
+}
+
+// ---- seasons --------------------------------------------------------------------------
+
+/// The season of `period` (0 daily, 1 weekly, 2 monthly) that holds `now_ms` and its
+/// leaderboard's key beside `key`, as `TOURNEY.* key ... SEASON period` names them on a
+/// server whose clock reads `now_ms` (UTC). The result holds the season layout; status 1
+/// with the module's hash-tag error for a key that cannot have companions (a `}` but no
+/// tag, or empty); 2 for another period or a `now_ms` that is not a whole number in
+/// 0..=2^53-1 (a server's clock is never before 1970).
+///
+/// # Safety
+/// `key_ptr..key_ptr + key_len` must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_season(period: u32, now_ms: f64, key_ptr: *const u8, key_len: usize) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let key = unsafe { bytes(key_ptr, key_len) };
+    finish((|| {
+        let period = match period {
+            0 => Period::Daily,
+            1 => Period::Weekly,
+            2 => Period::Monthly,
+            _ => return Err(Failure::Invalid(format!("period must be 0 (daily), 1 (weekly) or 2 (monthly), got {period}"))),
+        };
+        let season = season_at(period, whole(now_ms, "now_ms", 0, MAX_SAFE)?);
+        let name = season_key(key, &season)?;
+        season_result(season.expire_at_ms, &season.name, &name)
     })())
 }
 
@@ -500,6 +540,36 @@ mod tests {
             let state = b"9223372036854775807";
             assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, 0, 0.0, state.as_ptr(), state.len(), 1), INVALID);
         }
+    }
+
+    #[test]
+    fn season_layout() {
+        // Thursday 2026-11-26 05:00 UTC.
+        let now = 20_783.0 * 86_400_000.0 + 5.0 * 3_600_000.0;
+        let season = |period: u32, now: f64, key: &[u8]| {
+            // SAFETY: the key outlives the call.
+            let status = unsafe { tally_season(period, now, key.as_ptr(), key.len()) };
+            (status, result())
+        };
+        let (status, out) = season(0, now, b"lb");
+        assert_eq!(status, OK);
+        assert_eq!(f64s(&out[..16]), [20_785.0 * 86_400_000.0, 10.0]);
+        assert_eq!(&out[16..26], b"2026-11-26");
+        assert_eq!(&out[26..], b"{lb}:2026-11-26");
+        let (status, out) = season(1, now, b"t:{x}:lb");
+        assert_eq!((status, &out[16..]), (OK, &b"2026-W48t:{x}:lb:2026-W48"[..]));
+        let (status, out) = season(2, now, b"t:{x}:lb");
+        assert_eq!((status, &out[16..]), (OK, &b"2026-11t:{x}:lb:2026-11"[..]));
+        let (status, out) = season(0, now, b"a}b");
+        assert_eq!(status, REFUSED);
+        assert_eq!(out, b"ERR key 'a}b' needs a hash tag like {id} so related keys share a cluster slot");
+        assert_eq!(season(3, now, b"lb").0, INVALID);
+        assert_eq!(season(0, now + 0.5, b"lb").0, INVALID);
+        assert_eq!(season(0, -1.0, b"lb").0, INVALID);
+        assert_eq!(season(0, f64::NAN, b"lb").0, INVALID);
+        // Near 2^53 the season's expiry has no exact f64: refused rather than rounded.
+        assert_eq!(season(0, MAX_SAFE as f64 - 3.0 * 86_400_000.0, b"lb").0, OK);
+        assert_eq!(season(0, MAX_SAFE as f64, b"lb").0, INVALID);
     }
 
     #[test]

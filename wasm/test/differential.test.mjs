@@ -2,7 +2,7 @@
 // generated from a fixed seed and answered natively (target/wasm-differential.json; `make
 // test` runs the Rust tests first), through the .wasm and the wrapper, and requires the
 // very same answers: slots, tags, key checks, every limiter reply, error text and state
-// along each call sequence, and the rank maths.
+// along each call sequence, the rank maths, and season names, keys and expiries.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,5 +80,19 @@ test('random rank maths and score texts', () => {
     } else {
       assert.ok(Object.is(tally.parseScore(text), value), JSON.stringify(text));
     }
+  }
+});
+
+test('random season keys, names and expiries', () => {
+  assert.ok(cases.season.length >= 3000);
+  for (const c of cases.season) {
+    const what = `${c.key_hex} ${c.period} at ${c.now_ms}`;
+    if (c.season.error !== undefined) {
+      assert.throws(() => tally.season(unhex(c.key_hex), c.period, c.now_ms),
+        (e) => e instanceof TallyError && e.message === c.season.error, what);
+      continue;
+    }
+    const got = tally.season(unhex(c.key_hex), c.period, c.now_ms);
+    assert.deepEqual({ key_hex: hex(got.key), name: got.name, expire_at_ms: got.expireAtMs }, c.season, what);
   }
 });
