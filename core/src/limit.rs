@@ -480,7 +480,7 @@ mod tests {
             Err(Error::OutOfRange { what: "cost", min: 0, max: 6 })
         );
         assert_eq!(parse_gcra(&args("limit.gcra k 1000000000 1 31536000000")), Err(Error::RefillTooLong));
-        assert_eq!(parse_gcra(&args("limit.gcra k 5 0 1000")).is_err(), true);
+        assert!(parse_gcra(&args("limit.gcra k 5 0 1000")).is_err());
         assert_eq!(parse_gcra(&args("limit.gcra k 5 10")), Err(Error::WrongArity("limit.gcra")));
         let extreme = parse_gcra(&args("limit.gcra k 1000000000 1000000000 31536000000")).unwrap();
         let out = extreme.decide(i64::MAX / 1000, Some(i64::MAX));

@@ -512,8 +512,8 @@ mod tests {
             parse_top(&args("tourney.top k 101"), &LIMITS),
             Err(Error::OutOfRange { what: "count", min: 1, max: 100 })
         );
-        assert_eq!(parse_top(&args("tourney.top k 0"), &LIMITS).is_err(), true);
-        assert_eq!(parse_top(&args("tourney.top k 1 offset -1"), &LIMITS).is_err(), true);
+        assert!(parse_top(&args("tourney.top k 0"), &LIMITS).is_err());
+        assert!(parse_top(&args("tourney.top k 1 offset -1"), &LIMITS).is_err());
         assert_eq!(parse_top(&args("tourney.top k 1 offset"), &LIMITS), Err(Error::Syntax));
         assert_eq!(parse_around(&args("tourney.around k a 49"), &LIMITS), Ok(Around { radius: 49, ties: None }));
         assert_eq!(
@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(Policy::decode(b""), None);
         assert_eq!(parse_create(&args("tourney.create k"), 0), Ok(Policy::default()));
         assert_eq!(parse_create(&args("tourney.create k expireat 1000"), 1000), Err(Error::ExpireInPast));
-        assert_eq!(parse_create(&args("tourney.create k expireat 0"), 0).is_err(), true);
+        assert!(parse_create(&args("tourney.create k expireat 0"), 0).is_err());
         assert_eq!(parse_create(&args("tourney.create k tiebreak last"), 0), Err(Error::Syntax));
         assert_eq!(parse_create(&args("tourney.create k ties"), 0), Err(Error::Syntax));
         assert_eq!(parse_info(&args("tourney.info k x")), Err(Error::WrongArity("tourney.info")));
