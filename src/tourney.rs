@@ -220,29 +220,17 @@ impl<'c> Board<'c> {
         })
     }
 
-    /// The member's arrival number under TIEBREAK FIRST.
-    fn arrival_of(&self, member: RawString) -> Result<Option<u64>, Error> {
-        let Some(name) = &self.arrival else { return Ok(None) };
-        let arrival = self.ctx.open_kind(name.raw(), KeyKind::Hash, false)?;
-        Ok(arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes())))
-    }
-
     /// The set whose reverse order is the ranking: the order set under TIEBREAK FIRST.
     fn ranked_set(&self) -> RawString {
         self.order.as_ref().map_or(self.key, OwnedString::raw)
     }
 
-    /// 0-based position of a member in the ranking, `None` when absent. `arrival` saves
-    /// a lookup when the caller knows it.
+    /// 0-based position of a member in the ranking, `None` when absent. Under TIEBREAK
+    /// FIRST `arrival` is the member's arrival number, as the caller looked it up (`None`:
+    /// the member has none, so it is absent).
     fn position(&self, member: RawString, arrival: Option<u64>) -> Result<Option<u64>, Error> {
         let Some(order) = &self.order else { return self.ctx.zrevrank(self.key, member) };
-        let arrival = match arrival {
-            Some(arrival) => arrival,
-            None => match self.arrival_of(member)? {
-                Some(arrival) => arrival,
-                None => return Ok(None),
-            },
-        };
+        let Some(arrival) = arrival else { return Ok(None) };
         let entry = self.ctx.string(&order_entry(arrival, string_bytes(member)));
         self.ctx.zrevrank(order.raw(), entry.raw())
     }
@@ -292,19 +280,15 @@ impl<'c> Board<'c> {
         let kept = self.open_kept()?;
         let changed = old != Some(new);
         // Whatever can refuse the call is decided before its first write.
+        if !fresh {
+            self.check_kept(&kept, zset.len())?;
+        }
         let plan = match (&kept.arrival, &kept.order) {
             // The leaderboard was deleted or expired on its own: its ties go with it, and
             // the member is the first to arrive.
             (Some(_), Some(_)) if fresh => Some(Arrival { previous: None, next: 1 }),
-            (Some(arrival), Some(order)) => {
-                self.check_kept(&kept, zset.len())?;
-                Some(self.plan_arrival(arrival, order, member, old.is_some(), new, changed)?)
-            }
-            _ if fresh => None,
-            _ => {
-                self.check_kept(&kept, zset.len())?;
-                None
-            }
+            (Some(arrival), Some(order)) => Some(self.plan_arrival(arrival, order, member, old.is_some(), new, changed)?),
+            _ => None,
         };
         if fresh {
             self.reset(&kept);
