@@ -1,11 +1,13 @@
 //! AUDIT.*: append-only audit logs over native streams, with a cap the server always
 //! enforces, retention, idempotent producers and consumer-group helpers.
 
-use crate::command::{Arg, Args, Command, KeySpec, Keys, BLOCK, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN};
+use crate::command::{
+    Arg, Args, Command, KeySpec, Keys, BLOCK, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN,
+};
 use crate::config;
-use crate::stats::{self, Family};
 use crate::keys;
 use crate::server::{Ctx, KeyKind, ReplyRef};
+use crate::stats::{self, Family};
 use redis_module::raw;
 use std::ffi::{c_int, CStr};
 use tally_core::audit::{self as core, Dedup, KEY as KEY_POS};

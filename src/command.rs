@@ -142,11 +142,7 @@ pub trait Command {
 
 /// The function the server calls: a panic barrier around the handler, so a bug in tally
 /// becomes an error reply and a log line instead of a crashed server.
-extern "C" fn entry<C: Command>(
-    ctx: *mut raw::RedisModuleCtx,
-    argv: *mut RawString,
-    argc: c_int,
-) -> c_int {
+extern "C" fn entry<C: Command>(ctx: *mut raw::RedisModuleCtx, argv: *mut RawString, argc: c_int) -> c_int {
     let ctx = Ctx::new(ctx);
     if ctx.is_keys_position_request() {
         // A variable key count is not a (first, last, step) triple: cluster routing asks
@@ -169,7 +165,10 @@ extern "C" fn entry<C: Command>(
         Ok(Err(error)) => {
             if error == Error::Internal {
                 // Not a panic (the hook logs those): the server refused a module API call.
-                server::log_warning(&format!("tally: {} failed: the server refused a module API call", C::NAME.to_string_lossy()));
+                server::log_warning(&format!(
+                    "tally: {} failed: the server refused a module API call",
+                    C::NAME.to_string_lossy()
+                ));
             }
             ctx.reply_error(&error)
         }
@@ -184,15 +183,17 @@ extern "C" fn entry<C: Command>(
 pub fn register<C: Command>(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
     let name = C::NAME.to_string_lossy();
     // SAFETY: API pointers are set by RedisModule_Init before registration runs.
-    let (Some(create), Some(get), Some(set_info)) = (unsafe {
-        (raw::RedisModule_CreateCommand, raw::RedisModule_GetCommand, raw::RedisModule_SetCommandInfo)
-    }) else {
+    let (Some(create), Some(get), Some(set_info)) =
+        (unsafe { (raw::RedisModule_CreateCommand, raw::RedisModule_GetCommand, raw::RedisModule_SetCommandInfo) })
+    else {
         return Err("this server lacks the command registration API of Redis 7.0".into());
     };
     let (first, last, step) = C::KEY.triple();
     // Keys a triple cannot describe are reported through the getkeys API.
     let flags = match C::KEY.keys {
-        Keys::Counted(_) => CString::new(format!("{} getkeys-api", C::FLAGS.to_string_lossy())).map_err(|e| e.to_string())?,
+        Keys::Counted(_) => {
+            CString::new(format!("{} getkeys-api", C::FLAGS.to_string_lossy())).map_err(|e| e.to_string())?
+        }
         _ => C::FLAGS.to_owned(),
     };
     // SAFETY: called from OnLoad with the load context; names are C strings.

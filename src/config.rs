@@ -77,10 +77,7 @@ impl ConfigurationValue<HashtagMode> for HashtagSetting {
 }
 
 pub fn limits() -> Limits {
-    Limits {
-        max_member_bytes: MAX_MEMBER_BYTES.load(Ordering::Relaxed),
-        max_range: MAX_RANGE.load(Ordering::Relaxed),
-    }
+    Limits { max_member_bytes: MAX_MEMBER_BYTES.load(Ordering::Relaxed), max_range: MAX_RANGE.load(Ordering::Relaxed) }
 }
 
 /// `tally.limit-max-log`: the most entries one sliding log may hold.

@@ -3,9 +3,9 @@
 
 use crate::command::{Arg, Args, Command, KeySpec, Keys, INTEGER, KEY, MULTIPLE, OPTIONAL};
 use crate::config;
-use crate::stats::{self, Family};
 use crate::keys;
 use crate::server::{Ctx, Key, KeyKind, RawString};
+use crate::stats::{self, Family};
 use redis_module::raw;
 use smallvec::SmallVec;
 use std::ffi::{c_int, CStr};

@@ -61,8 +61,7 @@ impl Ctx {
 
     /// The one mapping from tally's error enum to a RESP error reply.
     pub fn reply_error(&self, error: &Error) {
-        let text = CString::new(error.to_string())
-            .unwrap_or_else(|_| CString::from(c"ERR internal error in tally"));
+        let text = CString::new(error.to_string()).unwrap_or_else(|_| CString::from(c"ERR internal error in tally"));
         api!(RedisModule_ReplyWithError(self.raw, text.as_ptr()), 0);
     }
 
@@ -128,11 +127,7 @@ impl Ctx {
 
     /// Opens a key of any type; a missing key opens as empty.
     pub fn open_key(&self, name: RawString, write: bool) -> Key<'_> {
-        let mode = if write {
-            raw::REDISMODULE_READ | raw::REDISMODULE_WRITE
-        } else {
-            raw::REDISMODULE_READ
-        };
+        let mode = if write { raw::REDISMODULE_READ | raw::REDISMODULE_WRITE } else { raw::REDISMODULE_READ };
         let key = api!(RedisModule_OpenKey(self.raw, name, mode as c_int), ptr::null_mut());
         Key { ctx: self, key: key.cast() }
     }
@@ -213,10 +208,8 @@ impl Ctx {
 
     /// A new server string holding `bytes`; freed on drop.
     pub fn string(&self, bytes: &[u8]) -> OwnedString<'_> {
-        let raw = api!(
-            RedisModule_CreateString(self.raw, bytes.as_ptr().cast::<c_char>(), bytes.len()),
-            ptr::null_mut()
-        );
+        let raw =
+            api!(RedisModule_CreateString(self.raw, bytes.as_ptr().cast::<c_char>(), bytes.len()), ptr::null_mut());
         OwnedString { ctx: self, raw }
     }
 
@@ -235,10 +228,8 @@ impl Ctx {
 
     /// 0-based position of `member` from the highest score, as ZREVRANK; `None` when absent.
     pub fn zrevrank(&self, key: RawString, member: RawString) -> Result<Option<u64>, Error> {
-        let reply = api!(
-            RedisModule_Call(self.raw, c"ZREVRANK".as_ptr(), c"ss".as_ptr(), key, member),
-            ptr::null_mut()
-        );
+        let reply =
+            api!(RedisModule_Call(self.raw, c"ZREVRANK".as_ptr(), c"ss".as_ptr(), key, member), ptr::null_mut());
         let reply = self.checked(reply)?;
         if reply.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int {
             Ok(u64::try_from(reply.integer()).ok())
@@ -319,10 +310,8 @@ impl Ctx {
 
     /// `XINFO STREAM key` or `XINFO GROUPS key` (`what`), as a RESP3 reply.
     pub fn xinfo(&self, what: &CStr, key: RawString) -> Result<CallReply<'_>, Error> {
-        let reply = api!(
-            RedisModule_Call(self.raw, c"XINFO".as_ptr(), c"3cs".as_ptr(), what.as_ptr(), key),
-            ptr::null_mut()
-        );
+        let reply =
+            api!(RedisModule_Call(self.raw, c"XINFO".as_ptr(), c"3cs".as_ptr(), what.as_ptr(), key), ptr::null_mut());
         self.checked(reply)
     }
 
@@ -348,10 +337,7 @@ impl Ctx {
 
     /// Replicates `command key args...` (ZREM, ZADD score member pairs, HSET, HDEL).
     pub fn replicate_with_key(&self, command: &CStr, key: RawString, args: &[RawString]) {
-        api!(
-            RedisModule_Replicate(self.raw, command.as_ptr(), c"sv".as_ptr(), key, args.as_ptr(), args.len()),
-            0
-        );
+        api!(RedisModule_Replicate(self.raw, command.as_ptr(), c"sv".as_ptr(), key, args.as_ptr(), args.len()), 0);
     }
 
     /// Replicates `SET key value`.
@@ -441,7 +427,15 @@ impl Ctx {
     /// Replicates `XTRIM key MINID = id`.
     pub fn replicate_xtrim_minid(&self, key: RawString, id: RawString) {
         api!(
-            RedisModule_Replicate(self.raw, c"XTRIM".as_ptr(), c"sccs".as_ptr(), key, c"MINID".as_ptr(), c"=".as_ptr(), id),
+            RedisModule_Replicate(
+                self.raw,
+                c"XTRIM".as_ptr(),
+                c"sccs".as_ptr(),
+                key,
+                c"MINID".as_ptr(),
+                c"=".as_ptr(),
+                id
+            ),
             0
         );
     }
@@ -545,20 +539,14 @@ pub fn register_info(ctx: *mut raw::RedisModuleCtx, callback: raw::RedisModuleIn
 
 /// Module-wide options, set once at load: modified keys are signalled explicitly.
 pub fn set_module_options(ctx: *mut raw::RedisModuleCtx) {
-    api!(
-        RedisModule_SetModuleOptions(ctx, raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int),
-        ()
-    );
+    api!(RedisModule_SetModuleOptions(ctx, raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int), ());
 }
 
 /// Writes a line to the server log at warning level. Usable without a context (from the
 /// panic hook); NUL bytes are dropped so the text always reaches the log.
 pub fn log_warning(message: &str) {
     let text = CString::new(message.replace('\0', "")).unwrap_or_default();
-    api!(
-        RedisModule_Log(ptr::null_mut(), c"warning".as_ptr(), c"%s".as_ptr(), text.as_ptr()),
-        ()
-    );
+    api!(RedisModule_Log(ptr::null_mut(), c"warning".as_ptr(), c"%s".as_ptr(), text.as_ptr()), ());
 }
 
 /// What a command does with a key it derives itself, for ACL checks.

@@ -21,8 +21,8 @@ use crate::server::{string_bytes, Access, Ctx, Key, KeyKind, Order, OwnedString,
 use crate::stats::Family;
 use redis_module::raw;
 use smallvec::SmallVec;
-use std::ffi::{c_int, CStr};
 use std::borrow::Cow;
+use std::ffi::{c_int, CStr};
 use tally_core::season::{self, season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
 use tally_core::tourney::{
@@ -107,7 +107,12 @@ impl<'c> Board<'c> {
     /// is the season's key, with the tournament of the key the call names. The caller must
     /// be allowed `access` to the season, settings and tie-structure keys, which argv does
     /// not name.
-    fn open(ctx: &'c Ctx, args: &'c Args<'_>, access: Access, choice: Option<SeasonChoice>) -> Result<Board<'c>, Error> {
+    fn open(
+        ctx: &'c Ctx,
+        args: &'c Args<'_>,
+        access: Access,
+        choice: Option<SeasonChoice>,
+    ) -> Result<Board<'c>, Error> {
         let named = keys::single(args, KEY_POS)?;
         let named_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
         let mut board = Board {
@@ -274,7 +279,14 @@ impl<'c> Board<'c> {
     /// Stores `new` as `member`'s score (`old` before), keeps the tie structures in step
     /// and replicates every change. Returns the member's arrival number under TIEBREAK
     /// FIRST.
-    fn store(&self, zset: Key, member: RawString, old: Option<f64>, new: f64, event: &CStr) -> Result<Option<u64>, Error> {
+    fn store(
+        &self,
+        zset: Key,
+        member: RawString,
+        old: Option<f64>,
+        new: f64,
+        event: &CStr,
+    ) -> Result<Option<u64>, Error> {
         let ctx = self.ctx;
         let fresh = zset.kind() == KeyKind::Empty;
         let kept = self.open_kept()?;
@@ -287,7 +299,9 @@ impl<'c> Board<'c> {
             // The leaderboard was deleted or expired on its own: its ties go with it, and
             // the member is the first to arrive.
             (Some(_), Some(_)) if fresh => Some(Arrival { previous: None, next: 1 }),
-            (Some(arrival), Some(order)) => Some(self.plan_arrival(arrival, order, member, old.is_some(), new, changed)?),
+            (Some(arrival), Some(order)) => {
+                Some(self.plan_arrival(arrival, order, member, old.is_some(), new, changed)?)
+            }
             _ => None,
         };
         if fresh {
@@ -323,12 +337,13 @@ impl<'c> Board<'c> {
 
     /// Deletes tie structures left from a leaderboard that no longer exists.
     fn reset(&self, kept: &Kept) {
-        let stale: SmallVec<[RawString; 3]> = [(&kept.arrival, &self.arrival), (&kept.order, &self.order), (&kept.dense, &self.dense)]
-            .into_iter()
-            .filter_map(|(key, name)| Some((key.as_ref()?, name.as_ref()?)))
-            .filter(|(key, _)| key.delete())
-            .map(|(_, name)| name.raw())
-            .collect();
+        let stale: SmallVec<[RawString; 3]> =
+            [(&kept.arrival, &self.arrival), (&kept.order, &self.order), (&kept.dense, &self.dense)]
+                .into_iter()
+                .filter_map(|(key, name)| Some((key.as_ref()?, name.as_ref()?)))
+                .filter(|(key, _)| key.delete())
+                .map(|(_, name)| name.raw())
+                .collect();
         if !stale.is_empty() {
             self.ctx.replicate_del(&stale);
             stale.iter().for_each(|&name| self.ctx.notify_deleted(name));
@@ -339,7 +354,15 @@ impl<'c> Board<'c> {
     /// `score`: after the latest arrival already there. Reads only; a member whose entry
     /// is missing, or a score whose arrival numbers ran out, means keys written outside
     /// TOURNEY commands.
-    fn plan_arrival(&self, arrival: &Key, order: &Key, member: RawString, had_score: bool, score: f64, changed: bool) -> Result<Arrival, Error> {
+    fn plan_arrival(
+        &self,
+        arrival: &Key,
+        order: &Key,
+        member: RawString,
+        had_score: bool,
+        score: f64,
+        changed: bool,
+    ) -> Result<Arrival, Error> {
         let previous = if had_score {
             let number = arrival.hash_get(member).and_then(|value| parse_arrival(value.bytes()));
             let number = number.ok_or_else(|| self.out_of_sync())?;
@@ -354,9 +377,12 @@ impl<'c> Board<'c> {
         }
         // The latest arrival at this score is its lowest entry.
         let mut latest = None;
-        order.visit(Order::Ascending, score, score, 1, |entry, _| latest = Some(order_entry_arrival(string_bytes(entry))));
+        order.visit(Order::Ascending, score, score, 1, |entry, _| {
+            latest = Some(order_entry_arrival(string_bytes(entry)))
+        });
         let latest = latest.map(|number| number.ok_or_else(|| self.out_of_sync())).transpose()?;
-        let next = next_arrival(latest).filter(|&next| i64::try_from(next).is_ok()).ok_or_else(|| self.out_of_sync())?;
+        let next =
+            next_arrival(latest).filter(|&next| i64::try_from(next).is_ok()).ok_or_else(|| self.out_of_sync())?;
         Ok(Arrival { previous, next })
     }
 

@@ -76,11 +76,7 @@ const ALL_COMMANDS: [(&str, &str); 16] = [
 ];
 
 fn family_calls(prefix: &str, key: &str) -> Vec<String> {
-    ALL_COMMANDS
-        .iter()
-        .filter(|(name, _)| name.starts_with(prefix))
-        .map(|(_, line)| line.replace("{k}", key))
-        .collect()
+    ALL_COMMANDS.iter().filter(|(name, _)| name.starts_with(prefix)).map(|(_, line)| line.replace("{k}", key)).collect()
 }
 
 // ---- harness ------------------------------------------------------------------------------
@@ -484,9 +480,10 @@ fn idempotent_producer_needs_the_producers_key_too() {
         r.starts_with('"') && r != plain_id
     });
     bench.allows(&mut producer, &format!("AUDIT.APPEND {stream} IDEMPOTENT scanner-1 1 sku 1"), &first);
-    let second = bench.allows_with(&mut producer, &format!("AUDIT.APPEND {stream} IDEMPOTENT scanner-1 2 sku 2"), |r| {
-        r.starts_with('"') && r != first
-    });
+    let second =
+        bench.allows_with(&mut producer, &format!("AUDIT.APPEND {stream} IDEMPOTENT scanner-1 2 sku 2"), |r| {
+            r.starts_with('"') && r != first
+        });
     bench.allows(
         &mut producer,
         &format!("AUDIT.APPEND {stream} IDEMPOTENT scanner-1 1 sku 1"),

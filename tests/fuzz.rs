@@ -57,7 +57,11 @@ const COMMANDS: [&str; 15] = [
 const AUDIT_INFO: usize = 15;
 
 fn command_name(index: usize) -> &'static str {
-    if index == AUDIT_INFO { "AUDIT.INFO" } else { COMMANDS[index] }
+    if index == AUDIT_INFO {
+        "AUDIT.INFO"
+    } else {
+        COMMANDS[index]
+    }
 }
 
 /// Keys shared by all commands (one slot, `{f}`, but for a few), so every command meets
@@ -195,11 +199,48 @@ impl Gen {
             2 => b(format!("{}", f64::from_bits(self.rng.next()))),
             3 => b(format!("{n}.{}", self.rng.below(1000))),
             _ => b(self.rng.pick(&[
-                "nan", "NaN", "-nan", "inf", "-inf", "+inf", "Infinity", "-0", "+0", "0", "-0.0", "1e309", "-1e309",
-                "1e308", "-1.7976931348623157e308", "4.9e-324", "1e-400", "9223372036854775807",
-                "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "18446744073709551615",
-                "31536000000", "31536000001", "1000000000", "1000000001", "100000", "100001", "64", "65", "0x10",
-                " 1", "1 ", "01", "+1", "1e3", "1,5", "1_0", "", "-", "\x001", "1\0",
+                "nan",
+                "NaN",
+                "-nan",
+                "inf",
+                "-inf",
+                "+inf",
+                "Infinity",
+                "-0",
+                "+0",
+                "0",
+                "-0.0",
+                "1e309",
+                "-1e309",
+                "1e308",
+                "-1.7976931348623157e308",
+                "4.9e-324",
+                "1e-400",
+                "9223372036854775807",
+                "-9223372036854775808",
+                "9223372036854775808",
+                "-9223372036854775809",
+                "18446744073709551615",
+                "31536000000",
+                "31536000001",
+                "1000000000",
+                "1000000001",
+                "100000",
+                "100001",
+                "64",
+                "65",
+                "0x10",
+                " 1",
+                "1 ",
+                "01",
+                "+1",
+                "1e3",
+                "1,5",
+                "1_0",
+                "",
+                "-",
+                "\x001",
+                "1\0",
             ])),
         }
     }
@@ -210,11 +251,38 @@ impl Gen {
             0..=4 => self.number(),
             5 | 6 => {
                 let word = self.rng.pick(&[
-                    "COST", "BEST", "LATEST", "WITHSCORE", "TIES", "ORDINAL", "COMPETITION", "OFFSET", "MAXLEN",
-                    "IDEMPOTENT", "START", "$", ">", "FOO", "COSTS", "WITHSCORES", "NX", "LIMIT", "~", "=", "*",
-                    "DENSE", "TIEBREAK", "FIRST", "MEMBER", "EXPIREAT",
+                    "COST",
+                    "BEST",
+                    "LATEST",
+                    "WITHSCORE",
+                    "TIES",
+                    "ORDINAL",
+                    "COMPETITION",
+                    "OFFSET",
+                    "MAXLEN",
+                    "IDEMPOTENT",
+                    "START",
+                    "$",
+                    ">",
+                    "FOO",
+                    "COSTS",
+                    "WITHSCORES",
+                    "NX",
+                    "LIMIT",
+                    "~",
+                    "=",
+                    "*",
+                    "DENSE",
+                    "TIEBREAK",
+                    "FIRST",
+                    "MEMBER",
+                    "EXPIREAT",
                 ]);
-                if self.rng.one_in(3) { b(word.to_lowercase()) } else { b(word) }
+                if self.rng.one_in(3) {
+                    b(word.to_lowercase())
+                } else {
+                    b(word)
+                }
             }
             7 | 8 => self.member(),
             9 | 10 => self.key(),
@@ -445,7 +513,15 @@ impl Gen {
                 if self.rng.one_in(2) {
                     args.push(b("START"));
                     args.push(b(self.rng.pick(&[
-                        "$", "0", "0-0", "1-1", "-", "+", ">", "garbage", "18446744073709551615-18446744073709551615",
+                        "$",
+                        "0",
+                        "0-0",
+                        "1-1",
+                        "-",
+                        "+",
+                        ">",
+                        "garbage",
+                        "18446744073709551615-18446744073709551615",
                     ])));
                 }
             }
@@ -476,8 +552,19 @@ impl Gen {
                         args.remove(at);
                     }
                     3 => {
-                        let word =
-                            ["FOO", "COST", "TIES", "OFFSET", "WITHSCORE", "BEST", "START", "TIEBREAK", "EXPIREAT", "SEASON", "PREVIOUS"];
+                        let word = [
+                            "FOO",
+                            "COST",
+                            "TIES",
+                            "OFFSET",
+                            "WITHSCORE",
+                            "BEST",
+                            "START",
+                            "TIEBREAK",
+                            "EXPIREAT",
+                            "SEASON",
+                            "PREVIOUS",
+                        ];
                         args.push(b(self.rng.pick(&word)));
                         if self.rng.one_in(2) {
                             let value = self.token();
@@ -513,7 +600,8 @@ impl Gen {
                 vec![b("SET"), self.rng.pick(&[&b"fz:{f}:gcra"[..], b"fz:{f}:8"]).to_vec(), value]
             }
             6 => {
-                let value = *self.rng.pick(&[&b"garbage"[..], b"5 1-1", b"-1 0-0", b"9223372036854775807 1-1", b"5 x", b""]);
+                let value =
+                    *self.rng.pick(&[&b"garbage"[..], b"5 1-1", b"-1 0-0", b"9223372036854775807 1-1", b"5 x", b""]);
                 vec![b("HSET"), b("fz:{f}:1:producers"), b(format!("p{}", self.rng.below(5))), value.to_vec()]
             }
             7 => {
@@ -711,16 +799,16 @@ impl Client {
 // ---- checking replies --------------------------------------------------------------------
 
 fn show(args: &[Vec<u8>]) -> String {
-    let parts: Vec<String> = args
-        .iter()
-        .map(|a| {
-            if a.len() > 60 {
-                format!("<{} bytes>", a.len())
-            } else {
-                format!("{:?}", String::from_utf8_lossy(a))
-            }
-        })
-        .collect();
+    let parts: Vec<String> =
+        args.iter()
+            .map(|a| {
+                if a.len() > 60 {
+                    format!("<{} bytes>", a.len())
+                } else {
+                    format!("{:?}", String::from_utf8_lossy(a))
+                }
+            })
+            .collect();
     parts.join(" ")
 }
 
@@ -842,10 +930,9 @@ fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
         (4, Reply::Bulk(None) | Reply::Array(None)) => true,
         (4, Reply::Array(Some(items))) => !items.is_empty() && items.iter().all(is_entry),
         (5, Reply::Bulk(None)) => true,
-        (5, Reply::Bulk(Some(text))) => std::str::from_utf8(text)
-            .ok()
-            .and_then(|t| t.parse::<f64>().ok())
-            .is_some_and(|p| p > 0.0 && p <= 100.0),
+        (5, Reply::Bulk(Some(text))) => {
+            std::str::from_utf8(text).ok().and_then(|t| t.parse::<f64>().ok()).is_some_and(|p| p > 0.0 && p <= 100.0)
+        }
         (6, Reply::Int(removed)) => (0..=args.len() as i64 - 2).contains(removed),
         (7, Reply::Status(status)) => status == b"OK",
         (8, reply) => is_tournament_info(reply),
@@ -925,7 +1012,10 @@ impl Tally {
                     self.violation(format!("{place}: internal error {text_shown:?} for {}", show(args)));
                 }
                 if strict && !text.iter().all(|&c| (0x20..0x7f).contains(&c)) {
-                    self.violation(format!("{place}: error text not printable ASCII {text_shown:?} for {}", show(args)));
+                    self.violation(format!(
+                        "{place}: error text not printable ASCII {text_shown:?} for {}",
+                        show(args)
+                    ));
                 }
             }
             _ => {

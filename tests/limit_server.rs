@@ -173,7 +173,10 @@ impl<'a> Writer<'a> {
             .map(|(key, window, _)| Effect::Prune { key: key.to_vec(), window: *window })
             .collect();
         let if_allowed = if cost > 0 {
-            windows.iter().map(|(key, window, _)| Effect::Consume { key: key.to_vec(), cost, window: *window }).collect()
+            windows
+                .iter()
+                .map(|(key, window, _)| Effect::Consume { key: key.to_vec(), cost, window: *window })
+                .collect()
         } else {
             vec![]
         };

@@ -94,7 +94,12 @@ struct Workload {
 
 impl Workload {
     fn new(seed: u64) -> Workload {
-        Workload { rng: SplitMix64(seed), model: Model::default(), figures: Figures::default(), next_seq: BTreeMap::new() }
+        Workload {
+            rng: SplitMix64(seed),
+            model: Model::default(),
+            figures: Figures::default(),
+            next_seq: BTreeMap::new(),
+        }
     }
 
     fn score(&mut self) -> String {
@@ -262,7 +267,10 @@ impl Workload {
             1 => (0..1 + self.rng.below(2)).map(|_| self.rng.pick(&GCRAS).to_string()).collect(),
             _ => {
                 let user = self.rng.below(USERS);
-                [format!("rl:{{u{user}}}"), format!("gc:{{u{user}}}")].into_iter().take(1 + self.rng.below(2) as usize).collect()
+                [format!("rl:{{u{user}}}"), format!("gc:{{u{user}}}")]
+                    .into_iter()
+                    .take(1 + self.rng.below(2) as usize)
+                    .collect()
             }
         };
         let mut call = cmd(&["LIMIT.RESET"]);
@@ -297,7 +305,7 @@ impl Workload {
             let slot = (key.clone(), producer.clone());
             let last = self.model.producers.get(&slot).map(|(seq, _)| *seq);
             let seq = match (self.rng.below(8), last) {
-                (0, Some(last)) => last,                // a retry
+                (0, Some(last)) => last,                 // a retry
                 (1, Some(last)) if last > 0 => last - 1, // stale
                 _ => {
                     let next = self.next_seq.entry(slot.clone()).or_insert(0);
@@ -465,7 +473,8 @@ fn assert_same(after: &Dataset, before: &Dataset, when: &str) {
 /// original entry and appends nothing.
 fn retries_still_deduplicate(con: &mut Connection, model: &Model) -> usize {
     for ((stream, producer), (seq, id)) in &model.producers {
-        let reply = ok(con, &cmd(&["AUDIT.APPEND", stream, "IDEMPOTENT", producer, &seq.to_string(), "action", "retry"]));
+        let reply =
+            ok(con, &cmd(&["AUDIT.APPEND", stream, "IDEMPOTENT", producer, &seq.to_string(), "action", "retry"]));
         assert_eq!(&text(&reply), id, "retry of {producer} {seq} on {stream}");
     }
     model.producers.len()

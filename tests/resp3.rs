@@ -21,18 +21,23 @@ fn query(con: &mut redis::Connection, line: &str) -> Value {
 fn scores_are_doubles_in_resp3_like_zscore() {
     let server = Server::start();
     let mut con = resp3(&server);
-    for (delta, score) in [("10", 10.0), ("0.5", 10.5), ("-20.5", -10.0), ("9007199254740993", -10.0 + 9007199254740993.0)] {
+    for (delta, score) in
+        [("10", 10.0), ("0.5", 10.5), ("-20.5", -10.0), ("9007199254740993", -10.0 + 9007199254740993.0)]
+    {
         let reply = query(&mut con, &format!("TOURNEY.INCR lb alice {delta}"));
         let Value::Array(items) = &reply else { panic!("{reply:?}") };
         assert_eq!(items[0], Value::Double(score), "{delta}");
         assert_eq!(items[0], query(&mut con, "ZSCORE lb alice"), "{delta}");
     }
     let top = query(&mut con, "TOURNEY.TOP lb 1");
-    assert_eq!(top, Value::Array(vec![Value::Array(vec![
-        Value::BulkString(b"alice".to_vec()),
-        query(&mut con, "ZSCORE lb alice"),
-        Value::Int(1),
-    ])]));
+    assert_eq!(
+        top,
+        Value::Array(vec![Value::Array(vec![
+            Value::BulkString(b"alice".to_vec()),
+            query(&mut con, "ZSCORE lb alice"),
+            Value::Int(1),
+        ])])
+    );
 }
 
 #[test]

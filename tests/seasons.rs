@@ -85,15 +85,24 @@ fn season_calls_write_and_read_the_current_seasons_board() {
         for (period, name) in ["daily", "weekly", "monthly"].iter().zip(names) {
             let key = format!("{{lb}}:{name}");
             assert_eq!(sh(con, &format!("TOURNEY.INCR lb alice 10 SEASON {period}")), "[\"10\", 1]");
-            assert_eq!(sh(con, &format!("TOURNEY.SUBMIT lb bob 12 SEASON {}", period.to_uppercase())), "[\"12\", 1, 1]");
+            assert_eq!(
+                sh(con, &format!("TOURNEY.SUBMIT lb bob 12 SEASON {}", period.to_uppercase())),
+                "[\"12\", 1, 1]"
+            );
             assert_eq!(sh(con, &format!("TOURNEY.SUBMIT lb carol 10 LATEST season {period}")), "[\"10\", 2, 1]");
             assert_eq!(sh(con, &format!("ZSCORE {key} bob")), "\"12\"", "{key}");
             // Every read with SEASON answers as the same read of the season's key.
             for (with_season, on_key) in [
                 (format!("TOURNEY.RANK lb carol SEASON {period}"), format!("TOURNEY.RANK {key} carol")),
-                (format!("TOURNEY.RANK lb carol WITHSCORE SEASON {period} TIES COMPETITION"), format!("TOURNEY.RANK {key} carol WITHSCORE TIES COMPETITION")),
+                (
+                    format!("TOURNEY.RANK lb carol WITHSCORE SEASON {period} TIES COMPETITION"),
+                    format!("TOURNEY.RANK {key} carol WITHSCORE TIES COMPETITION"),
+                ),
                 (format!("TOURNEY.TOP lb 10 SEASON {period}"), format!("TOURNEY.TOP {key} 10")),
-                (format!("TOURNEY.TOP lb 2 OFFSET 1 SEASON {period} TIES COMPETITION"), format!("TOURNEY.TOP {key} 2 OFFSET 1 TIES COMPETITION")),
+                (
+                    format!("TOURNEY.TOP lb 2 OFFSET 1 SEASON {period} TIES COMPETITION"),
+                    format!("TOURNEY.TOP {key} 2 OFFSET 1 TIES COMPETITION"),
+                ),
                 (format!("TOURNEY.AROUND lb alice 1 SEASON {period}"), format!("TOURNEY.AROUND {key} alice 1")),
                 (format!("TOURNEY.PERCENTILE lb alice SEASON {period}"), format!("TOURNEY.PERCENTILE {key} alice")),
             ] {
@@ -329,7 +338,8 @@ fn reads_take_the_previous_season_and_writes_refuse_it() {
             assert_eq!(sh(con, &format!("TOURNEY.TOP lb 10 SEASON {period}")), "[]", "the current season is empty");
         }
         let before = key_dumps(con);
-        for line in ["TOURNEY.INCR lb a 1 SEASON daily PREVIOUS", "TOURNEY.SUBMIT lb a 9 LATEST SEASON weekly PREVIOUS"] {
+        for line in ["TOURNEY.INCR lb a 1 SEASON daily PREVIOUS", "TOURNEY.SUBMIT lb a 9 LATEST SEASON weekly PREVIOUS"]
+        {
             assert_eq!(
                 sh(con, line),
                 "(error) ERR SEASON ... PREVIOUS is for reads: a past season takes no writes",

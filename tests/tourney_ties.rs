@@ -1890,8 +1890,14 @@ fn create_and_info_declare_their_key() {
         &["RW", "update"],
     );
     assert_one_key_range(&find, &context);
-    let (find, context) =
-        assert_command_info(&mut con, "tourney.info", -2, &["readonly", "module", "fast"], (1, 1, 1), &["RO", "access"]);
+    let (find, context) = assert_command_info(
+        &mut con,
+        "tourney.info",
+        -2,
+        &["readonly", "module", "fast"],
+        (1, 1, 1),
+        &["RO", "access"],
+    );
     assert_one_key_range(&find, &context);
 }
 

@@ -380,7 +380,10 @@ impl Run<'_> {
     /// vectors' drift assumption would not hold).
     fn drift(&mut self) -> i64 {
         let drift = server_ms(self.con) - self.started;
-        assert!((0..=MAX_DRIFT).contains(&drift), "the case took {drift} ms of server time; the vectors allow {MAX_DRIFT}");
+        assert!(
+            (0..=MAX_DRIFT).contains(&drift),
+            "the case took {drift} ms of server time; the vectors allow {MAX_DRIFT}"
+        );
         drift
     }
 
@@ -391,11 +394,23 @@ impl Run<'_> {
                     let key = case.at("steps").items()[0].at("args").items()[0].str().to_string();
                     vec![(key, case.at("log").items().iter().map(Json::f64).collect())]
                 } else {
-                    case.at("logs").fields().iter().map(|(k, v)| (k.clone(), v.items().iter().map(Json::f64).collect())).collect()
+                    case.at("logs")
+                        .fields()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.items().iter().map(Json::f64).collect()))
+                        .collect()
                 };
                 for (key, log) in logs {
                     for (i, at) in log.iter().enumerate() {
-                        ok(self.con, &["ZADD".to_string(), key.clone(), (at + self.base as f64).to_string(), format!("seed-{i}")]);
+                        ok(
+                            self.con,
+                            &[
+                                "ZADD".to_string(),
+                                key.clone(),
+                                (at + self.base as f64).to_string(),
+                                format!("seed-{i}"),
+                            ],
+                        );
                     }
                 }
             }
@@ -418,12 +433,20 @@ impl Run<'_> {
         assert_eq!(got.len(), 5, "{what}");
         assert_eq!(got[..3], want[..3], "{what}: allowed, limit, remaining; got {got:?}, want {want:?}");
         for i in 3..5 {
-            assert!((want[i] - drift - 1..=want[i]).contains(&got[i]), "{what}: got {got:?}, want {want:?} less up to {drift} ms");
+            assert!(
+                (want[i] - drift - 1..=want[i]).contains(&got[i]),
+                "{what}: got {got:?}, want {want:?} less up to {drift} ms"
+            );
         }
     }
 
     fn check_log(&mut self, what: &str, key: &str, want: &[f64], drift: i64) {
-        let scores: Vec<f64> = redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query::<Vec<(String, f64)>>(self.con)
+        let scores: Vec<f64> = redis::cmd("ZRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query::<Vec<(String, f64)>>(self.con)
             .unwrap()
             .into_iter()
             .map(|(_, score)| score)

@@ -11,9 +11,15 @@ pub enum Error {
     NotInteger,
     NotFloat,
     /// A number outside what the argument accepts.
-    OutOfRange { what: &'static str, min: i64, max: i64 },
+    OutOfRange {
+        what: &'static str,
+        min: i64,
+        max: i64,
+    },
     EmptyMember,
-    MemberTooLong { max: i64 },
+    MemberTooLong {
+        max: i64,
+    },
     /// An increment whose result is infinite or NaN.
     ResultNotFinite,
     /// A key without a hash tag while tags are required; carries the key bytes.
@@ -24,11 +30,18 @@ pub enum Error {
     ProducerId,
     EmptyField,
     EmptyGroup,
-    FieldTooLong { max: i64 },
+    FieldTooLong {
+        max: i64,
+    },
     /// An IDEMPOTENT sequence below the producer's last accepted one.
-    StaleSequence { seq: i64, last: i64 },
+    StaleSequence {
+        seq: i64,
+        last: i64,
+    },
     /// A new IDEMPOTENT producer on a stream that already tracks the most it may.
-    TooManyProducers { max: i64 },
+    TooManyProducers {
+        max: i64,
+    },
     /// A stream whose last ID is the largest possible.
     StreamExhausted,
     /// An entry the stream cannot store.

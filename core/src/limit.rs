@@ -33,11 +33,7 @@ impl Decision {
     /// window allows; limit and remaining of the tightest window (fewest remaining, then
     /// the smallest limit); the largest wait times.
     pub fn combine(decisions: &[Decision]) -> Decision {
-        let tightest = decisions
-            .iter()
-            .min_by_key(|d| (d.remaining, d.limit))
-            .copied()
-            .unwrap_or_default();
+        let tightest = decisions.iter().min_by_key(|d| (d.remaining, d.limit)).copied().unwrap_or_default();
         Decision {
             allowed: decisions.iter().all(|d| d.allowed),
             limit: tightest.limit,
@@ -112,7 +108,8 @@ pub struct LogState {
 /// allows, and then every window consumes; otherwise none does.
 pub fn decide_all(now_ms: i64, cost: i64, windows: &[(Window, LogState)]) -> Decision {
     let consume = windows.iter().all(|(window, log)| window.fits(log.count, cost));
-    let decisions: Vec<Decision> = windows.iter().map(|(window, log)| window.decide(now_ms, cost, log, consume)).collect();
+    let decisions: Vec<Decision> =
+        windows.iter().map(|(window, log)| window.decide(now_ms, cost, log, consume)).collect();
     Decision::combine(&decisions)
 }
 
@@ -198,7 +195,10 @@ pub fn decide_logs(now_ms: i64, cost: i64, logs: &mut [(Window, Vec<f64>)]) -> D
             let state = LogState {
                 count,
                 newest: log.last().map(|&score| score as i64),
-                blocking: window.blocking_index(count, cost).and_then(|n| log.get(usize::try_from(n).ok()?)).map(|&s| s as i64),
+                blocking: window
+                    .blocking_index(count, cost)
+                    .and_then(|n| log.get(usize::try_from(n).ok()?))
+                    .map(|&s| s as i64),
             };
             (*window, state)
         })
@@ -255,7 +255,11 @@ pub fn parse_gcra(args: &[&[u8]]) -> Result<Gcra, Error> {
 /// reported shorter than they are.
 fn div_ceil(value: i128, by: i128) -> i128 {
     let quotient = value / by;
-    if value % by > 0 { quotient + 1 } else { quotient }
+    if value % by > 0 {
+        quotient + 1
+    } else {
+        quotient
+    }
 }
 
 fn clamp_i64(value: i128) -> i64 {
@@ -474,7 +478,10 @@ mod tests {
 
     #[test]
     fn gcra_parse_bounds() {
-        assert_eq!(parse_gcra(&args("limit.gcra k 5 10 1000")), Ok(Gcra { burst: 5, count: 10, period_ms: 1000, cost: 1 }));
+        assert_eq!(
+            parse_gcra(&args("limit.gcra k 5 10 1000")),
+            Ok(Gcra { burst: 5, count: 10, period_ms: 1000, cost: 1 })
+        );
         assert_eq!(
             parse_gcra(&args("limit.gcra k 5 10 1000 COST 7")),
             Err(Error::OutOfRange { what: "cost", min: 0, max: 6 })

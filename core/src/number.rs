@@ -23,10 +23,7 @@ pub fn parse_i64(bytes: &[u8]) -> Result<i64, Error> {
             b'0'..=b'9' => i64::from(byte - b'0'),
             _ => return Err(Error::NotInteger),
         };
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_sub(digit))
-            .ok_or(Error::NotInteger)?;
+        value = value.checked_mul(10).and_then(|v| v.checked_sub(digit)).ok_or(Error::NotInteger)?;
     }
     if negative {
         Ok(value)
@@ -154,8 +151,19 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775807"), Ok(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Ok(i64::MIN));
         for bad in [
-            &b""[..], b"-", b"+1", b" 1", b"1 ", b"01", b"-0", b"1.0", b"9223372036854775808",
-            b"-9223372036854775809", b"1e3", b"abc", b"1\0",
+            &b""[..],
+            b"-",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"01",
+            b"-0",
+            b"1.0",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"1e3",
+            b"abc",
+            b"1\0",
         ] {
             assert_eq!(parse_i64(bad), Err(Error::NotInteger), "{bad:?}");
         }
@@ -164,10 +172,7 @@ mod tests {
     #[test]
     fn ranges_name_the_argument() {
         assert_eq!(parse_i64_in(b"5", "count", 1, 10), Ok(5));
-        assert_eq!(
-            parse_i64_in(b"0", "count", 1, 10),
-            Err(Error::OutOfRange { what: "count", min: 1, max: 10 })
-        );
+        assert_eq!(parse_i64_in(b"0", "count", 1, 10), Err(Error::OutOfRange { what: "count", min: 1, max: 10 }));
         assert_eq!(parse_i64_in(b"x", "count", 1, 10), Err(Error::NotInteger));
     }
 
@@ -179,8 +184,19 @@ mod tests {
         assert_eq!(parse_finite_f64(b"+3"), Ok(3.0));
         assert!(parse_finite_f64(b"-0").unwrap().is_sign_positive());
         for bad in [
-            &b""[..], b"nan", b"NaN", b"inf", b"-inf", b"+inf", b"infinity", b"1e400", b" 1",
-            b"1 ", b"1x", b"\xff", b"1\0",
+            &b""[..],
+            b"nan",
+            b"NaN",
+            b"inf",
+            b"-inf",
+            b"+inf",
+            b"infinity",
+            b"1e400",
+            b" 1",
+            b"1 ",
+            b"1x",
+            b"\xff",
+            b"1\0",
         ] {
             assert_eq!(parse_finite_f64(bad), Err(Error::NotFloat), "{bad:?}");
         }
@@ -203,8 +219,15 @@ mod tests {
         assert_eq!(ScoreText::new(0.0).as_str(), "0");
         assert_eq!(ScoreText::new(9007199254740991.0).as_str(), "9007199254740991");
         for value in [
-            f64::MAX, f64::MIN, f64::MIN_POSITIVE, 5e-324, 0.1 + 0.2, 1.0 / 3.0, 123456789.125,
-            -1e-7, 9007199254740993.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            123456789.125,
+            -1e-7,
+            9007199254740993.0,
         ] {
             let text = ScoreText::new(value);
             assert!(text.as_bytes().len() <= 24, "{}", text.as_str());

@@ -135,7 +135,6 @@ mod tests {
         assert!(Companions::new(b"").is_err());
     }
 
-
     #[test]
     fn crc_matches_the_cluster_spec() {
         assert_eq!(crc16(b"123456789"), 0x31C3);

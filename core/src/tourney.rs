@@ -591,7 +591,14 @@ mod tests {
         assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
         assert_eq!(Policy::decode(Policy::default().encode().as_bytes()), Some(Policy::default()));
         assert_eq!(Policy::decode(b"garbage"), None);
-        for bad in [&b"tiebreak first ties dense "[..], b"ties dense tiebreak first", b"tiebreak first ties densest", b"tiebreak first ties dense expireat 0", b"tiebreak first ties dense expireat x", b"TIEBREAK first ties dense"] {
+        for bad in [
+            &b"tiebreak first ties dense "[..],
+            b"ties dense tiebreak first",
+            b"tiebreak first ties densest",
+            b"tiebreak first ties dense expireat 0",
+            b"tiebreak first ties dense expireat x",
+            b"TIEBREAK first ties dense",
+        ] {
             assert_eq!(Policy::decode(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         for tiebreak in [Tiebreak::Member, Tiebreak::First] {

@@ -344,7 +344,8 @@ fn write_native_answers_for_the_wasm_replay() {
         .collect();
     let page_ranks: Vec<Value> = (0..300)
         .map(|_| {
-            let (ties, name) = *rng.pick(&[(Ties::Ordinal, "ordinal"), (Ties::Competition, "competition"), (Ties::Dense, "dense")]);
+            let (ties, name) =
+                *rng.pick(&[(Ties::Ordinal, "ordinal"), (Ties::Competition, "competition"), (Ties::Dense, "dense")]);
             let first_position = rng.range(1, 1000) as u64;
             let first_rank = rng.range(1, first_position as i64) as u64;
             let mut score = rng.range(-50, 50) as f64;
@@ -369,7 +370,9 @@ fn write_native_answers_for_the_wasm_replay() {
         .collect();
     let parses: Vec<Value> = (0..2000)
         .map(|_| {
-            let text: String = (0..rng.below(12)).map(|_| *rng.pick(&['0', '1', '9', '.', '-', '+', 'e', 'E', ' ', 'n', 'a', 'i', 'f', 'x'])).collect();
+            let text: String = (0..rng.below(12))
+                .map(|_| *rng.pick(&['0', '1', '9', '.', '-', '+', 'e', 'E', ' ', 'n', 'a', 'i', 'f', 'x']))
+                .collect();
             match parse_finite_f64(text.as_bytes()) {
                 Ok(value) => json!([text, value, null]),
                 Err(error) => json!([text, null, error.to_string()]),
@@ -385,12 +388,15 @@ fn write_native_answers_for_the_wasm_replay() {
                 1 => group_key(&mut rng),
                 _ => rng.pick(&["lb", "game:{g1}:scores", "t:{x}:lb", "a}b", "{lb}", ""]).as_bytes().to_vec(),
             };
-            let (period, name) = *rng.pick(&[(Period::Daily, "daily"), (Period::Weekly, "weekly"), (Period::Monthly, "monthly")]);
+            let (period, name) =
+                *rng.pick(&[(Period::Daily, "daily"), (Period::Weekly, "weekly"), (Period::Monthly, "monthly")]);
             let now_ms = season_time(&mut rng);
             let season = season_at(period, now_ms);
             assert!(season.expire_at_ms <= MAX_SAFE as i64 && season.expire_at_ms > now_ms, "{now_ms}");
             let answer = match season_key(&key, &season) {
-                Ok(season_key) => json!({ "key_hex": hex(&season_key), "name": season.name, "expire_at_ms": season.expire_at_ms }),
+                Ok(season_key) => {
+                    json!({ "key_hex": hex(&season_key), "name": season.name, "expire_at_ms": season.expire_at_ms })
+                }
                 Err(error) => json!({ "error": error.to_string() }),
             };
             *season_outcomes.entry((name, answer["error"].is_null())).or_insert(0usize) += 1;

@@ -72,9 +72,35 @@ trait Inputs: Random {
             9 => format!("{n} "),
             10 => format!("{n}.0"),
             11 => format!("{n}e{}", self.below(400)),
-            12 => self.pick(&["-0", "0", "00", "-", "+", "", "nan", "NaN", "inf", "-inf", "+inf", "infinity",
-                "1e309", "-1e309", "1e-400", "4.9e-324", "1.7976931348623157e308", "0x10", "1_000", "٣",
-                "9223372036854775808", "-9223372036854775809", "18446744073709551616", "1\0", "\x001"]).to_string(),
+            12 => self
+                .pick(&[
+                    "-0",
+                    "0",
+                    "00",
+                    "-",
+                    "+",
+                    "",
+                    "nan",
+                    "NaN",
+                    "inf",
+                    "-inf",
+                    "+inf",
+                    "infinity",
+                    "1e309",
+                    "-1e309",
+                    "1e-400",
+                    "4.9e-324",
+                    "1.7976931348623157e308",
+                    "0x10",
+                    "1_000",
+                    "٣",
+                    "9223372036854775808",
+                    "-9223372036854775809",
+                    "18446744073709551616",
+                    "1\0",
+                    "\x001",
+                ])
+                .to_string(),
             13 => format!("{}", f64::from_bits(self.next())),
             14 => format!("{:e}", (self.next() as f64) / (self.next() as f64 + 1.0)),
             _ => "9".repeat(1 + self.below(40) as usize),
@@ -88,9 +114,30 @@ trait Inputs: Random {
             0..=2 => self.number_token(),
             3 => self
                 .pick(&[
-                    "COST", "cost", "BEST", "LATEST", "latest", "WITHSCORE", "TIES", "ORDINAL", "COMPETITION",
-                    "competition", "OFFSET", "MAXLEN", "maxlen", "IDEMPOTENT", "START", "start", "$", "0", ">",
-                    "FOO", "", "COSTS", "TIE", "WITHSCORES",
+                    "COST",
+                    "cost",
+                    "BEST",
+                    "LATEST",
+                    "latest",
+                    "WITHSCORE",
+                    "TIES",
+                    "ORDINAL",
+                    "COMPETITION",
+                    "competition",
+                    "OFFSET",
+                    "MAXLEN",
+                    "maxlen",
+                    "IDEMPOTENT",
+                    "START",
+                    "start",
+                    "$",
+                    "0",
+                    ">",
+                    "FOO",
+                    "",
+                    "COSTS",
+                    "TIE",
+                    "WITHSCORES",
                 ])
                 .as_bytes()
                 .to_vec(),
@@ -125,7 +172,9 @@ fn check_error(error: &Error, args: &[&[u8]]) {
 }
 
 fn printable(args: &[&[u8]]) -> Vec<String> {
-    args.iter().map(|a| if a.len() > 80 { format!("<{} bytes>", a.len()) } else { String::from_utf8_lossy(a).into_owned() }).collect()
+    args.iter()
+        .map(|a| if a.len() > 80 { format!("<{} bytes>", a.len()) } else { String::from_utf8_lossy(a).into_owned() })
+        .collect()
 }
 
 fn check<T>(result: Result<T, Error>, args: &[&[u8]], stats: &mut Stats, valid: impl FnOnce(&T) -> bool) {
@@ -148,10 +197,7 @@ struct Stats {
 }
 
 fn tourney_limits(rng: &mut SplitMix64) -> Limits {
-    Limits {
-        max_member_bytes: *rng.pick(&[1, 8, 128, 65_536]),
-        max_range: *rng.pick(&[1, 2, 5, 1000, 100_000]),
-    }
+    Limits { max_member_bytes: *rng.pick(&[1, 8, 128, 65_536]), max_range: *rng.pick(&[1, 2, 5, 1000, 100_000]) }
 }
 
 fn audit_limits(rng: &mut SplitMix64) -> audit::Limits {
@@ -179,7 +225,9 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
         (4..=6).contains(&args.len()) && member_ok(args[2]) && a.radius <= limits.max_radius() as u64
     });
     check(tourney::parse_percentile(args, &limits), args, stats, |_| args.len() == 3 && member_ok(args[2]));
-    check(tourney::parse_rem(args, &limits), args, stats, |_| args.len() >= 3 && args[2..].iter().all(|m| member_ok(m)));
+    check(tourney::parse_rem(args, &limits), args, stats, |_| {
+        args.len() >= 3 && args[2..].iter().all(|m| member_ok(m))
+    });
 
     let max_log = *rng.pick(&[1, 3, 100_000, 10_000_000]);
     let window_ok = |w: &Window| (1..=limit::MAX_WINDOW_MS).contains(&w.window_ms) && (1..=max_log).contains(&w.max);
@@ -209,7 +257,9 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
             && fields >= 2
             && fields % 2 == 0
             && (1..=alimits.max_len).contains(&a.cap)
-            && args[a.fields_start..].chunks(2).all(|p| !p[0].is_empty() && p.iter().all(|x| x.len() as i64 <= alimits.max_field_bytes))
+            && args[a.fields_start..]
+                .chunks(2)
+                .all(|p| !p[0].is_empty() && p.iter().all(|x| x.len() as i64 <= alimits.max_field_bytes))
             && a.idempotent.is_none_or(|i| (1..=audit::MAX_PRODUCER_BYTES).contains(&i.producer.len()) && i.seq >= 0)
     });
     check(parse_group(args), args, stats, |start| {
@@ -217,7 +267,9 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
     });
     check(parse_info(args), args, stats, |_| args.len() == 2);
     if let Some(key) = args.get(1) {
-        check(producers_key(key), args, stats, |name| hash_slot(name) == hash_slot(key) && name.ends_with(audit::PRODUCERS_SUFFIX));
+        check(producers_key(key), args, stats, |name| {
+            hash_slot(name) == hash_slot(key) && name.ends_with(audit::PRODUCERS_SUFFIX)
+        });
     }
 }
 
@@ -236,7 +288,10 @@ fn check_i64(bytes: &[u8]) {
         let (lo, hi) = (value.saturating_sub(1), value.saturating_add(1));
         assert_eq!(parse_i64_in(bytes, "n", lo, hi), Ok(value));
         if value < i64::MAX {
-            assert_eq!(parse_i64_in(bytes, "n", value + 1, i64::MAX), Err(Error::OutOfRange { what: "n", min: value + 1, max: i64::MAX }));
+            assert_eq!(
+                parse_i64_in(bytes, "n", value + 1, i64::MAX),
+                Err(Error::OutOfRange { what: "n", min: value + 1, max: i64::MAX })
+            );
         }
     }
 }
@@ -313,7 +368,11 @@ fn check_slots(keys: &[Vec<u8>], require_tag: bool) {
         // Tags are checked key by key: a cross-slot pair before the untagged key wins.
         let position = keys.iter().position(|k| hash_tag(k).is_none()).unwrap();
         let cross_before = keys[..position].iter().any(|k| hash_slot(k) != hash_slot(&keys[0]));
-        if cross_before { Err(Error::CrossSlot) } else { Err(Error::NeedsHashTag(first.clone())) }
+        if cross_before {
+            Err(Error::CrossSlot)
+        } else {
+            Err(Error::NeedsHashTag(first.clone()))
+        }
     } else if keys.iter().any(|k| hash_slot(k) != hash_slot(&keys[0])) {
         Err(Error::CrossSlot)
     } else {
@@ -430,14 +489,44 @@ fn check_limiters(rng: &mut SplitMix64) {
 /// An argument vector shaped like one of the commands, then mutated.
 fn near_valid(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
     let key = || b"lb:{t}".to_vec();
-    let num = |rng: &mut SplitMix64, lo: i64, hi: i64| (lo + rng.below((hi - lo + 1) as u64) as i64).to_string().into_bytes();
+    let num =
+        |rng: &mut SplitMix64, lo: i64, hi: i64| (lo + rng.below((hi - lo + 1) as u64) as i64).to_string().into_bytes();
     let mut args: Vec<Vec<u8>> = match rng.below(9) {
         0 => vec![b"tourney.incr".to_vec(), key(), b"alice".to_vec(), num(rng, -100, 100)],
         1 => vec![b"tourney.submit".to_vec(), key(), b"bob".to_vec(), num(rng, -100, 100), b"LATEST".to_vec()],
-        2 => vec![b"tourney.top".to_vec(), key(), num(rng, 1, 1000), b"OFFSET".to_vec(), num(rng, 0, 9), b"TIES".to_vec(), b"COMPETITION".to_vec()],
-        3 => vec![b"tourney.around".to_vec(), key(), b"m".to_vec(), num(rng, 0, 499), b"TIES".to_vec(), b"ORDINAL".to_vec()],
-        4 => vec![b"tourney.rank".to_vec(), key(), b"m".to_vec(), b"WITHSCORE".to_vec(), b"TIES".to_vec(), b"COMPETITION".to_vec()],
-        5 => vec![b"limit.slide".to_vec(), key(), num(rng, 1, 100_000), num(rng, 1, 100), b"COST".to_vec(), num(rng, 0, 3)],
+        2 => vec![
+            b"tourney.top".to_vec(),
+            key(),
+            num(rng, 1, 1000),
+            b"OFFSET".to_vec(),
+            num(rng, 0, 9),
+            b"TIES".to_vec(),
+            b"COMPETITION".to_vec(),
+        ],
+        3 => vec![
+            b"tourney.around".to_vec(),
+            key(),
+            b"m".to_vec(),
+            num(rng, 0, 499),
+            b"TIES".to_vec(),
+            b"ORDINAL".to_vec(),
+        ],
+        4 => vec![
+            b"tourney.rank".to_vec(),
+            key(),
+            b"m".to_vec(),
+            b"WITHSCORE".to_vec(),
+            b"TIES".to_vec(),
+            b"COMPETITION".to_vec(),
+        ],
+        5 => vec![
+            b"limit.slide".to_vec(),
+            key(),
+            num(rng, 1, 100_000),
+            num(rng, 1, 100),
+            b"COST".to_vec(),
+            num(rng, 0, 3),
+        ],
         6 => {
             let n = 1 + rng.below(6) as usize;
             let mut a = vec![b"limit.multi".to_vec(), n.to_string().into_bytes()];
@@ -452,7 +541,15 @@ fn near_valid(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
             }
             a
         }
-        7 => vec![b"limit.gcra".to_vec(), key(), num(rng, 0, 100), num(rng, 1, 100), num(rng, 1, 100_000), b"COST".to_vec(), num(rng, 0, 3)],
+        7 => vec![
+            b"limit.gcra".to_vec(),
+            key(),
+            num(rng, 0, 100),
+            num(rng, 1, 100),
+            num(rng, 1, 100_000),
+            b"COST".to_vec(),
+            num(rng, 0, 3),
+        ],
         _ => {
             let mut a = vec![b"audit.append".to_vec(), key()];
             if rng.one_in(2) {

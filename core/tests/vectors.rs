@@ -41,7 +41,12 @@ fn key_bytes(value: &Value) -> Vec<u8> {
 }
 
 fn floats(value: &Value) -> Vec<f64> {
-    value.as_array().unwrap_or_else(|| panic!("{value} is not a list")).iter().map(|v| v.as_f64().expect("number")).collect()
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("{value} is not a list"))
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect()
 }
 
 #[test]
@@ -52,7 +57,9 @@ fn slots_and_tags() {
     for case in slots {
         let (key, tag) = match case.get("key_hex") {
             Some(hex) => (native::unhex(hex.as_str().unwrap()), case["tag_hex"].as_str().map(native::unhex)),
-            None => (case["key"].as_str().unwrap().as_bytes().to_vec(), case["tag"].as_str().map(|t| t.as_bytes().to_vec())),
+            None => {
+                (case["key"].as_str().unwrap().as_bytes().to_vec(), case["tag"].as_str().map(|t| t.as_bytes().to_vec()))
+            }
         };
         assert_eq!(i64::from(slot::hash_slot(&key)), int(&case["slot"]), "{case}");
         assert_eq!(slot::hash_tag(&key).map(<[u8]>::to_vec), tag, "{case}");
@@ -100,7 +107,9 @@ fn rank_maths() {
     for case in list(&file, "parse_score") {
         let got = parse_finite_f64(case["text"].as_str().unwrap().as_bytes());
         match case.get("error") {
-            Some(error) => assert_eq!(got.map_err(|e| e.to_string()), Err(error.as_str().unwrap().to_string()), "{case}"),
+            Some(error) => {
+                assert_eq!(got.map_err(|e| e.to_string()), Err(error.as_str().unwrap().to_string()), "{case}")
+            }
             None => assert_eq!(got.map(f64::to_bits), Ok(case["value"].as_f64().unwrap().to_bits()), "{case}"),
         }
     }
@@ -215,7 +224,13 @@ fn expected_outcome(case: &Case, step: &Value) -> Outcome {
         Some(error) => Err(error.as_str().unwrap().to_string()),
         None => {
             let r: Vec<i64> = list(step, "reply").iter().map(int).collect();
-            Ok(Decision { allowed: r[0] == 1, limit: r[1], remaining: r[2], retry_after_ms: r[3], reset_after_ms: r[4] })
+            Ok(Decision {
+                allowed: r[0] == 1,
+                limit: r[1],
+                remaining: r[2],
+                retry_after_ms: r[3],
+                reset_after_ms: r[4],
+            })
         }
     };
     let mut expire_at = BTreeMap::new();
@@ -285,8 +300,14 @@ fn server_cases_tolerate_clock_drift() {
                 match (&got.reply, &expected.reply) {
                     (Ok(got), Ok(want)) => {
                         let what = format!("{} step {i} with {drift} ms drift from step {late_from}", case.name);
-                        assert_eq!((got.allowed, got.limit, got.remaining), (want.allowed, want.limit, want.remaining), "{what}");
-                        for (g, w) in [(got.retry_after_ms, want.retry_after_ms), (got.reset_after_ms, want.reset_after_ms)] {
+                        assert_eq!(
+                            (got.allowed, got.limit, got.remaining),
+                            (want.allowed, want.limit, want.remaining),
+                            "{what}"
+                        );
+                        for (g, w) in
+                            [(got.retry_after_ms, want.retry_after_ms), (got.reset_after_ms, want.reset_after_ms)]
+                        {
                             assert!((w - DRIFT - 1..=w).contains(&g), "{what}: {g} not within {DRIFT} ms below {w}");
                         }
                     }

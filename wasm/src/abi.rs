@@ -17,8 +17,8 @@ use std::alloc::{self, Layout};
 use std::cell::RefCell;
 use tally_core::number::{parse_finite_f64, ScoreText};
 use tally_core::season::{season_at, season_key, Period};
-use tally_core::tourney::{self, PageRanks, Ties};
 use tally_core::slot;
+use tally_core::tourney::{self, PageRanks, Ties};
 
 pub const OK: i32 = 0;
 pub const REFUSED: i32 = 1;
@@ -88,10 +88,7 @@ fn unpack(mut packed: &[u8], count: usize) -> Result<Vec<&[u8]>, Failure> {
 }
 
 fn f64s(bytes: &[u8]) -> Vec<f64> {
-    bytes
-        .chunks_exact(8)
-        .map(|chunk| f64::from_le_bytes(chunk.try_into().unwrap_or_default()))
-        .collect()
+    bytes.chunks_exact(8).map(|chunk| f64::from_le_bytes(chunk.try_into().unwrap_or_default())).collect()
 }
 
 /// A whole number given as f64, within ±(2^53 - 1) and `min..=max`.
@@ -231,7 +228,12 @@ pub unsafe extern "C" fn tally_hash_tag(key_ptr: *const u8, key_len: usize) -> i
 /// # Safety
 /// `keys_ptr..keys_ptr + keys_len` must be readable.
 #[no_mangle]
-pub unsafe extern "C" fn tally_validate_keys(keys_ptr: *const u8, keys_len: usize, count: usize, require_hashtag: u32) -> i32 {
+pub unsafe extern "C" fn tally_validate_keys(
+    keys_ptr: *const u8,
+    keys_len: usize,
+    count: usize,
+    require_hashtag: u32,
+) -> i32 {
     // SAFETY: forwarded from the caller.
     let packed = unsafe { bytes(keys_ptr, keys_len) };
     finish(unpack(packed, count).and_then(|keys| {
@@ -286,7 +288,8 @@ pub unsafe extern "C" fn tally_multi(
 ) -> i32 {
     // SAFETY: forwarded from the caller.
     let (packed, counts) = unsafe { (bytes(argv_ptr, argv_len), bytes(counts_ptr, windows.saturating_mul(4))) };
-    let counts: Vec<usize> = counts.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default()) as usize).collect();
+    let counts: Vec<usize> =
+        counts.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default()) as usize).collect();
     let total = counts.iter().fold(0usize, |sum, n| sum.saturating_add(*n));
     // SAFETY: forwarded from the caller (the counts say how long the logs are).
     let entries = f64s(unsafe { bytes(logs_ptr, total.saturating_mul(8)) });
@@ -348,7 +351,11 @@ pub unsafe extern "C" fn tally_season(period: u32, now_ms: f64, key_ptr: *const 
             0 => Period::Daily,
             1 => Period::Weekly,
             2 => Period::Monthly,
-            _ => return Err(Failure::Invalid(format!("period must be 0 (daily), 1 (weekly) or 2 (monthly), got {period}"))),
+            _ => {
+                return Err(Failure::Invalid(format!(
+                    "period must be 0 (daily), 1 (weekly) or 2 (monthly), got {period}"
+                )))
+            }
         };
         let season = season_at(period, whole(now_ms, "now_ms", 0, MAX_SAFE)?);
         let name = season_key(key, &season)?;
@@ -399,7 +406,13 @@ pub extern "C" fn tally_around_window(rank: f64, radius: f64, len: f64) -> i32 {
 /// # Safety
 /// `scores_ptr..scores_ptr + 8 * count` must be readable.
 #[no_mangle]
-pub unsafe extern "C" fn tally_page_ranks(ties: u32, first_position: f64, first_rank: f64, scores_ptr: *const u8, count: usize) -> i32 {
+pub unsafe extern "C" fn tally_page_ranks(
+    ties: u32,
+    first_position: f64,
+    first_rank: f64,
+    scores_ptr: *const u8,
+    count: usize,
+) -> i32 {
     // SAFETY: forwarded from the caller.
     let scores = f64s(unsafe { bytes(scores_ptr, count.saturating_mul(8)) });
     finish((|| {
@@ -407,7 +420,11 @@ pub unsafe extern "C" fn tally_page_ranks(ties: u32, first_position: f64, first_
             0 => Ties::Ordinal,
             1 => Ties::Competition,
             2 => Ties::Dense,
-            _ => return Err(Failure::Invalid(format!("ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got {ties}"))),
+            _ => {
+                return Err(Failure::Invalid(format!(
+                    "ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got {ties}"
+                )))
+            }
         };
         let first_position = whole(first_position, "first_position", 1, MAX_SAFE)?.unsigned_abs();
         let first_rank = whole(first_rank, "first_rank", 1, MAX_SAFE)?.unsigned_abs();
@@ -445,7 +462,10 @@ mod tests {
     use super::*;
 
     fn pack(items: &[&[u8]]) -> Vec<u8> {
-        items.iter().flat_map(|item| (item.len() as u32).to_le_bytes().into_iter().chain(item.iter().copied())).collect()
+        items
+            .iter()
+            .flat_map(|item| (item.len() as u32).to_le_bytes().into_iter().chain(item.iter().copied()))
+            .collect()
     }
 
     fn result() -> Vec<u8> {
@@ -518,7 +538,10 @@ mod tests {
             let argv = pack(&[b"limit.multi", b"2", b"a{x}", b"b{x}", b"1000", b"3", b"60000", b"1"]);
             let logs = log_bytes(&[500.0, 10.0]);
             let counts: Vec<u8> = [1u32, 1].iter().flat_map(|c| c.to_le_bytes()).collect();
-            assert_eq!(tally_multi(argv.as_ptr(), argv.len(), 8, 100_000.0, 0, 900.0, logs.as_ptr(), counts.as_ptr(), 2), OK);
+            assert_eq!(
+                tally_multi(argv.as_ptr(), argv.len(), 8, 100_000.0, 0, 900.0, logs.as_ptr(), counts.as_ptr(), 2),
+                OK
+            );
             // The minute window (max 1) is full: denied, nothing written.
             assert_eq!(numbers(), [0.0, 1.0, 0.0, 59_110.0, 59_110.0, 0.0, 1900.0, 1.0, 500.0, 60_900.0, 1.0, 10.0]);
         }

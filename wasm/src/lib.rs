@@ -81,7 +81,13 @@ fn decide_logs(now_ms: i64, cost: i64, windows: &[Window], logs: Vec<Vec<f64>>) 
 
 /// `LIMIT.SLIDE key window_ms max [COST n]` against `log` at `now_ms`. `argv` is the whole
 /// command as a client sends it (`argv[0]`, the command name, is not read).
-pub fn slide(argv: &[&[u8]], max_log: i64, require_hashtag: bool, now_ms: i64, log: Vec<f64>) -> Result<LogOutcome, Failure> {
+pub fn slide(
+    argv: &[&[u8]],
+    max_log: i64,
+    require_hashtag: bool,
+    now_ms: i64,
+    log: Vec<f64>,
+) -> Result<LogOutcome, Failure> {
     check_arity(argv, 4, "limit.slide")?;
     let parsed = limit::parse_slide(argv, max_log)?;
     slot::validate_keys(argv.get(1..2).unwrap_or_default(), require_hashtag)?;
@@ -91,7 +97,13 @@ pub fn slide(argv: &[&[u8]], max_log: i64, require_hashtag: bool, now_ms: i64, l
 
 /// `LIMIT.MULTI numkeys key [key ...] window_ms max [window_ms max ...] [COST n]` against
 /// one log per key, in key order.
-pub fn multi(argv: &[&[u8]], max_log: i64, require_hashtag: bool, now_ms: i64, logs: Vec<Vec<f64>>) -> Result<LogOutcome, Failure> {
+pub fn multi(
+    argv: &[&[u8]],
+    max_log: i64,
+    require_hashtag: bool,
+    now_ms: i64,
+    logs: Vec<Vec<f64>>,
+) -> Result<LogOutcome, Failure> {
     check_arity(argv, 5, "limit.multi")?;
     let parsed = limit::parse_multi(argv, max_log)?;
     let first = limit::MULTI_FIRST_KEY;
@@ -159,7 +171,8 @@ mod tests {
 
     #[test]
     fn slide_decides_and_returns_the_new_log() {
-        let out = slide(&argv("limit.slide k 1000 3"), MAX_LOG_DEFAULT, false, 5000, vec![4500.0, 3000.0, 4000.0]).unwrap();
+        let out =
+            slide(&argv("limit.slide k 1000 3"), MAX_LOG_DEFAULT, false, 5000, vec![4500.0, 3000.0, 4000.0]).unwrap();
         assert_eq!(out.decision.as_array(), [1, 3, 1, 0, 1000]);
         assert!(out.written);
         assert_eq!(out.expire_at_ms, [6000]);
@@ -172,7 +185,10 @@ mod tests {
         assert_eq!(err("limit.slide {k} 0 1"), "ERR window_ms must be between 1 and 31536000000");
         assert_eq!(err("limit.slide {k} 10 101"), "ERR max must be between 1 and 100");
         assert_eq!(err("limit.slide {k} 10"), "ERR wrong number of arguments for 'limit.slide' command");
-        assert_eq!(err("limit.slide k 10 1"), "ERR key 'k' needs a hash tag like {id} so related keys share a cluster slot");
+        assert_eq!(
+            err("limit.slide k 10 1"),
+            "ERR key 'k' needs a hash tag like {id} so related keys share a cluster slot"
+        );
         // The server's arity check comes before the module parses numkeys.
         let multi_err = |line: &str| text(multi(&argv(line), 100, false, 0, vec![vec![]]).unwrap_err());
         assert_eq!(multi_err("limit.multi x k 10"), "ERR wrong number of arguments for 'limit.multi' command");
@@ -185,8 +201,12 @@ mod tests {
             text(multi(&argv("limit.multi 2 a b 10 1 10 1"), 100, false, 0, vec![vec![], vec![]]).unwrap_err()),
             "CROSSSLOT Keys in request don't hash to the same slot"
         );
-        assert_eq!(text(multi(&argv("limit.multi 1 a 10 1"), 100, false, 0, vec![]).unwrap_err()), "invalid: 0 logs given for 1 keys");
-        assert!(text(slide(&argv("limit.slide k 10 1"), 100, false, 0, vec![f64::NAN]).unwrap_err()).starts_with("invalid: "));
+        assert_eq!(
+            text(multi(&argv("limit.multi 1 a 10 1"), 100, false, 0, vec![]).unwrap_err()),
+            "invalid: 0 logs given for 1 keys"
+        );
+        assert!(text(slide(&argv("limit.slide k 10 1"), 100, false, 0, vec![f64::NAN]).unwrap_err())
+            .starts_with("invalid: "));
     }
 
     #[test]
@@ -197,7 +217,10 @@ mod tests {
         assert_eq!((first.new_tat_us, first.expire_at_ms), (Some(100_000), Some(100)));
         assert_eq!(call(Some(b"100000")).unwrap().decision.as_array(), [1, 3, 1, 0, 200]);
         for bad in [&b"1.5"[..], b"", b" 1", &[b'1'; 33]] {
-            assert_eq!(text(call(Some(bad)).unwrap_err()), "WRONGTYPE key holds a string that is not GCRA limiter state");
+            assert_eq!(
+                text(call(Some(bad)).unwrap_err()),
+                "WRONGTYPE key holds a string that is not GCRA limiter state"
+            );
         }
         let check = gcra(&argv("limit.gcra k 2 10 1000 COST 0"), false, 0, None).unwrap();
         assert_eq!((check.new_tat_us, check.expire_at_ms), (None, None));

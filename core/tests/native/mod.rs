@@ -40,7 +40,13 @@ fn run_logs(now_ms: i64, cost: i64, keys: &[&[u8]], windows: &[Window], logs: &B
 }
 
 /// LIMIT.SLIDE; `argv` includes the command name.
-pub fn slide(argv: &[&[u8]], max_log: i64, require: bool, now_ms: i64, logs: &BTreeMap<Vec<u8>, Vec<f64>>) -> Result<LogCall, Error> {
+pub fn slide(
+    argv: &[&[u8]],
+    max_log: i64,
+    require: bool,
+    now_ms: i64,
+    logs: &BTreeMap<Vec<u8>, Vec<f64>>,
+) -> Result<LogCall, Error> {
     arity(argv, 4, "limit.slide")?;
     let parsed = limit::parse_slide(argv, max_log)?;
     let keys = &argv[1..2];
@@ -49,7 +55,13 @@ pub fn slide(argv: &[&[u8]], max_log: i64, require: bool, now_ms: i64, logs: &BT
 }
 
 /// LIMIT.MULTI; `argv` includes the command name.
-pub fn multi(argv: &[&[u8]], max_log: i64, require: bool, now_ms: i64, logs: &BTreeMap<Vec<u8>, Vec<f64>>) -> Result<LogCall, Error> {
+pub fn multi(
+    argv: &[&[u8]],
+    max_log: i64,
+    require: bool,
+    now_ms: i64,
+    logs: &BTreeMap<Vec<u8>, Vec<f64>>,
+) -> Result<LogCall, Error> {
     arity(argv, 5, "limit.multi")?;
     let parsed = limit::parse_multi(argv, max_log)?;
     let keys = &argv[limit::MULTI_FIRST_KEY..limit::MULTI_FIRST_KEY + parsed.numkeys];
@@ -63,7 +75,12 @@ pub fn multi(argv: &[&[u8]], max_log: i64, require: bool, now_ms: i64, logs: &BT
 }
 
 /// LIMIT.GCRA given the key's stored string: the decision, the new TAT and its expiry.
-pub fn gcra(argv: &[&[u8]], require: bool, now_ms: i64, stored: Option<&[u8]>) -> Result<(Decision, Option<i64>, Option<i64>), Error> {
+pub fn gcra(
+    argv: &[&[u8]],
+    require: bool,
+    now_ms: i64,
+    stored: Option<&[u8]>,
+) -> Result<(Decision, Option<i64>, Option<i64>), Error> {
     arity(argv, 5, "limit.gcra")?;
     let parsed = limit::parse_gcra(argv)?;
     slot::validate_keys(&argv[1..2], require)?;
