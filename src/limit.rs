@@ -170,9 +170,7 @@ impl Command for Multi {
         let first = core::MULTI_FIRST_KEY;
         let names = keys::many(args, first..first + multi.numkeys)?;
         let key_bytes = args.bytes().get(first..first + multi.numkeys).unwrap_or_default();
-        if key_bytes.iter().enumerate().any(|(i, key)| key_bytes.iter().skip(i + 1).any(|other| other == key)) {
-            return Err(Error::DuplicateKey);
-        }
+        core::check_distinct_keys(key_bytes)?;
         let decision = limit_windows(ctx, names, &multi.windows, multi.cost)?;
         reply_decision(ctx, &decision);
         Ok(())

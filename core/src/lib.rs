@@ -4,6 +4,7 @@
 //! inside redis-server, in unit tests and as WebAssembly.
 
 pub mod audit;
+pub mod config;
 pub mod error;
 pub mod limit;
 pub mod number;

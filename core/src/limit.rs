@@ -158,6 +158,15 @@ pub fn parse_slide(args: &[&[u8]], max_log: i64) -> Result<Slide, Error> {
 /// Position of the first key of LIMIT.MULTI.
 pub const MULTI_FIRST_KEY: usize = 2;
 
+/// LIMIT.MULTI counts each window once: the same key twice would be charged twice.
+/// Checked after the keys' slot, as the server reports CROSSSLOT first.
+pub fn check_distinct_keys(keys: &[&[u8]]) -> Result<(), Error> {
+    if keys.iter().enumerate().any(|(i, key)| keys.iter().skip(i + 1).any(|other| other == key)) {
+        return Err(Error::DuplicateKey);
+    }
+    Ok(())
+}
+
 pub fn parse_multi(args: &[&[u8]], max_log: i64) -> Result<Multi, Error> {
     let numkeys_arg = args.get(1).ok_or(Error::WrongArity("limit.multi"))?;
     let numkeys = parse_i64_in(numkeys_arg, "numkeys", 1, 64)?.unsigned_abs() as usize;

@@ -109,9 +109,7 @@ pub fn multi(
     let first = limit::MULTI_FIRST_KEY;
     let keys = argv.get(first..first + parsed.numkeys).unwrap_or_default();
     slot::validate_keys(keys, require_hashtag)?;
-    if keys.iter().enumerate().any(|(i, key)| keys.iter().skip(i + 1).any(|other| other == key)) {
-        return Err(Error::DuplicateKey.into());
-    }
+    limit::check_distinct_keys(keys)?;
     if logs.len() != parsed.numkeys {
         return invalid(format!("{} logs given for {} keys", logs.len(), parsed.numkeys));
     }
