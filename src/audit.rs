@@ -10,6 +10,7 @@ use crate::server::{Ctx, KeyKind, ReplyRef};
 use crate::stats::{self, Family};
 use redis_module::raw;
 use std::ffi::{c_int, CStr};
+use tally_core::audit::settings::Settings;
 use tally_core::audit::{self as core, Dedup, KEY as KEY_POS};
 use tally_core::Error;
 
@@ -86,13 +87,14 @@ impl Command for Append {
 
         let fields = args.raw_from(append.fields_start);
         let id = stream.stream_add(fields)?;
-        let capped = stream.stream_trim_len(append.cap);
+        let cap = Settings::default().cap(config::audit_limits().max_len, append.maxlen.map(|(_, cap)| cap));
+        let capped = stream.stream_trim_len(cap);
         let floor = core::retention_floor(ctx.now_ms(), config::audit_retention_ms());
         let aged_out = floor.map_or(0, |floor| stream.stream_trim_below(floor));
         drop(stream);
         stats::count(&stats::AUDIT_TRIMMED, (capped + aged_out).unsigned_abs());
         let id_text = ctx.stream_id_string(id);
-        ctx.replicate_xadd(name, append.cap, id_text.raw(), fields);
+        ctx.replicate_xadd(name, cap, id_text.raw(), fields);
         ctx.wrote(name, STREAM, c"xadd");
         if capped > 0 {
             ctx.wrote(name, STREAM, c"xtrim");

@@ -64,6 +64,30 @@ pub enum Error {
     TournamentOutOfSync(Vec<u8>),
     /// A tournament's settings key holds something tally did not write; carries the key.
     BadTournamentSettings(Vec<u8>),
+    /// An append to an `ONFULL REFUSE` stream that would trim an entry a consumer group has
+    /// not acknowledged: the key and that group (`None`: the stream has no group).
+    Full {
+        key: Vec<u8>,
+        group: Option<Vec<u8>>,
+    },
+    /// AUDIT.CREATE with settings other than the stream's; carries the key.
+    AuditExists(Vec<u8>),
+    /// CHAIN asked of a stream that already has entries; carries the key.
+    ChainOnEntries(Vec<u8>),
+    /// An audit stream's settings key holds something tally did not write; carries the key.
+    BadAuditSettings(Vec<u8>),
+    /// CHAIN with approximate trimming: the chain's anchor needs to know each trimmed entry.
+    ChainNeedsExactCap,
+    /// A caller's field named `chain` on a chained stream.
+    ChainFieldReserved,
+    /// VERIFY on a stream that is not chained.
+    NotChained,
+    /// VERIFY FROM an entry no longer in the stream.
+    FromNotInStream,
+    /// Not a stream ID (`<ms>-<seq>`).
+    BadStreamId,
+    /// Not a chain hash (64 hex digits).
+    BadChainHash,
     /// An EXPIREAT time that has already passed.
     ExpireInPast,
     /// A write naming the previous season, whose leaderboard is final.
@@ -97,7 +121,7 @@ impl fmt::Display for Error {
             Error::NeedsHashTag(key) => write!(
                 f,
                 "ERR key '{}' needs a hash tag like {{id}} so related keys share a cluster slot",
-                Printable(key)
+                Quoted(key)
             ),
             Error::CrossSlot => f.write_str("CROSSSLOT Keys in request don't hash to the same slot"),
             Error::WrongType => f.write_str(
@@ -136,23 +160,56 @@ impl fmt::Display for Error {
             Error::TournamentExists(key) => write!(
                 f,
                 "ERR tournament '{}' already exists with other settings",
-                Printable(key)
+                Quoted(key)
             ),
             Error::TournamentHasMembers(key) => write!(
                 f,
                 "ERR leaderboard '{}' already has members: TIEBREAK FIRST and TIES DENSE start from an empty leaderboard",
-                Printable(key)
+                Quoted(key)
             ),
             Error::TournamentOutOfSync(key) => write!(
                 f,
                 "ERR tournament '{}' was changed outside TOURNEY commands: its companion keys no longer match it",
-                Printable(key)
+                Quoted(key)
             ),
             Error::BadTournamentSettings(key) => write!(
                 f,
                 "WRONGTYPE the settings key of tournament '{}' holds a value tally did not write",
-                Printable(key)
+                Quoted(key)
             ),
+            Error::Full { key, group: Some(group) } => write!(
+                f,
+                "FULL audit log '{}' is full: consumer group '{}' has not acknowledged the oldest entry",
+                Quoted(key),
+                Quoted(group)
+            ),
+            Error::Full { key, group: None } => write!(
+                f,
+                "FULL audit log '{}' is full: ONFULL REFUSE keeps every entry until all consumer groups \
+                 acknowledge it, and the stream has no consumer group",
+                Quoted(key)
+            ),
+            Error::AuditExists(key) => write!(
+                f,
+                "ERR audit log '{}' already exists with other settings (AUDIT.INFO shows them)",
+                Quoted(key)
+            ),
+            Error::ChainOnEntries(key) => write!(
+                f,
+                "ERR audit log '{}' already has entries: CHAIN must be set before the first append",
+                Quoted(key)
+            ),
+            Error::BadAuditSettings(key) => {
+                write!(f, "ERR the settings key of audit log '{}' holds a value tally did not write", Quoted(key))
+            }
+            Error::ChainNeedsExactCap => {
+                f.write_str("ERR CHAIN needs an exact MAXLEN: the chain records each entry it trims")
+            }
+            Error::ChainFieldReserved => f.write_str("ERR the field name 'chain' is reserved on a chained audit log"),
+            Error::NotChained => f.write_str("ERR the audit log is not chained (AUDIT.CREATE ... CHAIN)"),
+            Error::FromNotInStream => f.write_str("ERR the FROM entry is no longer in the stream"),
+            Error::BadStreamId => f.write_str("ERR Invalid stream ID specified as stream command argument"),
+            Error::BadChainHash => f.write_str("ERR a chain hash is 64 hex digits"),
             Error::ExpireInPast => f.write_str("ERR EXPIREAT is in the past"),
             Error::PastSeasonWrite => f.write_str("ERR SEASON ... PREVIOUS is for reads: a past season takes no writes"),
             Error::Internal => {
@@ -168,6 +225,22 @@ impl std::error::Error for Error {}
 /// Shows user bytes inside an error text: printable ASCII as is, anything else as `\xNN`,
 /// so error replies stay ASCII and never carry a NUL.
 struct Printable<'a>(&'a [u8]);
+
+/// The most bytes of a key or name an error quotes: a 1 MB key gets a short error.
+const QUOTED_MAX: usize = 64;
+
+/// A key or name inside an error text: `Printable`, cut to its first `QUOTED_MAX` bytes
+/// followed by `...` when longer.
+struct Quoted<'a>(&'a [u8]);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.get(..QUOTED_MAX) {
+            Some(head) if self.0.len() > QUOTED_MAX => write!(f, "{}...", Printable(head)),
+            _ => write!(f, "{}", Printable(self.0)),
+        }
+    }
+}
 
 impl fmt::Display for Printable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -206,5 +279,14 @@ mod tests {
         let text = Error::NeedsHashTag(b"a\0b\xffc\\".to_vec()).to_string();
         assert!(text.starts_with("ERR key 'a\\x00b\\xffc\\\\' needs a hash tag like {id}"));
         assert!(text.is_ascii());
+    }
+
+    #[test]
+    fn long_keys_are_quoted_by_their_start() {
+        let text = Error::NeedsHashTag(vec![b'k'; 1 << 20]).to_string();
+        assert!(text.starts_with(&format!("ERR key '{}...' needs a hash tag", "k".repeat(64))), "{text}");
+        assert!(text.len() < 200);
+        let exact = Error::NeedsHashTag(vec![b'k'; 64]).to_string();
+        assert!(exact.starts_with(&format!("ERR key '{}' needs", "k".repeat(64))));
     }
 }

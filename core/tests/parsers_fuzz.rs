@@ -22,6 +22,7 @@ mod common;
 
 use common::rng::{Random, SplitMix64};
 use std::time::Instant;
+use tally_core::audit::settings::CapMode;
 use tally_core::audit::{self, parse_append, parse_group, parse_info, producers_key};
 use tally_core::limit::{self, decide_all, parse_gcra, parse_multi, parse_slide, Decision, LogState, Window};
 use tally_core::number::{parse_finite_f64, parse_i64, parse_i64_in};
@@ -256,7 +257,7 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
         a.fields_start >= 2
             && fields >= 2
             && fields % 2 == 0
-            && (1..=alimits.max_len).contains(&a.cap)
+            && a.maxlen.is_none_or(|(_, cap)| cap >= 1)
             && args[a.fields_start..]
                 .chunks(2)
                 .all(|p| !p[0].is_empty() && p.iter().all(|x| x.len() as i64 <= alimits.max_field_bytes))
@@ -266,6 +267,12 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
         (args.len() == 3 && *start == b"$") || (args.len() == 5 && *start == args[4] && !args[2].is_empty())
     });
     check(parse_info(args), args, stats, |_| args.len() == 2);
+    check(audit::settings::parse_create(args), args, stats, |s| {
+        s.cap.is_none_or(|cap| cap >= 1)
+            && s.retention_ms.is_none_or(|r| r >= 0)
+            && !(s.chain && s.mode == CapMode::Approx)
+    });
+    check(audit::settings::parse_verify(args, 1000), args, stats, |v| (1..=1000).contains(&v.count));
     if let Some(key) = args.get(1) {
         check(producers_key(key), args, stats, |name| {
             hash_slot(name) == hash_slot(key) && name.ends_with(audit::PRODUCERS_SUFFIX)
@@ -491,7 +498,7 @@ fn near_valid(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
     let key = || b"lb:{t}".to_vec();
     let num =
         |rng: &mut SplitMix64, lo: i64, hi: i64| (lo + rng.below((hi - lo + 1) as u64) as i64).to_string().into_bytes();
-    let mut args: Vec<Vec<u8>> = match rng.below(9) {
+    let mut args: Vec<Vec<u8>> = match rng.below(11) {
         0 => vec![b"tourney.incr".to_vec(), key(), b"alice".to_vec(), num(rng, -100, 100)],
         1 => vec![b"tourney.submit".to_vec(), key(), b"bob".to_vec(), num(rng, -100, 100), b"LATEST".to_vec()],
         2 => vec![
@@ -550,6 +557,32 @@ fn near_valid(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
             b"COST".to_vec(),
             num(rng, 0, 3),
         ],
+        8 => {
+            let mut a = vec![b"audit.create".to_vec(), key()];
+            if rng.one_in(2) {
+                a.extend([b"MAXLEN".to_vec(), if rng.one_in(2) { b"~".to_vec() } else { b"=".to_vec() }]);
+                a.push(num(rng, 1, 100));
+            }
+            for (word, value) in [(&b"RETENTION"[..], num(rng, 0, 100_000)), (b"ONFULL", b"REFUSE".to_vec())] {
+                if rng.one_in(2) {
+                    a.extend([word.to_vec(), value]);
+                }
+            }
+            if rng.one_in(2) {
+                a.push(b"CHAIN".to_vec());
+            }
+            a
+        }
+        9 => {
+            let mut a = vec![b"audit.verify".to_vec(), key()];
+            if rng.one_in(2) {
+                a.extend([b"FROM".to_vec(), format!("{}-0", rng.below(100)).into_bytes(), b"ab".repeat(32)]);
+            }
+            if rng.one_in(2) {
+                a.extend([b"COUNT".to_vec(), num(rng, 0, 2000)]);
+            }
+            a
+        }
         _ => {
             let mut a = vec![b"audit.append".to_vec(), key()];
             if rng.one_in(2) {

@@ -1,9 +1,13 @@
 //! AUDIT.*: argument grammar, stream IDs, idempotent-producer decisions and the naming
-//! of companion keys.
+//! of companion keys; a stream's own settings in `settings`, its hash chain in `chain`.
+
+pub mod chain;
+pub mod settings;
 
 use crate::number::{parse_i64, parse_i64_in};
 use crate::slot::companion_key;
 use crate::Error;
+use settings::{parse_maxlen, CapMode};
 use std::fmt;
 
 pub const KEY: usize = 1;
@@ -11,6 +15,10 @@ pub const KEY: usize = 1;
 pub const MAX_PRODUCER_BYTES: usize = 64;
 /// Suffix of the hash that keeps each idempotent producer's last sequence and entry ID.
 pub const PRODUCERS_SUFFIX: &[u8] = b":producers";
+/// Suffix of the string that keeps a stream's settings (AUDIT.CREATE).
+pub const SETTINGS_SUFFIX: &[u8] = b":settings";
+/// Suffix of the string that keeps a chained stream's anchor (see `settings::encode_anchor`).
+pub const ANCHOR_SUFFIX: &[u8] = b":anchor";
 
 /// Bounds set by the module's configs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +48,14 @@ impl StreamId {
         let (ms, seq) = text.split_once('-')?;
         Some(StreamId { ms: ms.parse().ok()?, seq: seq.parse().ok()? })
     }
+
+    /// The ID just before this one; `None` for `0-0`.
+    pub fn predecessor(self) -> Option<StreamId> {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Some(StreamId { ms: self.ms, seq }),
+            None => Some(StreamId { ms: self.ms.checked_sub(1)?, seq: u64::MAX }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,29 +64,31 @@ pub struct Idempotent<'a> {
     pub seq: i64,
 }
 
-/// `AUDIT.APPEND key [MAXLEN n] [IDEMPOTENT producer seq] field value [field value ...]`
+/// `AUDIT.APPEND key [MAXLEN [=|~] n] [IDEMPOTENT producer seq] field value [field value ...]`
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Append<'a> {
-    /// The length the stream is trimmed to after the append.
-    pub cap: i64,
+    /// The call's own MAXLEN, which can only lower the stream's cap.
+    pub maxlen: Option<(CapMode, i64)>,
     pub idempotent: Option<Idempotent<'a>>,
     /// Position in argv of the first field.
     pub fields_start: usize,
 }
 
 /// Parses AUDIT.APPEND. Options are read only before the first field, so a field may be
-/// named MAXLEN or IDEMPOTENT as long as another field comes first.
+/// named MAXLEN or IDEMPOTENT as long as another field comes first; an option word
+/// without all its arguments is an error, never a field.
 pub fn parse_append<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Append<'a>, Error> {
     let arity = Error::WrongArity("audit.append");
-    let mut append = Append { cap: limits.max_len, idempotent: None, fields_start: KEY + 1 };
+    let mut append = Append { maxlen: None, idempotent: None, fields_start: KEY + 1 };
     loop {
         let rest = args.get(append.fields_start..).ok_or(arity.clone())?;
+        if let Some(maxlen) = parse_maxlen(rest) {
+            let (mode, cap, used) = maxlen?;
+            append.maxlen = Some((mode, cap));
+            append.fields_start += used;
+            continue;
+        }
         match rest {
-            [word, n, ..] if word.eq_ignore_ascii_case(b"MAXLEN") => {
-                let requested = parse_i64_in(n, "MAXLEN", 1, i64::MAX)?;
-                append.cap = requested.min(limits.max_len);
-                append.fields_start += 2;
-            }
             [word, producer, seq, ..] if word.eq_ignore_ascii_case(b"IDEMPOTENT") => {
                 if producer.is_empty() || producer.len() > MAX_PRODUCER_BYTES {
                     return Err(Error::ProducerId);
@@ -79,6 +97,7 @@ pub fn parse_append<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Append<'a>
                 append.idempotent = Some(Idempotent { producer, seq });
                 append.fields_start += 3;
             }
+            [word, ..] if word.eq_ignore_ascii_case(b"IDEMPOTENT") => return Err(Error::Syntax),
             _ => break,
         }
     }
@@ -162,6 +181,14 @@ pub fn producers_key(key: &[u8]) -> Result<Vec<u8>, Error> {
     companion_key(key, PRODUCERS_SUFFIX)
 }
 
+/// A field named `chain` on a chained stream: the module writes that field itself.
+pub fn check_chain_fields(fields: &[&[u8]]) -> Result<(), Error> {
+    if fields.iter().step_by(2).any(|field| *field == chain::FIELD) {
+        return Err(Error::ChainFieldReserved);
+    }
+    Ok(())
+}
+
 /// The first ID that retention keeps: entries older than `retention_ms` before `now_ms`
 /// go (`None` when retention is off).
 pub fn retention_floor(now_ms: i64, retention_ms: i64) -> Option<StreamId> {
@@ -182,13 +209,13 @@ mod tests {
     #[test]
     fn append_options_then_fields() {
         let a = parse_append(&args("audit.append k action add qty 3"), &LIMITS).unwrap();
-        assert_eq!((a.cap, a.idempotent, a.fields_start), (100, None, 2));
+        assert_eq!((a.maxlen, a.idempotent, a.fields_start), (None, None, 2));
         let a = parse_append(&args("audit.append k MAXLEN 10 idempotent p1 7 action add"), &LIMITS).unwrap();
-        assert_eq!(a.cap, 10);
+        assert_eq!(a.maxlen, Some((CapMode::Exact, 10)));
         assert_eq!(a.idempotent, Some(Idempotent { producer: b"p1", seq: 7 }));
         assert_eq!(a.fields_start, 7);
-        // The server cap wins over a larger MAXLEN.
-        assert_eq!(parse_append(&args("audit.append k maxlen 1000 a b"), &LIMITS).unwrap().cap, 100);
+        let a = parse_append(&args("audit.append k maxlen ~ 1000 a b"), &LIMITS).unwrap();
+        assert_eq!((a.maxlen, a.fields_start), (Some((CapMode::Approx, 1000)), 5));
         // A field named MAXLEN after another field is a field.
         assert_eq!(parse_append(&args("audit.append k a b MAXLEN 5"), &LIMITS).unwrap().fields_start, 2);
     }
@@ -205,6 +232,9 @@ mod tests {
             Err(Error::OutOfRange { what: "MAXLEN", min: 1, max: i64::MAX })
         );
         assert_eq!(parse_append(&args("audit.append k MAXLEN x a b"), &LIMITS), Err(Error::NotInteger));
+        // IDEMPOTENT without its sequence is an error, not a field named IDEMPOTENT.
+        assert_eq!(parse_append(&args("audit.append k IDEMPOTENT scanner-7"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_append(&args("audit.append k MAXLEN"), &LIMITS), Err(Error::Syntax));
         assert_eq!(parse_append(&[b"x", b"k", b"", b"v"], &LIMITS), Err(Error::EmptyField));
         assert_eq!(parse_append(&args("audit.append k a 123456789"), &LIMITS), Err(Error::FieldTooLong { max: 8 }));
         let long = "p".repeat(65);
@@ -252,7 +282,17 @@ mod tests {
     }
 
     #[test]
+    fn chain_field_is_reserved() {
+        assert_eq!(check_chain_fields(&args("a 1 chain 2")), Err(Error::ChainFieldReserved));
+        // A value "chain" is fine.
+        assert_eq!(check_chain_fields(&args("a chain")), Ok(()));
+    }
+
+    #[test]
     fn stream_ids_and_retention() {
+        assert_eq!(StreamId { ms: 5, seq: 0 }.predecessor(), Some(StreamId { ms: 4, seq: u64::MAX }));
+        assert_eq!(StreamId { ms: 5, seq: 2 }.predecessor(), Some(StreamId { ms: 5, seq: 1 }));
+        assert_eq!(StreamId::default().predecessor(), None);
         assert_eq!(StreamId::parse(b"1700000000000-3"), Some(StreamId { ms: 1700000000000, seq: 3 }));
         assert_eq!(StreamId::parse(b"17"), None);
         assert_eq!(StreamId { ms: 1, seq: 2 }.to_string(), "1-2");
