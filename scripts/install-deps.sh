@@ -22,3 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null 2>&1 || { echo "install-deps: cargo (Rust) is required" >&2; exit 1; }
+
+# make lint's tools, when the toolchain came without them.
+for tool in clippy rustfmt; do
+    if ! cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+        echo "install-deps: installing the $tool component"
+        rustup component add "$tool"
+    fi
+done

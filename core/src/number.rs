@@ -10,10 +10,10 @@ pub fn parse_i64(bytes: &[u8]) -> Result<i64, Error> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
+    // No digits, or a leading zero (but plain "0"): not how Redis writes an integer.
     match digits {
-        [] => return Err(Error::NotInteger),
         [b'0'] if !negative => return Ok(0),
-        [b'0', ..] => return Err(Error::NotInteger),
+        [] | [b'0', ..] => return Err(Error::NotInteger),
         _ => {}
     }
     // Accumulate as a negative number so that i64::MIN parses without overflow.

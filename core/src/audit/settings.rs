@@ -74,17 +74,10 @@ impl Settings {
 
     /// The settings key's value: AUDIT.CREATE's options, lower case, in a fixed order.
     pub fn encode(&self) -> String {
-        let mut text = format!("onfull {}", self.onfull.word());
-        if let Some(cap) = self.cap {
-            text.push_str(&format!(" maxlen {} {cap}", self.mode.word()));
-        }
-        if let Some(retention) = self.retention_ms {
-            text.push_str(&format!(" retention {retention}"));
-        }
-        if self.chain {
-            text.push_str(" chain");
-        }
-        text
+        let cap = self.cap.map(|cap| format!(" maxlen {} {cap}", self.mode.word())).unwrap_or_default();
+        let retention = self.retention_ms.map(|ms| format!(" retention {ms}")).unwrap_or_default();
+        let chain = if self.chain { " chain" } else { "" };
+        format!("onfull {}{cap}{retention}{chain}", self.onfull.word())
     }
 
     /// Reads a settings value back, exactly as `encode` writes it; `None` when tally did
