@@ -1,28 +1,23 @@
 //! AUDIT.*: append-only audit logs over native streams, with a cap the server always
 //! enforces, retention, idempotent producers and consumer-group helpers.
 
-use crate::command::{
-    Arg, Args, Command, KeySpec, Keys, BLOCK, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN,
-};
+use crate::command::{Args, Command};
 use crate::config;
 use crate::keys;
-use crate::server::{Ctx, KeyKind, ReplyRef};
+use crate::server::{
+    register_command, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, LoadCtx, Notify, ReplyRef,
+};
 use crate::stats::{self, Family};
-use redis_module::raw;
-use std::ffi::{c_int, CStr};
+use std::ffi::CStr;
 use tally_core::audit::settings::Settings;
 use tally_core::audit::{self as core, Dedup, KEY as KEY_POS};
 use tally_core::Error;
 
-pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
-    use crate::command::register as r;
-    r::<Append>(ctx)?;
-    r::<Group>(ctx)?;
-    r::<Info>(ctx)
+pub fn register(ctx: &LoadCtx) -> Result<(), String> {
+    register_command::<Append>(ctx)?;
+    register_command::<Group>(ctx)?;
+    register_command::<Info>(ctx)
 }
-
-const STREAM: c_int = raw::REDISMODULE_NOTIFY_STREAM;
-const HASH: c_int = raw::REDISMODULE_NOTIFY_HASH;
 
 pub struct Append;
 
@@ -31,25 +26,24 @@ impl Command for Append {
     const FAMILY: Family = Family::Audit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -4;
-    const KEY: KeySpec =
-        KeySpec { keys: Keys::At(1), flags: raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPDATE };
     const SUMMARY: &'static CStr =
         c"Appends an entry with a server-generated ID, always trimming the stream to its cap; IDEMPOTENT drops retries";
     const COMPLEXITY: &'static CStr =
         c"O(1) per field, plus O(T) for the T entries trimmed (usually 1 once the stream is full)";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
-        Arg { token: Some(c"MAXLEN"), flags: OPTIONAL, ..Arg::new(c"maxlen", INTEGER) },
+        Arg::new(c"key", ArgKind::Key),
+        Arg { token: Some(c"MAXLEN"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"maxlen", ArgKind::Integer) },
         Arg {
             token: Some(c"IDEMPOTENT"),
-            flags: OPTIONAL,
-            subargs: &[Arg::new(c"producer", STRING), Arg::new(c"sequence", INTEGER)],
-            ..Arg::new(c"idempotent", BLOCK)
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[Arg::new(c"producer", ArgKind::String), Arg::new(c"sequence", ArgKind::Integer)],
+            ..Arg::new(c"idempotent", ArgKind::Block)
         },
         Arg {
-            flags: MULTIPLE,
-            subargs: &[Arg::new(c"field", STRING), Arg::new(c"value", STRING)],
-            ..Arg::new(c"data", BLOCK)
+            flags: ArgFlags::MULTIPLE,
+            subargs: &[Arg::new(c"field", ArgKind::String), Arg::new(c"value", ArgKind::String)],
+            ..Arg::new(c"data", ArgKind::Block)
         },
     ];
 
@@ -64,7 +58,7 @@ impl Command for Append {
             Some(idempotent) => {
                 let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
                 let producers_name = ctx.string(&core::producers_key(key_bytes)?);
-                ctx.check_write_permission(producers_name.raw())?;
+                ctx.check_permissions(&[producers_name.raw()], KeyAccess::UPSERT)?;
                 let producers = ctx.open_kind(producers_name.raw(), KeyKind::Hash, true)?;
                 let producer = ctx.string(idempotent.producer);
                 let stored = producers.hash_get(producer.raw()).and_then(|value| core::decode_producer(value.bytes()));
@@ -95,20 +89,20 @@ impl Command for Append {
         stats::count(&stats::AUDIT_TRIMMED, (capped + aged_out).unsigned_abs());
         let id_text = ctx.stream_id_string(id);
         ctx.replicate_xadd(name, cap, id_text.raw(), fields);
-        ctx.wrote(name, STREAM, c"xadd");
+        ctx.wrote(name, Notify::Stream, c"xadd");
         if capped > 0 {
-            ctx.wrote(name, STREAM, c"xtrim");
+            ctx.wrote(name, Notify::Stream, c"xtrim");
         }
         if let Some(floor) = floor.filter(|_| aged_out > 0) {
             ctx.replicate_xtrim_minid(name, ctx.stream_id_string(floor).raw());
-            ctx.wrote(name, STREAM, c"xtrim");
+            ctx.wrote(name, Notify::Stream, c"xtrim");
         }
         if let Some((producers_name, producers, producer, seq)) = producers {
             let state = ctx.string(core::encode_producer(seq, id).as_bytes());
             producers.hash_set(producer.raw(), state.raw())?;
             drop(producers);
             ctx.replicate_hset(producers_name.raw(), producer.raw(), state.raw());
-            ctx.wrote(producers_name.raw(), HASH, c"hset");
+            ctx.wrote(producers_name.raw(), Notify::Hash, c"hset");
         }
         ctx.reply_string(id_text.raw());
         Ok(())
@@ -122,19 +116,21 @@ impl Command for Group {
     const FAMILY: Family = Family::Audit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -3;
-    const KEY: KeySpec =
-        KeySpec { keys: Keys::At(1), flags: raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_INSERT };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::INSERT };
     const SUMMARY: &'static CStr =
         c"Creates a consumer group (and the stream if needed); replies OK also when the group already exists";
     const COMPLEXITY: &'static CStr = c"O(1)";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
-        Arg::new(c"group", STRING),
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"group", ArgKind::String),
         Arg {
             token: Some(c"START"),
-            flags: OPTIONAL,
-            subargs: &[Arg::new(c"id", STRING), Arg { token: Some(c"$"), ..Arg::new(c"new-entries", TOKEN) }],
-            ..Arg::new(c"start", ONEOF)
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[
+                Arg::new(c"id", ArgKind::String),
+                Arg { token: Some(c"$"), ..Arg::new(c"new-entries", ArgKind::Token) },
+            ],
+            ..Arg::new(c"start", ArgKind::OneOf)
         },
     ];
 
@@ -157,12 +153,11 @@ impl Command for Info {
     const FAMILY: Family = Family::Audit;
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = 2;
-    const KEY: KeySpec =
-        KeySpec { keys: Keys::At(1), flags: raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr =
         c"Reports an audit stream's length, cap, retention, first and last IDs, entries added and its groups";
     const COMPLEXITY: &'static CStr = c"O(G) where G is the number of consumer groups";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY)];
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", ArgKind::Key)];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_info(args.bytes())?;
@@ -177,9 +172,9 @@ impl Command for Info {
         ctx.reply_map(7);
         reply_field_integer(ctx, b"length", stream.map_get(b"length"));
         ctx.reply_bulk(b"cap");
-        ctx.reply_signed(config::audit_limits().max_len);
+        ctx.reply_integer(config::audit_limits().max_len);
         ctx.reply_bulk(b"retention-ms");
-        ctx.reply_signed(config::audit_retention_ms());
+        ctx.reply_integer(config::audit_retention_ms());
         reply_field_bytes(ctx, b"first-entry-id", entry_id(b"first-entry"));
         reply_field_bytes(ctx, b"last-entry-id", entry_id(b"last-entry"));
         reply_field_integer(ctx, b"entries-added", stream.map_get(b"entries-added"));
@@ -201,7 +196,7 @@ impl Command for Info {
 fn reply_field_integer(ctx: &Ctx, name: &[u8], value: Option<ReplyRef>) {
     ctx.reply_bulk(name);
     match value.and_then(|v| v.as_integer()) {
-        Some(value) => ctx.reply_signed(value),
+        Some(value) => ctx.reply_integer(value),
         None => ctx.reply_null(),
     }
 }

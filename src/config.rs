@@ -1,103 +1,122 @@
-//! Module configs (`tally.*`): registered with the server, which range-checks them and
-//! serves CONFIG GET/SET; read here lock-free on every call.
+//! The values of the module's configs (`tally.<name>`), read lock-free on every call.
+//! Their names, defaults and ranges are `tally_core::config`'s; `server::register_configs`
+//! registers them with the server, which serves CONFIG GET/SET and range-checks them.
 
-use redis_module::configuration::{ConfigurationContext, ConfigurationValue};
-use redis_module::{enum_configuration, RedisError};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+use tally_core::config::{self as spec, HashtagMode, Numeric, NUMERIC};
 use tally_core::tourney::Limits;
 
-pub const MAX_MEMBER_BYTES_DEFAULT: i64 = 128;
-pub const MAX_MEMBER_BYTES_MAX: i64 = 65536;
-pub const MAX_RANGE_DEFAULT: i64 = 1000;
-pub const MAX_RANGE_MAX: i64 = 100_000;
+/// The value of each config of `NUMERIC`, at the same index.
+pub static NUMERIC_VALUES: [AtomicI64; NUMERIC.len()] = {
+    let mut values = [const { AtomicI64::new(0) }; NUMERIC.len()];
+    let mut index = 0;
+    while index < NUMERIC.len() {
+        values[index] = AtomicI64::new(NUMERIC[index].default);
+        index += 1;
+    }
+    values
+};
 
-pub const AUDIT_MAX_LEN_DEFAULT: i64 = 10_000;
-pub const AUDIT_MAX_LEN_MAX: i64 = 100_000_000;
-pub const AUDIT_RETENTION_MAX: i64 = 100 * 365 * 24 * 3600 * 1000;
-pub const AUDIT_MAX_FIELD_BYTES_DEFAULT: i64 = 65536;
-pub const AUDIT_MAX_FIELD_BYTES_MAX: i64 = 512 * 1024 * 1024;
-pub const AUDIT_MAX_PRODUCERS_DEFAULT: i64 = 10_000;
-pub const AUDIT_MAX_PRODUCERS_MAX: i64 = 10_000_000;
+/// `tally.require-hashtag`, as the discriminant of its `HashtagMode` (the number the
+/// server stores for the enum config).
+pub static REQUIRE_HASHTAG: AtomicI32 = AtomicI32::new(HashtagMode::DEFAULT as i32);
 
-pub static AUDIT_MAX_LEN: AtomicI64 = AtomicI64::new(AUDIT_MAX_LEN_DEFAULT);
-pub static AUDIT_RETENTION_MS: AtomicI64 = AtomicI64::new(0);
-pub static AUDIT_MAX_FIELD_BYTES: AtomicI64 = AtomicI64::new(AUDIT_MAX_FIELD_BYTES_DEFAULT);
-pub static AUDIT_MAX_PRODUCERS: AtomicI64 = AtomicI64::new(AUDIT_MAX_PRODUCERS_DEFAULT);
-
-pub const LIMIT_MAX_LOG_DEFAULT: i64 = 100_000;
-pub const LIMIT_MAX_LOG_MAX: i64 = 10_000_000;
-
-pub static LIMIT_MAX_LOG: AtomicI64 = AtomicI64::new(LIMIT_MAX_LOG_DEFAULT);
-pub static MAX_MEMBER_BYTES: AtomicI64 = AtomicI64::new(MAX_MEMBER_BYTES_DEFAULT);
-pub static MAX_RANGE: AtomicI64 = AtomicI64::new(MAX_RANGE_DEFAULT);
 /// Whether the server runs as a cluster node: fixed at startup, read at module load.
 pub static CLUSTER_MODE: AtomicBool = AtomicBool::new(false);
-pub static REQUIRE_HASHTAG: HashtagSetting = HashtagSetting(AtomicI32::new(HashtagMode::auto as i32));
 
-enum_configuration! {
-    /// `tally.require-hashtag`: the variant names are the values users type.
-    #[allow(non_camel_case_types)]
-    #[derive(Debug, PartialEq, Eq, Copy)]
-    pub enum HashtagMode {
-        /// Enforced when the server runs in cluster mode.
-        auto = 0,
-        yes = 1,
-        no = 2,
-    }
+pub fn require_hashtag() -> HashtagMode {
+    let stored = REQUIRE_HASHTAG.load(Ordering::Relaxed);
+    HashtagMode::ALL.into_iter().find(|mode| *mode as i32 == stored).unwrap_or(HashtagMode::DEFAULT)
 }
 
-/// An enum config kept in an atomic, so reading it costs no lock on the hot path.
-pub struct HashtagSetting(AtomicI32);
-
-impl HashtagMode {
-    pub fn name(self) -> &'static std::ffi::CStr {
-        match self {
-            HashtagMode::auto => c"auto",
-            HashtagMode::yes => c"yes",
-            HashtagMode::no => c"no",
+/// Where `config` sits in `NUMERIC` (and `NUMERIC_VALUES`), found at compile time: a
+/// config missing from `NUMERIC` fails the build.
+const fn slot(config: Numeric) -> usize {
+    let mut index = 0;
+    while index < NUMERIC.len() {
+        let (name, wanted) = (NUMERIC[index].name.as_bytes(), config.name.as_bytes());
+        let mut same = name.len() == wanted.len();
+        let mut at = 0;
+        while same && at < name.len() {
+            same = name[at] == wanted[at];
+            at += 1;
         }
+        if same {
+            return index;
+        }
+        index += 1;
     }
+    panic!("a config missing from tally_core::config::NUMERIC")
 }
 
-impl HashtagSetting {
-    pub fn get(&self) -> HashtagMode {
-        HashtagMode::try_from(self.0.load(Ordering::Relaxed)).unwrap_or(HashtagMode::auto)
-    }
-}
-
-impl ConfigurationValue<HashtagMode> for HashtagSetting {
-    fn get(&self, _ctx: &ConfigurationContext) -> HashtagMode {
-        HashtagSetting::get(self)
-    }
-
-    fn set(&self, _ctx: &ConfigurationContext, value: HashtagMode) -> Result<(), RedisError> {
-        self.0.store(value as i32, Ordering::Relaxed);
-        Ok(())
-    }
+fn value(slot: usize) -> i64 {
+    NUMERIC_VALUES.get(slot).map_or(0, |value| value.load(Ordering::Relaxed))
 }
 
 pub fn limits() -> Limits {
-    Limits { max_member_bytes: MAX_MEMBER_BYTES.load(Ordering::Relaxed), max_range: MAX_RANGE.load(Ordering::Relaxed) }
+    Limits {
+        max_member_bytes: value(const { slot(spec::MAX_MEMBER_BYTES) }),
+        max_range: value(const { slot(spec::MAX_RANGE) }),
+    }
 }
 
 /// `tally.limit-max-log`: the most entries one sliding log may hold.
 pub fn limit_max_log() -> i64 {
-    LIMIT_MAX_LOG.load(Ordering::Relaxed)
+    value(const { slot(spec::LIMIT_MAX_LOG) })
 }
 
 pub fn audit_limits() -> tally_core::audit::Limits {
     tally_core::audit::Limits {
-        max_len: AUDIT_MAX_LEN.load(Ordering::Relaxed),
-        max_field_bytes: AUDIT_MAX_FIELD_BYTES.load(Ordering::Relaxed),
+        max_len: value(const { slot(spec::AUDIT_MAX_LEN) }),
+        max_field_bytes: value(const { slot(spec::AUDIT_MAX_FIELD_BYTES) }),
     }
 }
 
 /// `tally.audit-retention-ms`: entries older than this are trimmed (0 = off).
 pub fn audit_retention_ms() -> i64 {
-    AUDIT_RETENTION_MS.load(Ordering::Relaxed)
+    value(const { slot(spec::AUDIT_RETENTION_MS) })
 }
 
 /// `tally.audit-max-producers`: the most idempotent producers one stream tracks.
 pub fn audit_max_producers() -> i64 {
-    AUDIT_MAX_PRODUCERS.load(Ordering::Relaxed)
+    value(const { slot(spec::AUDIT_MAX_PRODUCERS) })
+}
+
+/// The configs' values at load: the defaults with the loadmodule arguments' `name value`
+/// pairs applied. They become the defaults the configs are registered with (the server
+/// applies config-file lines over them).
+pub struct LoadValues {
+    pub numeric: [i64; NUMERIC.len()],
+    pub hashtag: HashtagMode,
+}
+
+/// Reads the loadmodule arguments. The server range-checks CONFIG SET and config-file
+/// values but not registration defaults, so they are parsed and checked here, and names
+/// that are no config are refused: a typo fails the load instead of being ignored.
+pub fn load_values(args: &[&[u8]]) -> Result<LoadValues, String> {
+    if !args.len().is_multiple_of(2) {
+        return Err("loadmodule arguments must be pairs of config name and value".into());
+    }
+    let mut values = LoadValues { numeric: NUMERIC.map(|config| config.default), hashtag: HashtagMode::DEFAULT };
+    for pair in args.chunks_exact(2) {
+        let &[name, value] = pair else { continue };
+        if name == HashtagMode::NAME.as_bytes() {
+            values.hashtag = HashtagMode::parse(value).ok_or_else(|| {
+                let words: Vec<&str> = HashtagMode::ALL.iter().map(|mode| mode.word()).collect();
+                format!("{} {} is not one of {}", HashtagMode::NAME, String::from_utf8_lossy(value), words.join(", "))
+            })?;
+        } else if let Some((config, slot)) =
+            NUMERIC.iter().zip(&mut values.numeric).find(|(config, _)| config.name.as_bytes() == name)
+        {
+            *slot = config.parse(value)?;
+        } else {
+            let known: Vec<&str> = spec::names().collect();
+            return Err(format!(
+                "unknown config '{}' in loadmodule arguments (known: {})",
+                String::from_utf8_lossy(name),
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(values)
 }

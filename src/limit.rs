@@ -1,41 +1,38 @@
 //! LIMIT.*: rate limiters on the server's clock. Replies are always
 //! `[allowed, limit, remaining, retry_after_ms, reset_after_ms]`.
 
-use crate::command::{Arg, Args, Command, KeySpec, Keys, INTEGER, KEY, MULTIPLE, OPTIONAL};
+use crate::command::{Args, Command};
 use crate::config;
 use crate::keys;
-use crate::server::{Ctx, Key, KeyKind, RawString};
+use crate::server::{
+    register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, LoadCtx, Notify, RawString,
+};
 use crate::stats::{self, Family};
-use redis_module::raw;
 use smallvec::SmallVec;
-use std::ffi::{c_int, CStr};
+use std::ffi::CStr;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tally_core::limit::{self as core, Decision, LogState, Window};
 use tally_core::Error;
 
 const KEY_POS: usize = 1;
-const ZSET: c_int = raw::REDISMODULE_NOTIFY_ZSET;
-const UPDATE: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
-const DELETE: u32 = raw::REDISMODULE_CMD_KEY_RM | raw::REDISMODULE_CMD_KEY_DELETE;
 
-pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
-    use crate::command::register as r;
-    r::<Slide>(ctx)?;
-    r::<Multi>(ctx)?;
-    r::<Gcra>(ctx)?;
-    r::<Reset>(ctx)
+pub fn register(ctx: &LoadCtx) -> Result<(), String> {
+    register_command::<Slide>(ctx)?;
+    register_command::<Multi>(ctx)?;
+    register_command::<Gcra>(ctx)?;
+    register_command::<Reset>(ctx)
 }
 
 fn reply_decision(ctx: &Ctx, decision: &Decision) {
     stats::count(if decision.allowed { &stats::LIMIT_ALLOWED } else { &stats::LIMIT_DENIED }, 1);
     ctx.reply_array(5);
     for value in decision.as_array() {
-        ctx.reply_signed(value);
+        ctx.reply_integer(value);
     }
 }
 
-const COST_ARG: Arg = Arg { token: Some(c"COST"), flags: OPTIONAL, ..Arg::new(c"cost", INTEGER) };
+const COST_ARG: Arg = Arg { token: Some(c"COST"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"cost", ArgKind::Integer) };
 
 // ---- sliding log ----------------------------------------------------------------------
 
@@ -50,7 +47,7 @@ fn prune_and_read(ctx: &Ctx, log: &Key, name: RawString, window: &Window, cost: 
     let pruned = log.remove_at_or_below(cutoff as f64) > 0;
     if pruned {
         ctx.replicate_zremrangebyscore(name, cutoff);
-        ctx.wrote(name, ZSET, c"zremrangebyscore");
+        ctx.wrote(name, Notify::Zset, c"zremrangebyscore");
     }
     let count = log.len();
     let state = LogState {
@@ -115,7 +112,7 @@ fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now
     let pairs: SmallVec<[RawString; 8]> = members.iter().flat_map(|m| [now_text.raw(), m.raw()]).collect();
     ctx.replicate_with_key(c"ZADD", name, &pairs);
     ctx.replicate_pexpireat(name, expire_at);
-    ctx.wrote(name, ZSET, c"zadd");
+    ctx.wrote(name, Notify::Zset, c"zadd");
     ctx.notify_expire(name);
     Ok(())
 }
@@ -127,13 +124,17 @@ impl Command for Slide {
     const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -4;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPDATE };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPSERT };
     const SUMMARY: &'static CStr =
         c"Sliding-window log limiter: allows at most max units in any window_ms, on the server's clock";
     const COMPLEXITY: &'static CStr =
         c"O(log(N)+P+C) where N is the log size, P the entries that left the window and C the cost";
-    const ARGS: &'static [Arg] =
-        &[Arg::new(c"key", KEY), Arg::new(c"window_ms", INTEGER), Arg::new(c"max", INTEGER), COST_ARG];
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"window_ms", ArgKind::Integer),
+        Arg::new(c"max", ArgKind::Integer),
+        COST_ARG,
+    ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let slide = core::parse_slide(args.bytes(), config::limit_max_log())?;
@@ -150,17 +151,17 @@ impl Command for Multi {
     const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -5;
-    const KEY: KeySpec = KeySpec { keys: Keys::Counted(1), flags: UPDATE };
+    const KEYS: KeySpec = KeySpec { keys: Keys::Counted(1), access: KeyAccess::UPSERT };
     const SUMMARY: &'static CStr =
         c"Checks several sliding windows at once and consumes from all of them only if every one allows";
     const COMPLEXITY: &'static CStr = c"O(K*(log(N)+P+C)) for K windows, as LIMIT.SLIDE for each";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"numkeys", INTEGER),
-        Arg { flags: MULTIPLE, ..Arg::new(c"key", KEY) },
+        Arg::new(c"numkeys", ArgKind::Integer),
+        Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"key", ArgKind::Key) },
         Arg {
-            flags: MULTIPLE,
-            subargs: &[Arg::new(c"window_ms", INTEGER), Arg::new(c"max", INTEGER)],
-            ..Arg::new(c"window", crate::command::BLOCK)
+            flags: ArgFlags::MULTIPLE,
+            subargs: &[Arg::new(c"window_ms", ArgKind::Integer), Arg::new(c"max", ArgKind::Integer)],
+            ..Arg::new(c"window", ArgKind::Block)
         },
         COST_ARG,
     ];
@@ -186,15 +187,15 @@ impl Command for Gcra {
     const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -5;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPDATE };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPSERT };
     const SUMMARY: &'static CStr =
         c"GCRA limiter (as CL.THROTTLE): count units per period_ms with bursts of burst+1, in O(1) memory";
     const COMPLEXITY: &'static CStr = c"O(1)";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
-        Arg::new(c"burst", INTEGER),
-        Arg::new(c"count", INTEGER),
-        Arg::new(c"period_ms", INTEGER),
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"burst", ArgKind::Integer),
+        Arg::new(c"count", ArgKind::Integer),
+        Arg::new(c"period_ms", ArgKind::Integer),
         COST_ARG,
     ];
 
@@ -220,7 +221,7 @@ impl Command for Gcra {
             state.set_expire_at(expire_at)?;
             drop(state);
             ctx.replicate_set_pxat(name, tat_text.raw(), expire_at);
-            ctx.wrote(name, raw::REDISMODULE_NOTIFY_STRING, c"set");
+            ctx.wrote(name, Notify::String, c"set");
             ctx.notify_expire(name);
         }
         reply_decision(ctx, &outcome.decision);
@@ -237,10 +238,10 @@ impl Command for Reset {
     const FAMILY: Family = Family::Limit;
     const FLAGS: &'static CStr = c"write";
     const ARITY: i32 = -2;
-    const KEY: KeySpec = KeySpec { keys: Keys::From(1), flags: DELETE };
+    const KEYS: KeySpec = KeySpec { keys: Keys::From(1), access: KeyAccess::DELETE_KEY };
     const SUMMARY: &'static CStr = c"Removes the state of limiters (any kind) and returns how many were removed";
     const COMPLEXITY: &'static CStr = c"O(K) for K keys, plus the size of each sliding log";
-    const ARGS: &'static [Arg] = &[Arg { flags: MULTIPLE, ..Arg::new(c"key", KEY) }];
+    const ARGS: &'static [Arg] = &[Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"key", ArgKind::Key) }];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         if args.bytes().len() < 2 {
@@ -268,10 +269,10 @@ impl Command for Reset {
         if !removed.is_empty() {
             ctx.replicate_del(&removed);
             for name in &removed {
-                ctx.wrote(*name, raw::REDISMODULE_NOTIFY_GENERIC, c"del");
+                ctx.wrote(*name, Notify::Generic, c"del");
             }
         }
-        ctx.reply_integer(removed.len() as u64);
+        ctx.reply_integer(removed.len());
         Ok(())
     }
 }

@@ -61,7 +61,7 @@ pub fn report(info: &InfoSink) {
     info.field_u64(c"audit_duplicates_dropped", get(&AUDIT_DUPLICATES));
     let limits = config::limits();
     let audit = config::audit_limits();
-    info.field_str(c"require_hashtag", config::REQUIRE_HASHTAG.get().name());
+    info.field_str(c"require_hashtag", config::require_hashtag().word());
     info.field_i64(c"max_member_bytes", limits.max_member_bytes);
     info.field_i64(c"max_range", limits.max_range);
     info.field_i64(c"limit_max_log", config::limit_max_log());

@@ -12,17 +12,17 @@
 //! Every write updates them with the leaderboard and replicates each change as a native
 //! command with concrete values.
 
-use crate::command::{
-    Arg, Args, Command, KeySpec, Keys, BLOCK, DOUBLE, INTEGER, KEY, MULTIPLE, ONEOF, OPTIONAL, STRING, TOKEN,
-};
+use crate::command::{Args, Command};
 use crate::config;
 use crate::keys;
-use crate::server::{string_bytes, Access, Ctx, Key, KeyKind, Order, OwnedString, RawString};
+use crate::server::{
+    register_command, string_bytes, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, LoadCtx,
+    Notify, Order, OwnedString, RawString,
+};
 use crate::stats::Family;
-use redis_module::raw;
 use smallvec::SmallVec;
 use std::borrow::Cow;
-use std::ffi::{c_int, CStr};
+use std::ffi::CStr;
 use tally_core::season::{self, season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
 use tally_core::tourney::{
@@ -31,28 +31,17 @@ use tally_core::tourney::{
 };
 use tally_core::Error;
 
-const READ: u32 = raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS;
-/// As ZINCRBY declares it (the server allows one of INSERT, UPDATE, DELETE).
-const UPSERT: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE;
-const DELETE: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_DELETE;
-/// TOURNEY.CREATE reads the leaderboard's size and may set its expiry.
-const SETUP: u32 = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE;
-
-const ZSET: c_int = raw::REDISMODULE_NOTIFY_ZSET;
-const HASH: c_int = raw::REDISMODULE_NOTIFY_HASH;
-
 /// Registers every TOURNEY command.
-pub fn register(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
-    use crate::command::register as r;
-    r::<Incr>(ctx)?;
-    r::<Submit>(ctx)?;
-    r::<Rank>(ctx)?;
-    r::<Top>(ctx)?;
-    r::<Around>(ctx)?;
-    r::<Percentile>(ctx)?;
-    r::<Rem>(ctx)?;
-    r::<Create>(ctx)?;
-    r::<Info>(ctx)
+pub fn register(ctx: &LoadCtx) -> Result<(), String> {
+    register_command::<Incr>(ctx)?;
+    register_command::<Submit>(ctx)?;
+    register_command::<Rank>(ctx)?;
+    register_command::<Top>(ctx)?;
+    register_command::<Around>(ctx)?;
+    register_command::<Percentile>(ctx)?;
+    register_command::<Rem>(ctx)?;
+    register_command::<Create>(ctx)?;
+    register_command::<Info>(ctx)
 }
 
 // ---- the tournament of a call ----------------------------------------------------------
@@ -110,7 +99,7 @@ impl<'c> Board<'c> {
     fn open(
         ctx: &'c Ctx,
         args: &'c Args<'_>,
-        access: Access,
+        access: KeyAccess,
         choice: Option<SeasonChoice>,
     ) -> Result<Board<'c>, Error> {
         let named = keys::single(args, KEY_POS)?;
@@ -127,7 +116,7 @@ impl<'c> Board<'c> {
         };
         let mut season_expiry = None;
         if let Some(choice) = choice {
-            if choice.previous && access == Access::Write {
+            if choice.previous && access == KeyAccess::UPSERT {
                 return Err(Error::PastSeasonWrite);
             }
             let season = choice.season(ctx.now_ms());
@@ -318,7 +307,7 @@ impl<'c> Board<'c> {
         };
         drop(zset);
         ctx.replicate_zadd(self.key, new, member);
-        ctx.wrote(self.key, ZSET, event);
+        ctx.wrote(self.key, Notify::Zset, event);
         if let Some(at) = expire_at {
             self.expired_at(self.key, at);
         }
@@ -449,10 +438,10 @@ impl<'c> Board<'c> {
             return;
         }
         if let Some(name) = &self.arrival {
-            self.ctx.wrote(name.raw(), HASH, c"hset");
+            self.ctx.wrote(name.raw(), Notify::Hash, c"hset");
         }
         for name in [&self.order, &self.dense].into_iter().flatten() {
-            self.ctx.wrote(name.raw(), ZSET, c"zadd");
+            self.ctx.wrote(name.raw(), Notify::Zset, c"zadd");
         }
     }
 }
@@ -479,34 +468,35 @@ fn reply_entry(ctx: &Ctx, member: impl FnOnce(&Ctx), score: f64, rank: u64) {
 
 const TIES_ARG: Arg = Arg {
     name: c"ties",
-    kind: ONEOF,
+    kind: ArgKind::OneOf,
     token: Some(c"TIES"),
-    flags: OPTIONAL,
+    flags: ArgFlags::OPTIONAL,
     subargs: &[
-        Arg { token: Some(c"ORDINAL"), ..Arg::new(c"ordinal", TOKEN) },
-        Arg { token: Some(c"COMPETITION"), ..Arg::new(c"competition", TOKEN) },
-        Arg { token: Some(c"DENSE"), ..Arg::new(c"dense", TOKEN) },
+        Arg { token: Some(c"ORDINAL"), ..Arg::new(c"ordinal", ArgKind::Token) },
+        Arg { token: Some(c"COMPETITION"), ..Arg::new(c"competition", ArgKind::Token) },
+        Arg { token: Some(c"DENSE"), ..Arg::new(c"dense", ArgKind::Token) },
     ],
 };
 
 const PERIODS: &[Arg] = &[
-    Arg { token: Some(c"DAILY"), ..Arg::new(c"daily", TOKEN) },
-    Arg { token: Some(c"WEEKLY"), ..Arg::new(c"weekly", TOKEN) },
-    Arg { token: Some(c"MONTHLY"), ..Arg::new(c"monthly", TOKEN) },
+    Arg { token: Some(c"DAILY"), ..Arg::new(c"daily", ArgKind::Token) },
+    Arg { token: Some(c"WEEKLY"), ..Arg::new(c"weekly", ArgKind::Token) },
+    Arg { token: Some(c"MONTHLY"), ..Arg::new(c"monthly", ArgKind::Token) },
 ];
 
 /// Writes: the current season.
-const SEASON_ARG: Arg = Arg { name: c"season", kind: ONEOF, token: Some(c"SEASON"), flags: OPTIONAL, subargs: PERIODS };
+const SEASON_ARG: Arg =
+    Arg { name: c"season", kind: ArgKind::OneOf, token: Some(c"SEASON"), flags: ArgFlags::OPTIONAL, subargs: PERIODS };
 
 /// Reads: the current season, or the previous one.
 const READ_SEASON_ARG: Arg = Arg {
     name: c"season",
-    kind: BLOCK,
+    kind: ArgKind::Block,
     token: Some(c"SEASON"),
-    flags: OPTIONAL,
+    flags: ArgFlags::OPTIONAL,
     subargs: &[
-        Arg { subargs: PERIODS, ..Arg::new(c"period", ONEOF) },
-        Arg { token: Some(c"PREVIOUS"), flags: OPTIONAL, ..Arg::new(c"previous", TOKEN) },
+        Arg { subargs: PERIODS, ..Arg::new(c"period", ArgKind::OneOf) },
+        Arg { token: Some(c"PREVIOUS"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"previous", ArgKind::Token) },
     ],
 };
 
@@ -519,16 +509,20 @@ impl Command for Incr {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -4;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPSERT };
     const SUMMARY: &'static CStr = c"Adds delta to a member's score and returns the new score and its rank";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] =
-        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"delta", DOUBLE), SEASON_ARG];
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"member", ArgKind::String),
+        Arg::new(c"delta", ArgKind::Double),
+        SEASON_ARG,
+    ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 4)?;
         let incr = core::parse_incr(&words, &config::limits())?;
-        let board = Board::open(ctx, args, Access::Write, period)?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, period)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
@@ -549,21 +543,21 @@ impl Command for Submit {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -4;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: UPSERT };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPSERT };
     const SUMMARY: &'static CStr =
         c"Submits a score (keeping the best, or the latest) and returns the stored score, its rank and whether it changed";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
-        Arg::new(c"member", STRING),
-        Arg::new(c"score", DOUBLE),
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"member", ArgKind::String),
+        Arg::new(c"score", ArgKind::Double),
         Arg {
-            flags: OPTIONAL,
+            flags: ArgFlags::OPTIONAL,
             subargs: &[
-                Arg { token: Some(c"BEST"), ..Arg::new(c"best", TOKEN) },
-                Arg { token: Some(c"LATEST"), ..Arg::new(c"latest", TOKEN) },
+                Arg { token: Some(c"BEST"), ..Arg::new(c"best", ArgKind::Token) },
+                Arg { token: Some(c"LATEST"), ..Arg::new(c"latest", ArgKind::Token) },
             ],
-            ..Arg::new(c"mode", ONEOF)
+            ..Arg::new(c"mode", ArgKind::OneOf)
         },
         SEASON_ARG,
     ];
@@ -571,7 +565,7 @@ impl Command for Submit {
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 4)?;
         let submit = core::parse_submit(&words, &config::limits())?;
-        let board = Board::open(ctx, args, Access::Write, period)?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, period)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
@@ -600,13 +594,13 @@ impl Command for Rank {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr = c"Returns a member's 1-based rank (highest score first), optionally with its score";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
-        Arg::new(c"member", STRING),
-        Arg { token: Some(c"WITHSCORE"), flags: OPTIONAL, ..Arg::new(c"withscore", TOKEN) },
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"member", ArgKind::String),
+        Arg { token: Some(c"WITHSCORE"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"withscore", ArgKind::Token) },
         TIES_ARG,
         READ_SEASON_ARG,
     ];
@@ -614,7 +608,7 @@ impl Command for Rank {
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 3)?;
         let rank = core::parse_rank(&words, &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
         let member = args.raw(MEMBER)?;
         let ties = board.policy.ties_for(rank.ties)?;
         if !rank.with_score && ties == Ties::Ordinal && !board.created {
@@ -652,13 +646,13 @@ impl Command for Top {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr = c"Returns the best members with their scores and ranks";
     const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
-        Arg::new(c"count", INTEGER),
-        Arg { token: Some(c"OFFSET"), flags: OPTIONAL, ..Arg::new(c"offset", INTEGER) },
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"count", ArgKind::Integer),
+        Arg { token: Some(c"OFFSET"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"offset", ArgKind::Integer) },
         TIES_ARG,
         READ_SEASON_ARG,
     ];
@@ -666,7 +660,7 @@ impl Command for Top {
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 3)?;
         let top = core::parse_top(&words, &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
         let ties = board.policy.ties_for(top.ties)?;
         let len = ctx.open_zset(board.key, false)?.len();
         board.check_in_step(len, None)?;
@@ -709,17 +703,22 @@ impl Command for Around {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = -4;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr =
         c"Returns the members ranked around a member, radius on each side, kept inside the leaderboard";
     const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
-    const ARGS: &'static [Arg] =
-        &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), Arg::new(c"radius", INTEGER), TIES_ARG, READ_SEASON_ARG];
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"member", ArgKind::String),
+        Arg::new(c"radius", ArgKind::Integer),
+        TIES_ARG,
+        READ_SEASON_ARG,
+    ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 4)?;
         let around = core::parse_around(&words, &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
         let member = args.raw(MEMBER)?;
         let ties = board.policy.ties_for(around.ties)?;
         let len = ctx.open_zset(board.key, false)?.len();
@@ -745,16 +744,17 @@ impl Command for Percentile {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr =
         c"Returns the percentage of members ranked at or below the member (equal scores count as at or below, unless ties are broken by arrival)";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg::new(c"member", STRING), READ_SEASON_ARG];
+    const ARGS: &'static [Arg] =
+        &[Arg::new(c"key", ArgKind::Key), Arg::new(c"member", ArgKind::String), READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, period) = split_season(args, 3)?;
         core::parse_percentile(&words, &config::limits())?;
-        let board = Board::open(ctx, args, Access::Read, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (score, len) = (zset.score(member), zset.len());
@@ -783,15 +783,16 @@ impl Command for Rem {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write fast";
     const ARITY: i32 = -3;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: DELETE };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::REMOVE_MEMBERS };
     const SUMMARY: &'static CStr = c"Removes members from a leaderboard and returns how many were removed";
     const COMPLEXITY: &'static CStr =
         c"O(M*log(N)) where N is the number of members and M the number of members to remove";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), Arg { flags: MULTIPLE, ..Arg::new(c"member", STRING) }];
+    const ARGS: &'static [Arg] =
+        &[Arg::new(c"key", ArgKind::Key), Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"member", ArgKind::String) }];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         core::parse_rem(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, Access::Write, None)?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, None)?;
         let zset = ctx.open_zset(board.key, true)?;
         let kept = board.open_kept()?;
         if zset.len() > 0 {
@@ -827,7 +828,7 @@ impl Command for Rem {
         }
         let members: SmallVec<[RawString; 8]> = removed.iter().map(|&(member, _)| member).collect();
         ctx.replicate_with_key(c"ZREM", board.key, &members);
-        ctx.wrote(board.key, ZSET, c"zrem");
+        ctx.wrote(board.key, Notify::Zset, c"zrem");
         if emptied {
             ctx.notify_deleted(board.key);
             board.reset(&kept);
@@ -859,10 +860,10 @@ impl Board<'_> {
             }
             let entries: SmallVec<[RawString; 8]> = entries.iter().map(OwnedString::raw).collect();
             ctx.replicate_with_key(c"HDEL", arrival_name.raw(), members);
-            ctx.wrote(arrival_name.raw(), HASH, c"hdel");
+            ctx.wrote(arrival_name.raw(), Notify::Hash, c"hdel");
             if !entries.is_empty() {
                 ctx.replicate_with_key(c"ZREM", order_name.raw(), &entries);
-                ctx.wrote(order_name.raw(), ZSET, c"zrem");
+                ctx.wrote(order_name.raw(), Notify::Zset, c"zrem");
             }
         }
         if let (Some(dense), Some(name)) = (&kept.dense, &self.dense) {
@@ -872,7 +873,7 @@ impl Board<'_> {
                 texts.iter().map(OwnedString::raw).filter(|&text| dense.remove(text)).collect();
             if !texts.is_empty() {
                 ctx.replicate_with_key(c"ZREM", name.raw(), &texts);
-                ctx.wrote(name.raw(), ZSET, c"zrem");
+                ctx.wrote(name.raw(), Notify::Zset, c"zrem");
             }
         }
     }
@@ -885,23 +886,27 @@ impl Command for Create {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"write deny-oom fast";
     const ARITY: i32 = -2;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: SETUP };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPDATE };
     const SUMMARY: &'static CStr =
         c"Makes a leaderboard a tournament with a tie-break rule, a rank rule for ties and an optional expiry";
     const COMPLEXITY: &'static CStr = c"O(1)";
     const ARGS: &'static [Arg] = &[
-        Arg::new(c"key", KEY),
+        Arg::new(c"key", ArgKind::Key),
         Arg {
             token: Some(c"TIEBREAK"),
-            flags: OPTIONAL,
+            flags: ArgFlags::OPTIONAL,
             subargs: &[
-                Arg { token: Some(c"FIRST"), ..Arg::new(c"first", TOKEN) },
-                Arg { token: Some(c"MEMBER"), ..Arg::new(c"member", TOKEN) },
+                Arg { token: Some(c"FIRST"), ..Arg::new(c"first", ArgKind::Token) },
+                Arg { token: Some(c"MEMBER"), ..Arg::new(c"member", ArgKind::Token) },
             ],
-            ..Arg::new(c"tiebreak", ONEOF)
+            ..Arg::new(c"tiebreak", ArgKind::OneOf)
         },
         TIES_ARG,
-        Arg { token: Some(c"EXPIREAT"), flags: OPTIONAL, ..Arg::new(c"unix-time-milliseconds", INTEGER) },
+        Arg {
+            token: Some(c"EXPIREAT"),
+            flags: ArgFlags::OPTIONAL,
+            ..Arg::new(c"unix-time-milliseconds", ArgKind::Integer)
+        },
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
@@ -920,7 +925,7 @@ impl Command for Create {
         }
         let raw_names: SmallVec<[RawString; 4]> =
             std::iter::once(&settings_name).chain(&names).map(OwnedString::raw).collect();
-        ctx.check_permissions(&raw_names, Access::Write)?;
+        ctx.check_permissions(&raw_names, KeyAccess::UPSERT)?;
         if let Some(existing) = read_policy(ctx, settings_name.raw(), key_bytes)? {
             return if existing == policy {
                 ctx.reply_ok();
@@ -941,7 +946,7 @@ impl Command for Create {
                 .map(|period| season_key(key_bytes, &season_at(period, now)).map(|name| ctx.string(&name)));
             let seasons: SmallVec<[OwnedString; 3]> = seasons.into_iter().collect::<Result<_, _>>()?;
             let raw_seasons: SmallVec<[RawString; 3]> = seasons.iter().map(OwnedString::raw).collect();
-            ctx.check_permissions(&raw_seasons, Access::Read)?;
+            ctx.check_permissions(&raw_seasons, KeyAccess::READ)?;
             if let Some(running) = seasons.iter().find(|season| ctx.open_quietly(season.raw()).len() > 0) {
                 return Err(Error::TournamentHasMembers(running.bytes().to_vec()));
             }
@@ -960,7 +965,7 @@ impl Command for Create {
             Some(at) => ctx.replicate_set_pxat(settings_name.raw(), value.raw(), at),
             None => ctx.replicate_set(settings_name.raw(), value.raw()),
         }
-        ctx.wrote(settings_name.raw(), raw::REDISMODULE_NOTIFY_STRING, c"set");
+        ctx.wrote(settings_name.raw(), Notify::String, c"set");
         if let (Some(at), true) = (policy.expire_at, populated) {
             ctx.replicate_pexpireat(key, at);
             ctx.signal_modified(key);
@@ -978,16 +983,16 @@ impl Command for Info {
     const FAMILY: Family = Family::Tourney;
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = -2;
-    const KEY: KeySpec = KeySpec { keys: Keys::At(1), flags: READ };
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr =
         c"Returns a leaderboard's tournament settings, its number of members and its top and bottom scores";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
-    const ARGS: &'static [Arg] = &[Arg::new(c"key", KEY), READ_SEASON_ARG];
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", ArgKind::Key), READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let (words, season) = split_season(args, 2)?;
         core::parse_info(&words)?;
-        let board = Board::open(ctx, args, Access::Read, season)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, season)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (members, top, bottom) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
         drop(zset);
@@ -1001,7 +1006,7 @@ impl Command for Info {
         ctx.reply_bulk(policy.ties_word().as_bytes());
         ctx.reply_bulk(b"expireat");
         match policy.expire_at {
-            Some(at) => ctx.reply_signed(at),
+            Some(at) => ctx.reply_integer(at),
             None => ctx.reply_null(),
         }
         ctx.reply_bulk(b"members");

@@ -38,3 +38,20 @@ fn bad_values_refuse_the_load() {
     Server::start_failing(&["max-range", "ten"]);
     Server::start_failing(&["require-hashtag", "maybe"]);
 }
+
+/// Memory configs take the units CONFIG SET takes, and a value that is no number names
+/// its config in the log (issue 19 item 13: both once failed with a bare parse error).
+#[test]
+fn load_arguments_parse_as_config_set_does() {
+    let server = Server::start_with_module_args(&["audit-max-field-bytes", "64kb"]);
+    let mut con = server.connect();
+    assert_eq!(sh(&mut con, "CONFIG GET tally.audit-max-field-bytes"), "[\"tally.audit-max-field-bytes\", \"65536\"]");
+    assert_eq!(sh(&mut con, "CONFIG SET tally.audit-max-field-bytes 1kb"), "OK");
+    assert_eq!(sh(&mut con, "CONFIG GET tally.audit-max-field-bytes"), "[\"tally.audit-max-field-bytes\", \"1024\"]");
+    drop(con);
+    drop(server);
+    let log = Server::start_failing(&["limit-max-log", "abc"]);
+    assert!(log.contains("tally: limit-max-log abc is not an integer"), "{log}");
+    let log = Server::start_failing(&["require-hashtag", "maybe"]);
+    assert!(log.contains("tally: require-hashtag maybe is not one of auto, yes, no"), "{log}");
+}

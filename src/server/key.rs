@@ -1,0 +1,349 @@
+//! Keys opened through the module API: strings, streams, hashes and sorted sets.
+
+use super::{ok, Ctx, OwnedString, RawString, ERR};
+use redis_module::raw;
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use tally_core::audit::StreamId;
+use tally_core::Error;
+
+/// The errno values RM_StreamAdd reports (Linux numbering).
+mod libc_errno {
+    pub const EFBIG: i32 = 27;
+    pub const ERANGE: i32 = 34;
+}
+
+impl Ctx {
+    /// Opens a key of any type; a missing key opens as empty.
+    pub fn open_key(&self, name: RawString, write: bool) -> Key<'_> {
+        let mode = if write { raw::REDISMODULE_READ | raw::REDISMODULE_WRITE } else { raw::REDISMODULE_READ };
+        let key = api!(RedisModule_OpenKey(self.raw, name, mode as c_int), ptr::null_mut());
+        Key { ctx: self, key: key.cast() }
+    }
+
+    /// Opens a key for reading without leaving a trace: no LRU touch, and from 7.2 (which
+    /// honours these flags; 7.0 ignores them) no keyspace hit or miss in INFO and no
+    /// `keymiss` event. For the module's own lookups of keys that may well not exist.
+    pub fn open_quietly(&self, name: RawString) -> Key<'_> {
+        let mode = raw::REDISMODULE_READ
+            | raw::REDISMODULE_OPEN_KEY_NOTOUCH
+            | raw::REDISMODULE_OPEN_KEY_NONOTIFY
+            | raw::REDISMODULE_OPEN_KEY_NOSTATS;
+        let key = api!(RedisModule_OpenKey(self.raw, name, mode as c_int), ptr::null_mut());
+        Key { ctx: self, key: key.cast() }
+    }
+
+    /// Opens a key that must be empty or of `kind`, else WRONGTYPE.
+    pub fn open_kind(&self, name: RawString, kind: KeyKind, write: bool) -> Result<Key<'_>, Error> {
+        let key = self.open_key(name, write);
+        match key.kind() {
+            KeyKind::Empty => Ok(key),
+            found if found == kind => Ok(key),
+            _ => Err(Error::WrongType),
+        }
+    }
+
+    /// Opens a sorted-set key: empty or a sorted set, else WRONGTYPE.
+    pub fn open_zset(&self, name: RawString, write: bool) -> Result<Key<'_>, Error> {
+        self.open_kind(name, KeyKind::Zset, write)
+    }
+}
+
+/// What an open key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Empty,
+    String,
+    Hash,
+    Zset,
+    Stream,
+    Other,
+}
+
+/// Walking order of a sorted set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Lowest score first (ZRANGE order).
+    Ascending,
+    /// Highest score first (ZREVRANGE order).
+    Descending,
+}
+
+/// An open key (possibly empty), closed on drop.
+pub struct Key<'a> {
+    ctx: &'a Ctx,
+    key: *mut raw::RedisModuleKey,
+}
+
+impl Key<'_> {
+    pub fn kind(&self) -> KeyKind {
+        if self.key.is_null() {
+            return KeyKind::Empty;
+        }
+        match api!(RedisModule_KeyType(self.key), 0) as isize {
+            raw::REDISMODULE_KEYTYPE_EMPTY => KeyKind::Empty,
+            raw::REDISMODULE_KEYTYPE_STRING => KeyKind::String,
+            raw::REDISMODULE_KEYTYPE_HASH => KeyKind::Hash,
+            raw::REDISMODULE_KEYTYPE_ZSET => KeyKind::Zset,
+            raw::REDISMODULE_KEYTYPE_STREAM => KeyKind::Stream,
+            _ => KeyKind::Other,
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        if self.key.is_null() {
+            return 0;
+        }
+        api!(RedisModule_ValueLength(self.key), 0) as u64
+    }
+
+    /// Removes the key and its value; true when there was one.
+    pub fn delete(&self) -> bool {
+        self.kind() != KeyKind::Empty && ok(api!(RedisModule_DeleteKey(self.key), ERR))
+    }
+
+    /// Sets the absolute expiry time (unix ms).
+    pub fn set_expire_at(&self, at_ms: i64) -> Result<(), Error> {
+        if ok(api!(RedisModule_SetAbsExpire(self.key, at_ms), ERR)) {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    // ---- strings -------------------------------------------------------------------
+
+    /// The bytes of a string value (copied out, as the server hands out a buffer that
+    /// lives only while the key is open); `None` when longer than `buf`.
+    pub fn string_value<const N: usize>(&self, buf: &mut [u8; N]) -> Option<usize> {
+        let mut len = 0;
+        let data = api!(RedisModule_StringDMA(self.key, &mut len, raw::REDISMODULE_READ as c_int), ptr::null_mut());
+        if data.is_null() || len > buf.len() {
+            return None;
+        }
+        // SAFETY: the server returned `len` readable bytes of the open key's value.
+        let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) };
+        buf.get_mut(..len)?.copy_from_slice(bytes);
+        Some(len)
+    }
+
+    /// Replaces the value with a string (keeping no expiry).
+    pub fn set_string(&self, value: &OwnedString) -> Result<(), Error> {
+        if ok(api!(RedisModule_StringSet(self.key, value.raw), ERR)) {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    // ---- streams -------------------------------------------------------------------
+
+    /// Appends an entry with a server-generated ID from field/value pairs.
+    pub fn stream_add(&self, fields: &[RawString]) -> Result<StreamId, Error> {
+        let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
+        let pairs = i64::try_from(fields.len() / 2).map_err(|_| Error::Internal)?;
+        let status = api!(
+            RedisModule_StreamAdd(
+                self.key,
+                raw::REDISMODULE_STREAM_ADD_AUTOID as c_int,
+                &mut id,
+                fields.as_ptr().cast_mut(),
+                pairs
+            ),
+            ERR
+        );
+        if ok(status) {
+            return Ok(StreamId { ms: id.ms, seq: id.seq });
+        }
+        // The server says why through errno.
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc_errno::EFBIG) => Err(Error::StreamExhausted),
+            Some(libc_errno::ERANGE) => Err(Error::EntryTooLarge),
+            _ => Err(Error::Internal),
+        }
+    }
+
+    /// Trims the stream to exactly `len` entries; returns how many went.
+    pub fn stream_trim_len(&self, len: i64) -> i64 {
+        api!(RedisModule_StreamTrimByLength(self.key, 0, len), 0).max(0)
+    }
+
+    /// Removes the entries with IDs below `floor`; returns how many went.
+    pub fn stream_trim_below(&self, floor: StreamId) -> i64 {
+        let mut id = raw::RedisModuleStreamID { ms: floor.ms, seq: floor.seq };
+        api!(RedisModule_StreamTrimByID(self.key, 0, &mut id), 0).max(0)
+    }
+
+    // ---- hashes --------------------------------------------------------------------
+
+    /// The value of a hash field, copied into a new server string.
+    pub fn hash_get(&self, field: RawString) -> Option<OwnedString<'_>> {
+        if self.key.is_null() {
+            return None;
+        }
+        let mut value: RawString = ptr::null_mut();
+        let status = api!(
+            RedisModule_HashGet(
+                self.key,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field,
+                &mut value as *mut RawString,
+                ptr::null_mut::<c_void>()
+            ),
+            ERR
+        );
+        (ok(status) && !value.is_null()).then_some(OwnedString { ctx: self.ctx, raw: value })
+    }
+
+    pub fn hash_set(&self, field: RawString, value: RawString) -> Result<(), Error> {
+        let status = api!(
+            RedisModule_HashSet(self.key, raw::REDISMODULE_HASH_NONE as c_int, field, value, ptr::null_mut::<c_void>()),
+            ERR
+        );
+        // HashSet returns the number of fields added or updated, not a status.
+        if status >= 0 {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    /// Removes a hash field; true when it was there.
+    pub fn hash_delete(&self, field: RawString) -> bool {
+        let status = api!(
+            RedisModule_HashSet(
+                self.key,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field,
+                // REDISMODULE_HASH_DELETE, a macro bindgen cannot carry.
+                1 as RawString,
+                ptr::null_mut::<c_void>()
+            ),
+            0
+        );
+        status > 0
+    }
+
+    // ---- sorted sets ---------------------------------------------------------------
+
+    /// True when some member holds exactly `score`.
+    pub fn has_score(&self, score: f64) -> bool {
+        let mut found = false;
+        self.visit(Order::Ascending, score, score, 1, |_, _| found = true);
+        found
+    }
+
+    pub fn score(&self, member: RawString) -> Option<f64> {
+        if self.key.is_null() {
+            return None;
+        }
+        let mut score = 0.0;
+        ok(api!(RedisModule_ZsetScore(self.key, member, &mut score), ERR)).then_some(score)
+    }
+
+    /// Sets `member`'s score (adding it if absent).
+    pub fn set(&self, score: f64, member: RawString) -> Result<(), Error> {
+        let mut flags: c_int = 0;
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &mut flags), ERR)) {
+            Ok(())
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    /// Adds `member` only if absent; true when it was added.
+    pub fn add_new(&self, score: f64, member: RawString) -> Result<bool, Error> {
+        let mut flags = raw::REDISMODULE_ZADD_NX as c_int;
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &mut flags), ERR)) {
+            Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    /// Removes `member`; true when it was there.
+    pub fn remove(&self, member: RawString) -> bool {
+        let mut deleted: c_int = 0;
+        ok(api!(RedisModule_ZsetRem(self.key, member, &mut deleted), ERR)) && deleted != 0
+    }
+
+    /// Removes every member scored at or below `max`; returns how many went.
+    pub fn remove_at_or_below(&self, max: f64) -> u64 {
+        let mut removed = 0;
+        loop {
+            let mut lowest = None;
+            self.visit(Order::Ascending, f64::NEG_INFINITY, max, 1, |member, _| {
+                self.ctx.retain(member);
+                lowest = Some(member);
+            });
+            let Some(member) = lowest else { return removed };
+            let gone = self.remove(member);
+            self.ctx.free_string(member);
+            if !gone {
+                return removed;
+            }
+            removed += 1;
+        }
+    }
+
+    /// The score `n` entries from the lowest (0 = the lowest).
+    pub fn nth_lowest_score(&self, n: u64) -> Option<f64> {
+        let mut found = None;
+        let mut seen = 0;
+        self.visit(Order::Ascending, f64::NEG_INFINITY, f64::INFINITY, n.saturating_add(1), |_, score| {
+            if seen == n {
+                found = Some(score);
+            }
+            seen += 1;
+        });
+        found
+    }
+
+    pub fn highest_score(&self) -> Option<f64> {
+        let mut found = None;
+        self.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, 1, |_, score| found = Some(score));
+        found
+    }
+
+    /// Visits up to `limit` entries scored within `min..=max`, in `order`, walking the
+    /// set itself with no command call. `visit` borrows each member for the call only.
+    pub fn visit(&self, order: Order, min: f64, max: f64, limit: u64, mut visit: impl FnMut(RawString, f64)) {
+        if self.key.is_null() || limit == 0 {
+            return;
+        }
+        let found = match order {
+            Order::Ascending => api!(RedisModule_ZsetFirstInScoreRange(self.key, min, max, 0, 0), 1),
+            Order::Descending => api!(RedisModule_ZsetLastInScoreRange(self.key, min, max, 0, 0), 1),
+        };
+        if !ok(found) {
+            return;
+        }
+        let mut seen = 0;
+        while seen < limit && api!(RedisModule_ZsetRangeEndReached(self.key), 1) == 0 {
+            let mut score = 0.0;
+            let member = api!(RedisModule_ZsetRangeCurrentElement(self.key, &mut score), ptr::null_mut());
+            if member.is_null() {
+                break;
+            }
+            visit(member, score);
+            self.ctx.free_string(member);
+            seen += 1;
+            let moved = match order {
+                Order::Ascending => api!(RedisModule_ZsetRangeNext(self.key), 0),
+                Order::Descending => api!(RedisModule_ZsetRangePrev(self.key), 0),
+            };
+            if moved == 0 {
+                break;
+            }
+        }
+        api!(RedisModule_ZsetRangeStop(self.key), ());
+    }
+}
+
+impl Drop for Key<'_> {
+    fn drop(&mut self) {
+        if !self.key.is_null() {
+            api!(RedisModule_CloseKey(self.key), ());
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Effects of a write beyond the key itself: what reaches replicas and the AOF (every
+//! number as concrete text, nothing that depends on the replica's clock or state), and the
+//! keyspace events and WATCH signals the native commands would have given.
+
+use super::{Ctx, RawString};
+use redis_module::raw;
+use std::ffi::{c_char, c_int, CStr};
+use tally_core::number::{IntText, ScoreText};
+
+/// The class of a keyspace event, as `notify-keyspace-events` selects them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    Generic,
+    String,
+    Hash,
+    Zset,
+    Stream,
+}
+
+impl Notify {
+    fn flag(self) -> c_int {
+        match self {
+            Notify::Generic => raw::REDISMODULE_NOTIFY_GENERIC,
+            Notify::String => raw::REDISMODULE_NOTIFY_STRING,
+            Notify::Hash => raw::REDISMODULE_NOTIFY_HASH,
+            Notify::Zset => raw::REDISMODULE_NOTIFY_ZSET,
+            Notify::Stream => raw::REDISMODULE_NOTIFY_STREAM,
+        }
+    }
+}
+
+impl Ctx {
+    /// Replicates `ZADD key score member` with the exact stored score.
+    pub fn replicate_zadd(&self, key: RawString, score: f64, member: RawString) {
+        let text = ScoreText::new(score);
+        let bytes = text.as_bytes();
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"ZADD".as_ptr(),
+                c"sbs".as_ptr(),
+                key,
+                bytes.as_ptr().cast::<c_char>(),
+                bytes.len(),
+                member,
+            ),
+            0
+        );
+    }
+
+    /// Replicates `command key args...` (ZREM, ZADD score member pairs, HSET, HDEL).
+    pub fn replicate_with_key(&self, command: &CStr, key: RawString, args: &[RawString]) {
+        api!(RedisModule_Replicate(self.raw, command.as_ptr(), c"sv".as_ptr(), key, args.as_ptr(), args.len()), 0);
+    }
+
+    /// Replicates `SET key value`.
+    pub fn replicate_set(&self, key: RawString, value: RawString) {
+        api!(RedisModule_Replicate(self.raw, c"SET".as_ptr(), c"ss".as_ptr(), key, value), 0);
+    }
+
+    // Numbers go to RM_Replicate as text ("b"): its own integer formatting ("l") costs
+    // more than the rest of the argument handling.
+
+    /// Replicates `ZREMRANGEBYSCORE key -inf max`.
+    pub fn replicate_zremrangebyscore(&self, key: RawString, max: i64) {
+        let max = IntText::new(max);
+        let max = max.as_bytes();
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"ZREMRANGEBYSCORE".as_ptr(),
+                c"scb".as_ptr(),
+                key,
+                c"-inf".as_ptr(),
+                max.as_ptr().cast::<c_char>(),
+                max.len(),
+            ),
+            0
+        );
+    }
+
+    /// Replicates `PEXPIREAT key at_ms`.
+    pub fn replicate_pexpireat(&self, key: RawString, at_ms: i64) {
+        let at = IntText::new(at_ms);
+        let at = at.as_bytes();
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"PEXPIREAT".as_ptr(),
+                c"sb".as_ptr(),
+                key,
+                at.as_ptr().cast::<c_char>(),
+                at.len()
+            ),
+            0
+        );
+    }
+
+    /// Replicates `SET key value PXAT at_ms`.
+    pub fn replicate_set_pxat(&self, key: RawString, value: RawString, at_ms: i64) {
+        let at = IntText::new(at_ms);
+        let at = at.as_bytes();
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"SET".as_ptr(),
+                c"sscb".as_ptr(),
+                key,
+                value,
+                c"PXAT".as_ptr(),
+                at.as_ptr().cast::<c_char>(),
+                at.len(),
+            ),
+            0
+        );
+    }
+
+    /// Replicates `XADD key MAXLEN = cap id field value ...` with the ID the entry got.
+    pub fn replicate_xadd(&self, key: RawString, cap: i64, id: RawString, fields: &[RawString]) {
+        let cap = IntText::new(cap);
+        let cap = cap.as_bytes();
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"XADD".as_ptr(),
+                c"sccbsv".as_ptr(),
+                key,
+                c"MAXLEN".as_ptr(),
+                c"=".as_ptr(),
+                cap.as_ptr().cast::<c_char>(),
+                cap.len(),
+                id,
+                fields.as_ptr(),
+                fields.len(),
+            ),
+            0
+        );
+    }
+
+    /// Replicates `XTRIM key MINID = id`.
+    pub fn replicate_xtrim_minid(&self, key: RawString, id: RawString) {
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"XTRIM".as_ptr(),
+                c"sccs".as_ptr(),
+                key,
+                c"MINID".as_ptr(),
+                c"=".as_ptr(),
+                id
+            ),
+            0
+        );
+    }
+
+    /// Replicates `HSET key field value`.
+    pub fn replicate_hset(&self, key: RawString, field: RawString, value: RawString) {
+        api!(RedisModule_Replicate(self.raw, c"HSET".as_ptr(), c"sss".as_ptr(), key, field, value), 0);
+    }
+
+    /// Replicates `DEL key [key ...]`.
+    pub fn replicate_del(&self, keys: &[RawString]) {
+        api!(RedisModule_Replicate(self.raw, c"DEL".as_ptr(), c"v".as_ptr(), keys.as_ptr(), keys.len()), 0);
+    }
+
+    /// Marks `key` as changed (WATCH, client-side caching). The module turns off the
+    /// implicit signal on closing a key opened for writing, so that writes that change
+    /// nothing leave other clients' transactions alone, as the native commands do.
+    pub fn signal_modified(&self, key: RawString) {
+        api!(RedisModule_SignalModifiedKey(self.raw, key), 0);
+    }
+
+    /// After a write to `key`: signals it as modified and fires the keyspace event of
+    /// `class` the native command would have fired.
+    pub fn wrote(&self, key: RawString, class: Notify, event: &CStr) {
+        self.signal_modified(key);
+        self.notify(class, event, key);
+    }
+
+    /// Fires the generic `del` notification of a key that a write emptied.
+    pub fn notify_deleted(&self, key: RawString) {
+        self.notify(Notify::Generic, c"del", key);
+    }
+
+    /// Fires the generic `expire` notification.
+    pub fn notify_expire(&self, key: RawString) {
+        self.notify(Notify::Generic, c"expire", key);
+    }
+
+    fn notify(&self, class: Notify, event: &CStr, key: RawString) {
+        api!(RedisModule_NotifyKeyspaceEvent(self.raw, class.flag(), event.as_ptr(), key), 0);
+    }
+}

@@ -1,0 +1,71 @@
+//! Replies to the caller.
+
+use super::{Ctx, RawString};
+use redis_module::raw;
+use std::ffi::CString;
+use tally_core::number::{IntText, MAX_EXACT_INTEGER};
+use tally_core::Error;
+
+impl Ctx {
+    /// The one mapping from tally's error enum to a RESP error reply.
+    pub fn reply_error(&self, error: &Error) {
+        let text = CString::new(error.to_string()).unwrap_or_else(|_| CString::from(c"ERR internal error in tally"));
+        api!(RedisModule_ReplyWithError(self.raw, text.as_ptr()), 0);
+    }
+
+    pub fn reply_array(&self, len: usize) {
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        api!(RedisModule_ReplyWithArray(self.raw, len as _), 0);
+    }
+
+    /// An integer reply, of any integer type; unsigned values past `i64::MAX` (which no
+    /// count reaches) saturate.
+    pub fn reply_integer(&self, value: impl TryInto<i64>) {
+        let value = value.try_into().unwrap_or(i64::MAX);
+        api!(RedisModule_ReplyWithLongLong(self.raw, value), 0);
+    }
+
+    /// A score, exactly as ZSCORE replies it: a bulk string in RESP2, a double in RESP3.
+    /// Whole scores below 2^53 (most leaderboard scores) are written as integer digits,
+    /// which is what both Redis' and Valkey's double formatting print for them, at a
+    /// fraction of the cost of the server's printf.
+    pub fn reply_double(&self, value: f64) {
+        if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER && !self.is_resp3() {
+            self.reply_bulk(IntText::new(value as i64).as_bytes());
+        } else {
+            api!(RedisModule_ReplyWithDouble(self.raw, value), 0);
+        }
+    }
+
+    fn is_resp3(&self) -> bool {
+        if let Some(resp3) = self.resp3.get() {
+            return resp3;
+        }
+        let flags = api!(RedisModule_GetContextFlags(self.raw), 0);
+        let resp3 = flags as u32 & raw::REDISMODULE_CTX_FLAGS_RESP3 != 0;
+        self.resp3.set(Some(resp3));
+        resp3
+    }
+
+    pub fn reply_ok(&self) {
+        api!(RedisModule_ReplyWithSimpleString(self.raw, c"OK".as_ptr()), 0);
+    }
+
+    /// Starts a map of `len` pairs (a flat array of 2 * len in RESP2).
+    pub fn reply_map(&self, len: usize) {
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        api!(RedisModule_ReplyWithMap(self.raw, len as _), 0);
+    }
+
+    pub fn reply_null(&self) {
+        api!(RedisModule_ReplyWithNull(self.raw), 0);
+    }
+
+    pub fn reply_string(&self, value: RawString) {
+        api!(RedisModule_ReplyWithString(self.raw, value), 0);
+    }
+
+    pub fn reply_bulk(&self, bytes: &[u8]) {
+        api!(RedisModule_ReplyWithStringBuffer(self.raw, bytes.as_ptr().cast(), bytes.len()), 0);
+    }
+}
