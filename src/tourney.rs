@@ -25,9 +25,12 @@ use std::borrow::Cow;
 use std::ffi::{c_int, CStr};
 use tally_core::season::{self, season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
+use tally_core::tourney::ties::{
+    dense_member, next_arrival, order_entry, order_entry_arrival, order_entry_member, parse_arrival,
+};
 use tally_core::tourney::{
-    self as core, dense_member, next_arrival, order_entry, order_entry_arrival, order_entry_member, parse_arrival,
-    PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY as KEY_POS, MEMBER, ORDER_SUFFIX, SETTINGS_SUFFIX,
+    self as core, PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY as KEY_POS, MEMBER, ORDER_SUFFIX,
+    SETTINGS_SUFFIX,
 };
 use tally_core::Error;
 
