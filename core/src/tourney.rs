@@ -1,14 +1,16 @@
 //! TOURNEY.*: argument grammar and rank maths. Argument positions are fixed: the key is
 //! always `args[1]`, and a member, where the command takes one, `args[2]`.
 
-use crate::number::{parse_finite_f64, parse_i64, parse_i64_in, ScoreText};
+use crate::number::{parse_finite_f64, parse_i64, parse_i64_in};
 use crate::Error;
+
+pub mod ties;
 
 pub const KEY: usize = 1;
 pub const MEMBER: usize = 2;
 
-// A tournament keeps its settings and tie structures in native keys beside the
-// leaderboard, named with `slot::companion_key` so they share its slot.
+// A tournament keeps its settings and tie structures (see `ties`) in native keys beside
+// the leaderboard, named with `slot::Companions` so they share its slot.
 
 /// A string holding the tournament's settings, in TOURNEY.CREATE's option words.
 pub const SETTINGS_SUFFIX: &[u8] = b":tourney";
@@ -18,8 +20,6 @@ pub const ARRIVAL_SUFFIX: &[u8] = b":arrival";
 pub const ORDER_SUFFIX: &[u8] = b":order";
 /// TIES DENSE: a sorted set with one member per distinct score.
 pub const DENSE_SUFFIX: &[u8] = b":dense";
-/// Bytes of the arrival prefix of an order entry.
-pub const ARRIVAL_BYTES: usize = 8;
 
 /// Bounds set by the module's configs (`tally.max-member-bytes`, `tally.max-range`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,47 +263,6 @@ pub fn parse_create(args: &[&[u8]], now_ms: i64) -> Result<Policy, Error> {
 /// `TOURNEY.INFO key`
 pub fn parse_info(args: &[&[u8]]) -> Result<(), Error> {
     arity(args, 2, 2, "tourney.info")
-}
-
-/// A TIEBREAK FIRST order entry: the arrival number, inverted and big-endian so that
-/// earlier arrivals sort after later ones (ZREVRANGE lists them first among equal
-/// scores), then the member.
-///
-/// Arrival numbers count per score: a member reaching a score gets one more than the
-/// latest arrival already there (1 when nobody is), the lowest entry of that score.
-/// Ties only ever compare entries of one score, so no tournament-wide counter is needed.
-pub fn order_entry(arrival: u64, member: &[u8]) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(ARRIVAL_BYTES + member.len());
-    entry.extend_from_slice(&(u64::MAX - arrival).to_be_bytes());
-    entry.extend_from_slice(member);
-    entry
-}
-
-/// The member of an order entry.
-pub fn order_entry_member(entry: &[u8]) -> &[u8] {
-    entry.get(ARRIVAL_BYTES..).unwrap_or_default()
-}
-
-/// The arrival number of an order entry (`None` for bytes tally did not write).
-pub fn order_entry_arrival(entry: &[u8]) -> Option<u64> {
-    let prefix: [u8; ARRIVAL_BYTES] = entry.get(..ARRIVAL_BYTES)?.try_into().ok()?;
-    Some(u64::MAX - u64::from_be_bytes(prefix))
-}
-
-/// The arrival number of a member reaching a score whose latest arrival is `latest`.
-pub fn next_arrival(latest: Option<u64>) -> Option<u64> {
-    latest.unwrap_or(0).checked_add(1)
-}
-
-/// An arrival number as the arrival hash stores it (decimal, from 1).
-pub fn parse_arrival(bytes: &[u8]) -> Option<u64> {
-    parse_i64(bytes).ok().filter(|&n| n > 0).map(i64::unsigned_abs)
-}
-
-/// The dense set's member for `score`: the score's text, with -0 folded into 0 since the
-/// two are one score to a sorted set.
-pub fn dense_member(score: f64) -> ScoreText {
-    ScoreText::new(score + 0.0)
 }
 
 /// `TOURNEY.INCR key member delta`
@@ -627,26 +586,6 @@ mod tests {
         let dense = Policy { ties: Ties::Dense, ..Policy::default() };
         assert_eq!(dense.ties_for(None), Ok(Ties::Dense));
         assert_eq!(dense.ties_for(Some(Ties::Ordinal)), Ok(Ties::Ordinal));
-    }
-
-    #[test]
-    fn order_entries_list_earlier_arrivals_first() {
-        // ZREVRANGE of equal scores is descending member bytes.
-        let early = order_entry(1, b"zoe");
-        let late = order_entry(2, b"aaron");
-        assert!(early > late);
-        assert!(order_entry(255, b"a") > order_entry(256, b"a"));
-        assert_eq!(order_entry_member(&early), b"zoe");
-        assert_eq!(order_entry_arrival(&late), Some(2));
-        assert_eq!(order_entry_arrival(b"short"), None);
-        assert_eq!(next_arrival(None), Some(1));
-        assert_eq!(next_arrival(Some(41)), Some(42));
-        assert_eq!(next_arrival(Some(u64::MAX)), None);
-        assert_eq!(order_entry_member(b"short"), b"");
-        assert_eq!(parse_arrival(b"42"), Some(42));
-        assert_eq!(parse_arrival(b"0"), None);
-        assert_eq!(parse_arrival(b"x"), None);
-        assert_eq!(dense_member(-0.0).as_bytes(), b"0");
     }
 
     #[test]

@@ -1,0 +1,231 @@
+//! The tournament of a call: the leaderboard it works on (the key it names, or its
+//! season's), the tournament's settings, the names of its companion keys, and the reads
+//! that rank members on it.
+
+use super::ties::TieKeys;
+use crate::command::Args;
+use crate::keys;
+use crate::server::{string_bytes, Ctx, KeyAccess, KeyKind, OwnedString, RawString};
+use smallvec::SmallVec;
+use tally_core::season::{season_key, SeasonChoice};
+use tally_core::slot::Companions;
+use tally_core::tourney::ties::{order_entry, order_entry_member};
+use tally_core::tourney::{
+    PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY as KEY_POS, ORDER_SUFFIX, SETTINGS_SUFFIX,
+};
+use tally_core::Error;
+
+/// A leaderboard with its tournament's settings and the names of its tie structures.
+pub(super) struct Board<'c> {
+    pub(super) ctx: &'c Ctx,
+    /// The leaderboard: the key the call names, or its season's.
+    pub(super) key: RawString,
+    /// Holds the season's key name alive.
+    season: Option<OwnedString<'c>>,
+    pub(super) policy: Policy,
+    pub(super) created: bool,
+    pub(super) ties: TieNames<'c>,
+}
+
+/// The names of the tie structures a tournament keeps (`None`: its policy keeps none).
+#[derive(Default)]
+pub(super) struct TieNames<'c> {
+    /// TIEBREAK FIRST: the arrival hash.
+    pub(super) arrival: Option<OwnedString<'c>>,
+    /// TIEBREAK FIRST: the order set.
+    pub(super) order: Option<OwnedString<'c>>,
+    /// TIES DENSE: the set of distinct scores.
+    pub(super) dense: Option<OwnedString<'c>>,
+}
+
+impl<'c> TieNames<'c> {
+    /// The names of the tie structures `policy` keeps beside the key `names` is built on.
+    pub(super) fn new(ctx: &'c Ctx, names: &mut Companions, policy: &Policy) -> TieNames<'c> {
+        let mut ties = TieNames::default();
+        if policy.keeps_arrivals() {
+            ties.arrival = Some(ctx.string(names.name(ARRIVAL_SUFFIX)));
+            ties.order = Some(ctx.string(names.name(ORDER_SUFFIX)));
+        }
+        if policy.keeps_dense() {
+            ties.dense = Some(ctx.string(names.name(DENSE_SUFFIX)));
+        }
+        ties
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &OwnedString<'c>> {
+        [&self.arrival, &self.order, &self.dense].into_iter().flatten()
+    }
+}
+
+/// The name of a tournament's settings key.
+pub(super) fn settings_key<'c>(ctx: &'c Ctx, names: &mut Companions) -> OwnedString<'c> {
+    ctx.string(names.name(SETTINGS_SUFFIX))
+}
+
+/// The settings of a tournament, `None` for a leaderboard never created (or expired).
+pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Policy>, Error> {
+    // Most leaderboards have no settings: look without counting a keyspace miss.
+    let settings = ctx.open_quietly(name);
+    let bad = || Error::BadTournamentSettings(key.to_vec());
+    match settings.kind() {
+        KeyKind::Empty => Ok(None),
+        KeyKind::String => {
+            let mut buf = [0u8; 128];
+            let len = settings.string_value(&mut buf).ok_or_else(bad)?;
+            buf.get(..len).and_then(Policy::decode).map(Some).ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Replies one page entry: `[member, score, rank]`.
+pub(super) fn reply_entry(ctx: &Ctx, member: impl FnOnce(&Ctx), score: f64, rank: u64) {
+    ctx.reply_array(3);
+    member(ctx);
+    ctx.reply_double(score);
+    ctx.reply_integer(rank);
+}
+
+impl<'c> Board<'c> {
+    /// Validates the call's key and loads its tournament; with a season, the leaderboard
+    /// is the season's key, with the tournament of the key the call names. The caller must
+    /// be allowed `access` to the season, settings and tie-structure keys, which argv does
+    /// not name.
+    pub(super) fn open(
+        ctx: &'c Ctx,
+        args: &'c Args<'_>,
+        access: KeyAccess,
+        choice: Option<SeasonChoice>,
+    ) -> Result<Board<'c>, Error> {
+        let named = keys::single(args, KEY_POS)?;
+        let named_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
+        let mut board = Board {
+            ctx,
+            key: named,
+            season: None,
+            policy: Policy::default(),
+            created: false,
+            ties: TieNames::default(),
+        };
+        let mut season_expiry = None;
+        if let Some(choice) = choice {
+            if choice.previous && access == KeyAccess::UPSERT {
+                return Err(Error::PastSeasonWrite);
+            }
+            let season = choice.season(ctx.now_ms());
+            let name = ctx.string(&season_key(named_bytes, &season)?);
+            board.key = name.raw();
+            board.season = Some(name);
+            season_expiry = Some(season.expire_at_ms);
+            board.policy.expire_at = season_expiry;
+        }
+        let mut derived: SmallVec<[RawString; 5]> = SmallVec::new();
+        derived.extend(board.season.as_ref().map(OwnedString::raw));
+        // Outlives the permission check below, which reads the name.
+        let settings;
+        // A key that cannot have companions (a '}' but no tag) was never created.
+        if let Ok(mut names) = Companions::new(named_bytes) {
+            settings = settings_key(ctx, &mut names);
+            if let Some(policy) = read_policy(ctx, settings.raw(), named_bytes)? {
+                board.created = true;
+                // A season ends its leaderboard even in a tournament that lasts longer.
+                let expire_at = match (policy.expire_at, season_expiry) {
+                    (Some(at), Some(season)) => Some(at.min(season)),
+                    (at, season) => at.or(season),
+                };
+                board.policy = Policy { expire_at, ..policy };
+                // The tie structures are named after the board: the season's key, if any.
+                let mut season_names = board.season.as_ref().map(|name| Companions::new(name.bytes())).transpose()?;
+                board.ties = TieNames::new(ctx, season_names.as_mut().unwrap_or(&mut names), &policy);
+                derived.push(settings.raw());
+                derived.extend(board.ties.iter().map(OwnedString::raw));
+            }
+        }
+        if !derived.is_empty() {
+            ctx.check_permissions(&derived, access)?;
+        }
+        Ok(board)
+    }
+
+    pub(super) fn out_of_sync(&self) -> Error {
+        Error::TournamentOutOfSync(string_bytes(self.key).to_vec())
+    }
+
+    /// Opens the tie structures: every one for a write, those that tell whether they are
+    /// in step for a read.
+    pub(super) fn open_ties(&self, write: bool) -> Result<TieKeys<'c>, Error> {
+        TieKeys::open(self.ctx, &self.ties, write, self.policy.expire_at)
+    }
+
+    /// For reads: checks the tie structures against a leaderboard of `len` members, and
+    /// looks up `member`'s arrival number under TIEBREAK FIRST while they are open.
+    pub(super) fn check_in_step(&self, len: u64, member: Option<RawString>) -> Result<Option<u64>, Error> {
+        // An empty board (deleted or expired on its own) reads as empty; its stale tie
+        // structures go with the next write.
+        if len == 0 || self.ties.iter().next().is_none() {
+            return Ok(None);
+        }
+        let ties = self.open_ties(false)?;
+        if !ties.in_step(len) {
+            return Err(self.out_of_sync());
+        }
+        Ok(member.and_then(|member| ties.arrival_of(member)))
+    }
+
+    /// Whether the board ranks by arrival (TIEBREAK FIRST): its ranked set is then the
+    /// order set, whose members are order entries.
+    pub(super) fn ranks_by_arrival(&self) -> bool {
+        self.ties.order.is_some()
+    }
+
+    /// The set whose reverse order is the ranking: the order set under TIEBREAK FIRST.
+    pub(super) fn ranked_set(&self) -> RawString {
+        self.ties.order.as_ref().map_or(self.key, OwnedString::raw)
+    }
+
+    /// 0-based position of a member in the ranking, `None` when absent. Under TIEBREAK
+    /// FIRST `arrival` is the member's arrival number, as the caller looked it up (`None`:
+    /// the member has none, so it is absent).
+    pub(super) fn position(&self, member: RawString, arrival: Option<u64>) -> Result<Option<u64>, Error> {
+        let Some(order) = &self.ties.order else { return self.ctx.zrevrank(self.key, member) };
+        let Some(arrival) = arrival else { return Ok(None) };
+        let entry = self.ctx.string(&order_entry(arrival, string_bytes(member)));
+        self.ctx.zrevrank(order.raw(), entry.raw())
+    }
+
+    /// 1 + the members (COMPETITION) or distinct scores (DENSE) above `score`.
+    fn shared_rank(&self, ties: Ties, score: f64) -> Result<u64, Error> {
+        let set = match ties {
+            Ties::Dense => self.ties.dense.as_ref().ok_or(Error::DenseNotKept)?.raw(),
+            _ => self.key,
+        };
+        Ok(self.ctx.count_above(set, score)?.saturating_add(1))
+    }
+
+    /// 1-based rank of a member known to hold `score`.
+    pub(super) fn rank(&self, member: RawString, score: f64, ties: Ties, arrival: Option<u64>) -> Result<u64, Error> {
+        match ties {
+            Ties::Ordinal => Ok(self.position(member, arrival)?.ok_or_else(|| self.out_of_sync())?.saturating_add(1)),
+            shared => self.shared_rank(shared, score),
+        }
+    }
+
+    /// Replies `[[member, score, rank], ...]` for reverse ranks `start..=stop`.
+    pub(super) fn reply_page(&self, start: u64, stop: u64, ties: Ties) -> Result<(), Error> {
+        let ctx = self.ctx;
+        let page = ctx.zrange_rev(self.ranked_set(), start, stop)?;
+        let first_rank = match (ties, page.scored_member(0)) {
+            (Ties::Ordinal, _) | (_, None) => start.saturating_add(1),
+            (shared, Some((_, score))) => self.shared_rank(shared, score)?,
+        };
+        let mut ranks = PageRanks::new(ties, start.saturating_add(1), first_rank);
+        let len = page.len();
+        ctx.reply_array(len);
+        for index in 0..len {
+            let (entry, score) = page.scored_member(index).unwrap_or_default();
+            let member = if self.ranks_by_arrival() { order_entry_member(entry) } else { entry };
+            reply_entry(ctx, |ctx| ctx.reply_bulk(member), score, ranks.next(score));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! A tournament's settings: TOURNEY.CREATE and TOURNEY.INFO.
+
+use super::board::{read_policy, settings_key, Board, TieNames};
+use super::{split_season, READ_SEASON_ARG, TIES_ARG};
+use crate::command::{Args, Command};
+use crate::keys;
+use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, Notify, OwnedString, RawString};
+use crate::stats::Family;
+use smallvec::SmallVec;
+use std::ffi::CStr;
+use tally_core::season::{season_at, season_key, Period};
+use tally_core::slot::Companions;
+use tally_core::tourney::{self as core, KEY as KEY_POS};
+use tally_core::Error;
+
+pub struct Create;
+
+impl Command for Create {
+    const NAME: &'static CStr = c"tourney.create";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"write deny-oom fast";
+    const ARITY: i32 = -2;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPDATE };
+    const SUMMARY: &'static CStr =
+        c"Makes a leaderboard a tournament with a tie-break rule, a rank rule for ties and an optional expiry";
+    const COMPLEXITY: &'static CStr = c"O(1)";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg {
+            token: Some(c"TIEBREAK"),
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[
+                Arg { token: Some(c"FIRST"), ..Arg::new(c"first", ArgKind::Token) },
+                Arg { token: Some(c"MEMBER"), ..Arg::new(c"member", ArgKind::Token) },
+            ],
+            ..Arg::new(c"tiebreak", ArgKind::OneOf)
+        },
+        TIES_ARG,
+        Arg {
+            token: Some(c"EXPIREAT"),
+            flags: ArgFlags::OPTIONAL,
+            ..Arg::new(c"unix-time-milliseconds", ArgKind::Integer)
+        },
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let policy = core::parse_create(args.bytes(), ctx.now_ms())?;
+        let key = keys::single(args, KEY_POS)?;
+        let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
+        let mut companions = Companions::new(key_bytes)?;
+        let settings_name = settings_key(ctx, &mut companions);
+        let ties = TieNames::new(ctx, &mut companions, &policy);
+        let raw_names: SmallVec<[RawString; 4]> =
+            std::iter::once(&settings_name).chain(ties.iter()).map(OwnedString::raw).collect();
+        ctx.check_permissions(&raw_names, KeyAccess::UPSERT)?;
+        if let Some(existing) = read_policy(ctx, settings_name.raw(), key_bytes)? {
+            return if existing == policy {
+                ctx.reply_ok();
+                Ok(())
+            } else {
+                Err(Error::TournamentExists(key_bytes.to_vec()))
+            };
+        }
+        let zset = ctx.open_zset(key, true)?;
+        let populated = zset.len() > 0;
+        if policy.keeps_arrivals() || policy.keeps_dense() {
+            if populated {
+                return Err(Error::TournamentHasMembers(key_bytes.to_vec()));
+            }
+            // The boards of running seasons would lack the tie structures too.
+            let now = ctx.now_ms();
+            let seasons = [Period::Daily, Period::Weekly, Period::Monthly]
+                .map(|period| season_key(key_bytes, &season_at(period, now)).map(|name| ctx.string(&name)));
+            let seasons: SmallVec<[OwnedString; 3]> = seasons.into_iter().collect::<Result<_, _>>()?;
+            let raw_seasons: SmallVec<[RawString; 3]> = seasons.iter().map(OwnedString::raw).collect();
+            ctx.check_permissions(&raw_seasons, KeyAccess::READ)?;
+            if let Some(running) = seasons.iter().find(|season| ctx.open_quietly(season.raw()).len() > 0) {
+                return Err(Error::TournamentHasMembers(running.bytes().to_vec()));
+            }
+        }
+        let settings = ctx.open_key(settings_name.raw(), true);
+        let value = ctx.string(policy.encode().as_bytes());
+        settings.set_string(&value)?;
+        if let Some(at) = policy.expire_at {
+            settings.set_expire_at(at)?;
+            if populated {
+                zset.set_expire_at(at)?;
+            }
+        }
+        drop((settings, zset));
+        match policy.expire_at {
+            Some(at) => ctx.replicate_set_pxat(settings_name.raw(), value.raw(), at),
+            None => ctx.replicate_set(settings_name.raw(), value.raw()),
+        }
+        ctx.wrote(settings_name.raw(), Notify::String, c"set");
+        if let (Some(at), true) = (policy.expire_at, populated) {
+            ctx.replicate_pexpireat(key, at);
+            ctx.signal_modified(key);
+            ctx.notify_expire(key);
+        }
+        ctx.reply_ok();
+        Ok(())
+    }
+}
+
+pub struct Info;
+
+impl Command for Info {
+    const NAME: &'static CStr = c"tourney.info";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly fast";
+    const ARITY: i32 = -2;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
+    const SUMMARY: &'static CStr =
+        c"Returns a leaderboard's tournament settings, its number of members and its top and bottom scores";
+    const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
+    const ARGS: &'static [Arg] = &[Arg::new(c"key", ArgKind::Key), READ_SEASON_ARG];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let (words, season) = split_season(args, 2)?;
+        core::parse_info(&words)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, season)?;
+        let zset = ctx.open_zset(board.key, false)?;
+        let (members, top, bottom) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
+        drop(zset);
+        let policy = board.policy;
+        ctx.reply_map(7);
+        ctx.reply_bulk(b"created");
+        ctx.reply_integer(u64::from(board.created));
+        ctx.reply_bulk(b"tiebreak");
+        ctx.reply_bulk(policy.tiebreak_word().as_bytes());
+        ctx.reply_bulk(b"ties");
+        ctx.reply_bulk(policy.ties_word().as_bytes());
+        ctx.reply_bulk(b"expireat");
+        match policy.expire_at {
+            Some(at) => ctx.reply_integer(at),
+            None => ctx.reply_null(),
+        }
+        ctx.reply_bulk(b"members");
+        ctx.reply_integer(members);
+        for (name, score) in [(&b"top"[..], top), (b"bottom", bottom)] {
+            ctx.reply_bulk(name);
+            match score {
+                Some(score) => ctx.reply_double(score),
+                None => ctx.reply_null(),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,201 @@
+//! The reads: TOURNEY.RANK, TOURNEY.TOP, TOURNEY.AROUND and TOURNEY.PERCENTILE.
+
+use super::board::{reply_entry, Board};
+use super::{split_season, READ_SEASON_ARG, TIES_ARG};
+use crate::command::{Args, Command};
+use crate::config;
+use crate::server::{string_bytes, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, Order};
+use crate::stats::Family;
+use std::ffi::CStr;
+use tally_core::tourney::ties::order_entry_member;
+use tally_core::tourney::{self as core, PageRanks, Ties, MEMBER};
+use tally_core::Error;
+
+pub struct Rank;
+
+impl Command for Rank {
+    const NAME: &'static CStr = c"tourney.rank";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly fast";
+    const ARITY: i32 = -3;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
+    const SUMMARY: &'static CStr = c"Returns a member's 1-based rank (highest score first), optionally with its score";
+    const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"member", ArgKind::String),
+        Arg { token: Some(c"WITHSCORE"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"withscore", ArgKind::Token) },
+        TIES_ARG,
+        READ_SEASON_ARG,
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let (words, period) = split_season(args, 3)?;
+        let rank = core::parse_rank(&words, &config::limits())?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let member = args.raw(MEMBER)?;
+        let ties = board.policy.ties_for(rank.ties)?;
+        if !rank.with_score && ties == Ties::Ordinal && !board.created {
+            // The common case needs no key access of its own: one ZREVRANK.
+            match ctx.zrevrank(board.key, member)? {
+                Some(position) => ctx.reply_integer(position.saturating_add(1)),
+                None => ctx.reply_null(),
+            }
+            return Ok(());
+        }
+        let zset = ctx.open_zset(board.key, false)?;
+        let (score, len) = (zset.score(member), zset.len());
+        drop(zset);
+        let Some(score) = score else {
+            ctx.reply_null();
+            return Ok(());
+        };
+        let arrival = board.check_in_step(len, Some(member))?;
+        let position = board.rank(member, score, ties, arrival)?;
+        if rank.with_score {
+            ctx.reply_array(2);
+            ctx.reply_integer(position);
+            ctx.reply_double(score);
+        } else {
+            ctx.reply_integer(position);
+        }
+        Ok(())
+    }
+}
+
+pub struct Top;
+
+impl Command for Top {
+    const NAME: &'static CStr = c"tourney.top";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly";
+    const ARITY: i32 = -3;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
+    const SUMMARY: &'static CStr = c"Returns the best members with their scores and ranks";
+    const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"count", ArgKind::Integer),
+        Arg { token: Some(c"OFFSET"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"offset", ArgKind::Integer) },
+        TIES_ARG,
+        READ_SEASON_ARG,
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let (words, period) = split_season(args, 3)?;
+        let top = core::parse_top(&words, &config::limits())?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let ties = board.policy.ties_for(top.ties)?;
+        let len = ctx.open_zset(board.key, false)?.len();
+        board.check_in_step(len, None)?;
+        if len == 0 {
+            ctx.reply_array(0);
+            return Ok(());
+        }
+        // Pages come from the ranked set (the order set under TIEBREAK FIRST), so it must
+        // hold the board's members, whatever was done to it.
+        let ranked = ctx.open_zset(board.ranked_set(), false)?;
+        if ranked.len() != len {
+            return Err(board.out_of_sync());
+        }
+        if top.offset > 0 {
+            drop(ranked);
+            let stop = top.offset.saturating_add(top.count - 1);
+            return board.reply_page(top.offset, stop, ties);
+        }
+        // The first page walks the ranked set from its top with no command call; its
+        // first entry has rank 1 under every tie rule.
+        let count = len.min(top.count);
+        let mut ranks = PageRanks::new(ties, 1, 1);
+        ctx.reply_array(usize::try_from(count).unwrap_or(0));
+        ranked.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, count, |entry, score| {
+            let rank = ranks.next(score);
+            if board.ranks_by_arrival() {
+                reply_entry(ctx, |ctx| ctx.reply_bulk(order_entry_member(string_bytes(entry))), score, rank);
+            } else {
+                reply_entry(ctx, |ctx| ctx.reply_string(entry), score, rank);
+            }
+        });
+        Ok(())
+    }
+}
+
+pub struct Around;
+
+impl Command for Around {
+    const NAME: &'static CStr = c"tourney.around";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly";
+    const ARITY: i32 = -4;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
+    const SUMMARY: &'static CStr =
+        c"Returns the members ranked around a member, radius on each side, kept inside the leaderboard";
+    const COMPLEXITY: &'static CStr = c"O(log(N)+M) where N is the number of members and M the number returned";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"member", ArgKind::String),
+        Arg::new(c"radius", ArgKind::Integer),
+        TIES_ARG,
+        READ_SEASON_ARG,
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let (words, period) = split_season(args, 4)?;
+        let around = core::parse_around(&words, &config::limits())?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let member = args.raw(MEMBER)?;
+        let ties = board.policy.ties_for(around.ties)?;
+        let len = ctx.open_zset(board.key, false)?.len();
+        let arrival = board.check_in_step(len, Some(member))?;
+        let window = match board.position(member, arrival)? {
+            Some(position) => core::around_window(position, around.radius, len),
+            None => None,
+        };
+        match window {
+            Some((start, stop)) => board.reply_page(start, stop, ties),
+            None => {
+                ctx.reply_null();
+                Ok(())
+            }
+        }
+    }
+}
+
+pub struct Percentile;
+
+impl Command for Percentile {
+    const NAME: &'static CStr = c"tourney.percentile";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly fast";
+    const ARITY: i32 = -3;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
+    const SUMMARY: &'static CStr =
+        c"Returns the percentage of members ranked at or below the member (equal scores count as at or below, unless ties are broken by arrival)";
+    const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
+    const ARGS: &'static [Arg] =
+        &[Arg::new(c"key", ArgKind::Key), Arg::new(c"member", ArgKind::String), READ_SEASON_ARG];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let (words, period) = split_season(args, 3)?;
+        core::parse_percentile(&words, &config::limits())?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let member = args.raw(MEMBER)?;
+        let zset = ctx.open_zset(board.key, false)?;
+        let (score, len) = (zset.score(member), zset.len());
+        drop(zset);
+        let Some(score) = score else {
+            ctx.reply_null();
+            return Ok(());
+        };
+        let arrival = board.check_in_step(len, Some(member))?;
+        // Ties broken by arrival are real ranks; any other tie counts as at or below.
+        let at_or_below = if board.policy.keeps_arrivals() && board.policy.ties == Ties::Ordinal {
+            let position = board.position(member, arrival)?.ok_or_else(|| board.out_of_sync())?;
+            len.saturating_sub(position)
+        } else {
+            ctx.count_at_or_below(board.key, score)?
+        };
+        ctx.reply_double(core::percentile(at_or_below, len));
+        Ok(())
+    }
+}
