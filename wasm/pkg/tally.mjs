@@ -8,9 +8,9 @@ const OK = 0;
 const REFUSED = 1;
 const INVALID = 2;
 
-const PERIODS = new Map([['daily', 0], ['weekly', 1], ['monthly', 2]]);
-// Maps, not object literals: a lookup of 'constructor' or '__proto__' must find nothing.
-const TIES_MODES = new Map([['ordinal', 0], ['competition', 1], ['dense', 2]]);
+// The names of the ABI's enum codes, in code order.
+const PERIODS = ['daily', 'weekly', 'monthly'];
+const TIES_MODES = ['ordinal', 'competition', 'dense'];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -77,6 +77,21 @@ function bytesOf(value, name) {
   if (typeof value === 'string') return encoder.encode(value);
   if (typeof value === 'number' || typeof value === 'bigint') return encoder.encode(String(value));
   throw new TypeError(`tally: ${name} must be a string or a Uint8Array`);
+}
+
+/** The ABI code of `name` (any case) among `names`, or a TypeError that lists them. */
+function codeOf(names, name, what) {
+  const code = typeof name === 'string' ? names.indexOf(name.toLowerCase()) : -1;
+  if (code === -1) {
+    const quoted = names.map((n) => `'${n}'`);
+    throw new TypeError(`tally: ${what} must be ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`);
+  }
+  return code;
+}
+
+/** `bytes` (a key the core derived) as text when `key` was given as text. */
+function likeKey(key, bytes) {
+  return typeof key === 'string' ? decoder.decode(bytes) : bytes;
 }
 
 /** Packs byte strings as `u32 little-endian length, bytes` each. */
@@ -196,8 +211,7 @@ export class Tally {
     const bytes = bytesOf(key, 'key');
     const found = this.#with([bytes], (ptr) => this.exports.tally_hash_tag(ptr, bytes.length));
     if (found !== 1) return null;
-    const tag = this.#result();
-    return typeof key === 'string' ? decoder.decode(tag) : tag;
+    return likeKey(key, this.#result());
   }
 
   /** null when the keys may go in one tally command, else the module's error text. */
@@ -345,16 +359,14 @@ export class Tally {
    */
   season(key, period, nowMs = Date.now()) {
     const bytes = bytesOf(key, 'key');
-    const code = typeof period === 'string' ? PERIODS.get(period.toLowerCase()) : undefined;
-    if (code === undefined) throw new TypeError("tally: period must be 'daily', 'weekly' or 'monthly'");
+    const code = codeOf(PERIODS, period, 'period');
     const now = number(nowMs, 'nowMs');
     const status = this.#with([bytes], (ptr) => this.exports.tally_season(code, now, ptr, bytes.length));
     const out = this.#checked(status);
     const view = new DataView(out.buffer);
     const nameEnd = 16 + view.getFloat64(8, true);
     const name = decoder.decode(out.subarray(16, nameEnd));
-    const seasonKey = out.slice(nameEnd);
-    return { key: typeof key === 'string' ? decoder.decode(seasonKey) : seasonKey, name, expireAtMs: view.getFloat64(0, true) };
+    return { key: likeKey(key, out.slice(nameEnd)), name, expireAtMs: view.getFloat64(0, true) };
   }
 
   /** TOURNEY.PERCENTILE's number: 100 * atOrBelow / len (0 when len is 0). */
@@ -383,8 +395,7 @@ export class Tally {
    * higher) or dense ties (1 + distinct scores higher).
    */
   pageRanks(scores, { ties = 'ordinal', firstPosition = 1, firstRank = firstPosition } = {}) {
-    const mode = TIES_MODES.get(String(ties).toLowerCase());
-    if (mode === undefined) throw new TypeError("tally: ties must be 'ordinal', 'competition' or 'dense'");
+    const mode = codeOf(TIES_MODES, String(ties), 'ties');
     const values = f64Array(scores, 'scores');
     const status = this.#with([values], (ptr) =>
       this.exports.tally_page_ranks(mode, number(firstPosition, 'firstPosition'), number(firstRank, 'firstRank'), ptr, values.length));

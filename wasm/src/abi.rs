@@ -101,6 +101,17 @@ fn whole(value: f64, what: &str, min: i64, max: i64) -> Result<i64, Failure> {
     }
 }
 
+/// The choice an enum code names: `choices` in code order, each with its name for the error
+/// (`period must be 0 (daily), 1 (weekly) or 2 (monthly), got 3`).
+fn choice<T: Copy>(code: u32, what: &str, choices: &[(T, &str)]) -> Result<T, Failure> {
+    if let Some((value, _)) = usize::try_from(code).ok().and_then(|i| choices.get(i)) {
+        return Ok(*value);
+    }
+    let named: Vec<String> = choices.iter().enumerate().map(|(i, (_, name))| format!("{i} ({name})")).collect();
+    let (last, rest) = named.split_last().map_or(("", &[][..]), |(last, rest)| (last.as_str(), rest));
+    Err(Failure::Invalid(format!("{what} must be {} or {last}, got {code}", rest.join(", "))))
+}
+
 fn time(value: f64) -> Result<i64, Failure> {
     whole(value, "now_ms", -MAX_SAFE, MAX_SAFE)
 }
@@ -371,16 +382,8 @@ pub unsafe extern "C" fn tally_season(period: u32, now_ms: f64, key_ptr: *const 
     // SAFETY: forwarded from the caller.
     let key = unsafe { bytes(key_ptr, key_len) };
     finish((|| {
-        let period = match period {
-            0 => Period::Daily,
-            1 => Period::Weekly,
-            2 => Period::Monthly,
-            _ => {
-                return Err(Failure::Invalid(format!(
-                    "period must be 0 (daily), 1 (weekly) or 2 (monthly), got {period}"
-                )))
-            }
-        };
+        let periods = [(Period::Daily, "daily"), (Period::Weekly, "weekly"), (Period::Monthly, "monthly")];
+        let period = choice(period, "period", &periods)?;
         let season = season_at(period, whole(now_ms, "now_ms", 0, MAX_SAFE)?);
         let name = season_key(key, &season)?;
         season_result(season.expire_at_ms, &season.name, &name)
@@ -440,16 +443,8 @@ pub unsafe extern "C" fn tally_page_ranks(
     // SAFETY: forwarded from the caller.
     let scores = f64s(unsafe { bytes(scores_ptr, count.saturating_mul(8)) });
     finish((|| {
-        let ties = match ties {
-            0 => Ties::Ordinal,
-            1 => Ties::Competition,
-            2 => Ties::Dense,
-            _ => {
-                return Err(Failure::Invalid(format!(
-                    "ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got {ties}"
-                )))
-            }
-        };
+        let modes = [(Ties::Ordinal, "ORDINAL"), (Ties::Competition, "COMPETITION"), (Ties::Dense, "DENSE")];
+        let ties = choice(ties, "ties", &modes)?;
         let first_position = whole(first_position, "first_position", 1, MAX_SAFE)?.unsigned_abs();
         let first_rank = whole(first_rank, "first_rank", 1, MAX_SAFE)?.unsigned_abs();
         let mut ranks = PageRanks::new(ties, first_position, first_rank);
@@ -611,7 +606,9 @@ mod tests {
         let (status, out) = season(0, now, b"a}b");
         assert_eq!(status, REFUSED);
         assert_eq!(out, b"ERR key 'a}b' needs a hash tag like {id} so related keys share a cluster slot");
-        assert_eq!(season(3, now, b"lb").0, INVALID);
+        let (status, out) = season(3, now, b"lb");
+        assert_eq!(status, INVALID);
+        assert_eq!(out, b"period must be 0 (daily), 1 (weekly) or 2 (monthly), got 3");
         assert_eq!(season(0, now + 0.5, b"lb").0, INVALID);
         assert_eq!(season(0, -1.0, b"lb").0, INVALID);
         assert_eq!(season(0, f64::NAN, b"lb").0, INVALID);
@@ -633,6 +630,9 @@ mod tests {
         // SAFETY: the buffer outlives the call.
         assert_eq!(unsafe { tally_page_ranks(1, 3.0, 2.0, scores.as_ptr(), 3) }, OK);
         assert_eq!(numbers(), [2.0, 2.0, 5.0]);
+        // SAFETY: the buffer outlives the call.
+        assert_eq!(unsafe { tally_page_ranks(3, 1.0, 1.0, scores.as_ptr(), 3) }, INVALID);
+        assert_eq!(result(), b"ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got 3");
         assert_eq!(tally_format_score(0.1 + 0.2), OK);
         assert_eq!(result(), b"0.30000000000000004");
         // SAFETY: the buffer outlives the call.
