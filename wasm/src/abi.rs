@@ -101,15 +101,10 @@ fn whole(value: f64, what: &str, min: i64, max: i64) -> Result<i64, Failure> {
     }
 }
 
-/// The choice an enum code names: `choices` in code order, each with its name for the error
-/// (`period must be 0 (daily), 1 (weekly) or 2 (monthly), got 3`).
-fn choice<T: Copy>(code: u32, what: &str, choices: &[(T, &str)]) -> Result<T, Failure> {
-    if let Some((value, _)) = usize::try_from(code).ok().and_then(|i| choices.get(i)) {
-        return Ok(*value);
-    }
-    let named: Vec<String> = choices.iter().enumerate().map(|(i, (_, name))| format!("{i} ({name})")).collect();
-    let (last, rest) = named.split_last().map_or(("", &[][..]), |(last, rest)| (last.as_str(), rest));
-    Err(Failure::Invalid(format!("{what} must be {} or {last}, got {code}", rest.join(", "))))
+/// The `code`th of `choices`, or `expected` (which names the codes) as the error.
+fn choice<T: Copy>(code: u32, choices: &[T], expected: &str) -> Result<T, Failure> {
+    let found = usize::try_from(code).ok().and_then(|i| choices.get(i)).copied();
+    found.ok_or_else(|| Failure::Invalid(format!("{expected}, got {code}")))
 }
 
 fn time(value: f64) -> Result<i64, Failure> {
@@ -382,8 +377,8 @@ pub unsafe extern "C" fn tally_season(period: u32, now_ms: f64, key_ptr: *const 
     // SAFETY: forwarded from the caller.
     let key = unsafe { bytes(key_ptr, key_len) };
     finish((|| {
-        let periods = [(Period::Daily, "daily"), (Period::Weekly, "weekly"), (Period::Monthly, "monthly")];
-        let period = choice(period, "period", &periods)?;
+        let periods = [Period::Daily, Period::Weekly, Period::Monthly];
+        let period = choice(period, &periods, "period must be 0 (daily), 1 (weekly) or 2 (monthly)")?;
         let season = season_at(period, whole(now_ms, "now_ms", 0, MAX_SAFE)?);
         let name = season_key(key, &season)?;
         season_result(season.expire_at_ms, &season.name, &name)
@@ -443,8 +438,8 @@ pub unsafe extern "C" fn tally_page_ranks(
     // SAFETY: forwarded from the caller.
     let scores = f64s(unsafe { bytes(scores_ptr, count.saturating_mul(8)) });
     finish((|| {
-        let modes = [(Ties::Ordinal, "ORDINAL"), (Ties::Competition, "COMPETITION"), (Ties::Dense, "DENSE")];
-        let ties = choice(ties, "ties", &modes)?;
+        let modes = [Ties::Ordinal, Ties::Competition, Ties::Dense];
+        let ties = choice(ties, &modes, "ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE)")?;
         let first_position = whole(first_position, "first_position", 1, MAX_SAFE)?.unsigned_abs();
         let first_rank = whole(first_rank, "first_rank", 1, MAX_SAFE)?.unsigned_abs();
         let mut ranks = PageRanks::new(ties, first_position, first_rank);
