@@ -1,7 +1,7 @@
 // Types of tally.mjs: tally's core as WebAssembly (docs/wasm.md).
 
 /** The ABI version this wrapper speaks; `load()` refuses a .wasm of another version. */
-export const ABI_VERSION: 1;
+export const ABI_VERSION: 2;
 
 /** Bytes or text (encoded as UTF-8), as a Redis client sends a key or argument. */
 export type Bytes = string | Uint8Array;
@@ -46,7 +46,7 @@ export interface SlideOptions extends LimiterOptions {
   cost?: Arg;
   /** The log's entry times in ms (the sorted set's scores), any order; empty when absent. */
   log?: Iterable<number> | Float64Array | null;
-  /** `tally.limit-max-log` (default 100000). */
+  /** `tally.limit-max-log` (default: the module's default, read from the .wasm). */
   maxLog?: number;
 }
 

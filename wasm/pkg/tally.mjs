@@ -2,15 +2,15 @@
 // with the module's exact rules and error texts. No dependencies; runs in Node >= 18,
 // browsers, Deno and edge workers. ABI and examples: docs/wasm.md.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 const OK = 0;
 const REFUSED = 1;
 const INVALID = 2;
 
-const PERIODS = new Map([['daily', 0], ['weekly', 1], ['monthly', 2]]);
-// Maps, not object literals: a lookup of 'constructor' or '__proto__' must find nothing.
-const TIES_MODES = new Map([['ordinal', 0], ['competition', 1], ['dense', 2]]);
+// The names of the ABI's enum codes, in code order.
+const PERIODS = ['daily', 'weekly', 'monthly'];
+const TIES_MODES = ['ordinal', 'competition', 'dense'];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -79,6 +79,21 @@ function bytesOf(value, name) {
   throw new TypeError(`tally: ${name} must be a string or a Uint8Array`);
 }
 
+/** The ABI code of `name` (any case) among `names`, or a TypeError that lists them. */
+function codeOf(names, name, what) {
+  const code = typeof name === 'string' ? names.indexOf(name.toLowerCase()) : -1;
+  if (code === -1) {
+    const quoted = names.map((n) => `'${n}'`);
+    throw new TypeError(`tally: ${what} must be ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`);
+  }
+  return code;
+}
+
+/** `bytes` (a key the core derived) as text when `key` was given as text. */
+function likeKey(key, bytes) {
+  return typeof key === 'string' ? decoder.decode(bytes) : bytes;
+}
+
 /** Packs byte strings as `u32 little-endian length, bytes` each. */
 function pack(items) {
   const total = items.reduce((sum, item) => sum + 4 + item.length, 0);
@@ -97,6 +112,11 @@ function pack(items) {
 function arg(value, name) {
   if (value === undefined || value === null) throw new TypeError(`tally: ${name} is required`);
   return bytesOf(value, name);
+}
+
+/** `argv` plus `COST n` when a cost is given. */
+function withCost(argv, cost) {
+  return cost === undefined ? argv : [...argv, 'COST', arg(cost, 'cost')];
 }
 
 function number(value, name) {
@@ -131,12 +151,15 @@ function decision(view) {
 }
 
 export class Tally {
+  #maxLogDefault;
+
   constructor(instance) {
     this.exports = instance.exports;
     const version = this.exports.tally_abi_version();
     if (version !== ABI_VERSION) {
       throw new Error(`tally: the .wasm has ABI version ${version}, this wrapper speaks ${ABI_VERSION}`);
     }
+    this.#maxLogDefault = this.exports.tally_limit_max_log_default();
   }
 
   /** Copies `buffers` (Uint8Array or Float64Array) into wasm memory, runs `call(ptr, ...)`
@@ -188,8 +211,7 @@ export class Tally {
     const bytes = bytesOf(key, 'key');
     const found = this.#with([bytes], (ptr) => this.exports.tally_hash_tag(ptr, bytes.length));
     if (found !== 1) return null;
-    const tag = this.#result();
-    return typeof key === 'string' ? decoder.decode(tag) : tag;
+    return likeKey(key, this.#result());
   }
 
   /** null when the keys may go in one tally command, else the module's error text. */
@@ -203,8 +225,11 @@ export class Tally {
     return null;
   }
 
-  #logCall(argv, { nowMs, requireHashtag = false, maxLog = 100000 }, logs, call) {
-    const packed = pack(argv);
+  /** LIMIT.SLIDE, or LIMIT.MULTI when `multi`, with one log per key: the decision and per
+   * key `{log, expireAtMs}`. */
+  #logCall(argv, { nowMs, requireHashtag = false, maxLog = this.#maxLogDefault }, logs, multi) {
+    const items = argv.map((a) => bytesOf(a, 'argument'));
+    const packed = pack(items);
     const counts = new Uint8Array(4 * logs.length);
     const countView = new DataView(counts.buffer);
     logs.forEach((log, i) => countView.setUint32(4 * i, log.length, true));
@@ -214,8 +239,11 @@ export class Tally {
       entries.set(log, at);
       at += log.length;
     }
-    const status = this.#with([packed, entries, counts], (argvPtr, logsPtr, countsPtr) =>
-      call(argvPtr, packed.length, argv.length, number(maxLog, 'maxLog'), requireHashtag ? 1 : 0, number(nowMs, 'nowMs'), logsPtr, countsPtr));
+    const x = this.exports;
+    const call = [number(maxLog, 'maxLog'), requireHashtag ? 1 : 0, number(nowMs, 'nowMs')];
+    const status = this.#with([packed, entries, counts], (argvPtr, logsPtr, countsPtr) => (multi
+      ? x.tally_multi(argvPtr, packed.length, items.length, ...call, logsPtr, countsPtr, logs.length)
+      : x.tally_slide(argvPtr, packed.length, items.length, ...call, logsPtr, entries.length)));
     const out = this.#checked(status);
     const view = new DataView(out.buffer);
     const result = decision(view);
@@ -236,13 +264,8 @@ export class Tally {
    * order). Returns the reply, and the log to keep (`log`) with its expiry when written.
    */
   slide({ key = '{tally}', windowMs, max, cost, log, nowMs, requireHashtag, maxLog } = {}) {
-    const argv = ['limit.slide', key, arg(windowMs, 'windowMs'), arg(max, 'max')];
-    if (cost !== undefined) argv.push('COST', arg(cost, 'cost'));
-    const logs = [f64Array(log, 'log')];
-    const out = this.#logCall(argv.map((a) => bytesOf(a, 'argument')), { nowMs, requireHashtag, maxLog }, logs,
-      (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr) =>
-        this.exports.tally_slide(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, logs[0].length));
-    const { windows, ...rest } = out;
+    const argv = withCost(['limit.slide', key, arg(windowMs, 'windowMs'), arg(max, 'max')], cost);
+    const { windows, ...rest } = this.#logCall(argv, { nowMs, requireHashtag, maxLog }, [f64Array(log, 'log')], false);
     return { ...rest, log: windows[0].log, expireAtMs: windows[0].expireAtMs };
   }
 
@@ -255,11 +278,8 @@ export class Tally {
     const keys = windows.map((w, i) => (w.key === undefined ? `{tally}${i}` : w.key));
     const argv = ['limit.multi', String(windows.length), ...keys];
     windows.forEach((w, i) => argv.push(arg(w.windowMs, `windows[${i}].windowMs`), arg(w.max, `windows[${i}].max`)));
-    if (cost !== undefined) argv.push('COST', arg(cost, 'cost'));
     const logs = windows.map((w, i) => f64Array(w.log, `windows[${i}].log`));
-    return this.#logCall(argv.map((a) => bytesOf(a, 'argument')), { nowMs, requireHashtag, maxLog }, logs,
-      (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr) =>
-        this.exports.tally_multi(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr, logs.length));
+    return this.#logCall(withCost(argv, cost), { nowMs, requireHashtag, maxLog }, logs, true);
   }
 
   /**
@@ -268,11 +288,11 @@ export class Tally {
    */
   gcra({ key = '{tally}', burst, count, periodMs, cost, tatUs, nowMs, requireHashtag = false } = {}) {
     const argv = ['limit.gcra', key, arg(burst, 'burst'), arg(count, 'count'), arg(periodMs, 'periodMs')];
-    if (cost !== undefined) argv.push('COST', arg(cost, 'cost'));
-    return this.#gcra(argv.map((a) => bytesOf(a, 'argument')), { tatUs, nowMs, requireHashtag });
+    return this.#gcra(withCost(argv, cost), { tatUs, nowMs, requireHashtag });
   }
 
-  #gcra(items, { tatUs, nowMs, requireHashtag }) {
+  #gcra(argv, { tatUs, nowMs, requireHashtag }) {
+    const items = argv.map((a) => bytesOf(a, 'argument'));
     const packed = pack(items);
     const hasState = tatUs !== undefined && tatUs !== null;
     const state = hasState ? bytesOf(tatUs, 'tatUs') : new Uint8Array(0);
@@ -311,20 +331,16 @@ export class Tally {
       keys = items.length > 1 ? [items[1]] : [];
     } else if (name === 'limit.multi') {
       const numkeys = items.length > 1 ? text(items[1]) : '';
+      // Only to find the keys' logs: the core's parser refuses a count above its maximum.
       const n = /^[1-9][0-9]?$/.test(numkeys) ? Number(numkeys) : 0;
-      keys = n <= 64 && items.length >= 2 + n ? items.slice(2, 2 + n) : [];
+      keys = items.length >= 2 + n ? items.slice(2, 2 + n) : [];
     } else {
       throw new TypeError(`tally: not a limiter command: ${text(items[0])}`);
     }
     const names = keys.map(text);
     const stateOf = (key) => (logs instanceof Map ? logs.get(key) : Object.prototype.hasOwnProperty.call(logs, key) ? logs[key] : undefined);
     const given = names.map((key) => f64Array(stateOf(key), `logs[${JSON.stringify(key)}]`));
-    const exported = name === 'limit.slide'
-      ? (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr) =>
-          this.exports.tally_slide(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, given.length ? given[0].length : 0)
-      : (argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr) =>
-          this.exports.tally_multi(argvPtr, argvLen, argc, maxLogN, req, now, logsPtr, countsPtr, given.length);
-    const { windows, ...result } = this.#logCall(items, { nowMs, requireHashtag, maxLog }, given, exported);
+    const { windows, ...result } = this.#logCall(items, { nowMs, requireHashtag, maxLog }, given, name === 'limit.multi');
     const after = {};
     const expireAtMs = {};
     names.forEach((key, i) => {
@@ -343,16 +359,14 @@ export class Tally {
    */
   season(key, period, nowMs = Date.now()) {
     const bytes = bytesOf(key, 'key');
-    const code = typeof period === 'string' ? PERIODS.get(period.toLowerCase()) : undefined;
-    if (code === undefined) throw new TypeError("tally: period must be 'daily', 'weekly' or 'monthly'");
+    const code = codeOf(PERIODS, period, 'period');
     const now = number(nowMs, 'nowMs');
     const status = this.#with([bytes], (ptr) => this.exports.tally_season(code, now, ptr, bytes.length));
     const out = this.#checked(status);
     const view = new DataView(out.buffer);
     const nameEnd = 16 + view.getFloat64(8, true);
     const name = decoder.decode(out.subarray(16, nameEnd));
-    const seasonKey = out.slice(nameEnd);
-    return { key: typeof key === 'string' ? decoder.decode(seasonKey) : seasonKey, name, expireAtMs: view.getFloat64(0, true) };
+    return { key: likeKey(key, out.slice(nameEnd)), name, expireAtMs: view.getFloat64(0, true) };
   }
 
   /** TOURNEY.PERCENTILE's number: 100 * atOrBelow / len (0 when len is 0). */
@@ -381,8 +395,7 @@ export class Tally {
    * higher) or dense ties (1 + distinct scores higher).
    */
   pageRanks(scores, { ties = 'ordinal', firstPosition = 1, firstRank = firstPosition } = {}) {
-    const mode = TIES_MODES.get(String(ties).toLowerCase());
-    if (mode === undefined) throw new TypeError("tally: ties must be 'ordinal', 'competition' or 'dense'");
+    const mode = codeOf(TIES_MODES, String(ties), 'ties');
     const values = f64Array(scores, 'scores');
     const status = this.#with([values], (ptr) =>
       this.exports.tally_page_ranks(mode, number(firstPosition, 'firstPosition'), number(firstRank, 'firstRank'), ptr, values.length));

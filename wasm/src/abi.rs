@@ -12,9 +12,10 @@
 //!   unusable input that a server never sees (a NaN, a fractional time, bad packing), with a
 //!   text in the result.
 
-use crate::{Failure, GcraResult, LogOutcome, ABI_VERSION, MAX_LOG_RANGE};
+use crate::{Failure, GcraResult, LogOutcome, Server, ABI_VERSION};
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
+use tally_core::config::LIMIT_MAX_LOG;
 use tally_core::number::{parse_finite_f64, ScoreText};
 use tally_core::season::{season_at, season_key, Period};
 use tally_core::slot;
@@ -100,6 +101,12 @@ fn whole(value: f64, what: &str, min: i64, max: i64) -> Result<i64, Failure> {
     }
 }
 
+/// The `code`th of `choices`, or `expected` (which names the codes) as the error.
+fn choice<T: Copy>(code: u32, choices: &[T], expected: &str) -> Result<T, Failure> {
+    let found = usize::try_from(code).ok().and_then(|i| choices.get(i)).copied();
+    found.ok_or_else(|| Failure::Invalid(format!("{expected}, got {code}")))
+}
+
 fn time(value: f64) -> Result<i64, Failure> {
     whole(value, "now_ms", -MAX_SAFE, MAX_SAFE)
 }
@@ -162,6 +169,13 @@ fn season_result(expire_at_ms: i64, name: &str, key: &[u8]) -> Result<Vec<u8>, F
 #[no_mangle]
 pub extern "C" fn tally_abi_version() -> u32 {
     ABI_VERSION
+}
+
+/// The module's default `tally.limit-max-log`: the wrapper passes it when the caller gives
+/// no `maxLog`, so the default lives in tally-core only.
+#[no_mangle]
+pub extern "C" fn tally_limit_max_log_default() -> f64 {
+    LIMIT_MAX_LOG.default as f64
 }
 
 /// Allocates `len` bytes aligned to 8 (so f64 arrays can be written in place); 0 when
@@ -244,6 +258,24 @@ pub unsafe extern "C" fn tally_validate_keys(
 
 // ---- limiters -------------------------------------------------------------------------
 
+/// What every limiter export does around its call: unpack argv, check the clock and, for
+/// sliding logs, `max_log` (GCRA passes `None`: it does not read the config).
+fn limiter<T>(
+    packed: &[u8],
+    argc: usize,
+    max_log: Option<f64>,
+    require_hashtag: u32,
+    now_ms: f64,
+    call: impl FnOnce(&[&[u8]], Server) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let argv = unpack(packed, argc)?;
+    let max_log = match max_log {
+        Some(value) => whole(value, "max_log", LIMIT_MAX_LOG.min, LIMIT_MAX_LOG.max)?,
+        None => LIMIT_MAX_LOG.default,
+    };
+    call(&argv, Server { now_ms: time(now_ms)?, require_hashtag: require_hashtag != 0, max_log })
+}
+
 /// LIMIT.SLIDE: `argv` is the packed command (name first, not read), `log` the key's
 /// entry times (f64, any order).
 ///
@@ -262,11 +294,10 @@ pub unsafe extern "C" fn tally_slide(
 ) -> i32 {
     // SAFETY: forwarded from the caller.
     let (packed, log) = unsafe { (bytes(argv_ptr, argv_len), bytes(log_ptr, log_count.saturating_mul(8))) };
-    finish((|| {
-        let argv = unpack(packed, argc)?;
-        let max_log = whole(max_log, "max_log", MAX_LOG_RANGE.0, MAX_LOG_RANGE.1)?;
-        log_result(crate::slide(&argv, max_log, require_hashtag != 0, time(now_ms)?, f64s(log))?)
-    })())
+    let outcome = limiter(packed, argc, Some(max_log), require_hashtag, now_ms, |argv, server| {
+        crate::slide(argv, server, f64s(log))
+    });
+    finish(outcome.and_then(log_result))
 }
 
 /// LIMIT.MULTI: `counts` holds one u32 (little-endian) entry count per key, and `logs`
@@ -293,18 +324,18 @@ pub unsafe extern "C" fn tally_multi(
     let total = counts.iter().fold(0usize, |sum, n| sum.saturating_add(*n));
     // SAFETY: forwarded from the caller (the counts say how long the logs are).
     let entries = f64s(unsafe { bytes(logs_ptr, total.saturating_mul(8)) });
-    finish((|| {
-        let argv = unpack(packed, argc)?;
-        let max_log = whole(max_log, "max_log", MAX_LOG_RANGE.0, MAX_LOG_RANGE.1)?;
-        let mut rest = entries.as_slice();
-        let mut logs = Vec::with_capacity(counts.len());
-        for n in &counts {
+    let mut rest = entries.as_slice();
+    let logs = counts
+        .iter()
+        .map(|n| {
             let (log, tail) = rest.split_at((*n).min(rest.len()));
-            logs.push(log.to_vec());
             rest = tail;
-        }
-        log_result(crate::multi(&argv, max_log, require_hashtag != 0, time(now_ms)?, logs)?)
-    })())
+            log.to_vec()
+        })
+        .collect();
+    let outcome =
+        limiter(packed, argc, Some(max_log), require_hashtag, now_ms, |argv, server| crate::multi(argv, server, logs));
+    finish(outcome.and_then(log_result))
 }
 
 /// LIMIT.GCRA: `state` is the key's stored string when `has_state` is 1.
@@ -324,11 +355,10 @@ pub unsafe extern "C" fn tally_gcra(
 ) -> i32 {
     // SAFETY: forwarded from the caller.
     let (packed, state) = unsafe { (bytes(argv_ptr, argv_len), bytes(state_ptr, state_len)) };
-    finish((|| {
-        let argv = unpack(packed, argc)?;
-        let stored = (has_state != 0).then_some(state);
-        gcra_result(crate::gcra(&argv, require_hashtag != 0, time(now_ms)?, stored)?)
-    })())
+    let stored = (has_state != 0).then_some(state);
+    let outcome =
+        limiter(packed, argc, None, require_hashtag, now_ms, |argv, server| crate::gcra(argv, server, stored));
+    finish(outcome.and_then(gcra_result))
 }
 
 // ---- seasons --------------------------------------------------------------------------
@@ -347,16 +377,8 @@ pub unsafe extern "C" fn tally_season(period: u32, now_ms: f64, key_ptr: *const 
     // SAFETY: forwarded from the caller.
     let key = unsafe { bytes(key_ptr, key_len) };
     finish((|| {
-        let period = match period {
-            0 => Period::Daily,
-            1 => Period::Weekly,
-            2 => Period::Monthly,
-            _ => {
-                return Err(Failure::Invalid(format!(
-                    "period must be 0 (daily), 1 (weekly) or 2 (monthly), got {period}"
-                )))
-            }
-        };
+        let periods = [Period::Daily, Period::Weekly, Period::Monthly];
+        let period = choice(period, &periods, "period must be 0 (daily), 1 (weekly) or 2 (monthly)")?;
         let season = season_at(period, whole(now_ms, "now_ms", 0, MAX_SAFE)?);
         let name = season_key(key, &season)?;
         season_result(season.expire_at_ms, &season.name, &name)
@@ -416,16 +438,8 @@ pub unsafe extern "C" fn tally_page_ranks(
     // SAFETY: forwarded from the caller.
     let scores = f64s(unsafe { bytes(scores_ptr, count.saturating_mul(8)) });
     finish((|| {
-        let ties = match ties {
-            0 => Ties::Ordinal,
-            1 => Ties::Competition,
-            2 => Ties::Dense,
-            _ => {
-                return Err(Failure::Invalid(format!(
-                    "ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got {ties}"
-                )))
-            }
-        };
+        let modes = [Ties::Ordinal, Ties::Competition, Ties::Dense];
+        let ties = choice(ties, &modes, "ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE)")?;
         let first_position = whole(first_position, "first_position", 1, MAX_SAFE)?.unsigned_abs();
         let first_rank = whole(first_rank, "first_rank", 1, MAX_SAFE)?.unsigned_abs();
         let mut ranks = PageRanks::new(ties, first_position, first_rank);
@@ -493,7 +507,8 @@ mod tests {
             tally_free(ptr, 24);
         }
         assert!(!tally_alloc(0).is_null());
-        assert_eq!(tally_abi_version(), 1);
+        assert_eq!(tally_abi_version(), ABI_VERSION);
+        assert_eq!(tally_limit_max_log_default(), LIMIT_MAX_LOG.default as f64);
     }
 
     #[test]
@@ -586,7 +601,9 @@ mod tests {
         let (status, out) = season(0, now, b"a}b");
         assert_eq!(status, REFUSED);
         assert_eq!(out, b"ERR key 'a}b' needs a hash tag like {id} so related keys share a cluster slot");
-        assert_eq!(season(3, now, b"lb").0, INVALID);
+        let (status, out) = season(3, now, b"lb");
+        assert_eq!(status, INVALID);
+        assert_eq!(out, b"period must be 0 (daily), 1 (weekly) or 2 (monthly), got 3");
         assert_eq!(season(0, now + 0.5, b"lb").0, INVALID);
         assert_eq!(season(0, -1.0, b"lb").0, INVALID);
         assert_eq!(season(0, f64::NAN, b"lb").0, INVALID);
@@ -608,6 +625,9 @@ mod tests {
         // SAFETY: the buffer outlives the call.
         assert_eq!(unsafe { tally_page_ranks(1, 3.0, 2.0, scores.as_ptr(), 3) }, OK);
         assert_eq!(numbers(), [2.0, 2.0, 5.0]);
+        // SAFETY: the buffer outlives the call.
+        assert_eq!(unsafe { tally_page_ranks(3, 1.0, 1.0, scores.as_ptr(), 3) }, INVALID);
+        assert_eq!(result(), b"ties must be 0 (ORDINAL), 1 (COMPETITION) or 2 (DENSE), got 3");
         assert_eq!(tally_format_score(0.1 + 0.2), OK);
         assert_eq!(result(), b"0.30000000000000004");
         // SAFETY: the buffer outlives the call.

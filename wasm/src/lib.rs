@@ -12,11 +12,7 @@ use tally_core::limit::{self, Decision, Window};
 use tally_core::{slot, Error};
 
 /// Version of the exported ABI: bumped on any change of an export's signature or layout.
-pub const ABI_VERSION: u32 = 1;
-
-/// Default of the module config `tally.limit-max-log`, and its range.
-pub const MAX_LOG_DEFAULT: i64 = 100_000;
-pub const MAX_LOG_RANGE: (i64, i64) = (1, 10_000_000);
+pub const ABI_VERSION: u32 = 2;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,42 +75,41 @@ fn decide_logs(now_ms: i64, cost: i64, windows: &[Window], logs: Vec<Vec<f64>>) 
     }
 }
 
-/// `LIMIT.SLIDE key window_ms max [COST n]` against `log` at `now_ms`. `argv` is the whole
-/// command as a client sends it (`argv[0]`, the command name, is not read).
-pub fn slide(
-    argv: &[&[u8]],
-    max_log: i64,
-    require_hashtag: bool,
-    now_ms: i64,
-    log: Vec<f64>,
-) -> Result<LogOutcome, Failure> {
+/// What a limiter call sees of the server besides its argv and its keys' state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Server {
+    /// The server's clock.
+    pub now_ms: i64,
+    /// `tally.require-hashtag` as it applies (`yes`, or `auto` on a cluster node).
+    pub require_hashtag: bool,
+    /// `tally.limit-max-log`; GCRA does not read it.
+    pub max_log: i64,
+}
+
+/// `LIMIT.SLIDE key window_ms max [COST n]` against `log`. `argv` is the whole command as a
+/// client sends it (`argv[0]`, the command name, is not read).
+pub fn slide(argv: &[&[u8]], server: Server, log: Vec<f64>) -> Result<LogOutcome, Failure> {
     check_arity(argv, 4, "limit.slide")?;
-    let parsed = limit::parse_slide(argv, max_log)?;
-    slot::validate_keys(argv.get(1..2).unwrap_or_default(), require_hashtag)?;
+    let parsed = limit::parse_slide(argv, server.max_log)?;
+    slot::validate_keys(argv.get(1..2).unwrap_or_default(), server.require_hashtag)?;
     let logs = checked_logs(vec![log])?;
-    Ok(decide_logs(now_ms, parsed.cost, &[parsed.window], logs))
+    Ok(decide_logs(server.now_ms, parsed.cost, &[parsed.window], logs))
 }
 
 /// `LIMIT.MULTI numkeys key [key ...] window_ms max [window_ms max ...] [COST n]` against
 /// one log per key, in key order.
-pub fn multi(
-    argv: &[&[u8]],
-    max_log: i64,
-    require_hashtag: bool,
-    now_ms: i64,
-    logs: Vec<Vec<f64>>,
-) -> Result<LogOutcome, Failure> {
+pub fn multi(argv: &[&[u8]], server: Server, logs: Vec<Vec<f64>>) -> Result<LogOutcome, Failure> {
     check_arity(argv, 5, "limit.multi")?;
-    let parsed = limit::parse_multi(argv, max_log)?;
+    let parsed = limit::parse_multi(argv, server.max_log)?;
     let first = limit::MULTI_FIRST_KEY;
     let keys = argv.get(first..first + parsed.numkeys).unwrap_or_default();
-    slot::validate_keys(keys, require_hashtag)?;
+    slot::validate_keys(keys, server.require_hashtag)?;
     limit::check_distinct_keys(keys)?;
     if logs.len() != parsed.numkeys {
         return invalid(format!("{} logs given for {} keys", logs.len(), parsed.numkeys));
     }
     let logs = checked_logs(logs)?;
-    Ok(decide_logs(now_ms, parsed.cost, &parsed.windows, logs))
+    Ok(decide_logs(server.now_ms, parsed.cost, &parsed.windows, logs))
 }
 
 /// What a LIMIT.GCRA call decides.
@@ -129,17 +124,17 @@ pub struct GcraResult {
 
 /// `LIMIT.GCRA key burst count period_ms [COST n]` given the key's stored string (`None`
 /// when the key does not exist).
-pub fn gcra(argv: &[&[u8]], require_hashtag: bool, now_ms: i64, stored: Option<&[u8]>) -> Result<GcraResult, Failure> {
+pub fn gcra(argv: &[&[u8]], server: Server, stored: Option<&[u8]>) -> Result<GcraResult, Failure> {
     check_arity(argv, 5, "limit.gcra")?;
     let parsed = limit::parse_gcra(argv)?;
-    slot::validate_keys(argv.get(1..2).unwrap_or_default(), require_hashtag)?;
+    slot::validate_keys(argv.get(1..2).unwrap_or_default(), server.require_hashtag)?;
     // The server reads at most 32 bytes of the string; longer ones are not limiter state.
     let tat = match stored {
         None => None,
         Some(bytes) if bytes.len() > 32 => return Err(Error::NotALimiter.into()),
         Some(bytes) => Some(limit::parse_gcra_state(bytes)?),
     };
-    let outcome = parsed.decide(now_ms, tat);
+    let outcome = parsed.decide(server.now_ms, tat);
     Ok(GcraResult {
         decision: outcome.decision,
         new_tat_us: outcome.new_tat_us,
@@ -155,9 +150,14 @@ pub fn hash_tag(key: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally_core::config::LIMIT_MAX_LOG;
 
     fn argv(line: &str) -> Vec<&[u8]> {
         line.split(' ').map(str::as_bytes).collect()
+    }
+
+    fn at(now_ms: i64, max_log: i64, require_hashtag: bool) -> Server {
+        Server { now_ms, require_hashtag, max_log }
     }
 
     fn text(failure: Failure) -> String {
@@ -170,7 +170,8 @@ mod tests {
     #[test]
     fn slide_decides_and_returns_the_new_log() {
         let out =
-            slide(&argv("limit.slide k 1000 3"), MAX_LOG_DEFAULT, false, 5000, vec![4500.0, 3000.0, 4000.0]).unwrap();
+            slide(&argv("limit.slide k 1000 3"), at(5000, LIMIT_MAX_LOG.default, false), vec![4500.0, 3000.0, 4000.0])
+                .unwrap();
         assert_eq!(out.decision.as_array(), [1, 3, 1, 0, 1000]);
         assert!(out.written);
         assert_eq!(out.expire_at_ms, [6000]);
@@ -179,7 +180,7 @@ mod tests {
 
     #[test]
     fn errors_are_the_servers() {
-        let err = |line: &str| text(slide(&argv(line), 100, true, 0, vec![]).unwrap_err());
+        let err = |line: &str| text(slide(&argv(line), at(0, 100, true), vec![]).unwrap_err());
         assert_eq!(err("limit.slide {k} 0 1"), "ERR window_ms must be between 1 and 31536000000");
         assert_eq!(err("limit.slide {k} 10 101"), "ERR max must be between 1 and 100");
         assert_eq!(err("limit.slide {k} 10"), "ERR wrong number of arguments for 'limit.slide' command");
@@ -188,28 +189,31 @@ mod tests {
             "ERR key 'k' needs a hash tag like {id} so related keys share a cluster slot"
         );
         // The server's arity check comes before the module parses numkeys.
-        let multi_err = |line: &str| text(multi(&argv(line), 100, false, 0, vec![vec![]]).unwrap_err());
+        let multi_err = |line: &str| text(multi(&argv(line), at(0, 100, false), vec![vec![]]).unwrap_err());
         assert_eq!(multi_err("limit.multi x k 10"), "ERR wrong number of arguments for 'limit.multi' command");
         assert_eq!(multi_err("limit.multi x k 10 1"), "ERR value is not an integer or out of range");
         assert_eq!(
-            text(multi(&argv("limit.multi 2 a{x} a{x} 10 1 10 1"), 100, false, 0, vec![vec![], vec![]]).unwrap_err()),
+            text(
+                multi(&argv("limit.multi 2 a{x} a{x} 10 1 10 1"), at(0, 100, false), vec![vec![], vec![]]).unwrap_err()
+            ),
             "ERR the same key is given more than once"
         );
         assert_eq!(
-            text(multi(&argv("limit.multi 2 a b 10 1 10 1"), 100, false, 0, vec![vec![], vec![]]).unwrap_err()),
+            text(multi(&argv("limit.multi 2 a b 10 1 10 1"), at(0, 100, false), vec![vec![], vec![]]).unwrap_err()),
             "CROSSSLOT Keys in request don't hash to the same slot"
         );
         assert_eq!(
-            text(multi(&argv("limit.multi 1 a 10 1"), 100, false, 0, vec![]).unwrap_err()),
+            text(multi(&argv("limit.multi 1 a 10 1"), at(0, 100, false), vec![]).unwrap_err()),
             "invalid: 0 logs given for 1 keys"
         );
-        assert!(text(slide(&argv("limit.slide k 10 1"), 100, false, 0, vec![f64::NAN]).unwrap_err())
+        assert!(text(slide(&argv("limit.slide k 10 1"), at(0, 100, false), vec![f64::NAN]).unwrap_err())
             .starts_with("invalid: "));
     }
 
     #[test]
     fn gcra_reads_the_stored_string_as_the_server_does() {
-        let call = |stored: Option<&[u8]>| gcra(&argv("limit.gcra k 2 10 1000"), false, 0, stored);
+        let call =
+            |stored: Option<&[u8]>| gcra(&argv("limit.gcra k 2 10 1000"), at(0, LIMIT_MAX_LOG.default, false), stored);
         let first = call(None).unwrap();
         assert_eq!(first.decision.as_array(), [1, 3, 2, 0, 100]);
         assert_eq!((first.new_tat_us, first.expire_at_ms), (Some(100_000), Some(100)));
@@ -220,7 +224,7 @@ mod tests {
                 "WRONGTYPE key holds a string that is not GCRA limiter state"
             );
         }
-        let check = gcra(&argv("limit.gcra k 2 10 1000 COST 0"), false, 0, None).unwrap();
+        let check = gcra(&argv("limit.gcra k 2 10 1000 COST 0"), at(0, LIMIT_MAX_LOG.default, false), None).unwrap();
         assert_eq!((check.new_tat_us, check.expire_at_ms), (None, None));
     }
 }
