@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tally_core::limit::{self, Decision, Window};
 use tally_core::{slot, Error};
 
-pub const MAX_LOG_DEFAULT: i64 = 100_000;
+pub const MAX_LOG_DEFAULT: i64 = tally_core::config::LIMIT_MAX_LOG.default;
 
 fn arity(argv: &[&[u8]], min: usize, name: &'static str) -> Result<(), Error> {
     if argv.len() < min {
