@@ -107,11 +107,11 @@ impl Policy {
 
     /// The settings key's value: TOURNEY.CREATE's options, lower case, in a fixed order.
     pub fn encode(&self) -> String {
-        let mut text = format!("tiebreak {} ties {}", self.tiebreak.word(), self.ties.word());
-        if let Some(at) = self.expire_at {
-            text.push_str(&format!(" expireat {at}"));
+        let (tiebreak, ties) = (self.tiebreak.word(), self.ties.word());
+        match self.expire_at {
+            Some(at) => format!("tiebreak {tiebreak} ties {ties} expireat {at}"),
+            None => format!("tiebreak {tiebreak} ties {ties}"),
         }
-        text
     }
 
     /// Reads a settings key's value back, exactly as `encode` writes it (every call of a
