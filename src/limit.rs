@@ -207,16 +207,16 @@ impl Command for Gcra {
         let stored = match state.kind() {
             KeyKind::Empty => None,
             KeyKind::String => {
-                let mut buf = [0u8; 32];
+                let mut buf = [0u8; core::GCRA_STATE_MAX_BYTES];
                 let len = state.string_value(&mut buf).ok_or(Error::NotALimiter)?;
                 Some(core::parse_gcra_state(buf.get(..len).unwrap_or_default())?)
             }
             _ => return Err(Error::WrongType),
         };
         let outcome = gcra.decide(now, stored);
-        if let Some(tat) = outcome.new_tat_us {
-            let expire_at = core::gcra_expire_at_ms(tat);
-            let tat_text = ctx.integer_string(tat);
+        if let Some(tat) = outcome.new_tat {
+            let expire_at = tat.expire_at_ms();
+            let tat_text = ctx.string(&tat.encode());
             state.set_string(&tat_text)?;
             state.set_expire_at(expire_at)?;
             drop(state);

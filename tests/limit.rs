@@ -543,7 +543,9 @@ fn gcra_state_rounds_waits_up() {
     let line = "LIMIT.GCRA r 0 3 1000";
     let (replies, span) = timed(&mut con, |con| decisions(con, &[line; 2], true));
     assert_eq!(replies[0], [1, 1, 0, 0, 334]);
-    let tat: i64 = query::<String>(&mut con, "GET r").parse().expect("an integer state");
+    // The state is exact: 333,333 and a third microseconds after the call's millisecond.
+    let state: String = query(&mut con, "GET r");
+    let tat: i64 = state.strip_suffix("+1/3").and_then(|us| us.parse().ok()).expect("us+1/3");
     assert_eq!(tat % 1000, 333);
     assert!((span.from..=span.to).contains(&((tat - 333_333) / 1000)));
     assert_eq!(pexpiretime(&mut con, "r"), tat / 1000 + 1);
@@ -551,6 +553,39 @@ fn gcra_state_rounds_waits_up() {
     assert_eq!(denied[..3], [0, 1, 0]);
     assert_eq!(denied[3], denied[4]);
     assert!(denied[3] > 0 && denied[3] <= 334, "{denied:?}");
+    assert!(server.is_up());
+}
+
+#[test]
+fn gcra_counts_fractional_emission_intervals_exactly() {
+    let (mut server, mut con) = start();
+    // 600,000 units a second is 1.667 us each: a whole burst takes the full second to come
+    // back (it took 600 ms when the interval was rounded down to whole microseconds).
+    let line = "LIMIT.GCRA bw 599999 600000 1000 COST 600000";
+    let (replies, span) = timed(&mut con, |con| [decision(con, line), decision(con, line)]);
+    assert_eq!(replies[0], [1, 600_000, 0, 0, 1000]);
+    let denied = replies[1];
+    assert_eq!(denied[..3], [0, 600_000, 0]);
+    assert!(denied[3] >= 1000 - (span.to - span.from), "{denied:?} in {span:?}");
+    // Above one unit per microsecond the rate is not capped: 1,000,000 units per ms, a burst
+    // of one ms's worth comes back within a few ms (it took a second when capped).
+    let line = "LIMIT.GCRA gg 999999 1000000000 1 COST 1000000";
+    assert_eq!(decision(&mut con, line), [1, 1_000_000, 0, 0, 1]);
+    let start = server_ms(&mut con);
+    poll_until(WAIT, || decision(&mut con, line)[0] == 1);
+    assert!(server_ms(&mut con) - start < 500, "the burst took the capped rate's time to come back");
+    assert!(server.is_up());
+}
+
+#[test]
+fn cost_zero_is_allowed_under_a_lower_limit_than_the_state_was_written_with() {
+    let (mut server, mut con) = start();
+    assert_eq!(decision(&mut con, "LIMIT.SLIDE z0 60000 5 COST 5")[..3], [1, 5, 0]);
+    assert_eq!(decision(&mut con, "LIMIT.SLIDE z0 60000 3 COST 0")[..4], [1, 3, 0, 0]);
+    assert_eq!(decision(&mut con, "LIMIT.SLIDE z0 60000 3 COST 1")[..3], [0, 3, 0]);
+    assert_eq!(decision(&mut con, "LIMIT.GCRA g0 4 5 60000 COST 5")[..3], [1, 5, 0]);
+    assert_eq!(decision(&mut con, "LIMIT.GCRA g0 2 5 60000 COST 0")[..4], [1, 3, 0, 0]);
+    assert_eq!(decision(&mut con, "LIMIT.GCRA g0 2 5 60000 COST 1")[..3], [0, 3, 0]);
     assert!(server.is_up());
 }
 

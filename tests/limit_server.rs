@@ -67,10 +67,26 @@ enum Effect {
     Prune { key: Vec<u8>, window: i64 },
     /// `ZADD key <now> <now>-<seq> ...` (cost pairs), then `PEXPIREAT key <now + window>`.
     Consume { key: Vec<u8>, cost: i64, window: i64 },
-    /// `SET key <tat_us> PXAT <ceil(tat_us / 1000)>`.
+    /// `SET key <tat> PXAT <ceil(tat / 1000)>` (`tat` in microseconds, `us` or `us+rem/per`).
     GcraSet { key: Vec<u8> },
     /// `DEL key...`.
     Del { keys: Vec<Vec<u8>> },
+}
+
+/// A stored GCRA state's whole microseconds and the millisecond it rounds up to, read from
+/// its documented text (`us`, or `us+rem/per` with `0 < rem < per`), not with the module's code.
+fn tat_times(text: &[u8]) -> (i64, i64) {
+    let text = std::str::from_utf8(text).expect("a GCRA state is ASCII");
+    let (whole, fraction) = text.split_once('+').map_or((text, None), |(us, f)| (us, Some(f)));
+    let us: i64 = whole.parse().expect("whole microseconds");
+    if let Some(fraction) = fraction {
+        let (rem, per) = fraction.split_once('/').expect("rem/per");
+        let (rem, per): (i64, i64) = (rem.parse().unwrap(), per.parse().unwrap());
+        assert!(0 < rem && rem < per, "a reduced fraction: {text}");
+        // us + rem/per is never a whole number of milliseconds.
+        return (us, us.div_euclid(1000) + 1);
+    }
+    (us, us.div_euclid(1000) + i64::from(us.rem_euclid(1000) != 0))
 }
 
 /// One call with its expected reply and effects.
@@ -423,8 +439,9 @@ fn assert_workload_data(con: &mut Connection, data: &Snapshot) {
         assert_eq!(data[key].1, newest + window, "PEXPIRETIME of {:?}", shown(key));
     }
     for key in GCRAS {
-        let tat_us = parse_i64(&bytes(&ok(con, &[&b"GET"[..], key])));
-        assert_eq!(data[key].1, (tat_us + 999) / 1000, "PEXPIRETIME of {:?} (TAT {tat_us} us)", shown(key));
+        let tat = bytes(&ok(con, &[&b"GET"[..], key]));
+        let (_, ceil_ms) = tat_times(&tat);
+        assert_eq!(data[key].1, ceil_ms, "PEXPIRETIME of {:?} (TAT {} us)", shown(key), shown(&tat));
     }
 }
 
@@ -490,9 +507,9 @@ fn assert_aof_holds(dir: &Path, effects: &[Effect], t_start: i64, t_end: i64) {
                 let context = format!("{effect:?} vs {:?}", printable(c));
                 assert!(is_named(c, "SET") && c.len() == 5 && &c[1] == key, "{context}");
                 assert!(c[3].eq_ignore_ascii_case(b"PXAT"), "{context}");
-                let (tat_us, at) = (parse_i64(&c[2]), parse_i64(&c[4]));
+                let ((tat_us, ceil_ms), at) = (tat_times(&c[2]), parse_i64(&c[4]));
                 assert!(tat_us >= t_start * 1000 && tat_us <= (t_end + DAY) * 1000, "an absolute TAT: {context}");
-                assert_eq!(at, (tat_us + 999) / 1000, "expires at the TAT: {context}");
+                assert_eq!(at, ceil_ms, "expires at the TAT: {context}");
             }
             Effect::Del { keys } => {
                 let c = next(effect);

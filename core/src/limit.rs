@@ -1,8 +1,9 @@
 //! LIMIT.*: rate-limit decisions. Time is always a parameter (milliseconds of the
 //! server clock); nothing here reads a clock or touches storage.
 
-use crate::number::parse_i64_in;
+use crate::number::{parse_i64_in, IntText};
 use crate::Error;
+use smallvec::SmallVec;
 
 /// Longest window or period a limiter accepts: one year.
 pub const MAX_WINDOW_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -69,9 +70,10 @@ impl Window {
         (needed > max).then(|| needed - max - 1)
     }
 
-    /// Whether `cost` more units fit next to `count` entries.
+    /// Whether `cost` more units fit next to `count` entries. A peek (`COST 0`) always
+    /// fits, even when the log holds more than a lower `max` than it was written with.
     pub fn fits(&self, count: u64, cost: i64) -> bool {
-        i128::from(count) + i128::from(cost.max(0)) <= i128::from(self.max)
+        cost <= 0 || i128::from(count) + i128::from(cost) <= i128::from(self.max)
     }
 
     /// The decision of this window for `cost` units against `log`; when `consume` is
@@ -236,11 +238,67 @@ pub struct Gcra {
 }
 
 /// The outcome of a GCRA request: the decision, and the new theoretical arrival time to
-/// store (microseconds; `None` when nothing is to be written).
+/// store (`None` when nothing is to be written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GcraOutcome {
     pub decision: Decision,
-    pub new_tat_us: Option<i64>,
+    pub new_tat: Option<GcraState>,
+}
+
+/// A GCRA limiter's state: its theoretical arrival time (TAT), exactly, as
+/// `us + rem / per` microseconds with `0 <= rem < per`. Stored as the decimal `us` when
+/// whole, else as `us+rem/per`, so emission intervals that are not whole microseconds
+/// (`period_ms / count`) never round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GcraState {
+    pub us: i64,
+    pub rem: i64,
+    pub per: i64,
+}
+
+impl GcraState {
+    /// The TAT `scaled / per` µs, reduced.
+    fn from_scaled(scaled: i128, per: i64) -> GcraState {
+        let wide_per = i128::from(per.max(1));
+        let rem = scaled.rem_euclid(wide_per);
+        let divisor = gcd(rem, wide_per);
+        GcraState {
+            us: clamp_i64(scaled.div_euclid(wide_per)),
+            rem: clamp_i64(rem / divisor),
+            per: clamp_i64(wide_per / divisor),
+        }
+    }
+
+    /// The TAT in units of `1 / per` µs, rounded up when `per` is not a multiple of the
+    /// state's own (a limiter read with another `count` than it was written with).
+    fn scaled(&self, per: i128) -> i128 {
+        i128::from(self.us) * per + div_ceil(i128::from(self.rem) * per, i128::from(self.per.max(1)))
+    }
+
+    /// The stored text, built on the stack (every allowed call writes one).
+    pub fn encode(&self) -> SmallVec<[u8; 64]> {
+        let mut text = SmallVec::new();
+        text.extend_from_slice(IntText::new(self.us).as_bytes());
+        if self.rem != 0 {
+            text.push(b'+');
+            text.extend_from_slice(IntText::new(self.rem).as_bytes());
+            text.push(b'/');
+            text.extend_from_slice(IntText::new(self.per).as_bytes());
+        }
+        text
+    }
+
+    /// The absolute expiry (ms) of the key: when the limiter is full again.
+    pub fn expire_at_ms(&self) -> i64 {
+        clamp_i64(div_ceil(self.scaled(1000), 1000 * 1000))
+    }
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.abs().max(1)
 }
 
 pub fn parse_gcra(args: &[&[u8]]) -> Result<Gcra, Error> {
@@ -280,48 +338,74 @@ impl Gcra {
         self.burst.saturating_add(1)
     }
 
-    /// Time between two units at the sustained rate, in microseconds (at least 1).
-    fn emission_us(&self) -> i128 {
-        (i128::from(self.period_ms) * 1000 / i128::from(self.count.max(1))).max(1)
+    // The maths is exact: times are scaled by `count`, so that one unit's emission interval,
+    // `period_ms / count` ms, is the whole number `period_ms * 1000` of scaled microseconds.
+    // Only the stored TAT is rounded, up, to whole microseconds.
+
+    /// One unit's emission interval, in microseconds scaled by `count`.
+    fn emission_scaled(&self) -> i128 {
+        i128::from(self.period_ms) * 1000
     }
 
-    /// Time to refill the whole burst (the delay variation tolerance), in microseconds.
+    /// Time to refill the whole burst (the delay variation tolerance), scaled.
+    fn tolerance_scaled(&self) -> i128 {
+        self.emission_scaled() * i128::from(self.limit())
+    }
+
+    fn scale(&self) -> i128 {
+        i128::from(self.count.max(1))
+    }
+
+    /// Time to refill the whole burst, in microseconds (rounded up).
     fn refill_us(&self) -> i128 {
-        self.emission_us() * i128::from(self.limit())
+        div_ceil(self.tolerance_scaled(), self.scale())
     }
 
-    /// Decides one request at `now_ms` given the stored theoretical arrival time.
-    pub fn decide(&self, now_ms: i64, stored_tat_us: Option<i64>) -> GcraOutcome {
-        let now = i128::from(now_ms) * 1000;
-        let emission = self.emission_us();
-        let tolerance = self.refill_us();
-        let tat = stored_tat_us.map_or(now, i128::from).max(now);
+    /// Decides one request at `now_ms` given the stored state.
+    pub fn decide(&self, now_ms: i64, stored: Option<GcraState>) -> GcraOutcome {
+        let scale = self.scale();
+        let now = i128::from(now_ms) * 1000 * scale;
+        let emission = self.emission_scaled();
+        let tolerance = self.tolerance_scaled();
+        let tat = stored.map_or(now, |state| state.scaled(scale)).max(now);
         let new_tat = tat + emission * i128::from(self.cost);
         let allow_at = new_tat - tolerance;
-        let allowed = now >= allow_at;
-        // Time until the limiter is empty again, after this request.
+        // A peek (COST 0) always passes, whatever limit the state was written with.
+        let allowed = self.cost == 0 || now >= allow_at;
+        // Time until the limiter is full again, after this request.
         let busy = if allowed { new_tat - now } else { tat - now };
-        let remaining = ((tolerance - busy) / emission).clamp(0, i128::from(self.limit()));
+        let remaining = ((tolerance - busy).div_euclid(emission)).clamp(0, i128::from(self.limit()));
+        let ms = 1000 * scale;
         let decision = Decision {
             allowed,
             limit: self.limit(),
             remaining: clamp_i64(remaining),
-            retry_after_ms: if allowed { 0 } else { clamp_i64(div_ceil(allow_at - now, 1000)) },
-            reset_after_ms: clamp_i64(div_ceil(busy, 1000)),
+            retry_after_ms: if allowed { 0 } else { clamp_i64(div_ceil(allow_at - now, ms)) },
+            reset_after_ms: clamp_i64(div_ceil(busy, ms)),
         };
-        let new_tat_us = (allowed && self.cost > 0).then(|| clamp_i64(new_tat));
-        GcraOutcome { decision, new_tat_us }
+        let new_tat = (allowed && self.cost > 0).then(|| GcraState::from_scaled(new_tat, self.count));
+        GcraOutcome { decision, new_tat }
     }
 }
 
-/// The absolute expiry (ms) of a GCRA key holding `tat_us`: when the limiter is full again.
-pub fn gcra_expire_at_ms(tat_us: i64) -> i64 {
-    clamp_i64(div_ceil(i128::from(tat_us), 1000))
-}
+/// The longest stored GCRA state: `us+rem/per` with a 20-byte `us` and a `per` of at most
+/// `MAX_GCRA_AMOUNT` (10 digits); anything longer is not limiter state.
+pub const GCRA_STATE_MAX_BYTES: usize = 20 + 1 + 10 + 1 + 10;
 
-/// Parses a stored GCRA state (a decimal integer of microseconds).
-pub fn parse_gcra_state(bytes: &[u8]) -> Result<i64, Error> {
-    crate::number::parse_i64(bytes).map_err(|_| Error::NotALimiter)
+/// Parses a stored GCRA state: `us` or `us+rem/per` (see `GcraState`).
+pub fn parse_gcra_state(bytes: &[u8]) -> Result<GcraState, Error> {
+    use crate::number::parse_i64;
+    let whole = |us| GcraState { us, rem: 0, per: 1 };
+    let Some(plus) = bytes.iter().rposition(|&b| b == b'+') else {
+        return parse_i64(bytes).map(whole).map_err(|_| Error::NotALimiter);
+    };
+    let (us, fraction) = (bytes.get(..plus).unwrap_or_default(), bytes.get(plus + 1..).unwrap_or_default());
+    let slash = fraction.iter().position(|&b| b == b'/').ok_or(Error::NotALimiter)?;
+    let number = |part: Option<&[u8]>| part.and_then(|p| parse_i64(p).ok());
+    match (number(Some(us)), number(fraction.get(..slash)), number(fraction.get(slash + 1..))) {
+        (Some(us), Some(rem), Some(per)) if per > 0 && (1..per).contains(&rem) => Ok(GcraState { us, rem, per }),
+        _ => Err(Error::NotALimiter),
+    }
 }
 
 #[cfg(test)]
@@ -460,7 +544,7 @@ mod tests {
         let mut replies = Vec::new();
         for _ in 0..4 {
             let out = g.decide(0, tat);
-            tat = out.new_tat_us.or(tat);
+            tat = out.new_tat.or(tat);
             replies.push(out.decision.as_array());
         }
         assert_eq!(replies, [[1, 3, 2, 0, 100], [1, 3, 1, 0, 200], [1, 3, 0, 0, 300], [0, 3, 0, 100, 300]]);
@@ -468,7 +552,7 @@ mod tests {
         let out = g.decide(100, tat);
         assert_eq!(out.decision.as_array(), [1, 3, 0, 0, 300]);
         // Long after, the limiter is full.
-        assert_eq!(g.decide(10_000, out.new_tat_us).decision.as_array(), [1, 3, 2, 0, 100]);
+        assert_eq!(g.decide(10_000, out.new_tat).decision.as_array(), [1, 3, 2, 0, 100]);
     }
 
     #[test]
@@ -476,13 +560,83 @@ mod tests {
         let g = Gcra { burst: 0, count: 3, period_ms: 1000, cost: 0 };
         let out = g.decide(0, None);
         assert_eq!(out.decision.as_array(), [1, 1, 1, 0, 0]);
-        assert_eq!(out.new_tat_us, None);
-        // One unit per 333.333 ms: waits are rounded up, never down.
+        assert_eq!(out.new_tat, None);
+        // One unit per 333.333 ms: waits are rounded up, never down; the state is exact.
         let one = Gcra { cost: 1, ..g };
         let first = one.decide(0, None);
         assert_eq!(first.decision.as_array(), [1, 1, 0, 0, 334]);
-        assert_eq!(one.decide(1, first.new_tat_us).decision.as_array(), [0, 1, 0, 333, 333]);
-        assert_eq!(gcra_expire_at_ms(333_333), 334);
+        let state = first.new_tat.unwrap();
+        assert_eq!((state.encode().as_slice(), state.expire_at_ms()), (&b"333333+1/3"[..], 334));
+        assert_eq!(one.decide(1, first.new_tat).decision.as_array(), [0, 1, 0, 333, 333]);
+        // Three units take exactly one second.
+        let three = Gcra { burst: 2, count: 3, period_ms: 1000, cost: 1 };
+        let mut state = None;
+        for _ in 0..3 {
+            state = three.decide(0, state).new_tat;
+        }
+        assert_eq!(state.map(|s| s.encode().to_vec()), Some(b"1000000".to_vec()));
+    }
+
+    #[test]
+    fn gcra_maths_is_exact_for_fractional_intervals() {
+        // 600,000 units per second (1.667 us each): a burst of all of them refills in 1000 ms,
+        // not 600 ms, and the same burst 610 ms later is refused.
+        let g = Gcra { burst: 599_999, count: 600_000, period_ms: 1000, cost: 600_000 };
+        let first = g.decide(0, None);
+        assert_eq!(first.decision.as_array(), [1, 600_000, 0, 0, 1000]);
+        assert_eq!(first.new_tat.map(|s| s.encode().to_vec()), Some(b"1000000".to_vec()));
+        let again = g.decide(610, first.new_tat);
+        assert_eq!(again.decision.as_array(), [0, 600_000, 366_000, 390, 390]);
+        // Sub-microsecond intervals are not capped at one unit per microsecond.
+        let g = Gcra { burst: 999_999, count: 1_000_000_000, period_ms: 1, cost: 1_000_000 };
+        let first = g.decide(0, None);
+        assert_eq!(first.decision.as_array(), [1, 1_000_000, 0, 0, 1]);
+        assert_eq!(first.new_tat.map(|s| s.encode().to_vec()), Some(b"1".to_vec()));
+        assert!(g.decide(5, first.new_tat).decision.allowed);
+        // remaining = floor((tolerance - busy) / emission), exactly.
+        let g = Gcra { burst: 9, count: 3, period_ms: 1000, cost: 4 };
+        let out = g.decide(0, None);
+        assert_eq!(out.decision.as_array(), [1, 10, 6, 0, 1334]);
+        assert_eq!(g.decide(0, out.new_tat).decision.remaining, 2);
+        // 600,000 single units, one call each, fill exactly the second the burst allows.
+        let g = Gcra { burst: 599_999, count: 600_000, period_ms: 1000, cost: 1 };
+        let mut state = None;
+        for unit in 0..600_000 {
+            let out = g.decide(0, state);
+            assert!(out.decision.allowed, "unit {unit}");
+            state = out.new_tat;
+        }
+        assert_eq!(state.map(|s| s.encode().to_vec()), Some(b"1000000".to_vec()));
+        assert!(!g.decide(0, state).decision.allowed);
+    }
+
+    #[test]
+    fn a_peek_is_allowed_under_a_lower_limit() {
+        // State written with burst 4 (limit 5), read with burst 2 (limit 3).
+        let wide = Gcra { burst: 4, count: 5, period_ms: 60_000, cost: 5 };
+        let tat = wide.decide(0, None).new_tat;
+        let peek = Gcra { burst: 2, cost: 0, ..wide }.decide(0, tat);
+        assert_eq!(peek.decision.as_array(), [1, 3, 0, 0, 60_000]);
+        assert_eq!(peek.new_tat, None);
+        // The same for a sliding log holding more than the new max.
+        let narrow = Window { window_ms: 60_000, max: 3 };
+        assert_eq!(narrow.decide(10, 0, &log(5, Some(0), None), true).as_array(), [1, 3, 0, 0, 59_990]);
+        assert!(!narrow.decide(10, 1, &log(5, Some(0), Some(0)), true).allowed);
+    }
+
+    #[test]
+    fn gcra_states_read_back() {
+        for text in ["0", "-5", "1700000000000000", "333333+1/3", "-1+2/7"] {
+            assert_eq!(parse_gcra_state(text.as_bytes()).map(|s| s.encode().to_vec()), Ok(text.as_bytes().to_vec()));
+        }
+        for bad in ["", "1.5", "abc", "1+", "1+1", "1+0/3", "1+3/3", "1+1/0", "1+-1/3", "+1/3", "01"] {
+            assert_eq!(parse_gcra_state(bad.as_bytes()), Err(Error::NotALimiter), "{bad}");
+        }
+        // A state written with another count is read rounded up (never more units).
+        let state = parse_gcra_state(b"0+1/3").unwrap();
+        assert_eq!(state.scaled(2), 1);
+        assert_eq!(state.scaled(6), 2);
+        assert_eq!(state.expire_at_ms(), 1);
     }
 
     #[test]
@@ -499,7 +653,7 @@ mod tests {
         assert!(parse_gcra(&args("limit.gcra k 5 0 1000")).is_err());
         assert_eq!(parse_gcra(&args("limit.gcra k 5 10")), Err(Error::WrongArity("limit.gcra")));
         let extreme = parse_gcra(&args("limit.gcra k 1000000000 1000000000 31536000000")).unwrap();
-        let out = extreme.decide(i64::MAX / 1000, Some(i64::MAX));
+        let out = extreme.decide(i64::MAX / 1000, Some(GcraState { us: i64::MAX, rem: 0, per: 1 }));
         assert!(out.decision.reset_after_ms >= 0);
     }
 }

@@ -223,7 +223,7 @@ fn gcra_sequence(rng: &mut SplitMix64) -> Value {
             Ok((decision, tat, expire)) => {
                 step.insert("reply".into(), decision_value(decision));
                 if let Some(tat) = tat {
-                    state = Some(tat.to_string());
+                    state = Some(tat);
                 }
                 step.insert("expire_at_ms".into(), json!(expire));
             }

@@ -474,20 +474,27 @@ fn check_limiters(rng: &mut SplitMix64) {
     let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
     let Ok(gcra) = parse_gcra(&args) else { return };
     let now = random_now(rng);
-    let stored = match rng.below(4) {
+    let whole = |us| limit::GcraState { us, rem: 0, per: 1 };
+    let stored = match rng.below(5) {
         0 => None,
-        1 => Some(rng.int()),
-        2 => Some(now.saturating_mul(1000).saturating_add(rng.below(1 << 36) as i64)),
-        _ => Some(*rng.pick(&[i64::MAX, i64::MIN, 0, -1])),
+        1 => Some(whole(rng.int())),
+        2 => Some(whole(now.saturating_mul(1000).saturating_add(rng.below(1 << 36) as i64))),
+        3 => {
+            let per = 2 + rng.below(limit::MAX_GCRA_AMOUNT as u64 - 1) as i64;
+            Some(limit::GcraState { us: now.saturating_mul(1000), rem: 1 + rng.below(per as u64 - 1) as i64, per })
+        }
+        _ => Some(whole(*rng.pick(&[i64::MAX, i64::MIN, 0, -1]))),
     };
     let out = gcra.decide(now, stored);
     check_decision(&out.decision, &|| format!("{line} now {now} stored {stored:?}"));
     assert_eq!(out.decision.limit, gcra.limit());
-    assert_eq!(out.new_tat_us.is_some(), out.decision.allowed && gcra.cost > 0, "{line} now {now} stored {stored:?}");
-    if let Some(tat) = out.new_tat_us {
+    assert_eq!(out.new_tat.is_some(), out.decision.allowed && gcra.cost > 0, "{line} now {now} stored {stored:?}");
+    if let Some(tat) = out.new_tat {
         // The stored state reads back and expires no earlier than it says it is full.
-        assert_eq!(limit::parse_gcra_state(tat.to_string().as_bytes()), Ok(tat));
-        let _ = limit::gcra_expire_at_ms(tat);
+        let text = tat.encode();
+        assert!(text.len() <= limit::GCRA_STATE_MAX_BYTES);
+        assert_eq!(limit::parse_gcra_state(&text), Ok(tat));
+        let _ = tat.expire_at_ms();
     }
 }
 

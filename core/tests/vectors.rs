@@ -165,7 +165,7 @@ fn step(case: &Case, state: &mut State, now_ms: i64, args: &[Value]) -> Outcome 
         }
         "gcra" => native::gcra(&argv, case.require, now_ms, state.gcra.as_deref()).map(|(decision, tat, expire)| {
             if let (Some(tat), Some(at)) = (tat, expire) {
-                state.gcra = Some(tat.to_string().into_bytes());
+                state.gcra = Some(tat.into_bytes());
                 expire_at.insert(argv[1].to_vec(), at);
             }
             decision

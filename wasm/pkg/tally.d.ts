@@ -82,7 +82,7 @@ export interface GcraOptions extends LimiterOptions {
   count: Arg;
   periodMs: Arg;
   cost?: Arg;
-  /** The stored theoretical arrival time (µs; the key's string), null/undefined when absent. */
+  /** The stored theoretical arrival time (the key's string: µs as `us` or `us+rem/per`), null/undefined when absent. */
   tatUs?: string | number | bigint | Uint8Array | null;
 }
 

@@ -145,10 +145,10 @@ fn log_result(outcome: LogOutcome) -> Result<Vec<u8>, Failure> {
 fn gcra_result(result: GcraResult) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::with_capacity(64);
     put_decision(&mut out, &result.decision)?;
-    put(&mut out, i64::from(result.new_tat_us.is_some()))?;
+    put(&mut out, i64::from(result.new_tat.is_some()))?;
     put(&mut out, result.expire_at_ms.unwrap_or(0))?;
-    if let Some(tat) = result.new_tat_us {
-        out.extend_from_slice(tat.to_string().as_bytes());
+    if let Some(tat) = result.new_tat {
+        out.extend_from_slice(&tat.encode());
     }
     Ok(out)
 }

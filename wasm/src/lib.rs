@@ -118,7 +118,7 @@ pub struct GcraResult {
     pub decision: Decision,
     /// The theoretical arrival time to store (µs), when the call writes one; the server
     /// then sets the key to expire at `expire_at_ms`.
-    pub new_tat_us: Option<i64>,
+    pub new_tat: Option<limit::GcraState>,
     pub expire_at_ms: Option<i64>,
 }
 
@@ -128,17 +128,17 @@ pub fn gcra(argv: &[&[u8]], server: Server, stored: Option<&[u8]>) -> Result<Gcr
     check_arity(argv, 5, "limit.gcra")?;
     let parsed = limit::parse_gcra(argv)?;
     slot::validate_keys(argv.get(1..2).unwrap_or_default(), server.require_hashtag)?;
-    // The server reads at most 32 bytes of the string; longer ones are not limiter state.
+    // The server reads at most GCRA_STATE_MAX_BYTES of the string; longer ones are not limiter state.
     let tat = match stored {
         None => None,
-        Some(bytes) if bytes.len() > 32 => return Err(Error::NotALimiter.into()),
+        Some(bytes) if bytes.len() > limit::GCRA_STATE_MAX_BYTES => return Err(Error::NotALimiter.into()),
         Some(bytes) => Some(limit::parse_gcra_state(bytes)?),
     };
     let outcome = parsed.decide(server.now_ms, tat);
     Ok(GcraResult {
         decision: outcome.decision,
-        new_tat_us: outcome.new_tat_us,
-        expire_at_ms: outcome.new_tat_us.map(limit::gcra_expire_at_ms),
+        new_tat: outcome.new_tat,
+        expire_at_ms: outcome.new_tat.map(|tat| tat.expire_at_ms()),
     })
 }
 
@@ -216,7 +216,10 @@ mod tests {
             |stored: Option<&[u8]>| gcra(&argv("limit.gcra k 2 10 1000"), at(0, LIMIT_MAX_LOG.default, false), stored);
         let first = call(None).unwrap();
         assert_eq!(first.decision.as_array(), [1, 3, 2, 0, 100]);
-        assert_eq!((first.new_tat_us, first.expire_at_ms), (Some(100_000), Some(100)));
+        assert_eq!(
+            (first.new_tat.map(|t| t.encode().to_vec()), first.expire_at_ms),
+            (Some(b"100000".to_vec()), Some(100))
+        );
         assert_eq!(call(Some(b"100000")).unwrap().decision.as_array(), [1, 3, 1, 0, 200]);
         for bad in [&b"1.5"[..], b"", b" 1", &[b'1'; 33]] {
             assert_eq!(
@@ -225,6 +228,6 @@ mod tests {
             );
         }
         let check = gcra(&argv("limit.gcra k 2 10 1000 COST 0"), at(0, LIMIT_MAX_LOG.default, false), None).unwrap();
-        assert_eq!((check.new_tat_us, check.expire_at_ms), (None, None));
+        assert_eq!((check.new_tat, check.expire_at_ms), (None, None));
     }
 }

@@ -80,17 +80,18 @@ pub fn gcra(
     require: bool,
     now_ms: i64,
     stored: Option<&[u8]>,
-) -> Result<(Decision, Option<i64>, Option<i64>), Error> {
+) -> Result<(Decision, Option<String>, Option<i64>), Error> {
     arity(argv, 5, "limit.gcra")?;
     let parsed = limit::parse_gcra(argv)?;
     slot::validate_keys(&argv[1..2], require)?;
     let tat = match stored {
         None => None,
-        Some(bytes) if bytes.len() > 32 => return Err(Error::NotALimiter),
+        Some(bytes) if bytes.len() > limit::GCRA_STATE_MAX_BYTES => return Err(Error::NotALimiter),
         Some(bytes) => Some(limit::parse_gcra_state(bytes)?),
     };
     let outcome = parsed.decide(now_ms, tat);
-    Ok((outcome.decision, outcome.new_tat_us, outcome.new_tat_us.map(limit::gcra_expire_at_ms)))
+    let text = outcome.new_tat.map(|tat| String::from_utf8_lossy(&tat.encode()).into_owned());
+    Ok((outcome.decision, text, outcome.new_tat.map(|tat| tat.expire_at_ms())))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
