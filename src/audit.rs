@@ -168,7 +168,7 @@ impl Command for Info {
         }
         let stream = ctx.xinfo(c"STREAM", name)?;
         let groups = ctx.xinfo(c"GROUPS", name)?;
-        let entry_id = |field: &[u8]| stream.map_get(field).and_then(|entry| entry.at(0)).and_then(|id| id.as_bytes());
+        let entry_id = |field: &[u8]| stream.map_get(field).and_then(|entry| entry.at(0)).and_then(ReplyRef::as_bytes);
         ctx.reply_map(7);
         reply_field_integer(ctx, b"length", stream.map_get(b"length"));
         ctx.reply_bulk(b"cap");
@@ -184,7 +184,7 @@ impl Command for Info {
             let group = groups.at(index);
             let field = |name: &[u8]| group.and_then(|g| g.map_get(name));
             ctx.reply_map(4);
-            reply_field_bytes(ctx, b"name", field(b"name").and_then(|v| v.as_bytes()));
+            reply_field_bytes(ctx, b"name", field(b"name").and_then(ReplyRef::as_bytes));
             reply_field_integer(ctx, b"consumers", field(b"consumers"));
             reply_field_integer(ctx, b"pending", field(b"pending"));
             reply_field_integer(ctx, b"lag", field(b"lag"));
@@ -195,7 +195,7 @@ impl Command for Info {
 
 fn reply_field_integer(ctx: &Ctx, name: &[u8], value: Option<ReplyRef>) {
     ctx.reply_bulk(name);
-    match value.and_then(|v| v.as_integer()) {
+    match value.and_then(ReplyRef::as_integer) {
         Some(value) => ctx.reply_integer(value),
         None => ctx.reply_null(),
     }

@@ -184,7 +184,7 @@ fn append_replies_an_id_that_xrange_shows_with_exactly_the_given_fields() {
     assert!((before..=after).contains(&id(&first).ms), "{first} is not the server time ({before}..{after})");
     assert_eq!(
         entries(&mut con, "audit"),
-        [(first.clone(), words("action add sku 42 qty 3").iter().map(|s| s.to_string()).collect())]
+        [(first.clone(), words("action add sku 42 qty 3").iter().map(std::string::ToString::to_string).collect())]
     );
 
     // Repeated field names, option words after the first field and binary values are
@@ -295,7 +295,7 @@ fn a_hundred_thousand_appends_with_cap_1000_leave_exactly_1000() {
         let replies: Vec<Value> = pipe.query(&mut con).expect("a batch of appends");
         assert_eq!(replies.len(), 1000);
         last_id = text(&replies[999]);
-        assert_eq!(xlen(&mut con, "audit"), 1000.min((batch as i64 + 1) * 1000));
+        assert_eq!(xlen(&mut con, "audit"), 1000.min((i64::from(batch) + 1) * 1000));
     }
     assert_eq!(xlen(&mut con, "audit"), 1000);
     let all = entries(&mut con, "audit");

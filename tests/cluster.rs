@@ -158,7 +158,7 @@ fn a_node_that_does_not_own_the_key_replies_moved_to_the_owner() {
             let key = line.split(' ').nth(1).unwrap().to_string();
             let slot = cluster.keyslot(key.as_bytes());
             let owner = owner_in(&view, slot);
-            for (&port, con) in connections.iter_mut() {
+            for (&port, con) in &mut connections {
                 let reply = sh(con, &line);
                 if port == owner {
                     assert!(!reply.starts_with("(error) MOVED"), "{line} on its owner {port}: {reply}");

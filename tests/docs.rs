@@ -710,7 +710,7 @@ impl Replay {
             if let (true, Err(why)) = (compared, verdict) {
                 counts.failures.push(format!(
                     "{page}:{line}: `{command}`{}: {why}\n--- shown:\n{}\n--- printed:\n{}\n",
-                    if &real_command != command { format!(" (ran as `{real_command}`)") } else { String::new() },
+                    if &real_command == command { String::new() } else { format!(" (ran as `{real_command}`)") },
                     expected.join("\n"),
                     actual.join("\n"),
                 ));
@@ -799,11 +799,11 @@ fn every_doc_example_prints_what_the_docs_show() {
 fn shell_words_follow_shell_quoting() {
     let split = |line: &str| shell_words(line).unwrap();
     assert_eq!(
-        split(r#"redis-cli TOURNEY.INCR 'tournament:{t1}:scores' alice 10"#).words,
+        split(r"redis-cli TOURNEY.INCR 'tournament:{t1}:scores' alice 10").words,
         ["redis-cli", "TOURNEY.INCR", "tournament:{t1}:scores", "alice", "10"]
     );
     assert_eq!(split(r#"redis-cli SET k "a \"b\" \\ \x $""#).words, ["redis-cli", "SET", "k", r#"a "b" \ \x $"#]);
-    assert_eq!(split(r#"redis-cli SET k 'it''s' a\ b ''"#).words, ["redis-cli", "SET", "k", "its", "a b", ""]);
+    assert_eq!(split(r"redis-cli SET k 'it''s' a\ b ''").words, ["redis-cli", "SET", "k", "its", "a b", ""]);
     assert_eq!(
         split("redis-cli ZRANGE k 0 -1   # still a native sorted set").words,
         ["redis-cli", "ZRANGE", "k", "0", "-1"]

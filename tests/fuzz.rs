@@ -428,7 +428,7 @@ impl Gen {
             }
             6 => {
                 args.push(self.home(command));
-                for _ in 0..1 + self.rng.below(4) {
+                for _ in 0..=self.rng.below(4) {
                     args.push(self.member());
                 }
             }
@@ -477,7 +477,7 @@ impl Gen {
                 }
             }
             12 => {
-                for _ in 0..1 + self.rng.below(4) {
+                for _ in 0..=self.rng.below(4) {
                     args.push(self.slot_key(command));
                 }
             }
@@ -501,7 +501,7 @@ impl Gen {
                     };
                     args.push(b(seq.to_string()));
                 }
-                for _ in 0..1 + self.rng.below(3) {
+                for _ in 0..=self.rng.below(3) {
                     args.push(b(self.rng.pick(&["action", "qty", "MAXLEN", "IDEMPOTENT", "by"])));
                     let value = if self.rng.one_in(4) { self.token() } else { b(self.rng.range(0, 1000).to_string()) };
                     args.push(value);
@@ -543,7 +543,7 @@ impl Gen {
                 args.push(token);
             }
         } else if self.rng.one_in(3) {
-            for _ in 0..1 + self.rng.below(2) {
+            for _ in 0..=self.rng.below(2) {
                 let at = 1 + self.rng.below(args.len() as u64) as usize;
                 match self.rng.below(5) {
                     0 if at < args.len() => args[at] = self.token(),

@@ -11,7 +11,7 @@ fn info_fields(con: &mut redis::Connection) -> Vec<(String, String)> {
 }
 
 fn field(fields: &[(String, String)], name: &str) -> String {
-    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no {name} in {fields:?}"))
+    fields.iter().find(|(n, _)| n == name).map_or_else(|| panic!("no {name} in {fields:?}"), |(_, v)| v.clone())
 }
 
 #[test]

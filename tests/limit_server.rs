@@ -846,7 +846,10 @@ fn read_only_key_permission_refuses_every_limit_command() {
 #[test]
 fn out_of_memory_refuses_limiters_and_still_allows_reset() {
     let server = Server::start_with(Options {
-        server_args: ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"].iter().map(|s| s.to_string()).collect(),
+        server_args: ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"]
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         ..Options::default()
     });
     let mut con = server.connect();

@@ -30,7 +30,10 @@ const PRODUCERS: &str = "warehouse:{inv}:audit:producers";
 /// A server started with `--maxmemory 2mb --maxmemory-policy noeviction`.
 fn small_server() -> Server {
     let server = Server::start_with(Options {
-        server_args: ["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"].iter().map(|s| s.to_string()).collect(),
+        server_args: ["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         ..Options::default()
     });
     let mut con = server.connect();
@@ -352,7 +355,7 @@ fn a_full_server_refuses_every_growing_tally_write_and_serves_the_rest() {
             "tourney.top"
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect::<BTreeSet<_>>()
     );
 

@@ -198,7 +198,7 @@ impl Workload {
 
     fn multi(&mut self, con: &mut Connection) {
         let n = 1 + self.rng.below(3) as usize;
-        let mut keys: Vec<String> = LOGS.iter().map(|k| k.to_string()).collect();
+        let mut keys: Vec<String> = LOGS.iter().map(std::string::ToString::to_string).collect();
         // A deterministic shuffle, then the first n.
         for i in (1..keys.len()).rev() {
             let j = self.rng.below(i as u64 + 1) as usize;
@@ -263,8 +263,8 @@ impl Workload {
     fn reset(&mut self, con: &mut Connection) {
         // Keys of one slot: shared logs, shared GCRA limiters, or one user's limiters.
         let keys: BTreeSet<String> = match self.rng.below(3) {
-            0 => (0..1 + self.rng.below(2)).map(|_| self.rng.pick(&LOGS).to_string()).collect(),
-            1 => (0..1 + self.rng.below(2)).map(|_| self.rng.pick(&GCRAS).to_string()).collect(),
+            0 => (0..=self.rng.below(2)).map(|_| self.rng.pick(&LOGS).to_string()).collect(),
+            1 => (0..=self.rng.below(2)).map(|_| self.rng.pick(&GCRAS).to_string()).collect(),
             _ => {
                 let user = self.rng.below(USERS);
                 [format!("rl:{{u{user}}}"), format!("gc:{{u{user}}}")]
@@ -316,7 +316,7 @@ impl Workload {
             call.extend(cmd(&["IDEMPOTENT", &producer, &seq.to_string()]));
             idempotent = Some((slot, seq, last));
         }
-        let fields: Vec<(String, String)> = (0..1 + self.rng.below(3))
+        let fields: Vec<(String, String)> = (0..=self.rng.below(3))
             .map(|i| (["action", "qty", "by"][i as usize].to_string(), self.rng.below(100_000).to_string()))
             .collect();
         for (field, value) in &fields {
@@ -487,7 +487,7 @@ fn assert_healthy(server: &mut Server) {
 }
 
 fn options(args: &[&str], dir: Option<PathBuf>) -> Options {
-    Options { server_args: args.iter().map(|s| s.to_string()).collect(), dir, ..Options::default() }
+    Options { server_args: args.iter().map(std::string::ToString::to_string).collect(), dir, ..Options::default() }
 }
 
 const AOF: [&str; 6] = ["--appendonly", "yes", "--appendfsync", "always", "--enable-debug-command", "yes"];

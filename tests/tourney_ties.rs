@@ -196,7 +196,7 @@ struct Policy {
 impl Policy {
     fn create_args(self) -> Vec<String> {
         let tiebreak = if self.first { "FIRST" } else { "MEMBER" };
-        ["TIEBREAK", tiebreak, "TIES", self.ties.word()].iter().map(|s| s.to_string()).collect()
+        ["TIEBREAK", tiebreak, "TIES", self.ties.word()].iter().map(std::string::ToString::to_string).collect()
     }
 
     /// The TIES a call may name on this tournament.

@@ -36,7 +36,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn skip_space(&mut self) {
-        while self.text.get(self.at).is_some_and(|b| b.is_ascii_whitespace()) {
+        while self.text.get(self.at).is_some_and(u8::is_ascii_whitespace) {
             self.at += 1;
         }
     }

@@ -162,7 +162,8 @@ fn log_sequence(rng: &mut SplitMix64, multi: bool) -> Value {
             args.pop();
         }
         let command = if multi { "limit.multi" } else { "limit.slide" };
-        let argv: Vec<&[u8]> = std::iter::once(command.as_bytes()).chain(args.iter().map(|a| a.as_bytes())).collect();
+        let argv: Vec<&[u8]> =
+            std::iter::once(command.as_bytes()).chain(args.iter().map(std::string::String::as_bytes)).collect();
         let call = if multi { native::multi } else { native::slide };
         let mut step = Map::new();
         step.insert("now_ms".into(), json!(now));
@@ -215,7 +216,8 @@ fn gcra_sequence(rng: &mut SplitMix64) -> Value {
         if rng.percent(2) {
             args.truncate(3);
         }
-        let argv: Vec<&[u8]> = std::iter::once(&b"limit.gcra"[..]).chain(args.iter().map(|a| a.as_bytes())).collect();
+        let argv: Vec<&[u8]> =
+            std::iter::once(&b"limit.gcra"[..]).chain(args.iter().map(std::string::String::as_bytes)).collect();
         let mut step = Map::new();
         step.insert("now_ms".into(), json!(now));
         step.insert("args".into(), json!(args));

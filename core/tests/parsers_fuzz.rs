@@ -220,13 +220,15 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
     });
     check(tourney::parse_rank(args, &limits), args, stats, |_| (3..=6).contains(&args.len()) && member_ok(args[2]));
     check(tourney::parse_top(args, &limits), args, stats, |t| {
-        (3..=7).contains(&args.len()) && (1..=limits.max_range as u64).contains(&t.count) && t.offset <= i64::MAX as u64
+        (3..=7).contains(&args.len())
+            && (1..=limits.max_range as u64).contains(&t.count)
+            && i64::try_from(t.offset).is_ok()
     });
     check(tourney::parse_around(args, &limits), args, stats, |a| {
         (4..=6).contains(&args.len()) && member_ok(args[2]) && a.radius <= limits.max_radius() as u64
     });
-    check(tourney::parse_percentile(args, &limits), args, stats, |_| args.len() == 3 && member_ok(args[2]));
-    check(tourney::parse_rem(args, &limits), args, stats, |_| {
+    check(tourney::parse_percentile(args, &limits), args, stats, |()| args.len() == 3 && member_ok(args[2]));
+    check(tourney::parse_rem(args, &limits), args, stats, |()| {
         args.len() >= 3 && args[2..].iter().all(|m| member_ok(m))
     });
 
@@ -266,7 +268,7 @@ fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
     check(parse_group(args), args, stats, |start| {
         (args.len() == 3 && *start == b"$") || (args.len() == 5 && *start == args[4] && !args[2].is_empty())
     });
-    check(parse_info(args), args, stats, |_| args.len() == 2);
+    check(parse_info(args), args, stats, |()| args.len() == 2);
     check(audit::settings::parse_create(args), args, stats, |s| {
         s.cap.is_none_or(|cap| cap >= 1)
             && s.retention_ms.is_none_or(|r| r >= 0)
@@ -598,7 +600,7 @@ fn near_valid(rng: &mut SplitMix64) -> Vec<Vec<u8>> {
             if rng.one_in(2) {
                 a.extend([b"IDEMPOTENT".to_vec(), b"p1".to_vec(), num(rng, 0, 100)]);
             }
-            for _ in 0..1 + rng.below(3) {
+            for _ in 0..=rng.below(3) {
                 a.extend([b"f".to_vec(), b"v".to_vec()]);
             }
             a
@@ -654,7 +656,7 @@ fn parsers_hold_their_properties_on_random_input() {
             assert_eq!(parse_finite_f64(text.as_bytes()).map(f64::to_bits), Ok((x + 0.0).to_bits()), "{text}");
         }
 
-        let group: Vec<Vec<u8>> = (0..1 + rng.below(4)).map(|_| rng.token()).collect();
+        let group: Vec<Vec<u8>> = (0..=rng.below(4)).map(|_| rng.token()).collect();
         check_slots(&group, rng.one_in(2));
         keys += group.len() as u64;
 

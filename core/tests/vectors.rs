@@ -108,7 +108,7 @@ fn rank_maths() {
         let got = parse_finite_f64(case["text"].as_str().unwrap().as_bytes());
         match case.get("error") {
             Some(error) => {
-                assert_eq!(got.map_err(|e| e.to_string()), Err(error.as_str().unwrap().to_string()), "{case}")
+                assert_eq!(got.map_err(|e| e.to_string()), Err(error.as_str().unwrap().to_string()), "{case}");
             }
             None => assert_eq!(got.map(f64::to_bits), Ok(case["value"].as_f64().unwrap().to_bits()), "{case}"),
         }

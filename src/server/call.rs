@@ -166,7 +166,7 @@ impl<'a> ReplyRef<'a> {
 
     fn bytes(&self) -> &'a [u8] {
         let mut len = 0;
-        let data = api!(RedisModule_CallReplyStringPtr(self.reply, &mut len), ptr::null());
+        let data = api!(RedisModule_CallReplyStringPtr(self.reply, &raw mut len), ptr::null());
         if data.is_null() {
             return &[];
         }
@@ -185,27 +185,27 @@ impl<'a> ReplyRef<'a> {
         (0..self.len()).find_map(|index| {
             let mut key = ptr::null_mut();
             let mut value = ptr::null_mut();
-            let found = api!(RedisModule_CallReplyMapElement(self.reply, index, &mut key, &mut value), 1);
+            let found = api!(RedisModule_CallReplyMapElement(self.reply, index, &raw mut key, &raw mut value), 1);
             let key = ReplyRef { reply: key, _owner: PhantomData };
             (ok(found) && !key.reply.is_null() && key.bytes() == name)
                 .then_some(ReplyRef { reply: value, _owner: PhantomData })
         })
     }
 
-    pub fn as_integer(&self) -> Option<i64> {
+    pub fn as_integer(self) -> Option<i64> {
         (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int).then(|| self.integer())
     }
 
-    pub fn as_bytes(&self) -> Option<&'a [u8]> {
+    pub fn as_bytes(self) -> Option<&'a [u8]> {
         (self.kind() == raw::REDISMODULE_REPLY_STRING as c_int).then(|| self.bytes())
     }
 
-    pub fn at(&self, index: usize) -> Option<ReplyRef<'a>> {
+    pub fn at(self, index: usize) -> Option<ReplyRef<'a>> {
         self.element(index)
     }
 
     /// The `(member, score)` pair at `index` of a RESP3 WITHSCORES reply.
-    pub fn scored_member(&self, index: usize) -> Option<(&'a [u8], f64)> {
+    pub fn scored_member(self, index: usize) -> Option<(&'a [u8], f64)> {
         let pair = self.element(index)?;
         Some((pair.element(0)?.bytes(), pair.element(1)?.double()))
     }

@@ -117,7 +117,7 @@ impl Key<'_> {
     /// lives only while the key is open); `None` when longer than `buf`.
     pub fn string_value<const N: usize>(&self, buf: &mut [u8; N]) -> Option<usize> {
         let mut len = 0;
-        let data = api!(RedisModule_StringDMA(self.key, &mut len, raw::REDISMODULE_READ as c_int), ptr::null_mut());
+        let data = api!(RedisModule_StringDMA(self.key, &raw mut len, raw::REDISMODULE_READ as c_int), ptr::null_mut());
         if data.is_null() || len > buf.len() {
             return None;
         }
@@ -146,7 +146,7 @@ impl Key<'_> {
             RedisModule_StreamAdd(
                 self.key,
                 raw::REDISMODULE_STREAM_ADD_AUTOID as c_int,
-                &mut id,
+                &raw mut id,
                 fields.as_ptr().cast_mut(),
                 pairs
             ),
@@ -171,7 +171,7 @@ impl Key<'_> {
     /// Removes the entries with IDs below `floor`; returns how many went.
     pub fn stream_trim_below(&self, floor: StreamId) -> i64 {
         let mut id = raw::RedisModuleStreamID { ms: floor.ms, seq: floor.seq };
-        api!(RedisModule_StreamTrimByID(self.key, 0, &mut id), 0).max(0)
+        api!(RedisModule_StreamTrimByID(self.key, 0, &raw mut id), 0).max(0)
     }
 
     // ---- hashes --------------------------------------------------------------------
@@ -187,7 +187,7 @@ impl Key<'_> {
                 self.key,
                 raw::REDISMODULE_HASH_NONE as c_int,
                 field,
-                &mut value as *mut RawString,
+                &raw mut value,
                 ptr::null_mut::<c_void>()
             ),
             ERR
@@ -238,13 +238,13 @@ impl Key<'_> {
             return None;
         }
         let mut score = 0.0;
-        ok(api!(RedisModule_ZsetScore(self.key, member, &mut score), ERR)).then_some(score)
+        ok(api!(RedisModule_ZsetScore(self.key, member, &raw mut score), ERR)).then_some(score)
     }
 
     /// Sets `member`'s score (adding it if absent).
     pub fn set(&self, score: f64, member: RawString) -> Result<(), Error> {
         let mut flags: c_int = 0;
-        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &mut flags), ERR)) {
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &raw mut flags), ERR)) {
             Ok(())
         } else {
             Err(Error::Internal)
@@ -254,7 +254,7 @@ impl Key<'_> {
     /// Adds `member` only if absent; true when it was added.
     pub fn add_new(&self, score: f64, member: RawString) -> Result<bool, Error> {
         let mut flags = raw::REDISMODULE_ZADD_NX as c_int;
-        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &mut flags), ERR)) {
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &raw mut flags), ERR)) {
             Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
         } else {
             Err(Error::Internal)
@@ -264,7 +264,7 @@ impl Key<'_> {
     /// Removes `member`; true when it was there.
     pub fn remove(&self, member: RawString) -> bool {
         let mut deleted: c_int = 0;
-        ok(api!(RedisModule_ZsetRem(self.key, member, &mut deleted), ERR)) && deleted != 0
+        ok(api!(RedisModule_ZsetRem(self.key, member, &raw mut deleted), ERR)) && deleted != 0
     }
 
     /// Removes every member scored at or below `max`; returns how many went.
@@ -321,7 +321,7 @@ impl Key<'_> {
         let mut seen = 0;
         while seen < limit && api!(RedisModule_ZsetRangeEndReached(self.key), 1) == 0 {
             let mut score = 0.0;
-            let member = api!(RedisModule_ZsetRangeCurrentElement(self.key, &mut score), ptr::null_mut());
+            let member = api!(RedisModule_ZsetRangeCurrentElement(self.key, &raw mut score), ptr::null_mut());
             if member.is_null() {
                 break;
             }

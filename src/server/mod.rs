@@ -80,7 +80,10 @@ impl Ctx {
     /// A new server string holding a stream ID; freed on drop.
     pub fn stream_id_string(&self, id: StreamId) -> OwnedString<'_> {
         let raw_id = raw::RedisModuleStreamID { ms: id.ms, seq: id.seq };
-        OwnedString { ctx: self, raw: api!(RedisModule_CreateStringFromStreamID(self.raw, &raw_id), ptr::null_mut()) }
+        OwnedString {
+            ctx: self,
+            raw: api!(RedisModule_CreateStringFromStreamID(self.raw, &raw const raw_id), ptr::null_mut()),
+        }
     }
 
     fn free_string(&self, value: RawString) {
@@ -116,7 +119,7 @@ impl LoadCtx {
 /// The bytes of a server string, borrowed for as long as the string lives.
 pub fn string_bytes<'a>(value: RawString) -> &'a [u8] {
     let mut len = 0;
-    let data = api!(RedisModule_StringPtrLen(value, &mut len), ptr::null());
+    let data = api!(RedisModule_StringPtrLen(value, &raw mut len), ptr::null());
     if data.is_null() {
         return &[];
     }

@@ -184,7 +184,7 @@ extern "C" fn entry<C: Command>(ctx: *mut raw::RedisModuleCtx, argv: *mut RawStr
                     C::NAME.to_string_lossy()
                 ));
             }
-            ctx.reply_error(&error)
+            ctx.reply_error(&error);
         }
         Err(_) => ctx.reply_error(&Error::Internal),
     }
@@ -232,7 +232,7 @@ pub fn register_command<C: Command>(ctx: &LoadCtx) -> Result<(), String> {
     let mut arg_storage = Vec::new();
     let args = docs_args(C::ARGS, &mut arg_storage);
     let info = raw::RedisModuleCommandInfo {
-        version: &version,
+        version: &raw const version,
         summary: C::SUMMARY.as_ptr(),
         complexity: C::COMPLEXITY.as_ptr(),
         since: C::SINCE.as_ptr(),
@@ -244,7 +244,7 @@ pub fn register_command<C: Command>(ctx: &LoadCtx) -> Result<(), String> {
     };
     // SAFETY: every pointer in `info` stays valid through the call; the server copies
     // what it keeps.
-    if !ok(unsafe { set_info(command, &info) }) {
+    if !ok(unsafe { set_info(command, &raw const info) }) {
         return Err(format!("could not set the command info of {name}"));
     }
     Ok(())

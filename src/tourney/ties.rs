@@ -234,7 +234,7 @@ impl TieReads for WriteReads<'_, '_> {
         // The latest arrival at a score is its lowest entry.
         let mut latest = None;
         order.key.visit(Order::Ascending, score, score, 1, |entry, _| {
-            latest = Some(order_entry_arrival(string_bytes(entry)))
+            latest = Some(order_entry_arrival(string_bytes(entry)));
         });
         latest.map(|number| number.ok_or(OutOfStep)).transpose()
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Options for a server with AOF on (fsync always), plus `extra` server arguments.
 pub fn aof_options(extra: &[&str]) -> Options {
     let args = ["--appendonly", "yes", "--appendfsync", "always"].iter().chain(extra);
-    Options { server_args: args.map(|s| s.to_string()).collect(), ..Options::default() }
+    Options { server_args: args.map(std::string::ToString::to_string).collect(), ..Options::default() }
 }
 
 /// A primary with AOF on and no periodic replication PINGs (so its offset only moves

@@ -377,7 +377,7 @@ fn start_node() -> Server {
             "0",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect(),
         ..Options::default()
     })
@@ -542,7 +542,6 @@ pub fn wait_role(port: u16, role: &str) {
     poll_until(SETTLE_TIMEOUT, || {
         connect_port(port)
             .and_then(|mut con| redis::cmd("INFO").arg("replication").query::<String>(&mut con))
-            .map(|info| info_field(&info, "role").as_deref() == Some(role))
-            .unwrap_or(false)
+            .is_ok_and(|info| info_field(&info, "role").as_deref() == Some(role))
     });
 }

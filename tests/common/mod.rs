@@ -77,7 +77,7 @@ impl Server {
 
     pub fn start_with_module_args(module_args: &[&str]) -> Server {
         Server::start_with(Options {
-            module_args: module_args.iter().map(|s| s.to_string()).collect(),
+            module_args: module_args.iter().map(std::string::ToString::to_string).collect(),
             ..Options::default()
         })
     }

@@ -15,7 +15,7 @@ fn sorted_texts(value: &Value) -> Vec<String> {
 
 /// The strings of a list, sorted.
 fn sorted(list: &[&str]) -> Vec<String> {
-    let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    let mut list: Vec<String> = list.iter().map(std::string::ToString::to_string).collect();
     list.sort();
     list
 }

@@ -126,7 +126,7 @@ fn put_decision(out: &mut Vec<u8>, decision: &tally_core::limit::Decision) -> Re
 
 /// Result of LIMIT.SLIDE and LIMIT.MULTI: the 5 reply integers, `written` (0|1), then per
 /// window: its expiry (ms), its entry count n, and n entry times; all f64.
-fn log_result(outcome: LogOutcome) -> Result<Vec<u8>, Failure> {
+fn log_result(outcome: &LogOutcome) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::with_capacity(8 * (6 + outcome.logs.iter().map(|log| log.len() + 2).sum::<usize>()));
     put_decision(&mut out, &outcome.decision)?;
     put(&mut out, i64::from(outcome.written))?;
@@ -297,7 +297,7 @@ pub unsafe extern "C" fn tally_slide(
     let outcome = limiter(packed, argc, Some(max_log), require_hashtag, now_ms, |argv, server| {
         crate::slide(argv, server, f64s(log))
     });
-    finish(outcome.and_then(log_result))
+    finish(outcome.and_then(|outcome| log_result(&outcome)))
 }
 
 /// LIMIT.MULTI: `counts` holds one u32 (little-endian) entry count per key, and `logs`
@@ -335,7 +335,7 @@ pub unsafe extern "C" fn tally_multi(
         .collect();
     let outcome =
         limiter(packed, argc, Some(max_log), require_hashtag, now_ms, |argv, server| crate::multi(argv, server, logs));
-    finish(outcome.and_then(log_result))
+    finish(outcome.and_then(|outcome| log_result(&outcome)))
 }
 
 /// LIMIT.GCRA: `state` is the key's stored string when `has_state` is 1.
