@@ -38,5 +38,7 @@ PY
 }
 
 while read -r name rest; do
-    [ -n "$name" ] && install "$name" $rest
+    if [ -n "$name" ]; then
+        install "$name" $rest
+    fi
 done <<<"$SERVERS"
