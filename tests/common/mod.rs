@@ -168,6 +168,13 @@ impl Server {
         false
     }
 
+    /// The server's `redis_version` (Valkey reports the Redis version it is compatible with).
+    pub fn version(&self) -> String {
+        let mut con = self.connect();
+        let info: String = redis::cmd("INFO").arg("server").query(&mut con).unwrap_or_default();
+        info.lines().find_map(|line| line.strip_prefix("redis_version:")).unwrap_or_default().trim().to_string()
+    }
+
     /// True when the server is Valkey (its INFO has `valkey_version`).
     pub fn is_valkey(&self) -> bool {
         let mut con = self.connect();
