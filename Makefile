@@ -7,7 +7,7 @@ SERVER ?= redis-server
 VALKEY := $(CURDIR)/.tools/valkey/valkey-server
 REDIS8 := $(CURDIR)/.tools/redis8/redis-server
 
-.PHONY: deps servers build wasm run lint test node-client bench bench-scale valgrind clean
+.PHONY: deps servers build wasm run lint test dist node-client bench bench-scale valgrind clean
 
 deps:
 	@scripts/install-deps.sh
@@ -70,10 +70,15 @@ test: build wasm servers
 	node --test wasm/test/
 	scripts/test-node-client.sh
 	scripts/valgrind.sh --short
+	scripts/test-dist.sh
 	for server in $(REDIS8) $(VALKEY); do \
 		TALLY_SERVER=$$server scripts/test-node-client.sh && \
 		TALLY_SERVER=$$server cargo test --release -p tally --tests || exit 1; \
 	done
+
+# The release archive: dist/tally-<version>-linux-<arch>.tar.gz (scripts/dist.sh).
+dist: build
+	scripts/dist.sh
 
 # The node-redis client package (clients/node) against a live server.
 node-client: build

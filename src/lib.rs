@@ -15,8 +15,24 @@ mod tourney;
 use redis_module::{redis_module, Context, RedisString, Status};
 use server::LoadCtx;
 
-/// Module version as Redis modules encode semver: major * 10000 + minor * 100 + patch.
-const VERSION: i32 = 100;
+/// The crate's version (Cargo.toml, the one place it is written) as Redis modules encode
+/// semver for MODULE LIST: major * 10000 + minor * 100 + patch.
+const VERSION: i32 = decimal(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
+    + decimal(env!("CARGO_PKG_VERSION_MINOR")) * 100
+    + decimal(env!("CARGO_PKG_VERSION_PATCH"));
+
+/// A version component, at compile time (a non-digit fails the build).
+const fn decimal(text: &str) -> i32 {
+    let bytes = text.as_bytes();
+    let mut value = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        assert!(bytes[at].is_ascii_digit(), "a version component is decimal");
+        value = value * 10 + (bytes[at] - b'0') as i32;
+        at += 1;
+    }
+    value
+}
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     match load(&LoadCtx::new(ctx), args) {

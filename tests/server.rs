@@ -149,13 +149,14 @@ impl Spec {
 // ---- 1. registration ---------------------------------------------------------------------
 
 #[test]
-fn module_list_shows_tally_version_100() {
+fn module_list_shows_the_cargo_version() {
     let server = Server::start();
     let mut con = server.connect();
     let modules = ok(&mut con, &["MODULE", "LIST"]);
     let tally: Vec<_> = items(&modules).iter().map(fields).filter(|m| text(field(m, "name")) == "tally").collect();
     assert_eq!(tally.len(), 1, "MODULE LIST: {}", render(&modules));
-    assert_eq!(int(field(&tally[0], "ver")), 100);
+    let semver: Vec<i64> = env!("CARGO_PKG_VERSION").split('.').map(|part| part.parse().unwrap()).collect();
+    assert_eq!(int(field(&tally[0], "ver")), semver[0] * 10000 + semver[1] * 100 + semver[2]);
 }
 
 #[test]
