@@ -7,7 +7,7 @@ SERVER ?= redis-server
 VALKEY := $(CURDIR)/.tools/valkey/valkey-server
 REDIS8 := $(CURDIR)/.tools/redis8/redis-server
 
-.PHONY: deps servers build wasm run lint test dist node-client bench bench-scale valgrind clean
+.PHONY: deps servers build wasm run lint test dist soak node-client bench bench-scale valgrind clean
 
 deps:
 	@scripts/install-deps.sh
@@ -79,6 +79,11 @@ test: build wasm servers
 # The release archive: dist/tally-<version>-linux-<arch>.tar.gz (scripts/dist.sh).
 dist: build
 	scripts/dist.sh
+
+# Sustained load on a primary with AOF and a replica, on each server (docs/reliability.md#soak).
+SOAK_SECONDS ?= 60
+soak: build servers
+	scripts/soak.py --seconds $(SOAK_SECONDS) --report docs/reliability.md
 
 # The node-redis client package (clients/node) against a live server.
 node-client: build
