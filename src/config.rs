@@ -82,6 +82,11 @@ pub fn audit_max_producers() -> i64 {
     value(const { slot(spec::AUDIT_MAX_PRODUCERS) })
 }
 
+/// `tally.audit-verify-max`: the most links one AUDIT.VERIFY call checks.
+pub fn audit_verify_max() -> i64 {
+    value(const { slot(spec::AUDIT_VERIFY_MAX) })
+}
+
 /// The configs' values at load: the defaults with the loadmodule arguments' `name value`
 /// pairs applied. They become the defaults the configs are registered with (the server
 /// applies config-file lines over them).

@@ -726,7 +726,7 @@ fn info_reports_every_field_of_a_stream_with_two_groups() {
             "[\"length\", {length}, \"cap\", 100, \"retention-ms\", 3600000, \"first-entry-id\", \"{}\", \
              \"last-entry-id\", \"{}\", \"entries-added\", {added}, \"groups\", [\
              [\"name\", \"g1\", \"consumers\", {}, \"pending\", {}, \"lag\", {}], \
-             [\"name\", \"g2\", \"consumers\", {}, \"pending\", {}, \"lag\", {}]]]",
+             [\"name\", \"g2\", \"consumers\", {}, \"pending\", {}, \"lag\", {}]]{UNCREATED}]",
             ids[ids.len() - length],
             ids[ids.len() - 1],
             g1.0,
@@ -784,6 +784,10 @@ fn info_reports_every_field_of_a_stream_with_two_groups() {
     assert!(audit_info(&mut con, "audit").starts_with("[\"length\", 2, \"cap\", 7, \"retention-ms\", 0, "));
 }
 
+/// The end of AUDIT.INFO for a stream AUDIT.CREATE never gave settings: the configs' exact
+/// cap, trimming, no chain, and no count of appends left (that is for ONFULL REFUSE).
+const UNCREATED: &str = ", \"mode\", \"=\", \"onfull\", \"trim\", \"chain\", 0, \"remaining\", nil";
+
 #[test]
 fn info_on_an_empty_stream_and_an_unknown_lag() {
     let server = Server::start();
@@ -791,8 +795,10 @@ fn info_on_an_empty_stream_and_an_unknown_lag() {
     assert_eq!(sh(&mut con, "AUDIT.GROUP jobs g"), "OK");
     assert_eq!(
         audit_info(&mut con, "jobs"),
-        "[\"length\", 0, \"cap\", 10000, \"retention-ms\", 0, \"first-entry-id\", nil, \"last-entry-id\", nil, \
-         \"entries-added\", 0, \"groups\", [[\"name\", \"g\", \"consumers\", 0, \"pending\", 0, \"lag\", 0]]]"
+        format!(
+            "[\"length\", 0, \"cap\", 10000, \"retention-ms\", 0, \"first-entry-id\", nil, \"last-entry-id\", nil, \
+             \"entries-added\", 0, \"groups\", [[\"name\", \"g\", \"consumers\", 0, \"pending\", 0, \"lag\", 0]]{UNCREATED}]"
+        )
     );
     // A stream without groups.
     let only = append(&mut con, "plain", "n 1");
@@ -800,7 +806,7 @@ fn info_on_an_empty_stream_and_an_unknown_lag() {
         audit_info(&mut con, "plain"),
         format!(
             "[\"length\", 1, \"cap\", 10000, \"retention-ms\", 0, \"first-entry-id\", \"{only}\", \"last-entry-id\", \
-             \"{only}\", \"entries-added\", 1, \"groups\", []]"
+             \"{only}\", \"entries-added\", 1, \"groups\", []{UNCREATED}]"
         )
     );
     // XDEL in the middle of the unread range makes XINFO's lag unknown: nil.
@@ -823,7 +829,22 @@ fn info_is_a_map_in_resp3() {
     let reply = ok(&mut con, &["AUDIT.INFO", "audit"]);
     let Value::Map(pairs) = &reply else { panic!("not a map: {reply:?}") };
     let names: Vec<String> = pairs.iter().map(|(k, _)| text(k)).collect();
-    assert_eq!(names, ["length", "cap", "retention-ms", "first-entry-id", "last-entry-id", "entries-added", "groups"]);
+    assert_eq!(
+        names,
+        [
+            "length",
+            "cap",
+            "retention-ms",
+            "first-entry-id",
+            "last-entry-id",
+            "entries-added",
+            "groups",
+            "mode",
+            "onfull",
+            "chain",
+            "remaining"
+        ]
+    );
     let info = fields(&reply);
     assert_eq!(text(field(&info, "first-entry-id")), only);
     let group = &items(field(&info, "groups"))[0];
@@ -979,11 +1000,11 @@ fn producers_key_of(key: &[u8]) -> Vec<u8> {
 /// One write the primary must have propagated.
 #[derive(Debug, Clone, PartialEq)]
 enum Effect {
-    /// `XADD key MAXLEN = cap id field value ...`
+    /// `XADD key id field value ...`
     Xadd(Vec<Vec<u8>>),
-    /// `XTRIM key MINID = <ms>-0`: the floor depends on the primary's clock, so only
-    /// its bounds are known: above the trimmed entry, below the new one.
-    Xtrim { key: Vec<u8>, above_ms: u64, below_ms: u64 },
+    /// `XTRIM key MINID = <id>`: the oldest entry kept, after a trim by the cap or by
+    /// retention.
+    Xtrim(Vec<Vec<u8>>),
     /// `HSET producers-key producer "<seq> <id>"`
     Hset(Vec<Vec<u8>>),
     /// `XGROUP CREATE key group start MKSTREAM`
@@ -996,6 +1017,8 @@ struct Writer<'a> {
     cap: i64,
     /// (stream key, producer) -> (last seq, entry id)
     producers: BTreeMap<(Vec<u8>, Vec<u8>), (i64, String)>,
+    /// The entry IDs each stream holds, oldest first.
+    entries: BTreeMap<Vec<u8>, std::collections::VecDeque<String>>,
     effects: Vec<Effect>,
     appends: usize,
     duplicates: usize,
@@ -1017,8 +1040,8 @@ impl Writer<'_> {
     }
 
     /// Records what `call` (an AUDIT.APPEND) must have done, given its reply.
-    /// `trims_above`: the ms of the newest entry retention must trim with this append.
-    fn record(&mut self, call: &[Vec<u8>], reply: Result<Value, String>, trims_above: Option<u64>) {
+    /// `retention_trims`: how many of the oldest entries retention trims with this append.
+    fn record(&mut self, call: &[Vec<u8>], reply: Result<Value, String>, retention_trims: usize) {
         let key = call[1].clone();
         let mut rest = &call[2..];
         let mut cap = self.cap;
@@ -1054,13 +1077,18 @@ impl Writer<'_> {
             }
         }
         let new_id = text(&reply.unwrap_or_else(|error| panic!("{:?} failed: {error}", printable(call))));
-        let mut xadd =
-            vec![b"XADD".to_vec(), key.clone(), b"MAXLEN".to_vec(), b"=".to_vec(), cap.to_string().into_bytes()];
-        xadd.push(new_id.clone().into_bytes());
+        let mut xadd = vec![b"XADD".to_vec(), key.clone(), new_id.clone().into_bytes()];
         xadd.extend(rest.iter().cloned());
         self.effects.push(Effect::Xadd(xadd));
-        if let Some(above_ms) = trims_above {
-            self.effects.push(Effect::Xtrim { key: key.clone(), above_ms, below_ms: id(&new_id).ms });
+        let entries = self.entries.entry(key.clone()).or_default();
+        entries.push_back(new_id.clone());
+        let over = entries.len().saturating_sub(usize::try_from(cap).unwrap());
+        let trimmed = over.max(retention_trims);
+        if trimmed > 0 {
+            entries.drain(..trimmed);
+            let first_kept = entries.front().expect("the new entry stays").clone().into_bytes();
+            let xtrim = vec![b"XTRIM".to_vec(), key.clone(), b"MINID".to_vec(), b"=".to_vec(), first_kept];
+            self.effects.push(Effect::Xtrim(xtrim));
         }
         if let Some((producer, seq)) = idempotent {
             let state = format!("{seq} {new_id}");
@@ -1078,7 +1106,7 @@ impl Writer<'_> {
     fn append(&mut self, key: &[u8], maxlen: Option<i64>, idempotent: Option<(&[u8], i64)>, data: &[&[u8]]) {
         let call = Self::command(key, maxlen, idempotent, data);
         let reply = query(self.con, &call);
-        self.record(&call, reply, None);
+        self.record(&call, reply, 0);
     }
 
     fn group(&mut self, key: &[u8], group: &[u8], start: Option<&[u8]>, creates: bool) {
@@ -1102,6 +1130,7 @@ fn workload(con: &mut Connection) -> Writer<'_> {
         con,
         cap: WORKLOAD_CAP,
         producers: BTreeMap::new(),
+        entries: BTreeMap::new(),
         effects: Vec::new(),
         appends: 0,
         duplicates: 0,
@@ -1114,11 +1143,11 @@ fn workload(con: &mut Connection) -> Writer<'_> {
     let call = Writer::command(AGED.as_bytes(), None, None, &[b"n", b"1"]);
     let reply = query(w.con, &call);
     let first_aged = id(&text(reply.as_ref().expect("the first aged append")));
-    w.record(&call, reply, None);
+    w.record(&call, reply, 0);
     wait_for_server_ms_after(w.con, first_aged.ms + 50);
     let call = Writer::command(AGED.as_bytes(), None, Some((b"ager", 1)), &[b"n", b"2"]);
     let reply = query(w.con, &call);
-    w.record(&call, reply, Some(first_aged.ms));
+    w.record(&call, reply, 1);
     config_set(w.con, "tally.audit-retention-ms", "0");
     assert_eq!(xlen(w.con, AGED), 1);
 
@@ -1159,7 +1188,7 @@ fn workload(con: &mut Connection) -> Writer<'_> {
             Value::ServerError(error) => Err(format!("{} {}", error.code(), error.details().unwrap_or_default())),
             other => Ok(other.clone()),
         };
-        w.record(call, reply, None);
+        w.record(call, reply, 0);
     }
 
     // A script calling the module.
@@ -1167,7 +1196,7 @@ fn workload(con: &mut Connection) -> Writer<'_> {
     for seq in ["8", "8"] {
         let reply = query(w.con, &["EVAL", script, "1", PLAIN, "pos", seq]);
         let call = Writer::command(PLAIN.as_bytes(), None, Some((b"pos", seq.parse().unwrap())), &[b"via", b"script"]);
-        w.record(&call, reply, None);
+        w.record(&call, reply, 0);
     }
 
     // A seeded random mix.
@@ -1282,24 +1311,8 @@ fn assert_aof_holds_effects(dir: &Path, effects: &[Effect]) {
     assert_eq!(commands.len(), effects.len(), "AOF: {:?}", commands.iter().map(|c| shown(c)).collect::<Vec<_>>());
     for (command, effect) in commands.iter().zip(effects) {
         match effect {
-            Effect::Xadd(expected) | Effect::Hset(expected) => {
+            Effect::Xadd(expected) | Effect::Hset(expected) | Effect::Xtrim(expected) => {
                 assert_eq!(command, expected, "AOF {:?} vs expected {:?}", shown(command), shown(expected));
-            }
-            Effect::Xtrim { key, above_ms, below_ms } => {
-                assert_eq!(
-                    command[..4],
-                    [b"XTRIM".to_vec(), key.clone(), b"MINID".to_vec(), b"=".to_vec()],
-                    "{:?}",
-                    shown(command)
-                );
-                assert_eq!(command.len(), 5, "{:?}", shown(command));
-                let floor = id(std::str::from_utf8(&command[4]).expect("an ID"));
-                assert_eq!(floor.seq, 0, "{:?}", shown(command));
-                assert!(
-                    *above_ms < floor.ms && floor.ms < *below_ms,
-                    "{:?}: not in ({above_ms}, {below_ms})",
-                    shown(command)
-                );
             }
             Effect::Xgroup { key, group } => {
                 assert_eq!(
@@ -1313,7 +1326,7 @@ fn assert_aof_holds_effects(dir: &Path, effects: &[Effect]) {
         assert!(!command.iter().any(|arg| arg == b"*" || arg == b"~"), "{:?}", shown(command));
     }
     let counted = |name: &[u8]| commands.iter().filter(|c| c[0] == name).count();
-    assert_eq!(counted(b"XTRIM"), 1);
+    assert!(counted(b"XTRIM") > 1, "the cap and retention trimmed");
     assert!(counted(b"HSET") >= 20 && counted(b"XGROUP") == 3, "{} {}", counted(b"HSET"), counted(b"XGROUP"));
 }
 
@@ -1479,7 +1492,7 @@ struct Spec {
     doc_args: &'static [&'static str],
 }
 
-const SPECS: [Spec; 3] = [
+const SPECS: [Spec; 6] = [
     Spec {
         name: "audit.append",
         arity: -4,
@@ -1504,6 +1517,30 @@ const SPECS: [Spec; 3] = [
         example: &["mykey"],
         doc_args: &["key"],
     },
+    Spec {
+        name: "audit.create",
+        arity: -2,
+        flags: &["denyoom", "fast", "module", "write"],
+        key_flags: &["RO", "access"],
+        example: &["my{key}", "MAXLEN", "=", "5", "RETENTION", "1000", "ONFULL", "REFUSE", "CHAIN"],
+        doc_args: &["key", "maxlen", "ms", "onfull", "chain"],
+    },
+    Spec {
+        name: "audit.verify",
+        arity: -2,
+        flags: &["module", "readonly"],
+        key_flags: &["RO", "access"],
+        example: &["my{key}", "FROM", "1-0", "ab", "COUNT", "10"],
+        doc_args: &["key", "from", "count"],
+    },
+    Spec {
+        name: "audit.digest",
+        arity: 2,
+        flags: &["fast", "module", "readonly"],
+        key_flags: &["RO", "access"],
+        example: &["my{key}"],
+        doc_args: &["key"],
+    },
 ];
 
 #[test]
@@ -1524,7 +1561,7 @@ fn command_getkeys_finds_the_stream_key() {
     for spec in &SPECS {
         let mut args = vec!["COMMAND", "GETKEYS", spec.name];
         args.extend(spec.example);
-        assert_eq!(run(&mut con, &args), "[\"mykey\"]", "{args:?}");
+        assert_eq!(run(&mut con, &args), format!("[{:?}]", spec.example[0]), "{args:?}");
     }
     assert_eq!(sh(&mut con, "COMMAND GETKEYS audit.append warehouse:{inv}:audit a b"), "[\"warehouse:{inv}:audit\"]");
     assert_eq!(sh(&mut con, "COMMAND GETKEYS audit.group jobs g"), "[\"jobs\"]");
@@ -1572,7 +1609,7 @@ fn command_docs_describe_every_command() {
         }
         parts.join(" ")
     };
-    assert_eq!(describe(&args[1]), "integer token=MAXLEN flags=optional");
+    assert_eq!(describe(&args[1]), "block token=MAXLEN flags=optional [operator:oneof threshold:integer]");
     assert_eq!(describe(&args[2]), "block token=IDEMPOTENT flags=optional [producer:string sequence:integer]");
     assert_eq!(describe(&args[3]), "block flags=multiple [field:string value:string]");
     let docs = fields(&ok(&mut con, &["COMMAND", "DOCS", "audit.group"]));

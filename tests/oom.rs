@@ -301,7 +301,7 @@ fn audit_writes_are_refused_while_info_and_the_consumer_loop_keep_working() {
 // ---- every family on one full server ------------------------------------------------------------
 
 /// Every tally write that can grow memory, at least once per command.
-const GROWING_WRITES: [&str; 12] = [
+const GROWING_WRITES: [&str; 13] = [
     "TOURNEY.INCR tournament:{t1}:scores alice 1",
     "TOURNEY.CREATE tournament:{t1}:next TIEBREAK FIRST TIES DENSE",
     "TOURNEY.SUBMIT tournament:{t1}:scores alice 100",
@@ -314,6 +314,7 @@ const GROWING_WRITES: [&str; 12] = [
     "AUDIT.APPEND warehouse:{inv}:audit IDEMPOTENT p 2 sku 4",
     "AUDIT.APPEND warehouse:{inv}:audit IDEMPOTENT p 1 sku 1",
     "AUDIT.GROUP warehouse:{inv}:audit g2",
+    "AUDIT.CREATE warehouse:{inv}:next MAXLEN 10 ONFULL REFUSE CHAIN",
 ];
 
 #[test]
@@ -345,7 +346,9 @@ fn a_full_server_refuses_every_growing_tally_write_and_serves_the_rest() {
     assert_eq!(
         others,
         [
+            "audit.digest",
             "audit.info",
+            "audit.verify",
             "limit.reset",
             "tourney.around",
             "tourney.info",

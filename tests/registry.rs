@@ -4,10 +4,13 @@ mod common;
 use common::*;
 use redis::Value;
 
-const COMMANDS: [&str; 16] = [
+const COMMANDS: [&str; 19] = [
     "audit.append",
+    "audit.create",
+    "audit.digest",
     "audit.group",
     "audit.info",
+    "audit.verify",
     "limit.gcra",
     "limit.multi",
     "limit.reset",

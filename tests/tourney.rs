@@ -962,7 +962,8 @@ fn config_defaults() {
     assert_eq!(config_get(&mut con, "tally.audit-retention-ms"), "0");
     assert_eq!(config_get(&mut con, "tally.audit-max-field-bytes"), "65536");
     assert_eq!(config_get(&mut con, "tally.audit-max-producers"), "10000");
-    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 16);
+    assert_eq!(config_get(&mut con, "tally.audit-verify-max"), "100000");
+    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 18);
 }
 
 #[test]

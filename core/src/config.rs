@@ -27,9 +27,13 @@ pub const AUDIT_MAX_FIELD_BYTES: Numeric =
     Numeric { name: "audit-max-field-bytes", default: 65_536, min: 1, max: 512 * 1024 * 1024, memory: true };
 pub const AUDIT_MAX_PRODUCERS: Numeric =
     Numeric { name: "audit-max-producers", default: 10_000, min: 1, max: 10_000_000, memory: false };
+/// The most links one AUDIT.VERIFY call checks (its COUNT's bound), so one call never holds
+/// the server for long.
+pub const AUDIT_VERIFY_MAX: Numeric =
+    Numeric { name: "audit-verify-max", default: 100_000, min: 1, max: 10_000_000, memory: false };
 
 /// Every numeric config, in the order `CONFIG GET tally.*` lists them.
-pub const NUMERIC: [Numeric; 7] = [
+pub const NUMERIC: [Numeric; 8] = [
     MAX_MEMBER_BYTES,
     MAX_RANGE,
     LIMIT_MAX_LOG,
@@ -37,6 +41,7 @@ pub const NUMERIC: [Numeric; 7] = [
     AUDIT_RETENTION_MS,
     AUDIT_MAX_FIELD_BYTES,
     AUDIT_MAX_PRODUCERS,
+    AUDIT_VERIFY_MAX,
 ];
 
 /// `tally.require-hashtag`: whether keys must carry a hash tag.

@@ -70,6 +70,12 @@ pub enum Error {
         key: Vec<u8>,
         group: Option<Vec<u8>>,
     },
+    /// A command that keeps keys beside `key` (settings, anchors) on a key without a hash
+    /// tag: with no tag, two distinct keys could name the same companion.
+    CompanionsNeedHashTag {
+        kind: &'static str,
+        key: Vec<u8>,
+    },
     /// AUDIT.CREATE with settings other than the stream's; carries the key.
     AuditExists(Vec<u8>),
     /// CHAIN asked of a stream that already has entries; carries the key.
@@ -80,6 +86,9 @@ pub enum Error {
     ChainNeedsExactCap,
     /// A caller's field named `chain` on a chained stream.
     ChainFieldReserved,
+    /// The newest entry of a chained stream carries no valid `chain` field, so no append can
+    /// link to it; carries the key.
+    ChainBroken(Vec<u8>),
     /// VERIFY on a stream that is not chained.
     NotChained,
     /// VERIFY FROM an entry no longer in the stream.
@@ -189,6 +198,11 @@ impl fmt::Display for Error {
                  acknowledge it, and the stream has no consumer group",
                 Quoted(key)
             ),
+            Error::CompanionsNeedHashTag { kind, key } => write!(
+                f,
+                "ERR {kind} '{}' needs a hash tag like {{id}} in its name: tally keeps its settings in keys beside it",
+                Quoted(key)
+            ),
             Error::AuditExists(key) => write!(
                 f,
                 "ERR audit log '{}' already exists with other settings (AUDIT.INFO shows them)",
@@ -206,6 +220,11 @@ impl fmt::Display for Error {
                 f.write_str("ERR CHAIN needs an exact MAXLEN: the chain records each entry it trims")
             }
             Error::ChainFieldReserved => f.write_str("ERR the field name 'chain' is reserved on a chained audit log"),
+            Error::ChainBroken(key) => write!(
+                f,
+                "ERR audit log '{}' has a newest entry without a valid chain field (AUDIT.VERIFY finds where)",
+                Quoted(key)
+            ),
             Error::NotChained => f.write_str("ERR the audit log is not chained (AUDIT.CREATE ... CHAIN)"),
             Error::FromNotInStream => f.write_str("ERR the FROM entry is no longer in the stream"),
             Error::BadStreamId => f.write_str("ERR Invalid stream ID specified as stream command argument"),

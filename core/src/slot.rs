@@ -88,6 +88,17 @@ pub fn companion_key(key: &[u8], suffix: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(Companions::new(key)?.name(suffix).to_vec())
 }
 
+/// Commands that keep settings beside a key need the key to carry a hash tag: the
+/// companion names then extend the key (`a:{t}` -> `a:{t}:settings`) and no two keys share
+/// one, where an untagged key wrapped in braces (`a` -> `{a}:settings`) would collide with
+/// the key `{a}`'s.
+pub fn require_hash_tag_for_companions(key: &[u8], kind: &'static str) -> Result<(), Error> {
+    if hash_tag(key).is_none() {
+        return Err(Error::CompanionsNeedHashTag { kind, key: key.to_vec() });
+    }
+    Ok(())
+}
+
 /// Checks the keys one command touches: each carries a hash tag when `require_hash_tag`
 /// is set, and all of them share one slot (checked in standalone mode too, so code that
 /// works on a laptop also works in a cluster).

@@ -6,6 +6,7 @@ use redis_module::raw;
 use std::ffi::{c_char, c_int, CStr};
 use std::marker::PhantomData;
 use std::ptr;
+use tally_core::audit::StreamId;
 use tally_core::number::ScoreText;
 use tally_core::Error;
 
@@ -108,6 +109,35 @@ impl Ctx {
         let reply =
             api!(RedisModule_Call(self.raw, c"XINFO".as_ptr(), c"3cs".as_ptr(), what.as_ptr(), key), ptr::null_mut());
         self.checked(reply)
+    }
+}
+
+impl Ctx {
+    /// The oldest entry pending in a consumer group (`XPENDING key group`, summary form):
+    /// `None` when nothing is pending.
+    pub fn oldest_pending(&self, key: RawString, group: &[u8]) -> Result<Option<StreamId>, Error> {
+        let reply = api!(
+            RedisModule_Call(
+                self.raw,
+                c"XPENDING".as_ptr(),
+                c"3sb".as_ptr(),
+                key,
+                group.as_ptr().cast::<c_char>(),
+                group.len()
+            ),
+            ptr::null_mut()
+        );
+        let summary = self.checked(reply)?;
+        Ok(summary.at(1).and_then(ReplyRef::as_bytes).and_then(StreamId::parse))
+    }
+}
+
+impl Ctx {
+    /// The last ID a stream gave out (`XINFO STREAM`'s `last-generated-id`), which entries
+    /// deleted at its tail leave above its newest entry.
+    pub fn stream_last_generated_id(&self, key: RawString) -> Result<StreamId, Error> {
+        let info = self.xinfo(c"STREAM", key)?;
+        info.map_get(b"last-generated-id").and_then(ReplyRef::as_bytes).and_then(StreamId::parse).ok_or(Error::Internal)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Keys opened through the module API: strings, streams, hashes and sorted sets.
 
 use super::{ok, Ctx, OwnedString, RawString, ERR};
+use smallvec::SmallVec;
 use redis_module::raw;
 use std::ffi::{c_int, c_void};
 use std::ptr;
@@ -9,6 +10,7 @@ use tally_core::Error;
 
 /// The errno values RM_StreamAdd reports (Linux numbering).
 mod libc_errno {
+    pub const EDOM: i32 = 33;
     pub const EFBIG: i32 = 27;
     pub const ERANGE: i32 = 34;
 }
@@ -138,40 +140,81 @@ impl Key<'_> {
 
     // ---- streams -------------------------------------------------------------------
 
-    /// Appends an entry with a server-generated ID from field/value pairs.
-    pub fn stream_add(&self, fields: &[RawString]) -> Result<StreamId, Error> {
-        let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
+    /// Appends an entry from field/value pairs, with the ID given or (`None`) one the server
+    /// makes. `Ok(None)`: the given ID is not above the stream's last one.
+    pub fn stream_add(&self, id: Option<StreamId>, fields: &[RawString]) -> Result<Option<StreamId>, Error> {
+        let (flags, mut raw_id) = match id {
+            Some(id) => (0, raw::RedisModuleStreamID { ms: id.ms, seq: id.seq }),
+            None => (raw::REDISMODULE_STREAM_ADD_AUTOID as c_int, raw::RedisModuleStreamID { ms: 0, seq: 0 }),
+        };
         let pairs = i64::try_from(fields.len() / 2).map_err(|_| Error::Internal)?;
-        let status = api!(
-            RedisModule_StreamAdd(
-                self.key,
-                raw::REDISMODULE_STREAM_ADD_AUTOID as c_int,
-                &raw mut id,
-                fields.as_ptr().cast_mut(),
-                pairs
-            ),
-            ERR
-        );
+        let status =
+            api!(RedisModule_StreamAdd(self.key, flags, &raw mut raw_id, fields.as_ptr().cast_mut(), pairs), ERR);
         if ok(status) {
-            return Ok(StreamId { ms: id.ms, seq: id.seq });
+            return Ok(Some(StreamId { ms: raw_id.ms, seq: raw_id.seq }));
         }
         // The server says why through errno.
         match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc_errno::EDOM) => Ok(None),
             Some(libc_errno::EFBIG) => Err(Error::StreamExhausted),
             Some(libc_errno::ERANGE) => Err(Error::EntryTooLarge),
             _ => Err(Error::Internal),
         }
     }
 
-    /// Trims the stream to exactly `len` entries; returns how many went.
-    pub fn stream_trim_len(&self, len: i64) -> i64 {
-        api!(RedisModule_StreamTrimByLength(self.key, 0, len), 0).max(0)
+    /// Trims the stream to `len` entries, exactly or (`approx`) by whole nodes as
+    /// `XADD MAXLEN ~` does; returns how many went.
+    pub fn stream_trim_len(&self, len: i64, approx: bool) -> i64 {
+        let flags = if approx { raw::REDISMODULE_STREAM_TRIM_APPROX as c_int } else { 0 };
+        api!(RedisModule_StreamTrimByLength(self.key, flags, len), 0).max(0)
     }
 
     /// Removes the entries with IDs below `floor`; returns how many went.
     pub fn stream_trim_below(&self, floor: StreamId) -> i64 {
         let mut id = raw::RedisModuleStreamID { ms: floor.ms, seq: floor.seq };
         api!(RedisModule_StreamTrimByID(self.key, 0, &raw mut id), 0).max(0)
+    }
+
+    /// Walks the stream's entries, oldest first from `from` (inclusive; `None`: the oldest)
+    /// or newest first when `newest_first`, handing each entry's ID and fields to `visit`
+    /// until it returns false or the stream ends.
+    pub fn stream_walk(
+        &self,
+        from: Option<StreamId>,
+        newest_first: bool,
+        mut visit: impl FnMut(StreamId, &[(&[u8], &[u8])]) -> bool,
+    ) {
+        if self.kind() != KeyKind::Stream {
+            return;
+        }
+        let flags = if newest_first { raw::REDISMODULE_STREAM_ITERATOR_REVERSE as c_int } else { 0 };
+        let mut start = from.map(|id| raw::RedisModuleStreamID { ms: id.ms, seq: id.seq });
+        let start_ptr = start.as_mut().map_or(ptr::null_mut(), |id| &raw mut *id);
+        if !ok(api!(RedisModule_StreamIteratorStart(self.key, flags, start_ptr, ptr::null_mut()), ERR)) {
+            return;
+        }
+        let mut fields: Vec<(OwnedString, OwnedString)> = Vec::new();
+        loop {
+            let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
+            let mut count = 0;
+            if !ok(api!(RedisModule_StreamIteratorNextID(self.key, &raw mut id, &raw mut count), ERR)) {
+                break;
+            }
+            fields.clear();
+            loop {
+                let (mut field, mut value): (RawString, RawString) = (ptr::null_mut(), ptr::null_mut());
+                if !ok(api!(RedisModule_StreamIteratorNextField(self.key, &raw mut field, &raw mut value), ERR)) {
+                    break;
+                }
+                // The server hands out new strings the module owns (no auto memory here).
+                fields.push((OwnedString { ctx: self.ctx, raw: field }, OwnedString { ctx: self.ctx, raw: value }));
+            }
+            let pairs: SmallVec<[(&[u8], &[u8]); 8]> = fields.iter().map(|(f, v)| (f.bytes(), v.bytes())).collect();
+            if !visit(StreamId { ms: id.ms, seq: id.seq }, &pairs) {
+                break;
+            }
+        }
+        api!(RedisModule_StreamIteratorStop(self.key), ERR);
     }
 
     // ---- hashes --------------------------------------------------------------------

@@ -1,0 +1,288 @@
+//! AUDIT.APPEND: one entry, the stream trimmed to its cap and retention at once, under
+//! ONFULL REFUSE only what every consumer group has acknowledged, and on a chained stream
+//! the entry's link as its last field.
+
+use super::{acknowledged, chain_of, newest_entry, oldest_id, successor, AuditLog};
+use crate::command::{Args, Command};
+use crate::config;
+use crate::keys;
+use crate::server::{Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, Notify, RawString};
+use crate::stats::{self, Family};
+use smallvec::SmallVec;
+use std::ffi::CStr;
+use tally_core::audit::chain::{self, Hash, GENESIS};
+use tally_core::audit::settings::{encode_anchor, CapMode, OnFull};
+use tally_core::audit::{self as core, Dedup, StreamId, KEY as KEY_POS};
+use tally_core::Error;
+
+pub struct Append;
+
+impl Command for Append {
+    const NAME: &'static CStr = c"audit.append";
+    const FAMILY: Family = Family::Audit;
+    const FLAGS: &'static CStr = c"write deny-oom";
+    const ARITY: i32 = -4;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPDATE };
+    const SUMMARY: &'static CStr = c"Appends an entry with a server-generated ID, always trimming the stream to its cap; \
+IDEMPOTENT drops retries; ONFULL REFUSE streams refuse rather than trim what a group has not acknowledged";
+    const COMPLEXITY: &'static CStr =
+        c"O(1) per field, plus O(T) for the T entries trimmed (usually 1 once the stream is full), plus O(G) for G \
+consumer groups under ONFULL REFUSE";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg {
+            token: Some(c"MAXLEN"),
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[
+                Arg {
+                    flags: ArgFlags::OPTIONAL,
+                    subargs: &[
+                        Arg { token: Some(c"="), ..Arg::new(c"equal", ArgKind::Token) },
+                        Arg { token: Some(c"~"), ..Arg::new(c"approximately", ArgKind::Token) },
+                    ],
+                    ..Arg::new(c"operator", ArgKind::OneOf)
+                },
+                Arg::new(c"threshold", ArgKind::Integer),
+            ],
+            ..Arg::new(c"maxlen", ArgKind::Block)
+        },
+        Arg {
+            token: Some(c"IDEMPOTENT"),
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[Arg::new(c"producer", ArgKind::String), Arg::new(c"sequence", ArgKind::Integer)],
+            ..Arg::new(c"idempotent", ArgKind::Block)
+        },
+        Arg {
+            flags: ArgFlags::MULTIPLE,
+            subargs: &[Arg::new(c"field", ArgKind::String), Arg::new(c"value", ArgKind::String)],
+            ..Arg::new(c"data", ArgKind::Block)
+        },
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let limits = config::audit_limits();
+        let append = core::parse_append(args.bytes(), &limits)?;
+        let name = keys::single(args, KEY_POS)?;
+        let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
+        let log = AuditLog::open(ctx, key)?;
+        log.check_anchor(ctx, KeyAccess::UPSERT)?;
+        let settings = log.settings;
+        let field_bytes = args.bytes().get(append.fields_start..).unwrap_or_default();
+        let mode = append.maxlen.map_or(settings.mode, |(mode, _)| mode);
+        if settings.chain {
+            core::check_chain_fields(field_bytes)?;
+            if mode == CapMode::Approx {
+                return Err(Error::ChainNeedsExactCap);
+            }
+        }
+        let stream = ctx.open_kind(name, KeyKind::Stream, true)?;
+        let producers = match append.idempotent {
+            None => None,
+            Some(idempotent) => match producer_state(ctx, key, idempotent)? {
+                ProducerCheck::Retry(id) => {
+                    stats::count(&stats::AUDIT_DUPLICATES, 1);
+                    ctx.reply_bulk(id.to_string().as_bytes());
+                    return Ok(());
+                }
+                ProducerCheck::Accept(producers) => Some(producers),
+            },
+        };
+
+        let cap = settings.cap(limits.max_len, append.maxlen.map(|(_, cap)| cap));
+        let retention_ms = settings.retention_ms(config::audit_retention_ms());
+        let refuse = settings.onfull == OnFull::Refuse;
+        // Under REFUSE, what every group has acknowledged bounds every trim; an append whose
+        // cap would trim past it is refused before anything changes.
+        let acked = if refuse && (stream.len() >= cap.unsigned_abs() || retention_ms > 0) {
+            let acked = acknowledged(ctx, name)?;
+            let over = (stream.len() + 1).saturating_sub(cap.unsigned_abs());
+            if over > 0 {
+                let newest_going = nth_oldest(&stream, over - 1);
+                if acked.through.is_none_or(|through| newest_going.is_some_and(|going| going > through)) {
+                    return Err(Error::Full { key: key.to_vec(), group: acked.least });
+                }
+            }
+            acked.through
+        } else {
+            None
+        };
+
+        // The entry: on a chained stream its ID is chosen here, from the one clock reading
+        // of the call, so that its link can be computed before it is written.
+        let now = ctx.now_ms();
+        let fields = args.raw_from(append.fields_start);
+        let (id, link) = if settings.chain {
+            let (id, hash) = add_linked(ctx, &log, key, name, &stream, now, fields, field_bytes)?;
+            (id, Some(hash))
+        } else {
+            (stream.stream_add(None, fields)?.ok_or(Error::Internal)?, None)
+        };
+
+        // Retention counts from the entry's own time, so an append never trims its entry,
+        // even where the server freezes command time (MULTI, scripts).
+        let entry_ms = i64::try_from(id.ms).unwrap_or(i64::MAX).min(now);
+        let mut floor = core::retention_floor(entry_ms, retention_ms);
+        if refuse {
+            floor = floor.map(|floor| acked.map_or(StreamId::default(), successor).min(floor));
+        }
+        let anchor = if settings.chain { newest_below(&stream, cap, floor) } else { None };
+        let mut trimmed = stream.stream_trim_len(cap, mode == CapMode::Approx);
+        if let Some(floor) = floor {
+            trimmed += stream.stream_trim_below(floor);
+        }
+        let first_kept = (trimmed > 0).then(|| oldest_id(&stream)).flatten();
+        drop(stream);
+        stats::count(&stats::AUDIT_TRIMMED, trimmed.unsigned_abs());
+
+        let id_text = ctx.stream_id_string(id);
+        let hex = link.map(|hash| chain::to_hex(&hash));
+        let chain_value = hex.as_ref().map(|hex| ctx.string(hex));
+        let field_name = ctx.string(chain::FIELD);
+        let mut written: SmallVec<[RawString; 16]> = fields.iter().copied().collect();
+        if let Some(value) = &chain_value {
+            written.extend([field_name.raw(), value.raw()]);
+        }
+        ctx.replicate_xadd(name, id_text.raw(), &written);
+        ctx.wrote(name, Notify::Stream, c"xadd");
+        if let Some(first_kept) = first_kept {
+            ctx.replicate_xtrim_minid(name, ctx.stream_id_string(first_kept).raw());
+            ctx.wrote(name, Notify::Stream, c"xtrim");
+        }
+        if let (Some((gone, hash)), Some(anchor_name)) = (anchor, log.anchor_raw()) {
+            let value = ctx.string(&encode_anchor(gone, &hash));
+            ctx.open_key(anchor_name, true).set_string(&value)?;
+            ctx.replicate_set(anchor_name, value.raw());
+            ctx.wrote(anchor_name, Notify::String, c"set");
+        }
+        if let Some(producers) = producers {
+            producers.record(ctx, id)?;
+        }
+        ctx.reply_string(id_text.raw());
+        Ok(())
+    }
+}
+
+/// Adds an entry to a chained stream with its link, under the ID XADD `*` would give it at
+/// `now` (the link covers the ID).
+#[allow(clippy::too_many_arguments)]
+fn add_linked(
+    ctx: &Ctx,
+    log: &AuditLog,
+    key: &[u8],
+    name: RawString,
+    stream: &Key,
+    now: i64,
+    fields: &[RawString],
+    field_bytes: &[&[u8]],
+) -> Result<(StreamId, Hash), Error> {
+    let (last, prev) = match newest_entry(stream) {
+        Some((id, Some(hash))) => (id, hash),
+        Some((_, None)) => return Err(Error::ChainBroken(key.to_vec())),
+        None => log.anchor(ctx, key)?.unwrap_or((StreamId::default(), GENESIS)),
+    };
+    let pairs = || field_bytes.chunks_exact(2).filter_map(|pair| Some((*pair.first()?, *pair.get(1)?)));
+    let field_name = ctx.string(chain::FIELD);
+    let mut last = last;
+    // Entries deleted at the tail leave the stream's last ID above its newest entry; the
+    // server then refuses the ID and reports its last one.
+    for _ in 0..2 {
+        let id = next_id(last, now)?;
+        let hash = chain::link(&prev, id, pairs());
+        let hex = ctx.string(&chain::to_hex(&hash));
+        let mut linked: SmallVec<[RawString; 16]> = fields.iter().copied().collect();
+        linked.extend([field_name.raw(), hex.raw()]);
+        if stream.stream_add(Some(id), &linked)?.is_some() {
+            return Ok((id, hash));
+        }
+        last = ctx.stream_last_generated_id(name)?;
+    }
+    Err(Error::Internal)
+}
+
+/// The ID XADD `*` gives after `last` at `now`: the time, or the last ID's time with the
+/// next sequence when the clock has not moved past it.
+fn next_id(last: StreamId, now: i64) -> Result<StreamId, Error> {
+    let now = u64::try_from(now).unwrap_or(0);
+    if now > last.ms {
+        return Ok(StreamId { ms: now, seq: 0 });
+    }
+    match last.seq.checked_add(1) {
+        Some(seq) => Ok(StreamId { ms: last.ms, seq }),
+        None => last.ms.checked_add(1).map(|ms| StreamId { ms, seq: 0 }).ok_or(Error::StreamExhausted),
+    }
+}
+
+/// The ID of the entry `n` places after the oldest (0: the oldest).
+fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
+    let mut seen = 0;
+    let mut found = None;
+    stream.stream_walk(None, false, |id, _| {
+        if seen == n {
+            found = Some(id);
+            return false;
+        }
+        seen += 1;
+        true
+    });
+    found
+}
+
+/// On a chained stream about to be trimmed to `cap` entries and below `floor`: the newest
+/// entry that goes and its link, which becomes the stream's anchor.
+fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(StreamId, Hash)> {
+    let over = stream.len().saturating_sub(cap.unsigned_abs());
+    let mut seen = 0;
+    let mut newest = None;
+    stream.stream_walk(None, false, |id, fields| {
+        let goes = seen < over || floor.is_some_and(|floor| id < floor);
+        if goes {
+            newest = chain_of(fields).map(|hash| (id, hash));
+        }
+        seen += 1;
+        goes
+    });
+    newest
+}
+
+/// What IDEMPOTENT found in the stream's producers hash.
+enum ProducerCheck<'c> {
+    /// The last accepted sequence again: the original entry's ID.
+    Retry(StreamId),
+    Accept(Producers<'c>),
+}
+
+/// An accepted IDEMPOTENT append: where to record the producer's new sequence.
+struct Producers<'c> {
+    name: crate::server::OwnedString<'c>,
+    producer: crate::server::OwnedString<'c>,
+    seq: i64,
+}
+
+fn producer_state<'c>(ctx: &'c Ctx, key: &[u8], idempotent: core::Idempotent) -> Result<ProducerCheck<'c>, Error> {
+    let name = ctx.string(&core::producers_key(key)?);
+    ctx.check_permissions(&[name.raw()], KeyAccess::UPSERT)?;
+    let producers = ctx.open_kind(name.raw(), KeyKind::Hash, true)?;
+    let producer = ctx.string(idempotent.producer);
+    let stored = producers.hash_get(producer.raw()).and_then(|value| core::decode_producer(value.bytes()));
+    match core::dedup(stored, idempotent.seq) {
+        Dedup::Duplicate(id) => return Ok(ProducerCheck::Retry(id)),
+        Dedup::Stale { last } => return Err(Error::StaleSequence { seq: idempotent.seq, last }),
+        Dedup::Append => {}
+    }
+    let max = config::audit_max_producers();
+    if stored.is_none() && i64::try_from(producers.len()).unwrap_or(i64::MAX) >= max {
+        return Err(Error::TooManyProducers { max });
+    }
+    drop(producers);
+    Ok(ProducerCheck::Accept(Producers { name, producer, seq: idempotent.seq }))
+}
+
+impl Producers<'_> {
+    fn record(self, ctx: &Ctx, id: StreamId) -> Result<(), Error> {
+        let state = ctx.string(core::encode_producer(self.seq, id).as_bytes());
+        ctx.open_kind(self.name.raw(), KeyKind::Hash, true)?.hash_set(self.producer.raw(), state.raw())?;
+        ctx.replicate_hset(self.name.raw(), self.producer.raw(), state.raw());
+        ctx.wrote(self.name.raw(), Notify::Hash, c"hset");
+        Ok(())
+    }
+}
