@@ -23,7 +23,8 @@ impl Command for Append {
     const FLAGS: &'static CStr = c"write deny-oom";
     const ARITY: i32 = -4;
     const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPDATE };
-    const SUMMARY: &'static CStr = c"Appends an entry with a server-generated ID, always trimming the stream to its cap; \
+    const SUMMARY: &'static CStr =
+        c"Appends an entry with a server-generated ID, always trimming the stream to its cap; \
 IDEMPOTENT drops retries; ONFULL REFUSE streams refuse rather than trim what a group has not acknowledged";
     const COMPLEXITY: &'static CStr =
         c"O(1) per field, plus O(T) for the T entries trimmed (usually 1 once the stream is full), plus O(G) for G \

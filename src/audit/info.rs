@@ -19,7 +19,8 @@ impl Command for Info {
     const FLAGS: &'static CStr = c"readonly";
     const ARITY: i32 = 2;
     const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
-    const SUMMARY: &'static CStr = c"Reports an audit stream's length, cap, retention, first and last IDs, entries added, \
+    const SUMMARY: &'static CStr =
+        c"Reports an audit stream's length, cap, retention, first and last IDs, entries added, \
 its groups and settings, and under ONFULL REFUSE the appends left before it refuses";
     const COMPLEXITY: &'static CStr =
         c"O(G) where G is the number of consumer groups; under ONFULL REFUSE plus O(A) for the A acknowledged entries";

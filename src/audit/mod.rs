@@ -40,7 +40,12 @@ impl<'c> AuditLog<'c> {
     /// to them (argv does not name that key); the anchor is checked where it is used.
     fn open(ctx: &'c Ctx, key: &[u8]) -> Result<AuditLog<'c>, Error> {
         if hash_tag(key).is_none() {
-            return Ok(AuditLog { settings: Settings::default(), created: false, settings_key: None, anchor_key: None });
+            return Ok(AuditLog {
+                settings: Settings::default(),
+                created: false,
+                settings_key: None,
+                anchor_key: None,
+            });
         }
         let settings_key = ctx.string(&companion_key(key, SETTINGS_SUFFIX)?);
         let anchor_key = ctx.string(&companion_key(key, ANCHOR_SUFFIX)?);

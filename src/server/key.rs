@@ -1,8 +1,8 @@
 //! Keys opened through the module API: strings, streams, hashes and sorted sets.
 
 use super::{ok, Ctx, OwnedString, RawString, ERR};
-use smallvec::SmallVec;
 use redis_module::raw;
+use smallvec::SmallVec;
 use std::ffi::{c_int, c_void};
 use std::ptr;
 use tally_core::audit::StreamId;
