@@ -16,6 +16,11 @@ use tally_core::Error;
 /// Entries checked per batch: the fields of one batch are held in memory at a time.
 const BATCH: usize = 512;
 
+/// An entry copied out of the stream: its ID and field/value pairs.
+type CopiedEntry = (StreamId, Vec<(Vec<u8>, Vec<u8>)>);
+/// The pairs of a copied entry, borrowed for the chain check.
+type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 pub struct Verify;
 
 impl Command for Verify {
@@ -73,7 +78,7 @@ entry and its link), at most COUNT links; replies ok, checked, the first bad ID,
         };
         let budget = usize::try_from(verify.count).unwrap_or(usize::MAX);
         let mut state = Verified { ok: true, checked: 0, first_bad: None, last: start };
-        let mut batch: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> = Vec::with_capacity(BATCH.min(budget));
+        let mut batch: Vec<CopiedEntry> = Vec::with_capacity(BATCH.min(budget));
         let mut resume = walk_from;
         let mut skip = skip_first;
         let mut seen = 0usize;
@@ -96,7 +101,7 @@ entry and its link), at most COUNT links; replies ok, checked, the first bad ID,
                 break;
             }
             seen += batch.len();
-            let borrowed: Vec<(StreamId, Vec<(&[u8], &[u8])>)> = batch
+            let borrowed: Vec<(StreamId, Pairs)> = batch
                 .iter()
                 .map(|(id, fields)| (*id, fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())).collect()))
                 .collect();
