@@ -26,8 +26,11 @@ fn append(con: &mut Connection, key: &str, rest: &str) -> String {
     text(&ok(con, &args))
 }
 
-/// The entries of a stream: ID and field/value pairs, oldest first.
-fn entries(con: &mut Connection, key: &str) -> Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> {
+/// A stream entry: its ID and field/value pairs.
+type Entry = (String, Vec<(Vec<u8>, Vec<u8>)>);
+
+/// The entries of a stream, oldest first.
+fn entries(con: &mut Connection, key: &str) -> Vec<Entry> {
     let reply = ok(con, &["XRANGE", key, "-", "+"]);
     items(&reply)
         .iter()
@@ -234,7 +237,7 @@ fn trimmed_heads_leave_an_anchor_that_verify_starts_from() {
 }
 
 /// Rebuilds a stream with the same IDs from `entries`, as someone editing it would.
-fn rewrite(con: &mut Connection, key: &str, entries: &[(String, Vec<(Vec<u8>, Vec<u8>)>)]) {
+fn rewrite(con: &mut Connection, key: &str, entries: &[Entry]) {
     sh_ok(con, &format!("DEL {key}"));
     for (id, pairs) in entries {
         let mut args: Vec<Vec<u8>> = vec![b"XADD".to_vec(), key.as_bytes().to_vec(), id.as_bytes().to_vec()];
