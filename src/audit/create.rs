@@ -4,7 +4,7 @@
 use super::AuditLog;
 use crate::command::{Args, Command};
 use crate::keys;
-use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, Notify};
+use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, Notify, OwnedString};
 use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::audit::settings::parse_create;
@@ -60,7 +60,7 @@ impl Command for Create {
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
         require_hash_tag_for_companions(key, "audit log")?;
         let log = AuditLog::open(ctx, key)?;
-        let companions: Vec<_> = [&log.settings_key, &log.anchor_key].into_iter().flatten().map(|k| k.raw()).collect();
+        let companions: Vec<_> = [&log.settings_key, &log.anchor_key].into_iter().flatten().map(OwnedString::raw).collect();
         ctx.check_permissions(&companions, KeyAccess::UPSERT)?;
         let entries = ctx.open_kind(name, KeyKind::Stream, false)?.len();
         if log.created {
