@@ -162,6 +162,14 @@ mod tests {
     }
 
     #[test]
+    fn the_worked_example_of_docs_audit_md_holds() {
+        let first = link(&GENESIS, id(1_700_000_000_000, 0), [(&b"action"[..], &b"pay"[..]), (b"amount", b"10")]);
+        assert_eq!(&to_hex(&first), b"bb1c7bc71a262ce98e6976a32cadffdc427c76eb2925840e8c0eae4f97321b25");
+        let second = link(&first, id(1_700_000_000_000, 1), [(&b"action"[..], &b"refund"[..]), (b"amount", b"10")]);
+        assert_eq!(&to_hex(&second), b"bff29b9b4fb458a1695f3b43d7c3302b732c47b670c3a788b80613cd86967a65");
+    }
+
+    #[test]
     fn hex_round_trips() {
         let hash = link(&GENESIS, id(1, 0), []);
         let text = to_hex(&hash);
