@@ -1,7 +1,7 @@
 // Types of tally.mjs: tally's core as WebAssembly (docs/wasm.md).
 
 /** The ABI version this wrapper speaks; `load()` refuses a .wasm of another version. */
-export const ABI_VERSION: 2;
+export const ABI_VERSION: 3;
 
 /** Bytes or text (encoded as UTF-8), as a Redis client sends a key or argument. */
 export type Bytes = string | Uint8Array;
@@ -165,6 +165,10 @@ export class Tally {
   formatScore(value: number): string;
   /** A score parsed as TOURNEY.INCR/SUBMIT parse it; TallyError when they refuse it. */
   parseScore(text: Bytes): number;
+  /** The `chain` link AUDIT.APPEND stores (hex); `prev` null for a stream's first entry. */
+  chainLink(prev: string | null, id: string, fields: Iterable<Bytes>): string;
+  /** AUDIT.VERIFY over XRANGE output, oldest first; `from` where the dump starts. */
+  verifyChain(entries: Iterable<ChainEntry>, from?: { id: string; hash: string }): ChainVerified;
   /**
    * The season of `period` holding `nowMs` (default `Date.now()`) and its leaderboard key, as
    * `TOURNEY.* key ... SEASON period` names them. TallyError for a key that cannot have
@@ -196,5 +200,19 @@ export function aroundWindow(rank: number, radius: number, len: number): AroundW
 export function pageRanks(scores: Iterable<number>, options?: PageRankOptions): number[];
 export function formatScore(value: number): string;
 export function parseScore(text: Bytes): number;
+export function chainLink(prev: string | null, id: string, fields: Iterable<Bytes>): string;
+export function verifyChain(entries: Iterable<ChainEntry>, from?: { id: string; hash: string }): ChainVerified;
+
+/** An XRANGE entry: `[id, [field, value, ...]]`, or node-redis's `{id, message}`. */
+export type ChainEntry = [string, Bytes[]] | { id: string; message: Record<string, string> };
+
+/** What AUDIT.VERIFY replies: `[ok, checked, first-bad-id, last-id, last-hash]`. */
+export interface ChainVerified {
+  ok: boolean;
+  checked: number;
+  firstBad: string | null;
+  lastId: string | null;
+  lastHash: string | null;
+}
 export function season(key: string, period: SeasonPeriod, nowMs?: number | bigint): Season<string>;
 export function season(key: Uint8Array, period: SeasonPeriod, nowMs?: number | bigint): Season<Uint8Array>;

@@ -2,7 +2,7 @@
 // with the module's exact rules and error texts. No dependencies; runs in Node >= 18,
 // browsers, Deno and edge workers. ABI and examples: docs/wasm.md.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 const OK = 0;
 const REFUSED = 1;
@@ -408,6 +408,61 @@ export class Tally {
     return decoder.decode(this.#result());
   }
 
+  /**
+   * The `chain` link AUDIT.APPEND stores for an entry of a chained stream (docs/audit.md):
+   * `prev` the previous entry's link in hex, or null for the stream's first entry; `id` the
+   * entry's ID; `fields` its field/value items in order, the `chain` pair excluded.
+   */
+  chainLink(prev, id, fields) {
+    const prevBytes = prev === null || prev === undefined ? new Uint8Array(0) : bytesOf(prev, 'prev');
+    const idBytes = bytesOf(id, 'id');
+    const items = Array.from(fields, (item) => bytesOf(item, 'field'));
+    const packed = pack(items);
+    const status = this.#with([prevBytes, idBytes, packed], (p, i, f) =>
+      this.exports.tally_chain_link(p, prevBytes.length, i, idBytes.length, f, packed.length, items.length));
+    return decoder.decode(this.#checked(status));
+  }
+
+  /**
+   * AUDIT.VERIFY over a dump: `entries` as XRANGE returns them, `[id, [field, value, ...]]`
+   * (or node-redis's `{id, message}`; a message object loses the order of fields named by
+   * integers, so prefer the raw form), oldest first; `from` `{id, hash}` where the dump
+   * starts after a trimmed head or an earlier check. `{ok, checked, firstBad, lastId,
+   * lastHash}` as AUDIT.VERIFY replies them.
+   */
+  verifyChain(entries, from) {
+    const items = [];
+    let count = 0;
+    for (const entry of entries) {
+      const [id, fields] = Array.isArray(entry) ? entry : [entry.id, Object.entries(entry.message).flat()];
+      const list = Array.from(fields, (item) => bytesOf(item, 'field'));
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setUint32(0, list.length, true);
+      items.push(bytesOf(id, 'id'), size, ...list);
+      count += 1;
+    }
+    const packed = pack(items);
+    const start = from ? pack([bytesOf(from.id, 'from.id'), bytesOf(from.hash, 'from.hash')]) : new Uint8Array(0);
+    const status = this.#with([start, packed], (s, e) =>
+      this.exports.tally_verify_chain(s, start.length, from ? 2 : 0, e, packed.length, count));
+    const result = this.#checked(status);
+    const view = new DataView(result.buffer);
+    const fieldsOut = [];
+    for (let at = 0; at < result.length;) {
+      const len = view.getUint32(at, true);
+      fieldsOut.push(decoder.decode(result.subarray(at + 4, at + 4 + len)));
+      at += 4 + len;
+    }
+    const [ok, checked, firstBad, lastId, lastHash] = fieldsOut;
+    return {
+      ok: ok === '1',
+      checked: Number(checked),
+      firstBad: firstBad || null,
+      lastId: lastId || null,
+      lastHash: lastHash || null,
+    };
+  }
+
   /** A score parsed as TOURNEY.INCR/SUBMIT parse it; TallyError for what they refuse. */
   parseScore(text) {
     const bytes = bytesOf(text, 'text');
@@ -429,4 +484,6 @@ export const aroundWindow = (rank, radius, len) => loaded().aroundWindow(rank, r
 export const pageRanks = (scores, options) => loaded().pageRanks(scores, options);
 export const formatScore = (value) => loaded().formatScore(value);
 export const parseScore = (text) => loaded().parseScore(text);
+export const chainLink = (prev, id, fields) => loaded().chainLink(prev, id, fields);
+export const verifyChain = (entries, from) => loaded().verifyChain(entries, from);
 export const season = (key, period, nowMs) => loaded().season(key, period, nowMs);

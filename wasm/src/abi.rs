@@ -15,6 +15,8 @@
 use crate::{Failure, GcraResult, LogOutcome, Server, ABI_VERSION};
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
+use tally_core::audit::chain::{self, Hash};
+use tally_core::audit::StreamId;
 use tally_core::config::LIMIT_MAX_LOG;
 use tally_core::number::{parse_finite_f64, ScoreText};
 use tally_core::season::{season_at, season_key, Period};
@@ -69,21 +71,26 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 
 /// Splits a packed list into exactly `count` items.
 fn unpack(mut packed: &[u8], count: usize) -> Result<Vec<&[u8]>, Failure> {
-    let mut items = Vec::with_capacity(count.min(packed.len() / 4));
+    let items = unpack_prefix(&mut packed, count)?;
+    if !packed.is_empty() {
+        return Err(Failure::Invalid(format!("{} bytes follow the last packed item", packed.len())));
+    }
+    Ok(items)
+}
+
+/// Takes `count` packed items off the front of `rest`.
+fn unpack_prefix<'a>(rest: &mut &'a [u8], count: usize) -> Result<Vec<&'a [u8]>, Failure> {
+    let mut items = Vec::with_capacity(count.min(rest.len() / 4));
     for _ in 0..count {
-        let Some((head, rest)) = packed.split_first_chunk::<4>() else {
+        let Some((head, tail)) = rest.split_first_chunk::<4>() else {
             return Err(Failure::Invalid(format!("the packed list ends before item {}", items.len())));
         };
         let len = u32::from_le_bytes(*head) as usize;
-        if rest.len() < len {
+        let Some((item, tail)) = tail.split_at_checked(len) else {
             return Err(Failure::Invalid(format!("item {} runs past the packed list", items.len())));
-        }
-        let (item, rest) = rest.split_at(len);
+        };
         items.push(item);
-        packed = rest;
-    }
-    if !packed.is_empty() {
-        return Err(Failure::Invalid(format!("{} bytes follow the last packed item", packed.len())));
+        *rest = tail;
     }
     Ok(items)
 }
@@ -469,6 +476,112 @@ pub unsafe extern "C" fn tally_parse_score(ptr: *const u8, len: usize) -> i32 {
     // SAFETY: forwarded from the caller.
     let text = unsafe { bytes(ptr, len) };
     finish(parse_finite_f64(text).map(|v| v.to_le_bytes().to_vec()).map_err(Failure::from))
+}
+
+// ---- audit chain ----------------------------------------------------------------------
+
+/// Packs byte strings as the host packs them (`u32 little-endian length, bytes` each).
+fn pack(items: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(|item| 4 + item.len()).sum());
+    for item in items {
+        out.extend_from_slice(&u32::try_from(item.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(item);
+    }
+    out
+}
+
+fn stream_id(text: &[u8]) -> Result<StreamId, Failure> {
+    StreamId::parse(text).ok_or(Failure::Tally(tally_core::Error::BadStreamId))
+}
+
+fn chain_hash(text: &[u8]) -> Result<Hash, Failure> {
+    chain::from_hex(text).ok_or(Failure::Tally(tally_core::Error::BadChainHash))
+}
+
+/// Field/value items as pairs; an odd count is a packing error.
+fn pairs<'a>(items: &[&'a [u8]]) -> Result<Vec<(&'a [u8], &'a [u8])>, Failure> {
+    if items.len() % 2 != 0 {
+        return Err(Failure::Invalid("fields come in field/value pairs".to_string()));
+    }
+    Ok(items.chunks_exact(2).filter_map(|pair| Some((*pair.first()?, *pair.get(1)?))).collect())
+}
+
+/// The `chain` link AUDIT.APPEND stores for an entry: `prev` the previous link in hex (empty
+/// for a stream's first entry), `id` the entry's ID, `fields` packed field/value items
+/// (`count` of them, the `chain` pair excluded). The link lands in the result as hex.
+///
+/// # Safety
+/// The three ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_chain_link(
+    prev_ptr: *const u8,
+    prev_len: usize,
+    id_ptr: *const u8,
+    id_len: usize,
+    fields_ptr: *const u8,
+    fields_len: usize,
+    count: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (prev, id, packed) =
+        unsafe { (bytes(prev_ptr, prev_len), bytes(id_ptr, id_len), bytes(fields_ptr, fields_len)) };
+    finish((|| {
+        let prev = if prev.is_empty() { chain::GENESIS } else { chain_hash(prev)? };
+        let items = unpack(packed, count)?;
+        Ok(chain::to_hex(&chain::link(&prev, stream_id(id)?, pairs(&items)?)).to_vec())
+    })())
+}
+
+/// AUDIT.VERIFY over entries the host holds (an XRANGE dump): `from` packs the start's ID
+/// and link in hex (`from_count` 2), or nothing (0) for a stream's first entry; `entries`
+/// packs, per entry, its ID, then its field/value count as a 4-byte little-endian item,
+/// then those items (`chain` last), `count` entries in all. The result packs
+/// `[ok, checked, first-bad-id, last-id, last-hash]` as text, nil as an empty item.
+///
+/// # Safety
+/// Both ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_verify_chain(
+    from_ptr: *const u8,
+    from_len: usize,
+    from_count: usize,
+    entries_ptr: *const u8,
+    entries_len: usize,
+    count: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (from, packed) = unsafe { (bytes(from_ptr, from_len), bytes(entries_ptr, entries_len)) };
+    finish((|| {
+        let start = match unpack(from, from_count)?.as_slice() {
+            [] => None,
+            [id, hash] => Some((stream_id(id)?, chain_hash(hash)?)),
+            _ => return Err(Failure::Invalid("from is an ID and a link".to_string())),
+        };
+        let mut entries = Vec::with_capacity(count);
+        let mut rest = packed;
+        for _ in 0..count {
+            let head = unpack_prefix(&mut rest, 2)?;
+            let (id, size) = match head.as_slice() {
+                [id, size] => (*id, *size),
+                _ => return Err(Failure::Invalid("an entry is its ID and its field count".to_string())),
+            };
+            let size = <[u8; 4]>::try_from(size)
+                .map_err(|_| Failure::Invalid("a field count is 4 bytes".to_string()))
+                .map(u32::from_le_bytes)?;
+            let items = unpack_prefix(&mut rest, size as usize)?;
+            entries.push((stream_id(id)?, pairs(&items)?));
+        }
+        let verified = chain::verify(start, entries);
+        let first_bad = verified.first_bad.map(|id| id.to_string()).unwrap_or_default();
+        let (last_id, last_hash) = verified
+            .last
+            .map(|(id, hash)| (id.to_string(), String::from_utf8_lossy(&chain::to_hex(&hash)).into_owned()))
+            .unwrap_or_default();
+        let ok = if verified.ok { "1" } else { "0" };
+        let checked = verified.checked.to_string();
+        let items = [ok.as_bytes(), checked.as_bytes(), first_bad.as_bytes(), last_id.as_bytes(), last_hash.as_bytes()];
+        Ok(pack(&items))
+    })())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tally_core::limit::{self, Decision, Window};
 use tally_core::{slot, Error};
 
 /// Version of the exported ABI: bumped on any change of an export's signature or layout.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,9 +21,9 @@ test('the .wasm exports exactly the documented ABI and imports nothing', async (
   const names = WebAssembly.Module.exports(module).map((e) => e.name).sort();
   assert.deepEqual(names, [
     '__data_end', '__heap_base', 'memory',
-    'tally_abi_version', 'tally_alloc', 'tally_around_window', 'tally_format_score', 'tally_free', 'tally_gcra',
+    'tally_abi_version', 'tally_alloc', 'tally_around_window', 'tally_chain_link', 'tally_format_score', 'tally_free', 'tally_gcra',
     'tally_hash_slot', 'tally_hash_tag', 'tally_limit_max_log_default', 'tally_multi', 'tally_page_ranks', 'tally_parse_score', 'tally_percentile',
-    'tally_result_len', 'tally_result_ptr', 'tally_season', 'tally_slide', 'tally_validate_keys',
+    'tally_result_len', 'tally_result_ptr', 'tally_season', 'tally_slide', 'tally_validate_keys', 'tally_verify_chain',
   ]);
   const tally = await load(module);
   assert.equal(tally.exports.tally_abi_version(), ABI_VERSION);
@@ -59,7 +59,7 @@ test('load() refuses a .wasm of another ABI version', async () => {
     0x07, 0x15, 0x01, 0x11, ...new TextEncoder().encode('tally_abi_version'), 0x00, 0x00,
     0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x01, 0x0b,
   ]);
-  await assert.rejects(load(other), /ABI version 1, this wrapper speaks 2/);
+  await assert.rejects(load(other), /ABI version 1, this wrapper speaks 3/);
 });
 
 test('keys: strings and bytes, tags, validation texts', async () => {
