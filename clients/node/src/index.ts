@@ -10,7 +10,7 @@
 // UPPER_CASE name and a camelCase alias. node-redis attaches the table to the client,
 // cluster, pool, sentinel and MULTI under the key it is registered with.
 
-import { AUDIT_APPEND, AUDIT_GROUP, AUDIT_INFO } from './audit.js';
+import { AUDIT_APPEND, AUDIT_CREATE, AUDIT_DIGEST, AUDIT_GROUP, AUDIT_INFO, AUDIT_VERIFY } from './audit.js';
 import { LIMIT_GCRA, LIMIT_MULTI, LIMIT_RESET, LIMIT_SLIDE } from './limit.js';
 import {
   TOURNEY_AROUND,
@@ -59,7 +59,13 @@ export const tally = {
   AUDIT_GROUP,
   auditGroup: AUDIT_GROUP,
   AUDIT_INFO,
-  auditInfo: AUDIT_INFO
+  auditInfo: AUDIT_INFO,
+  AUDIT_CREATE,
+  auditCreate: AUDIT_CREATE,
+  AUDIT_VERIFY,
+  auditVerify: AUDIT_VERIFY,
+  AUDIT_DIGEST,
+  auditDigest: AUDIT_DIGEST
 } as const;
 
 export default tally;

@@ -4,6 +4,8 @@ import { RESP_TYPES } from 'redis';
 import { connectClient, rejectsWith, Server, type TestClient } from './harness.js';
 
 const ID = /^\d+-\d+$/;
+/** The AUDIT.INFO fields of a stream AUDIT.CREATE never gave settings. */
+const UNCREATED = { mode: '=', onFull: 'trim', chain: false, remaining: null } as const;
 
 let server: Server;
 before(async () => {
@@ -52,7 +54,8 @@ for (const RESP of [2, 3] as const) {
         firstEntryId: ids[2],
         lastEntryId: ids[3],
         entriesAdded: 4,
-        groups: []
+        groups: [],
+        ...UNCREATED
       });
     });
 
@@ -90,7 +93,8 @@ for (const RESP of [2, 3] as const) {
         firstEntryId: null,
         lastEntryId: null,
         entriesAdded: 0,
-        groups: [{ name: 'workers', consumers: 0, pending: 0, lag: 0 }]
+        groups: [{ name: 'workers', consumers: 0, pending: 0, lag: 0 }],
+        ...UNCREATED
       });
       const a = await client.tally.auditAppend(key, { n: 1 });
       const b = await client.tally.auditAppend(key, { n: 2 });
@@ -111,7 +115,8 @@ for (const RESP of [2, 3] as const) {
         groups: [
           { name: 'replay', consumers: 0, pending: 0, lag: 2 },
           { name: 'workers', consumers: 1, pending: 1, lag: 1 }
-        ]
+        ],
+        ...UNCREATED
       });
     });
 
@@ -127,7 +132,8 @@ for (const RESP of [2, 3] as const) {
         firstEntryId: id,
         lastEntryId: id,
         entriesAdded: 1,
-        groups: [{ name: 'g', consumers: 0, pending: 0, lag: 1 }]
+        groups: [{ name: 'g', consumers: 0, pending: 0, lag: 1 }],
+        ...UNCREATED
       };
       for (const MAP of [Map, Array] as const) {
         const mapped = client.withTypeMapping({
@@ -152,6 +158,61 @@ for (const RESP of [2, 3] as const) {
       } finally {
         await client.configSet({ 'tally.audit-max-len': '10000', 'tally.audit-retention-ms': '0' });
       }
+    });
+
+    test('auditCreate gives a stream its settings; REFUSE rejects with FULL instead of trimming', async () => {
+      const key = k('refuse');
+      assert.equal(await client.tally.auditCreate(key, { maxLen: 2, onFull: 'REFUSE' }), 'OK');
+      assert.equal(await client.tally.auditCreate(key, { maxLen: { n: 2 }, onFull: 'REFUSE' }), 'OK');
+      await client.tally.auditGroup(key, 'g', { start: '0' });
+      const first = await client.tally.auditAppend(key, { n: 1 });
+      await client.tally.auditAppend(key, { n: 2 });
+      assert.equal((await client.tally.auditInfo(key))?.remaining, 0);
+      await rejectsWith(
+        client.tally.auditAppend(key, { n: 3 }),
+        "FULL audit log 'r" + RESP + ":{refuse}:audit' is full: consumer group 'g' has not acknowledged the oldest entry"
+      );
+      await client.xReadGroup('g', 'w', { key, id: '>' }, { COUNT: 1 });
+      await client.xAck(key, 'g', first);
+      const info = await client.tally.auditInfo(key);
+      assert.deepEqual([info?.cap, info?.mode, info?.onFull, info?.chain, info?.remaining], [2, '=', 'refuse', false, 1]);
+      assert.match(await client.tally.auditAppend(key, { n: 3 }), ID);
+      await rejectsWith(
+        client.tally.auditCreate(key, { maxLen: 3 }),
+        "ERR audit log 'r" + RESP + ":{refuse}:audit' already exists with other settings (AUDIT.INFO shows them)"
+      );
+      const approx = k('approx');
+      assert.equal(await client.tally.auditCreate(approx, { maxLen: { n: 100, approx: true }, retentionMs: 0 }), 'OK');
+      assert.equal((await client.tally.auditInfo(approx)), null);
+      await client.tally.auditAppend(approx, { n: 1 }, { maxLen: { n: 50, approx: true } });
+      assert.equal((await client.tally.auditInfo(approx))?.mode, '~');
+    });
+
+    test('auditVerify and auditDigest check a chained stream, also with the wasm verifyChain', async () => {
+      const key = k('chain');
+      assert.equal(await client.tally.auditCreate(key, { chain: true }), 'OK');
+      for (let i = 0; i < 5; i++) await client.tally.auditAppend(key, { action: 'pay', amount: i });
+      const digest = await client.tally.auditDigest(key);
+      assert.equal(digest.length, 5);
+      assert.match(digest.lastHash ?? '', /^[0-9a-f]{64}$/);
+      assert.deepEqual(await client.tally.auditVerify(key), {
+        ok: true, checked: 5, firstBad: null, lastId: digest.lastId, lastHash: digest.lastHash
+      });
+      const page = await client.tally.auditVerify(key, { count: 2 });
+      assert.equal(page.checked, 2);
+      const rest = await client.tally.auditVerify(key, { from: { id: page.lastId!, hash: page.lastHash! } });
+      assert.deepEqual([rest.ok, rest.checked, rest.lastId], [true, 3, digest.lastId]);
+      // The same check offline, on the XRANGE dump, with the wasm build's verifyChain.
+      const wasmUrl = new URL('../../../../wasm/pkg/tally.mjs', import.meta.url);
+      const wasm = (await import(wasmUrl.href)) as {
+        load: () => Promise<{ verifyChain: (entries: unknown, from?: unknown) => unknown }>;
+      };
+      const offline = await wasm.load();
+      const dump = (await client.sendCommand(['XRANGE', key, '-', '+'])) as Array<[string, Array<string>]>;
+      assert.deepEqual(offline.verifyChain(dump), { ok: true, checked: 5, firstBad: null, lastId: digest.lastId, lastHash: digest.lastHash });
+      await client.xDel(key, dump[2][0]);
+      assert.deepEqual((await client.tally.auditVerify(key)).firstBad, dump[3][0]);
+      await rejectsWith(client.tally.auditVerify(k('refuse')), 'ERR the audit log is not chained (AUDIT.CREATE ... CHAIN)');
     });
 
     test('errors reject with the Redis error text', async () => {

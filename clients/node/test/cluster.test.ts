@@ -175,7 +175,11 @@ for (const RESP of [2, 3] as const) {
           firstEntryId: id,
           lastEntryId: id,
           entriesAdded: 1,
-          groups: [{ name: 'workers', consumers: 0, pending: 0, lag: 1 }]
+          groups: [{ name: 'workers', consumers: 0, pending: 0, lag: 1 }],
+          mode: '=',
+          onFull: 'trim',
+          chain: false,
+          remaining: null
         });
         const owner = await nodeClient(port);
         try {
