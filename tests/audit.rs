@@ -1000,11 +1000,11 @@ fn producers_key_of(key: &[u8]) -> Vec<u8> {
 /// One write the primary must have propagated.
 #[derive(Debug, Clone, PartialEq)]
 enum Effect {
-    /// `XADD key id field value ...`
+    /// `XADD key MAXLEN = cap id field value ...`
     Xadd(Vec<Vec<u8>>),
-    /// `XTRIM key MINID = <id>`: the oldest entry kept, after a trim by the cap or by
-    /// retention.
-    Xtrim(Vec<Vec<u8>>),
+    /// `XTRIM key MINID = <ms>-0`: the floor depends on the primary's clock, so only
+    /// its bounds are known: above the trimmed entry, below the new one.
+    Xtrim { key: Vec<u8>, above_ms: u64, below_ms: u64 },
     /// `HSET producers-key producer "<seq> <id>"`
     Hset(Vec<Vec<u8>>),
     /// `XGROUP CREATE key group start MKSTREAM`
@@ -1017,8 +1017,6 @@ struct Writer<'a> {
     cap: i64,
     /// (stream key, producer) -> (last seq, entry id)
     producers: BTreeMap<(Vec<u8>, Vec<u8>), (i64, String)>,
-    /// The entry IDs each stream holds, oldest first.
-    entries: BTreeMap<Vec<u8>, std::collections::VecDeque<String>>,
     effects: Vec<Effect>,
     appends: usize,
     duplicates: usize,
@@ -1040,8 +1038,8 @@ impl Writer<'_> {
     }
 
     /// Records what `call` (an AUDIT.APPEND) must have done, given its reply.
-    /// `retention_trims`: how many of the oldest entries retention trims with this append.
-    fn record(&mut self, call: &[Vec<u8>], reply: Result<Value, String>, retention_trims: usize) {
+    /// `trims_above`: the ms of the newest entry retention must trim with this append.
+    fn record(&mut self, call: &[Vec<u8>], reply: Result<Value, String>, trims_above: Option<u64>) {
         let key = call[1].clone();
         let mut rest = &call[2..];
         let mut cap = self.cap;
@@ -1077,18 +1075,13 @@ impl Writer<'_> {
             }
         }
         let new_id = text(&reply.unwrap_or_else(|error| panic!("{:?} failed: {error}", printable(call))));
-        let mut xadd = vec![b"XADD".to_vec(), key.clone(), new_id.clone().into_bytes()];
+        let mut xadd =
+            vec![b"XADD".to_vec(), key.clone(), b"MAXLEN".to_vec(), b"=".to_vec(), cap.to_string().into_bytes()];
+        xadd.push(new_id.clone().into_bytes());
         xadd.extend(rest.iter().cloned());
         self.effects.push(Effect::Xadd(xadd));
-        let entries = self.entries.entry(key.clone()).or_default();
-        entries.push_back(new_id.clone());
-        let over = entries.len().saturating_sub(usize::try_from(cap).unwrap());
-        let trimmed = over.max(retention_trims);
-        if trimmed > 0 {
-            entries.drain(..trimmed);
-            let first_kept = entries.front().expect("the new entry stays").clone().into_bytes();
-            let xtrim = vec![b"XTRIM".to_vec(), key.clone(), b"MINID".to_vec(), b"=".to_vec(), first_kept];
-            self.effects.push(Effect::Xtrim(xtrim));
+        if let Some(above_ms) = trims_above {
+            self.effects.push(Effect::Xtrim { key: key.clone(), above_ms, below_ms: id(&new_id).ms });
         }
         if let Some((producer, seq)) = idempotent {
             let state = format!("{seq} {new_id}");
@@ -1106,7 +1099,7 @@ impl Writer<'_> {
     fn append(&mut self, key: &[u8], maxlen: Option<i64>, idempotent: Option<(&[u8], i64)>, data: &[&[u8]]) {
         let call = Self::command(key, maxlen, idempotent, data);
         let reply = query(self.con, &call);
-        self.record(&call, reply, 0);
+        self.record(&call, reply, None);
     }
 
     fn group(&mut self, key: &[u8], group: &[u8], start: Option<&[u8]>, creates: bool) {
@@ -1130,7 +1123,6 @@ fn workload(con: &mut Connection) -> Writer<'_> {
         con,
         cap: WORKLOAD_CAP,
         producers: BTreeMap::new(),
-        entries: BTreeMap::new(),
         effects: Vec::new(),
         appends: 0,
         duplicates: 0,
@@ -1143,11 +1135,11 @@ fn workload(con: &mut Connection) -> Writer<'_> {
     let call = Writer::command(AGED.as_bytes(), None, None, &[b"n", b"1"]);
     let reply = query(w.con, &call);
     let first_aged = id(&text(reply.as_ref().expect("the first aged append")));
-    w.record(&call, reply, 0);
+    w.record(&call, reply, None);
     wait_for_server_ms_after(w.con, first_aged.ms + 50);
     let call = Writer::command(AGED.as_bytes(), None, Some((b"ager", 1)), &[b"n", b"2"]);
     let reply = query(w.con, &call);
-    w.record(&call, reply, 1);
+    w.record(&call, reply, Some(first_aged.ms));
     config_set(w.con, "tally.audit-retention-ms", "0");
     assert_eq!(xlen(w.con, AGED), 1);
 
@@ -1188,7 +1180,7 @@ fn workload(con: &mut Connection) -> Writer<'_> {
             Value::ServerError(error) => Err(format!("{} {}", error.code(), error.details().unwrap_or_default())),
             other => Ok(other.clone()),
         };
-        w.record(call, reply, 0);
+        w.record(call, reply, None);
     }
 
     // A script calling the module.
@@ -1196,7 +1188,7 @@ fn workload(con: &mut Connection) -> Writer<'_> {
     for seq in ["8", "8"] {
         let reply = query(w.con, &["EVAL", script, "1", PLAIN, "pos", seq]);
         let call = Writer::command(PLAIN.as_bytes(), None, Some((b"pos", seq.parse().unwrap())), &[b"via", b"script"]);
-        w.record(&call, reply, 0);
+        w.record(&call, reply, None);
     }
 
     // A seeded random mix.
@@ -1311,8 +1303,24 @@ fn assert_aof_holds_effects(dir: &Path, effects: &[Effect]) {
     assert_eq!(commands.len(), effects.len(), "AOF: {:?}", commands.iter().map(|c| shown(c)).collect::<Vec<_>>());
     for (command, effect) in commands.iter().zip(effects) {
         match effect {
-            Effect::Xadd(expected) | Effect::Hset(expected) | Effect::Xtrim(expected) => {
+            Effect::Xadd(expected) | Effect::Hset(expected) => {
                 assert_eq!(command, expected, "AOF {:?} vs expected {:?}", shown(command), shown(expected));
+            }
+            Effect::Xtrim { key, above_ms, below_ms } => {
+                assert_eq!(
+                    command[..4],
+                    [b"XTRIM".to_vec(), key.clone(), b"MINID".to_vec(), b"=".to_vec()],
+                    "{:?}",
+                    shown(command)
+                );
+                assert_eq!(command.len(), 5, "{:?}", shown(command));
+                let floor = id(std::str::from_utf8(&command[4]).expect("an ID"));
+                assert_eq!(floor.seq, 0, "{:?}", shown(command));
+                assert!(
+                    *above_ms < floor.ms && floor.ms < *below_ms,
+                    "{:?}: not in ({above_ms}, {below_ms})",
+                    shown(command)
+                );
             }
             Effect::Xgroup { key, group } => {
                 assert_eq!(
@@ -1326,7 +1334,7 @@ fn assert_aof_holds_effects(dir: &Path, effects: &[Effect]) {
         assert!(!command.iter().any(|arg| arg == b"*" || arg == b"~"), "{:?}", shown(command));
     }
     let counted = |name: &[u8]| commands.iter().filter(|c| c[0] == name).count();
-    assert!(counted(b"XTRIM") > 1, "the cap and retention trimmed");
+    assert_eq!(counted(b"XTRIM"), 1);
     assert!(counted(b"HSET") >= 20 && counted(b"XGROUP") == 3, "{} {}", counted(b"HSET"), counted(b"XGROUP"));
 }
 

@@ -127,13 +127,14 @@ consumer groups under ONFULL REFUSE";
             floor = floor.map(|floor| acked.map_or(StreamId::default(), successor).min(floor));
         }
         let anchor = if settings.chain { newest_below(&stream, cap, floor) } else { None };
-        let mut trimmed = stream.stream_trim_len(cap, mode == CapMode::Approx);
-        if let Some(floor) = floor {
-            trimmed += stream.stream_trim_below(floor);
-        }
-        let first_kept = (trimmed > 0).then(|| oldest_id(&stream)).flatten();
+        let approx = mode == CapMode::Approx;
+        let capped = stream.stream_trim_len(cap, approx);
+        let aged_out = floor.map_or(0, |floor| stream.stream_trim_below(floor));
+        // An exact cap replicates as XADD's own MAXLEN = and retention as its floor; whole-node
+        // trimming depends on the node layout, so it replicates the first entry kept.
+        let first_kept = (approx && capped + aged_out > 0).then(|| oldest_id(&stream)).flatten();
         drop(stream);
-        stats::count(&stats::AUDIT_TRIMMED, trimmed.unsigned_abs());
+        stats::count(&stats::AUDIT_TRIMMED, (capped + aged_out).unsigned_abs());
 
         let id_text = ctx.stream_id_string(id);
         let hex = link.map(|hash| chain::to_hex(&hash));
@@ -143,10 +144,13 @@ consumer groups under ONFULL REFUSE";
         if let Some(value) = &chain_value {
             written.extend([field_name.raw(), value.raw()]);
         }
-        ctx.replicate_xadd(name, id_text.raw(), &written);
+        ctx.replicate_xadd(name, (!approx).then_some(cap), id_text.raw(), &written);
         ctx.wrote(name, Notify::Stream, c"xadd");
-        if let Some(first_kept) = first_kept {
-            ctx.replicate_xtrim_minid(name, ctx.stream_id_string(first_kept).raw());
+        let trim_floor = if approx { first_kept } else { floor.filter(|_| aged_out > 0) };
+        if let Some(trim_floor) = trim_floor {
+            ctx.replicate_xtrim_minid(name, ctx.stream_id_string(trim_floor).raw());
+        }
+        if capped + aged_out > 0 {
             ctx.wrote(name, Notify::Stream, c"xtrim");
         }
         if let (Some((gone, hash)), Some(anchor_name)) = (anchor, log.anchor_raw()) {
@@ -217,7 +221,7 @@ fn next_id(last: StreamId, now: i64) -> Result<StreamId, Error> {
 fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
     let mut seen = 0;
     let mut found = None;
-    stream.stream_walk(None, false, |id, _| {
+    stream.stream_walk(None, false, false, |id, _| {
         if seen == n {
             found = Some(id);
             return false;
@@ -229,20 +233,26 @@ fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
 }
 
 /// On a chained stream about to be trimmed to `cap` entries and below `floor`: the newest
-/// entry that goes and its link, which becomes the stream's anchor.
+/// entry that goes and its link, which becomes the stream's anchor. The IDs are walked
+/// first, so that only that entry's fields are read.
 fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(StreamId, Hash)> {
     let over = stream.len().saturating_sub(cap.unsigned_abs());
     let mut seen = 0;
-    let mut newest = None;
-    stream.stream_walk(None, false, |id, fields| {
+    let mut newest_going = None;
+    stream.stream_walk(None, false, false, |id, _| {
         let goes = seen < over || floor.is_some_and(|floor| id < floor);
         if goes {
-            newest = chain_of(fields).map(|hash| (id, hash));
+            newest_going = Some(id);
         }
         seen += 1;
         goes
     });
-    newest
+    let mut anchor = None;
+    stream.stream_walk(newest_going, false, true, |id, fields| {
+        anchor = chain_of(fields).map(|hash| (id, hash));
+        false
+    });
+    newest_going.and(anchor)
 }
 
 /// What IDEMPOTENT found in the stream's producers hash.

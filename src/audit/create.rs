@@ -8,8 +8,8 @@ use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Ke
 use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::audit::settings::parse_create;
-use tally_core::audit::KEY as KEY_POS;
-use tally_core::slot::require_hash_tag_for_companions;
+use tally_core::audit::{ANCHOR_SUFFIX, KEY as KEY_POS};
+use tally_core::slot::{companion_key, require_hash_tag_for_companions};
 use tally_core::Error;
 
 pub struct Create;
@@ -60,7 +60,8 @@ impl Command for Create {
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
         require_hash_tag_for_companions(key, "audit log")?;
         let log = AuditLog::open(ctx, key)?;
-        let companions: Vec<_> = [&log.settings_key, &log.anchor_key].into_iter().flatten().map(OwnedString::raw).collect();
+        let anchor_name = ctx.string(&companion_key(key, ANCHOR_SUFFIX)?);
+        let companions: Vec<_> = log.settings_key.iter().chain([&anchor_name]).map(OwnedString::raw).collect();
         ctx.check_permissions(&companions, KeyAccess::UPSERT)?;
         let entries = ctx.open_kind(name, KeyKind::Stream, false)?.len();
         if log.created {
@@ -74,9 +75,7 @@ impl Command for Create {
         if settings.chain && entries > 0 {
             return Err(Error::ChainOnEntries(key.to_vec()));
         }
-        let (Some(settings_name), Some(anchor_name)) = (&log.settings_key, &log.anchor_key) else {
-            return Err(Error::Internal);
-        };
+        let Some(settings_name) = &log.settings_key else { return Err(Error::Internal) };
         let value = ctx.string(settings.encode().as_bytes());
         ctx.open_key(settings_name.raw(), true).set_string(&value)?;
         ctx.replicate_set(settings_name.raw(), value.raw());

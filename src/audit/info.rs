@@ -43,7 +43,7 @@ its groups and settings, and under ONFULL REFUSE the appends left before it refu
         let remaining = if settings.onfull == OnFull::Refuse {
             let through = acknowledged(ctx, name)?.through;
             let mut trimmable = 0i64;
-            stream_key.stream_walk(None, false, |id, _| {
+            stream_key.stream_walk(None, false, false, |id, _| {
                 let acked = through.is_some_and(|through| id <= through);
                 trimmable += i64::from(acked);
                 acked

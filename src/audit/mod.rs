@@ -48,16 +48,18 @@ impl<'c> AuditLog<'c> {
             });
         }
         let settings_key = ctx.string(&companion_key(key, SETTINGS_SUFFIX)?);
-        let anchor_key = ctx.string(&companion_key(key, ANCHOR_SUFFIX)?);
         let stored = read_settings(ctx, settings_key.raw(), key)?;
         if stored.is_some() {
             ctx.check_permissions(&[settings_key.raw()], KeyAccess::READ)?;
         }
+        let settings = stored.unwrap_or_default();
+        // Only a chained stream uses its anchor.
+        let anchor_key = settings.chain.then(|| companion_key(key, ANCHOR_SUFFIX).map(|name| ctx.string(&name)));
         Ok(AuditLog {
-            settings: stored.unwrap_or_default(),
+            settings,
             created: stored.is_some(),
             settings_key: Some(settings_key),
-            anchor_key: Some(anchor_key),
+            anchor_key: anchor_key.transpose()?,
         })
     }
 
@@ -109,7 +111,7 @@ fn read_settings(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Settin
 /// The newest entry of a stream: its ID and, when its last field is a valid `chain`, its link.
 fn newest_entry(stream: &Key) -> Option<(StreamId, Option<Hash>)> {
     let mut newest = None;
-    stream.stream_walk(None, true, |id, fields| {
+    stream.stream_walk(None, true, true, |id, fields| {
         newest = Some((id, chain_of(fields)));
         false
     });
@@ -119,7 +121,7 @@ fn newest_entry(stream: &Key) -> Option<(StreamId, Option<Hash>)> {
 /// The oldest entry's ID.
 fn oldest_id(stream: &Key) -> Option<StreamId> {
     let mut oldest = None;
-    stream.stream_walk(None, false, |id, _| {
+    stream.stream_walk(None, false, false, |id, _| {
         oldest = Some(id);
         false
     });

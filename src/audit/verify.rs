@@ -59,7 +59,7 @@ entry and its link), at most COUNT links; replies ok, checked, the first bad ID,
         let (start, walk_from, skip_first) = match verify.from {
             Some((id, hash)) => {
                 let mut stored = None;
-                stream.stream_walk(Some(id), false, |found, fields| {
+                stream.stream_walk(Some(id), false, true, |found, fields| {
                     stored = Some((found, chain_of(fields)));
                     false
                 });
@@ -85,7 +85,7 @@ entry and its link), at most COUNT links; replies ok, checked, the first bad ID,
         while state.ok && seen < budget {
             batch.clear();
             let mut more = false;
-            stream.stream_walk(resume, false, |id, fields| {
+            stream.stream_walk(resume, false, true, |id, fields| {
                 if skip {
                     skip = false;
                     return true;

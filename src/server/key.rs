@@ -104,6 +104,16 @@ impl Key<'_> {
         self.kind() != KeyKind::Empty && ok(api!(RedisModule_DeleteKey(self.key), ERR))
     }
 
+    /// The absolute expiry time (unix ms), `None` when the key has none.
+    pub fn expire_at(&self) -> Option<i64> {
+        if self.key.is_null() {
+            return None;
+        }
+        // REDISMODULE_NO_EXPIRE (-1) when none.
+        let at = api!(RedisModule_GetAbsExpire(self.key), -1);
+        (at >= 0).then_some(at)
+    }
+
     /// Sets the absolute expiry time (unix ms).
     pub fn set_expire_at(&self, at_ms: i64) -> Result<(), Error> {
         if ok(api!(RedisModule_SetAbsExpire(self.key, at_ms), ERR)) {
@@ -176,12 +186,13 @@ impl Key<'_> {
     }
 
     /// Walks the stream's entries, oldest first from `from` (inclusive; `None`: the oldest)
-    /// or newest first when `newest_first`, handing each entry's ID and fields to `visit`
-    /// until it returns false or the stream ends.
+    /// or newest first when `newest_first`, handing each entry's ID and (when `read_fields`)
+    /// its fields to `visit` until it returns false or the stream ends.
     pub fn stream_walk(
         &self,
         from: Option<StreamId>,
         newest_first: bool,
+        read_fields: bool,
         mut visit: impl FnMut(StreamId, &[(&[u8], &[u8])]) -> bool,
     ) {
         if self.kind() != KeyKind::Stream {
@@ -201,13 +212,17 @@ impl Key<'_> {
                 break;
             }
             fields.clear();
+            // Every field must be read before the next ID (the server's iterator asserts it).
             loop {
                 let (mut field, mut value): (RawString, RawString) = (ptr::null_mut(), ptr::null_mut());
                 if !ok(api!(RedisModule_StreamIteratorNextField(self.key, &raw mut field, &raw mut value), ERR)) {
                     break;
                 }
                 // The server hands out new strings the module owns (no auto memory here).
-                fields.push((OwnedString { ctx: self.ctx, raw: field }, OwnedString { ctx: self.ctx, raw: value }));
+                let pair = (OwnedString { ctx: self.ctx, raw: field }, OwnedString { ctx: self.ctx, raw: value });
+                if read_fields {
+                    fields.push(pair);
+                }
             }
             let pairs: SmallVec<[(&[u8], &[u8]); 8]> = fields.iter().map(|(f, v)| (f.bytes(), v.bytes())).collect();
             if !visit(StreamId { ms: id.ms, seq: id.seq }, &pairs) {

@@ -115,11 +115,40 @@ impl Ctx {
         );
     }
 
-    /// Replicates `XADD key id field value ...` with the ID the entry got (the trims that
-    /// follow are replicated on their own, as `XTRIM key MINID = id`).
-    pub fn replicate_xadd(&self, key: RawString, id: RawString, fields: &[RawString]) {
+    /// Replicates `XADD key [MAXLEN = cap] id field value ...` with the ID the entry got
+    /// (without a cap when the trim is replicated on its own, as `XTRIM key MINID = id`).
+    pub fn replicate_xadd(&self, key: RawString, cap: Option<i64>, id: RawString, fields: &[RawString]) {
+        let Some(cap) = cap else {
+            api!(
+                RedisModule_Replicate(
+                    self.raw,
+                    c"XADD".as_ptr(),
+                    c"ssv".as_ptr(),
+                    key,
+                    id,
+                    fields.as_ptr(),
+                    fields.len()
+                ),
+                0
+            );
+            return;
+        };
+        let cap = IntText::new(cap);
+        let cap = cap.as_bytes();
         api!(
-            RedisModule_Replicate(self.raw, c"XADD".as_ptr(), c"ssv".as_ptr(), key, id, fields.as_ptr(), fields.len()),
+            RedisModule_Replicate(
+                self.raw,
+                c"XADD".as_ptr(),
+                c"sccbsv".as_ptr(),
+                key,
+                c"MAXLEN".as_ptr(),
+                c"=".as_ptr(),
+                cap.as_ptr().cast::<c_char>(),
+                cap.len(),
+                id,
+                fields.as_ptr(),
+                fields.len(),
+            ),
             0
         );
     }
