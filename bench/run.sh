@@ -27,7 +27,7 @@ readonly CHART=docs/benchmarks.svg
 readonly SCALE_DOC=docs/benchmarks-scale.md
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 36 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1
+# Sized so that the 39 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1
 # takes about a second), and the whole of make bench, with the prefill and bench/profile.sh, about 4.5.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-100000}
@@ -69,7 +69,7 @@ readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
 readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
-    slide/16 slidelua/16 gcra/16 setpx/16 append/16 xadd/16 idem/16 xaddexact/16 ping/16
+    slide/16 slidelua/16 gcra/16 setpx/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
     incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1
     setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
@@ -135,14 +135,28 @@ end
 return redis.call('DBSIZE')"
 
 # Fills the streams audit:{k}, audit2:{k} and audit3:{k}, k = 0..ARGV[1]-1, with ARGV[2] entries each, the
-# benchmark's entry; returns the number of streams made.
+# benchmark's entry, and the streams with settings (AUDIT.CREATE): audit4:{k} (MAXLEN ~), audit5:{k}
+# (CHAIN, filled by AUDIT.APPEND so that it is chained) and audit6:{k} (ONFULL REFUSE, with two groups
+# that have read everything, even what is appended later: SETID to the largest ID). Returns DBSIZE.
 readonly AUDIT_PREFILL_SCRIPT="local n, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
 for k = 0, n - 1 do
-  for _, prefix in ipairs({'audit', 'audit2', 'audit3'}) do
-    local key = string.format('%s:{%012d}', prefix, k)
+  local function key(prefix) return string.format('%s:{%012d}', prefix, k) end
+  redis.call('AUDIT.CREATE', key('audit4'), 'MAXLEN', '~', cap)
+  redis.call('AUDIT.CREATE', key('audit5'), 'MAXLEN', cap, 'CHAIN')
+  redis.call('AUDIT.CREATE', key('audit6'), 'MAXLEN', cap, 'ONFULL', 'REFUSE')
+  for _, prefix in ipairs({'audit', 'audit2', 'audit3', 'audit4', 'audit5', 'audit6'}) do
     for i = 0, cap - 1 do
-      redis.call('XADD', key, '*', 'action', 'add', 'item_id', string.format('%012d', (i * 7 + k) % n), 'quantity', '3')
+      local item = string.format('%012d', (i * 7 + k) % n)
+      if prefix == 'audit5' then
+        redis.call('AUDIT.APPEND', key(prefix), 'action', 'add', 'item_id', item, 'quantity', '3')
+      else
+        redis.call('XADD', key(prefix), '*', 'action', 'add', 'item_id', item, 'quantity', '3')
+      end
     end
+  end
+  for _, group in ipairs({'g1', 'g2'}) do
+    redis.call('XGROUP', 'CREATE', key('audit6'), group, '$')
+    redis.call('XGROUP', 'SETID', key('audit6'), group, '18446744073709551615-0')
   end
 end
 return redis.call('DBSIZE')"
@@ -186,6 +200,7 @@ declare -A STREAMS=()  # audit test -> space-separated "shortest/longest" stream
 declare -A PRODUCERS=() # IDEMPOTENT test -> space-separated "producers/largest hash" after each run
 MAX_PRODUCERS=""       # tally.audit-max-producers
 MEMORY_ROWS=""         # Markdown rows of the memory table
+VERIFY_ROW=""          # AUDIT.VERIFY's throughput, for the report
 TIE_ROWS=""            # Markdown rows of the tie structures' memory table
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -259,10 +274,11 @@ prefill() {
     # The fixed now of the Lua test: the server's clock at the start, in ms.
     SLIDE_NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
     [[ $SLIDE_NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $SLIDE_NOW"
-    log "filling $AUDIT_KEYS x 3 audit streams with $AUDIT_CAP entries each"
+    log "filling $AUDIT_KEYS x 6 audit streams with $AUDIT_CAP entries each"
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
     keys=$(checked -n "$AUDIT_DB" eval "$AUDIT_PREFILL_SCRIPT" 0 "$AUDIT_KEYS" "$AUDIT_CAP")
-    ((keys == 3 * AUDIT_KEYS)) || die "the audit prefill made $keys streams, expected $((3 * AUDIT_KEYS))"
+    # Six streams and three settings keys per k.
+    ((keys == 9 * AUDIT_KEYS)) || die "the audit prefill made $keys keys, expected $((9 * AUDIT_KEYS))"
     MAX_PRODUCERS=$(checked config get tally.audit-max-producers | sed -n 2p)
     [[ $MAX_PRODUCERS =~ ^[0-9]+$ ]] || die "could not read tally.audit-max-producers: $MAX_PRODUCERS"
 }
@@ -277,7 +293,7 @@ command_of() {
             DB=$LIMIT_DB
             RANGE=$LIMIT_KEYS
             ;;
-        append | xadd | idem | xaddexact)
+        append | xadd | idem | xaddexact | approx | chained | refuse)
             DB=$AUDIT_DB
             RANGE=$AUDIT_KEYS
             ;;
@@ -300,6 +316,9 @@ command_of() {
         xadd) CMD=(XADD "$XADD_KEY" MAXLEN '~' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         idem) CMD=(AUDIT.APPEND "$AUDIT_KEY" IDEMPOTENT "$PRODUCER" 1 "${ENTRY[@]}") ;;
         xaddexact) CMD=(XADD "$XADD_EXACT_KEY" MAXLEN = "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
+        approx) CMD=(AUDIT.APPEND 'audit4:{__rand_int__}' "${ENTRY[@]}") ;;
+        chained) CMD=(AUDIT.APPEND 'audit5:{__rand_int__}' "${ENTRY[@]}") ;;
+        refuse) CMD=(AUDIT.APPEND 'audit6:{__rand_int__}' "${ENTRY[@]}") ;;
         *) die "unknown test $1" ;;
     esac
 }
@@ -313,6 +332,9 @@ label_of() {
         xadd) echo "XADD MAXLEN ~ $AUDIT_CAP" ;;
         idem) echo "AUDIT.APPEND IDEMPOTENT" ;;
         xaddexact) echo "XADD MAXLEN = $AUDIT_CAP" ;;
+        approx) echo "AUDIT.APPEND (stream created MAXLEN ~ $AUDIT_CAP)" ;;
+        chained) echo "AUDIT.APPEND (stream created CHAIN)" ;;
+        refuse) echo "AUDIT.APPEND (stream created ONFULL REFUSE, 2 groups)" ;;
         incrfirst) echo "TOURNEY.INCR (TIEBREAK FIRST)" ;;
         rankfirst) echo "TOURNEY.RANK (TIEBREAK FIRST)" ;;
         *)
@@ -331,7 +353,7 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 smoke_test() {
     local name concrete arg reply
     for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx append xadd idem \
-        xaddexact; do
+        xaddexact approx chained refuse; do
         command_of "$name"
         concrete=()
         for arg in "${CMD[@]}"; do concrete+=("${arg//__rand_int__/000000000007}"); done
@@ -339,7 +361,9 @@ smoke_test() {
         reply=$(checked -n "$DB" "${concrete[@]}")
         case $name in
             slide | slidelua | gcra) [[ ${reply%%$'\n'*} == 1 ]] || die "${concrete[*]} did not allow: $reply" ;;
-            append | xadd | idem | xaddexact) [[ $reply =~ ^[0-9]+-[0-9]+$ ]] || die "${concrete[*]} replied no stream ID: $reply" ;;
+            append | xadd | idem | xaddexact | approx | chained | refuse)
+                [[ $reply =~ ^[0-9]+-[0-9]+$ ]] || die "${concrete[*]} replied no stream ID: $reply"
+                ;;
             top) (($(wc -l <<<"$reply") == 30)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
             zrange) (($(wc -l <<<"$reply") == 20)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
         esac
@@ -389,7 +413,7 @@ bench_once() {
     log "$test: $rps requests/s, p50 $p50 ms, p99 $p99 ms"
     case $name in
         slide | slidelua) record_log_sizes "$test" ;;
-        append | xadd | idem | xaddexact) record_stream_lengths "$test" ;;
+        append | xadd | idem | xaddexact | approx | chained | refuse) record_stream_lengths "$test" ;;
     esac
     [[ $name != idem ]] || record_producers "$test"
 }
@@ -411,11 +435,14 @@ record_stream_lengths() {
     case ${1%/*} in
         xadd) prefix=audit2 ;;
         xaddexact) prefix=audit3 ;;
+        approx) prefix=audit4 ;;
+        chained) prefix=audit5 ;;
+        refuse) prefix=audit6 ;;
     esac
     lengths=$(checked -n "$AUDIT_DB" eval "$STREAM_LENGTHS_SCRIPT" 0 "$prefix" "$AUDIT_KEYS" | paste -sd/)
     [[ $lengths =~ ^[0-9]+/[0-9]+$ ]] || die "bad stream lengths: $lengths"
     ((${lengths%/*} >= AUDIT_CAP)) || die "a $prefix stream is below the cap ($lengths): not every append trimmed"
-    [[ $prefix == audit2 || $lengths == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "${1%/*} left streams of $lengths entries, cap $AUDIT_CAP"
+    [[ $prefix == audit2 || $prefix == audit4 || $lengths == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "${1%/*} left streams of $lengths entries, cap $AUDIT_CAP"
     STREAMS[$1]="${STREAMS[$1]:-}${STREAMS[$1]:+ }$lengths"
     log "$1: $lengths entries in the shortest / longest stream"
 }
@@ -450,6 +477,28 @@ check_no_errors() {
     local errors
     errors=$(cli info errorstats | grep '^errorstat_' || true)
     [[ -z $errors ]] || die "the server replied errors during the benchmark: $errors"
+}
+
+# Fills VERIFY_ROW: AUDIT.VERIFY's links checked per second over a chained stream of VERIFY_ENTRIES entries,
+# one call checking all of them (redis-benchmark, one client, VERIFY_CALLS calls).
+readonly VERIFY_ENTRIES=100000
+readonly VERIFY_CALLS=20
+measure_verify() {
+    local key='verify:{v}' rps
+    checked config set tally.audit-max-len "$VERIFY_ENTRIES" >/dev/null
+    checked -n "$AUDIT_DB" audit.create "$key" MAXLEN "$VERIFY_ENTRIES" CHAIN >/dev/null
+    checked -n "$AUDIT_DB" eval "for i = 1, tonumber(ARGV[1]) do
+  redis.call('AUDIT.APPEND', KEYS[1], 'action', 'add', 'item_id', string.format('%012d', i), 'quantity', '3')
+end" 1 "$key" "$VERIFY_ENTRIES" >/dev/null
+    checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
+    pin 1
+    rps=$("${PIN[@]}" redis-benchmark -h 127.0.0.1 -p "$PORT" --dbnum "$AUDIT_DB" -c 1 -n "$VERIFY_CALLS" --csv \
+        AUDIT.VERIFY "$key" COUNT "$VERIFY_ENTRIES" | awk -F'","' 'END { print $2 }')
+    [[ $rps =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no requests/s from AUDIT.VERIFY: $rps"
+    VERIFY_ROW=$(awk -v r="$rps" -v n="$VERIFY_ENTRIES" -v c="$VERIFY_CALLS" 'BEGIN {
+        printf "%.0f links checked per second (%.1f ms per call of COUNT %d over a chained stream of %d entries of 3 fields; %d calls, one client)", r * n, 1000 / r, n, n, c
+    }')
+    log "AUDIT.VERIFY: $VERIFY_ROW"
 }
 
 # Fills MEMORY_ROWS: MEMORY USAGE of a GCRA key and a 100-entry sliding log, with baselines.
@@ -574,8 +623,15 @@ common_rows() {
     row LIMIT.GCRA "SET key v PX 1000" gcra setpx "$1" "LIMIT.GCRA / SET PX"
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" append xadd "$3" "AUDIT.APPEND / XADD ~"
     row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" idem xadd "$4" "APPEND IDEMPOTENT / XADD ~"
-    row "AUDIT.APPEND (exact cap $AUDIT_CAP), for reference" "XADD MAXLEN = $AUDIT_CAP (exact, like AUDIT.APPEND)" append xaddexact - \
-        "AUDIT.APPEND / XADD = (ref.)"
+    row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN = $AUDIT_CAP (exact, like AUDIT.APPEND)" append xaddexact "$5" \
+        "AUDIT.APPEND / XADD ="
+}
+
+# Streams with their own settings (AUDIT.CREATE), at pipeline 16 only.
+settings_rows() {
+    row "AUDIT.APPEND, stream created MAXLEN ~ $AUDIT_CAP" "XADD MAXLEN ~ $AUDIT_CAP" approx xadd 0.9 "APPEND ~ / XADD ~"
+    row "AUDIT.APPEND, stream created CHAIN" "AUDIT.APPEND (exact, unchained)" chained append 0.7 "APPEND CHAIN / APPEND"
+    row "AUDIT.APPEND, ONFULL REFUSE, 2 groups, at cap" "AUDIT.APPEND (ONFULL TRIM)" refuse append 0.5 "APPEND REFUSE / APPEND"
 }
 
 # TIEBREAK FIRST tournaments against the same calls on plain leaderboards.
@@ -592,7 +648,8 @@ results_table() {
     PIPELINE_OF_TABLE=$PIPELINE
     row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha 1.6 "TOURNEY.INCR / Lua script"
-    common_rows 0.8 2.0 0.9 0.7
+    common_rows 0.8 2.0 0.9 0.7 0.9
+    settings_rows
     first_rows 0.6
     ping_row "$PIPELINE"
     echo
@@ -607,7 +664,7 @@ results_table() {
     row TOURNEY.INCR ZINCRBY incr zincrby - "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha - "TOURNEY.INCR / Lua script"
     row TOURNEY.INCR "ZINCRBY, then ZREVRANK (two round trips)" incr split 1.8 "TOURNEY.INCR / 2 round trips"
-    common_rows - - - -
+    common_rows - - - - -
     first_rows -
     ping_row 1
 }
@@ -652,7 +709,7 @@ streams_table() {
     local test
     echo "| test | pipeline | shortest / longest stream after each run |"
     echo "|---|---|---|"
-    for test in append/16 idem/16 xadd/16 xaddexact/16 append/1 idem/1 xadd/1 xaddexact/1; do
+    for test in append/16 idem/16 xadd/16 xaddexact/16 approx/16 chained/16 refuse/16 append/1 idem/1 xadd/1 xaddexact/1; do
         echo "| $(label_of "${test%/*}") | ${test#*/} | ${STREAMS[$test]// / , } |"
     done
 }
@@ -816,6 +873,15 @@ $SLIDE_SCRIPT
   their sizes at the end of each run are below. \`tally.audit-max-producers\` keeps its default ($MAX_PRODUCERS): a stream
   collects about $((REQUESTS_PIPELINED / AUDIT_KEYS)) producers per run (the run fails if one reaches the max). Not measured: a known producer
   sending its next sequence (an update of the hash field rather than an insert); redis-benchmark cannot send increasing sequences.
+- Streams with their own settings (\`AUDIT.CREATE\`, pipeline $PIPELINE only), filled to the cap by the same script:
+  \`audit4:{k}\` created \`MAXLEN ~ $AUDIT_CAP\` (whole-node trimming, against XADD MAXLEN ~); \`audit5:{k}\` created
+  \`MAXLEN $AUDIT_CAP CHAIN\` and filled by AUDIT.APPEND, so every append reads the newest entry's link, computes a
+  SHA-256 over the entry, adds the \`chain\` field, reads the entry it trims and rewrites the anchor key (against the
+  unchained exact append); \`audit6:{k}\` created \`MAXLEN $AUDIT_CAP ONFULL REFUSE\` with two consumer groups whose
+  last-delivered ID is set to the largest ID (XGROUP SETID), so every append finds everything acknowledged and trims,
+  after reading both groups' state (XINFO GROUPS and one XPENDING per group, through RM_Call) and the entry it trims
+  (against the ONFULL TRIM exact append).
+- AUDIT.VERIFY: $VERIFY_ROW
 
 ## Results
 
@@ -893,6 +959,7 @@ main() {
     run_rounds
     measure_memory
     measure_tie_memory
+    measure_verify
     check_no_errors
     log "counting instructions per call (bench/profile.sh)"
     bench/profile.sh >"$TMP/profile.md"
