@@ -436,7 +436,9 @@ impl Gen {
                 }
             }
             7 => {
-                args.push(self.home(command));
+                // Mostly its own keys: only a key with a hash tag can be a tournament.
+                let key = if self.rng.one_in(10) { self.key() } else { self.rng.pick(home_keys(command)).to_vec() };
+                args.push(key);
                 self.tournament_options(&mut args);
             }
             8 => args.push(self.home(command)),
@@ -564,7 +566,12 @@ impl Gen {
                 args.push(self.home(command));
                 if self.rng.one_in(2) {
                     args.push(b("FROM"));
-                    args.push(b(self.rng.pick(&["0-1", "1-0", "garbage", "18446744073709551615-18446744073709551615"])));
+                    args.push(b(self.rng.pick(&[
+                        "0-1",
+                        "1-0",
+                        "garbage",
+                        "18446744073709551615-18446744073709551615",
+                    ])));
                     let hash = match self.rng.below(3) {
                         0 => "0".repeat(64),
                         1 => "ab".repeat(32),

@@ -364,7 +364,9 @@ fn the_previous_season_of_a_tournament_keeps_its_tie_order() {
         sh_ok(con, &format!("TOURNEY.INCR {yesterday} aaron 5"));
         sh_ok(con, &format!("TOURNEY.INCR {yesterday} zoe 5"));
         sh_ok(con, &format!("DEL {yesterday}:tourney"));
+        // The tournament, as if created before yesterday's season began.
         sh_ok(con, "TOURNEY.CREATE g:{p} TIEBREAK FIRST");
+        assert_eq!(run(con, &["SET", "g:{p}:tourney", "tiebreak first ties ordinal created 0"]), "OK");
         assert_eq!(
             sh(con, "TOURNEY.TOP g:{p} 2 SEASON daily PREVIOUS"),
             "[[\"aaron\", \"5\", 1], [\"zoe\", \"5\", 2]]",
@@ -372,8 +374,8 @@ fn the_previous_season_of_a_tournament_keeps_its_tie_order() {
         );
         assert_eq!(
             sh(con, &format!("TOURNEY.TOP {yesterday} 2")),
-            "[[\"zoe\", \"5\", 1], [\"aaron\", \"5\", 2]]",
-            "read by its key alone, it is a plain leaderboard"
+            "[[\"aaron\", \"5\", 1], [\"zoe\", \"5\", 2]]",
+            "named directly, a season's board is read as its tournament's"
         );
     });
 }

@@ -107,7 +107,7 @@ const SPECS: [Spec; 9] = [
         flags: &["write", "module", "fast"],
         key_flags: &["RW", "delete"],
         example: &["mykey", "alice", "bob"],
-        doc_args: &["key", "member"],
+        doc_args: &["key", "member", "season"],
     },
     Spec {
         // Reads the board's size, may set its expiry; writes the settings key beside it.

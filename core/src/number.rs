@@ -107,6 +107,11 @@ impl ScoreText {
         // Whole scores (the common case) print as integers, much faster than the float
         // algorithm and with the same digits.
         if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER {
+            // -0 keeps its sign, as ZSCORE prints it.
+            if value == 0.0 && value.is_sign_negative() {
+                let _ = text.write_str("-0");
+                return text;
+            }
             let digits = IntText::new(value as i64);
             let _ = text.write_str(std::str::from_utf8(digits.as_bytes()).unwrap_or_default());
             return text;
@@ -217,6 +222,8 @@ mod tests {
         assert_eq!(ScoreText::new(1e300).as_str(), "1e300");
         assert_eq!(ScoreText::new(-42.0).as_str(), "-42");
         assert_eq!(ScoreText::new(0.0).as_str(), "0");
+        // A -0 stored natively (ZADD) prints as ZSCORE prints it.
+        assert_eq!(ScoreText::new(-0.0).as_str(), "-0");
         assert_eq!(ScoreText::new(9007199254740991.0).as_str(), "9007199254740991");
         for value in [
             f64::MAX,

@@ -145,6 +145,22 @@ pub fn season_key(key: &[u8], season: &Season) -> Result<Vec<u8>, Error> {
     Ok(Companions::new(key)?.name(&suffix).to_vec())
 }
 
+/// When `key` is a season's leaderboard named directly (`<base>:2026-11-26`,
+/// `<base>:2026-W48` or `<base>:2026-11`, the base with a hash tag): its base key.
+pub fn season_base(key: &[u8]) -> Option<&[u8]> {
+    let colon = key.iter().rposition(|&b| b == b':')?;
+    let (base, name) = (key.get(..colon)?, key.get(colon + 1..)?);
+    let digits = |range: std::ops::Range<usize>| name.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let dash = |at: usize| name.get(at) == Some(&b'-');
+    let named = match name.len() {
+        10 => digits(0..4) && dash(4) && digits(5..7) && dash(7) && digits(8..10),
+        8 => digits(0..4) && dash(4) && name.get(5) == Some(&b'W') && digits(6..8),
+        7 => digits(0..4) && dash(4) && digits(5..7),
+        _ => false,
+    };
+    (named && crate::slot::hash_tag(base).is_some()).then_some(base)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +250,15 @@ mod tests {
         assert_eq!(season_key(b"lb", &season).unwrap(), b"{lb}:2026-11-26");
         assert_eq!(season_key(b"t:{x}:lb", &season).unwrap(), b"t:{x}:lb:2026-11-26");
         assert!(season_key(b"a}b", &season).is_err());
+    }
+
+    #[test]
+    fn season_keys_named_directly_give_their_base() {
+        assert_eq!(season_base(b"d:{1}:2026-12"), Some(&b"d:{1}"[..]));
+        assert_eq!(season_base(b"d:{1}:2026-12-05"), Some(&b"d:{1}"[..]));
+        assert_eq!(season_base(b"d:{1}:2026-W49"), Some(&b"d:{1}"[..]));
+        for other in [&b"d:{1}:scores"[..], b"d:{1}:2026-1", b"lb:2026-12", b"d:{1}:2026-X49", b"2026-12"] {
+            assert_eq!(season_base(other), None, "{}", String::from_utf8_lossy(other));
+        }
     }
 }

@@ -132,6 +132,26 @@ impl Policy {
         Some(Policy { tiebreak, ties, expire_at })
     }
 
+    /// The settings key's value: `encode`, and when the tournament was created (unix ms),
+    /// which tells the seasons that ended before it (plain boards) from its own.
+    pub fn encode_with_created(&self, created_ms: i64) -> String {
+        format!("{} created {created_ms}", self.encode())
+    }
+
+    /// Reads a settings value back: the policy, and the creation time when recorded
+    /// (settings written before tally recorded it have none).
+    pub fn decode_with_created(bytes: &[u8]) -> Option<(Policy, Option<i64>)> {
+        const CREATED: &[u8] = b" created ";
+        let at = bytes.windows(CREATED.len()).rposition(|window| window == CREATED);
+        match at {
+            Some(at) => {
+                let created = parse_i64(bytes.get(at + CREATED.len()..)?).ok().filter(|&ms| ms >= 0)?;
+                Some((Policy::decode(bytes.get(..at)?)?, Some(created)))
+            }
+            None => Some((Policy::decode(bytes)?, None)),
+        }
+    }
+
     pub fn tiebreak_word(&self) -> &'static str {
         self.tiebreak.word()
     }
@@ -550,6 +570,11 @@ mod tests {
         assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
         assert_eq!(Policy::decode(Policy::default().encode().as_bytes()), Some(Policy::default()));
         assert_eq!(Policy::decode(b"garbage"), None);
+        // The creation time rides after the options; settings without it still read.
+        let text = policy.encode_with_created(1_700_000_000_000);
+        assert_eq!(Policy::decode_with_created(text.as_bytes()), Some((policy, Some(1_700_000_000_000))));
+        assert_eq!(Policy::decode_with_created(policy.encode().as_bytes()), Some((policy, None)));
+        assert_eq!(Policy::decode_with_created(b"tiebreak first ties dense created x"), None);
         for bad in [
             &b"tiebreak first ties dense "[..],
             b"ties dense tiebreak first",

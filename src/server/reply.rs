@@ -30,7 +30,9 @@ impl Ctx {
     /// which is what both Redis' and Valkey's double formatting print for them, at a
     /// fraction of the cost of the server's printf.
     pub fn reply_double(&self, value: f64) {
-        if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER && !self.is_resp3() {
+        // Whole scores as integers, fast; -0 goes to the server, which prints "-0" as ZSCORE.
+        let negative_zero = value == 0.0 && value.is_sign_negative();
+        if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER && !negative_zero && !self.is_resp3() {
             self.reply_bulk(IntText::new(value as i64).as_bytes());
         } else {
             api!(RedisModule_ReplyWithDouble(self.raw, value), 0);

@@ -7,7 +7,7 @@ use crate::command::Args;
 use crate::keys;
 use crate::server::{string_bytes, Ctx, KeyAccess, KeyKind, OwnedString, RawString};
 use smallvec::SmallVec;
-use tally_core::season::{season_key, SeasonChoice};
+use tally_core::season::{season_at, season_base, season_key, SeasonChoice};
 use tally_core::slot::Companions;
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
@@ -62,8 +62,11 @@ pub(super) fn settings_key<'c>(ctx: &'c Ctx, names: &mut Companions) -> OwnedStr
     ctx.string(names.name(SETTINGS_SUFFIX))
 }
 
+/// A tournament's settings and when it was created (when its settings record it).
+pub(super) type Settings = (Policy, Option<i64>);
+
 /// The settings of a tournament, `None` for a leaderboard never created (or expired).
-pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Policy>, Error> {
+pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Settings>, Error> {
     // Most leaderboards have no settings: look without counting a keyspace miss.
     let settings = ctx.open_quietly(name);
     let bad = || Error::BadTournamentSettings(key.to_vec());
@@ -72,10 +75,17 @@ pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Opti
         KeyKind::String => {
             let mut buf = [0u8; 128];
             let len = settings.string_value(&mut buf).ok_or_else(bad)?;
-            buf.get(..len).and_then(Policy::decode).map(Some).ok_or_else(bad)
+            buf.get(..len).and_then(Policy::decode_with_created).map(Some).ok_or_else(bad)
         }
         _ => Err(bad()),
     }
+}
+
+/// The settings key of the tournament `key` (tagged) and what it holds.
+fn lookup_settings<'c>(ctx: &'c Ctx, key: &[u8]) -> Result<(OwnedString<'c>, Option<Settings>), Error> {
+    let name = settings_key(ctx, &mut Companions::new(key)?);
+    let found = read_policy(ctx, name.raw(), key)?;
+    Ok((name, found))
 }
 
 /// Replies one page entry: `[member, score, rank]`.
@@ -108,25 +118,41 @@ impl<'c> Board<'c> {
             ties: TieNames::default(),
         };
         let mut season_expiry = None;
+        // Seasons that ended before the tournament was created are plain boards.
+        let mut ended_before = None;
         if let Some(choice) = choice {
             if choice.previous && access == KeyAccess::UPSERT {
                 return Err(Error::PastSeasonWrite);
             }
-            let season = choice.season(ctx.now_ms());
+            let now = ctx.now_ms();
+            let season = choice.season(now);
             let name = ctx.string(&season_key(named_bytes, &season)?);
             board.key = name.raw();
             board.season = Some(name);
             season_expiry = Some(season.expire_at_ms);
             board.policy.expire_at = season_expiry;
+            if choice.previous {
+                ended_before = Some(season_at(choice.period, now).start_ms);
+            }
         }
         let mut derived: SmallVec<[RawString; 5]> = SmallVec::new();
         derived.extend(board.season.as_ref().map(OwnedString::raw));
         // Outlives the permission check below, which reads the name.
         let settings;
-        // A key that cannot have companions (a '}' but no tag) was never created.
-        if let Ok(mut names) = Companions::new(named_bytes) {
-            settings = settings_key(ctx, &mut names);
-            if let Some(policy) = read_policy(ctx, settings.raw(), named_bytes)? {
+        // A key that cannot have companions (a '}' but no tag) was never created; a season's
+        // key named directly belongs to its base's tournament.
+        if Companions::new(named_bytes).is_ok() {
+            let (own_settings, own) = lookup_settings(ctx, named_bytes)?;
+            let (name, found) = match (own, season_base(named_bytes)) {
+                (None, Some(base)) => lookup_settings(ctx, base)?,
+                (own, _) => (own_settings, own),
+            };
+            settings = name;
+            // A season that ended before the tournament was created is a plain board.
+            let found = found.filter(
+                |(_, created_ms)| !matches!((created_ms, ended_before), (Some(created), Some(end)) if *created >= end),
+            );
+            if let Some((policy, _)) = found {
                 board.created = true;
                 // A season ends its leaderboard even in a tournament that lasts longer.
                 let expire_at = match (policy.expire_at, season_expiry) {
@@ -134,11 +160,13 @@ impl<'c> Board<'c> {
                     (at, season) => at.or(season),
                 };
                 board.policy = Policy { expire_at, ..policy };
-                // The tie structures are named after the board: the season's key, if any.
-                let mut season_names = board.season.as_ref().map(|name| Companions::new(name.bytes())).transpose()?;
-                board.ties = TieNames::new(ctx, season_names.as_mut().unwrap_or(&mut names), &policy);
                 derived.push(settings.raw());
-                derived.extend(board.ties.iter().map(OwnedString::raw));
+                {
+                    // The tie structures are named after the board: the season's key, if any.
+                    let mut board_names = Companions::new(string_bytes(board.key))?;
+                    board.ties = TieNames::new(ctx, &mut board_names, &policy);
+                    derived.extend(board.ties.iter().map(OwnedString::raw));
+                }
             }
         }
         if !derived.is_empty() {

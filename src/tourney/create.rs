@@ -4,11 +4,11 @@ use super::board::{read_policy, settings_key, Board, TieNames};
 use super::{split_season, READ_SEASON_ARG, TIES_ARG};
 use crate::command::{Args, Command};
 use crate::keys;
-use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, Notify, OwnedString, RawString};
+use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, Notify, OwnedString, RawString};
 use crate::stats::Family;
 use smallvec::SmallVec;
 use std::ffi::CStr;
-use tally_core::season::{season_at, season_key, Period};
+use tally_core::season::{season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
 use tally_core::tourney::{self as core, KEY as KEY_POS};
 use tally_core::Error;
@@ -44,7 +44,8 @@ impl Command for Create {
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let policy = core::parse_create(args.bytes(), ctx.now_ms())?;
+        let now = ctx.now_ms();
+        let policy = core::parse_create(args.bytes(), now)?;
         let key = keys::single(args, KEY_POS)?;
         let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
         let mut companions = Companions::new(key_bytes)?;
@@ -53,7 +54,7 @@ impl Command for Create {
         let raw_names: SmallVec<[RawString; 4]> =
             std::iter::once(&settings_name).chain(ties.iter()).map(OwnedString::raw).collect();
         ctx.check_permissions(&raw_names, KeyAccess::UPSERT)?;
-        if let Some(existing) = read_policy(ctx, settings_name.raw(), key_bytes)? {
+        if let Some((existing, _)) = read_policy(ctx, settings_name.raw(), key_bytes)? {
             return if existing == policy {
                 ctx.reply_ok();
                 Ok(())
@@ -68,7 +69,6 @@ impl Command for Create {
                 return Err(Error::TournamentHasMembers(key_bytes.to_vec()));
             }
             // The boards of running seasons would lack the tie structures too.
-            let now = ctx.now_ms();
             let seasons = [Period::Daily, Period::Weekly, Period::Monthly]
                 .map(|period| season_key(key_bytes, &season_at(period, now)).map(|name| ctx.string(&name)));
             let seasons: SmallVec<[OwnedString; 3]> = seasons.into_iter().collect::<Result<_, _>>()?;
@@ -79,7 +79,7 @@ impl Command for Create {
             }
         }
         let settings = ctx.open_key(settings_name.raw(), true);
-        let value = ctx.string(policy.encode().as_bytes());
+        let value = ctx.string(policy.encode_with_created(now).as_bytes());
         settings.set_string(&value)?;
         if let Some(at) = policy.expire_at {
             settings.set_expire_at(at)?;
@@ -98,9 +98,37 @@ impl Command for Create {
             ctx.signal_modified(key);
             ctx.notify_expire(key);
         }
+        if let Some(at) = policy.expire_at {
+            end_seasons_by(ctx, key_bytes, now, at)?;
+        }
         ctx.reply_ok();
         Ok(())
     }
+}
+
+/// Ends the boards of the current and previous seasons of `key` at `at` when they would
+/// outlive the tournament (created with EXPIREAT `at`), as later season writes do.
+fn end_seasons_by(ctx: &Ctx, key: &[u8], now: i64, at: i64) -> Result<(), Error> {
+    let mut names: SmallVec<[OwnedString; 6]> = SmallVec::new();
+    for period in [Period::Daily, Period::Weekly, Period::Monthly] {
+        for previous in [false, true] {
+            let season = SeasonChoice { period, previous }.season(now);
+            let name = ctx.string(&season_key(key, &season)?);
+            let board = ctx.open_quietly(name.raw());
+            if board.kind() != KeyKind::Empty && board.expire_at().is_none_or(|expiry| expiry > at) {
+                names.push(name);
+            }
+        }
+    }
+    let raw: SmallVec<[RawString; 6]> = names.iter().map(OwnedString::raw).collect();
+    ctx.check_permissions(&raw, KeyAccess::UPDATE)?;
+    for name in raw {
+        ctx.open_key(name, true).set_expire_at(at)?;
+        ctx.replicate_pexpireat(name, at);
+        ctx.signal_modified(name);
+        ctx.notify_expire(name);
+    }
+    Ok(())
 }
 
 pub struct Info;

@@ -11,10 +11,12 @@ use tally_core::tourney::ties::{
 };
 use tally_core::Error;
 
-/// One tie structure, open: its key, and its name for replication and events.
+/// One tie structure, open: its key, its name for replication and events, and whether
+/// this call removed members from it (signalled as `zrem` when it closes).
 struct TieKey<'c> {
     name: RawString,
     key: Key<'c>,
+    removed: std::cell::Cell<bool>,
 }
 
 /// The tie structures of a tournament, open for one call.
@@ -32,7 +34,8 @@ fn open_tie<'c>(
     name: Option<&OwnedString>,
     open: impl FnOnce(RawString) -> Result<Key<'c>, Error>,
 ) -> Result<Option<TieKey<'c>>, Error> {
-    name.map(|name| Ok(TieKey { name: name.raw(), key: open(name.raw())? })).transpose()
+    name.map(|name| Ok(TieKey { name: name.raw(), key: open(name.raw())?, removed: std::cell::Cell::new(false) }))
+        .transpose()
 }
 
 /// Replicates an expiry the module set, and fires its event.
@@ -119,6 +122,7 @@ impl<'c> TieKeys<'c> {
             let entry = ctx.string(&order_entry(previous, member_bytes));
             if order.key.remove(entry.raw()) {
                 ctx.replicate_with_key(c"ZREM", order.name, &[entry.raw()]);
+                order.removed.set(true);
             }
         }
         let next_text = ctx.integer_string(i64::try_from(next).map_err(|_| Error::Internal)?);
@@ -151,6 +155,7 @@ impl<'c> TieKeys<'c> {
             let text = ctx.string(dense_member(gone).as_bytes());
             if dense.key.remove(text.raw()) {
                 ctx.replicate_with_key(c"ZREM", dense.name, &[text.raw()]);
+                dense.removed.set(true);
             }
         }
         if let Some(at) = self.expire_at.filter(|_| fresh) {
@@ -166,7 +171,17 @@ impl<'c> TieKeys<'c> {
         let arrival = self.arrival_hash.as_ref().map(|tie| tie.name).filter(|_| plan.order_add.is_some());
         let order = self.order_set.as_ref().map(|tie| tie.name).filter(|_| plan.order_add.is_some());
         let dense = self.dense_set.as_ref().map(|tie| tie.name).filter(|_| plan.dense_add.is_some());
+        // Entries this write removed, as the ZREM it replicated would signal them.
+        let removed: SmallVec<[RawString; 2]> = [&self.order_set, &self.dense_set]
+            .into_iter()
+            .flatten()
+            .filter(|tie| tie.removed.get())
+            .map(|tie| tie.name)
+            .collect();
         drop(self);
+        for name in removed {
+            ctx.wrote(name, Notify::Zset, c"zrem");
+        }
         if let Some(name) = arrival {
             ctx.wrote(name, Notify::Hash, c"hset");
         }

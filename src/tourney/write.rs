@@ -148,19 +148,29 @@ impl Command for Rem {
     const SUMMARY: &'static CStr = c"Removes members from a leaderboard and returns how many were removed";
     const COMPLEXITY: &'static CStr =
         c"O(M*log(N)) where N is the number of members and M the number of members to remove";
-    const ARGS: &'static [Arg] =
-        &[Arg::new(c"key", ArgKind::Key), Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"member", ArgKind::String) }];
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"member", ArgKind::String) },
+        SEASON_ARG,
+    ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        core::parse_rem(args.bytes(), &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::UPSERT, None)?;
+        // SEASON comes after the members (from the second one on, so that a first member
+        // may be named SEASON), and last.
+        let (words, season) = split_season(args, MEMBER + 1)?;
+        if args.bytes().get(..words.len()) != Some(&words[..]) {
+            return Err(Error::Syntax);
+        }
+        core::parse_rem(&words, &config::limits())?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, season)?;
+        let members = args.raw_from(MEMBER).get(..words.len().saturating_sub(MEMBER)).unwrap_or_default();
         let zset = ctx.open_zset(board.key, true)?;
         let ties = board.open_ties(true)?;
         if zset.len() > 0 && !ties.in_step(zset.len()) {
             return Err(board.out_of_sync());
         }
         let mut removed: SmallVec<[(RawString, f64); 8]> = SmallVec::new();
-        for &member in args.raw_from(MEMBER) {
+        for &member in members {
             if let Some(score) = zset.score(member) {
                 if zset.remove(member) {
                     removed.push((member, score));
@@ -168,7 +178,13 @@ impl Command for Rem {
             }
         }
         if removed.is_empty() {
+            // A leaderboard deleted or expired on its own leaves its tie structures behind;
+            // a write deletes them, this one too.
+            let board_gone = zset.kind() == KeyKind::Empty;
             drop(zset);
+            if board_gone {
+                ties.reset();
+            }
             ctx.reply_integer(0);
             return Ok(());
         }

@@ -277,6 +277,18 @@ pub fn sh_ok(con: &mut Connection, line: &str) -> String {
     reply
 }
 
+/// A tournament's settings value (or a reply or command showing it) without the creation
+/// time TOURNEY.CREATE records after the options (` created <unix ms>`).
+pub fn without_created(text: &str) -> String {
+    match text.find(" created ") {
+        Some(at) => {
+            let digits = text[at + 9..].bytes().take_while(u8::is_ascii_digit).count();
+            format!("{}{}", &text[..at], &text[at + 9 + digits..])
+        }
+        None => text.to_string(),
+    }
+}
+
 /// A command line split on spaces.
 pub fn words(line: &str) -> Vec<&str> {
     line.split(' ').collect()

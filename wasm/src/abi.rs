@@ -498,9 +498,12 @@ fn chain_hash(text: &[u8]) -> Result<Hash, Failure> {
     chain::from_hex(text).ok_or(Failure::Tally(tally_core::Error::BadChainHash))
 }
 
+/// An entry's field/value pairs, borrowed.
+type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 /// Field/value items as pairs; an odd count is a packing error.
-fn pairs<'a>(items: &[&'a [u8]]) -> Result<Vec<(&'a [u8], &'a [u8])>, Failure> {
-    if items.len() % 2 != 0 {
+fn pairs<'a>(items: &[&'a [u8]]) -> Result<Pairs<'a>, Failure> {
+    if !items.len().is_multiple_of(2) {
         return Err(Failure::Invalid("fields come in field/value pairs".to_string()));
     }
     Ok(items.chunks_exact(2).filter_map(|pair| Some((*pair.first()?, *pair.get(1)?))).collect())
