@@ -233,26 +233,21 @@ fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
 }
 
 /// On a chained stream about to be trimmed to `cap` entries and below `floor`: the newest
-/// entry that goes and its link, which becomes the stream's anchor. The IDs are walked
-/// first, so that only that entry's fields are read.
+/// entry that goes and its link, which becomes the stream's anchor. (Walking an entry reads
+/// its fields whatever is kept of them, so one pass is the cheapest.)
 fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(StreamId, Hash)> {
     let over = stream.len().saturating_sub(cap.unsigned_abs());
     let mut seen = 0;
-    let mut newest_going = None;
-    stream.stream_walk(None, false, false, |id, _| {
+    let mut newest = None;
+    stream.stream_walk(None, false, true, |id, fields| {
         let goes = seen < over || floor.is_some_and(|floor| id < floor);
         if goes {
-            newest_going = Some(id);
+            newest = chain_of(fields).map(|hash| (id, hash));
         }
         seen += 1;
         goes
     });
-    let mut anchor = None;
-    stream.stream_walk(newest_going, false, true, |id, fields| {
-        anchor = chain_of(fields).map(|hash| (id, hash));
-        false
-    });
-    newest_going.and(anchor)
+    newest
 }
 
 /// What IDEMPOTENT found in the stream's producers hash.
