@@ -2,7 +2,7 @@
 //! ONFULL REFUSE only what every consumer group has acknowledged, and on a chained stream
 //! the entry's link as its last field.
 
-use super::{acknowledged, chain_of, newest_entry, oldest_id, successor, AuditLog};
+use super::{acknowledged, chain_of, newest_entry, oldest_id, successor, AuditLog, MAXLEN_ARG};
 use crate::command::{Args, Command};
 use crate::config;
 use crate::keys;
@@ -31,22 +31,7 @@ IDEMPOTENT drops retries; ONFULL REFUSE streams refuse rather than trim what a g
 consumer groups under ONFULL REFUSE";
     const ARGS: &'static [Arg] = &[
         Arg::new(c"key", ArgKind::Key),
-        Arg {
-            token: Some(c"MAXLEN"),
-            flags: ArgFlags::OPTIONAL,
-            subargs: &[
-                Arg {
-                    flags: ArgFlags::OPTIONAL,
-                    subargs: &[
-                        Arg { token: Some(c"="), ..Arg::new(c"equal", ArgKind::Token) },
-                        Arg { token: Some(c"~"), ..Arg::new(c"approximately", ArgKind::Token) },
-                    ],
-                    ..Arg::new(c"operator", ArgKind::OneOf)
-                },
-                Arg::new(c"threshold", ArgKind::Integer),
-            ],
-            ..Arg::new(c"maxlen", ArgKind::Block)
-        },
+        MAXLEN_ARG,
         Arg {
             token: Some(c"IDEMPOTENT"),
             flags: ArgFlags::OPTIONAL,

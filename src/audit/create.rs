@@ -1,7 +1,7 @@
 //! AUDIT.CREATE: a stream's own settings (cap and its mode, retention, ONFULL, CHAIN),
 //! kept in a string beside it.
 
-use super::AuditLog;
+use super::{AuditLog, MAXLEN_ARG};
 use crate::command::{Args, Command};
 use crate::keys;
 use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, Notify, OwnedString};
@@ -25,22 +25,7 @@ impl Command for Create {
     const COMPLEXITY: &'static CStr = c"O(1)";
     const ARGS: &'static [Arg] = &[
         Arg::new(c"key", ArgKind::Key),
-        Arg {
-            token: Some(c"MAXLEN"),
-            flags: ArgFlags::OPTIONAL,
-            subargs: &[
-                Arg {
-                    flags: ArgFlags::OPTIONAL,
-                    subargs: &[
-                        Arg { token: Some(c"="), ..Arg::new(c"equal", ArgKind::Token) },
-                        Arg { token: Some(c"~"), ..Arg::new(c"approximately", ArgKind::Token) },
-                    ],
-                    ..Arg::new(c"operator", ArgKind::OneOf)
-                },
-                Arg::new(c"threshold", ArgKind::Integer),
-            ],
-            ..Arg::new(c"maxlen", ArgKind::Block)
-        },
+        MAXLEN_ARG,
         Arg { token: Some(c"RETENTION"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"ms", ArgKind::Integer) },
         Arg {
             token: Some(c"ONFULL"),

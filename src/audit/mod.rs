@@ -8,7 +8,9 @@ mod group;
 mod info;
 mod verify;
 
-use crate::server::{register_command, Ctx, Key, KeyAccess, KeyKind, LoadCtx, OwnedString, RawString};
+use crate::server::{
+    register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, LoadCtx, OwnedString, RawString,
+};
 use tally_core::audit::chain::{self, Hash};
 use tally_core::audit::settings::{self, Settings};
 use tally_core::audit::{StreamId, ANCHOR_SUFFIX, SETTINGS_SUFFIX};
@@ -23,6 +25,24 @@ pub fn register(ctx: &LoadCtx) -> Result<(), String> {
     register_command::<verify::Verify>(ctx)?;
     register_command::<verify::Digest>(ctx)
 }
+
+/// `MAXLEN [=|~] threshold`, of AUDIT.APPEND and AUDIT.CREATE, for COMMAND DOCS.
+const MAXLEN_ARG: Arg = Arg {
+    token: Some(c"MAXLEN"),
+    flags: ArgFlags::OPTIONAL,
+    subargs: &[
+        Arg {
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[
+                Arg { token: Some(c"="), ..Arg::new(c"equal", ArgKind::Token) },
+                Arg { token: Some(c"~"), ..Arg::new(c"approximately", ArgKind::Token) },
+            ],
+            ..Arg::new(c"operator", ArgKind::OneOf)
+        },
+        Arg::new(c"threshold", ArgKind::Integer),
+    ],
+    ..Arg::new(c"maxlen", ArgKind::Block)
+};
 
 /// An audit stream's settings and the names of the keys kept beside it. Only a key with a
 /// hash tag can have been created (AUDIT.CREATE), so an untagged key follows the configs
