@@ -6,7 +6,8 @@ use crate::Error;
 
 pub mod ties;
 
-pub const KEY: usize = 1;
+/// Where the key stands in argv (after the command name).
+pub const KEY_POSITION: usize = 1;
 pub const MEMBER: usize = 2;
 
 // A tournament keeps its settings and tie structures (see `ties`) in native keys beside

@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 use std::ffi::CStr;
 use tally_core::audit::chain::{self, Hash, GENESIS};
 use tally_core::audit::settings::{encode_anchor, CapMode, OnFull};
-use tally_core::audit::{self as core, Dedup, StreamId, KEY as KEY_POS};
+use tally_core::audit::{self as core, Dedup, StreamId, KEY_POSITION as KEY_POS};
 use tally_core::Error;
 
 pub struct Append;

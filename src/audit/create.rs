@@ -8,7 +8,7 @@ use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Ke
 use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::audit::settings::parse_create;
-use tally_core::audit::{ANCHOR_SUFFIX, KEY as KEY_POS};
+use tally_core::audit::{ANCHOR_SUFFIX, KEY_POSITION as KEY_POS};
 use tally_core::slot::{companion_key, require_hash_tag_for_companions};
 use tally_core::Error;
 

@@ -5,7 +5,7 @@ use crate::keys;
 use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys};
 use crate::stats::Family;
 use std::ffi::CStr;
-use tally_core::audit::{self as core, KEY as KEY_POS};
+use tally_core::audit::{self as core, KEY_POSITION as KEY_POS};
 use tally_core::Error;
 
 pub struct Group;

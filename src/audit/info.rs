@@ -8,7 +8,7 @@ use crate::server::{Arg, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, ReplyR
 use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::audit::settings::OnFull;
-use tally_core::audit::{self as core, KEY as KEY_POS};
+use tally_core::audit::{self as core, KEY_POSITION as KEY_POS};
 use tally_core::Error;
 
 pub struct Info;

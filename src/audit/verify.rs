@@ -10,7 +10,7 @@ use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::audit::chain::{self, Hash, Verified};
 use tally_core::audit::settings::{parse_digest, parse_verify};
-use tally_core::audit::{StreamId, KEY as KEY_POS};
+use tally_core::audit::{StreamId, KEY_POSITION as KEY_POS};
 use tally_core::Error;
 
 /// Entries checked per batch: the fields of one batch are held in memory at a time.

@@ -11,7 +11,7 @@ use tally_core::season::{season_at, season_base, season_key, SeasonChoice};
 use tally_core::slot::Companions;
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
-    PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY as KEY_POS, ORDER_SUFFIX, SETTINGS_SUFFIX,
+    PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS, ORDER_SUFFIX, SETTINGS_SUFFIX,
 };
 use tally_core::Error;
 

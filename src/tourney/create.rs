@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 use std::ffi::CStr;
 use tally_core::season::{season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
-use tally_core::tourney::{self as core, KEY as KEY_POS};
+use tally_core::tourney::{self as core, KEY_POSITION as KEY_POS};
 use tally_core::Error;
 
 pub struct Create;

@@ -10,7 +10,8 @@ use crate::Error;
 use settings::{parse_maxlen, CapMode};
 use std::fmt;
 
-pub const KEY: usize = 1;
+/// Where the key stands in argv (after the command name).
+pub const KEY_POSITION: usize = 1;
 /// Longest producer id of IDEMPOTENT.
 pub const MAX_PRODUCER_BYTES: usize = 64;
 /// Suffix of the hash that keeps each idempotent producer's last sequence and entry ID.
@@ -79,7 +80,7 @@ pub struct Append<'a> {
 /// without all its arguments is an error, never a field.
 pub fn parse_append<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Append<'a>, Error> {
     let arity = Error::WrongArity("audit.append");
-    let mut append = Append { maxlen: None, idempotent: None, fields_start: KEY + 1 };
+    let mut append = Append { maxlen: None, idempotent: None, fields_start: KEY_POSITION + 1 };
     loop {
         let rest = args.get(append.fields_start..).ok_or(arity.clone())?;
         if let Some(maxlen) = parse_maxlen(rest) {

@@ -2,7 +2,7 @@
 //! decisions that follow from them: the cap a call trims to, and under `ONFULL REFUSE`
 //! how far the stream may be trimmed without losing what a consumer group still needs.
 
-use super::{chain::Hash, StreamId, KEY};
+use super::{chain::Hash, StreamId, KEY_POSITION};
 use crate::number::{parse_i64, parse_i64_in};
 use crate::Error;
 
@@ -132,7 +132,7 @@ pub(super) fn parse_maxlen(args: &[&[u8]]) -> Option<Result<(CapMode, i64, usize
 /// in any order, each at most once.
 pub fn parse_create(args: &[&[u8]]) -> Result<Settings, Error> {
     let mut settings = Settings::default();
-    let mut rest = args.get(KEY + 1..).ok_or(Error::WrongArity("audit.create"))?;
+    let mut rest = args.get(KEY_POSITION + 1..).ok_or(Error::WrongArity("audit.create"))?;
     let (mut seen_onfull, mut seen_chain) = (false, false);
     while let Some((word, after)) = rest.split_first() {
         if let Some(maxlen) = parse_maxlen(rest) {
@@ -205,7 +205,7 @@ pub struct Verify {
 
 pub fn parse_verify(args: &[&[u8]], max_count: i64) -> Result<Verify, Error> {
     let mut verify = Verify { from: None, count: max_count.min(DEFAULT_VERIFY_COUNT) };
-    let mut rest = args.get(KEY + 1..).ok_or(Error::WrongArity("audit.verify"))?;
+    let mut rest = args.get(KEY_POSITION + 1..).ok_or(Error::WrongArity("audit.verify"))?;
     let (mut seen_from, mut seen_count) = (false, false);
     while let Some((word, after)) = rest.split_first() {
         let word = word.to_ascii_uppercase();
