@@ -190,7 +190,8 @@ fn bad_season_options_are_refused_and_change_nothing() {
         "(error) ERR wrong number of arguments for 'tourney.incr' command"
     );
     assert_eq!(key_dumps(&mut con), before);
-    // Before the options, SEASON is a member like any other; REM takes no SEASON at all.
+    // Before the options, SEASON is a member like any other; REM reads SEASON only after its
+    // first member, so here it removes the members SEASON and daily.
     assert_eq!(sh(&mut con, "TOURNEY.INCR lb SEASON 5"), "[\"5\", 1]");
     assert_eq!(sh(&mut con, "TOURNEY.RANK lb SEASON"), "1");
     assert_eq!(sh(&mut con, "TOURNEY.REM lb SEASON daily"), "1");

@@ -246,10 +246,17 @@ export const TOURNEY_PERCENTILE = {
 
 /** `TOURNEY.REM key member [member ...]` -> how many were removed. */
 export const TOURNEY_REM = {
-  parseCommand(this: void, parser: CommandParser, key: RedisArgument, members: RedisVariadicArgument) {
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    members: RedisVariadicArgument,
+    options?: SeasonOptions
+  ) {
     parser.push('TOURNEY.REM');
     parser.pushKey(key);
     parser.pushVariadic(members);
+    pushSeason(parser, options);
   },
   transformReply(this: void, reply: RawReply): number {
     return toInteger(reply, 'TOURNEY.REM');

@@ -136,6 +136,10 @@ for (const RESP of [2, 3] as const) {
       assert.equal(await client.tally.tourneyRem(key, ['a', 'nobody']), 1);
       assert.equal(await client.tally.tourneyRem(key, 'b'), 1);
       assert.equal(await client.tally.tourneyRem(key, 'b'), 0);
+      // From the current season's board.
+      await client.tally.tourneyIncr(key, 'c', 1, { season: 'DAILY' });
+      assert.equal(await client.tally.tourneyRem(key, ['c', 'nobody'], { season: 'DAILY' }), 1);
+      assert.equal(await client.tally.tourneyRem(key, 'c', { season: 'DAILY' }), 0);
       assert.deepEqual(await client.zRange(key, 0, -1), ['c']);
     });
 
