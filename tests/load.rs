@@ -1,5 +1,6 @@
 //! Loading the module: configs given as loadmodule arguments are checked like CONFIG SET.
-use crate::common::*;
+mod common;
+use common::*;
 
 #[test]
 fn valid_load_arguments_take_effect() {

@@ -8,6 +8,7 @@
 //! Beside it: `reply` (raw replies and their accessors), `aof` (AOF files and replication
 //! marks), `rng` (seeded generators, also used by the core tests), `registration` (COMMAND
 //! INFO / DOCS checks), `scripts` (Lua from the docs) and `cluster`.
+#![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod aof;
 pub mod cluster;

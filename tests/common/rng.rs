@@ -17,7 +17,6 @@ pub trait Random {
     }
 
     /// True about `percent` times in a hundred draws.
-    #[allow(dead_code, reason = "core/tests uses it through this same file")]
     fn percent(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }

@@ -5,10 +5,11 @@
 //! companion keys live in their leaderboard's slot on its owner only, and a `kill -9`
 //! failover that keeps every write the replica confirmed (`WAIT`), tournament order too.
 
-use crate::common::cluster::{client_slot, wait_role, Cluster, ClusterClient, NodeEntry};
-use crate::common::reply::bulk;
-use crate::common::rng::{Lcg, Random};
-use crate::common::*;
+mod common;
+use common::cluster::{client_slot, wait_role, Cluster, ClusterClient, NodeEntry};
+use common::reply::bulk;
+use common::rng::{Lcg, Random};
+use common::*;
 
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -21,8 +21,9 @@
 //!
 //! `TALLY_FUZZ_SEED=<n>` replays a run; `TALLY_FUZZ_INVOCATIONS=<n>` changes its length.
 
-use crate::common::rng::{Random, SplitMix64};
-use crate::common::*;
+mod common;
+use common::rng::{Random, SplitMix64};
+use common::*;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -5,10 +5,11 @@
 //!
 //! Every test ends by checking that no server logged a panic.
 
-use crate::common::aof::*;
-use crate::common::registration::*;
-use crate::common::reply::*;
-use crate::common::*;
+mod common;
+use common::aof::*;
+use common::registration::*;
+use common::reply::*;
+use common::*;
 
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};

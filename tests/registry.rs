@@ -1,6 +1,7 @@
 //! Every command tally registers is documented for COMMAND DOCS and redis-cli hints, and
 //! declares its keys.
-use crate::common::*;
+mod common;
+use common::*;
 use redis::Value;
 
 const COMMANDS: [&str; 19] = [

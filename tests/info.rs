@@ -1,5 +1,6 @@
 //! `INFO tally`: per-family counters and the effective configs.
-use crate::common::*;
+mod common;
+use common::*;
 
 fn info_fields(con: &mut redis::Connection) -> Vec<(String, String)> {
     let text: String = redis::cmd("INFO").arg("tally").query(con).unwrap();

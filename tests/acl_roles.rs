@@ -17,7 +17,8 @@
 //! A test checks that docs/operations.md shows exactly these `ACL SETUSER` lines. Each role
 //! test prints how many allowed and refused calls it checked.
 
-use crate::common::*;
+mod common;
+use common::*;
 
 use redis::Connection;
 

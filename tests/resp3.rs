@@ -1,5 +1,6 @@
 //! Scores reply as ZSCORE does under each protocol: bulk strings in RESP2, doubles in RESP3.
-use crate::common::*;
+mod common;
+use common::*;
 use redis::Value;
 
 fn resp3(server: &Server) -> redis::Connection {

@@ -5,9 +5,10 @@
 //!
 //! Every test starts its own server, so they run in parallel.
 
-use crate::common::reply::{bulk, int, items, ok};
-use crate::common::rng::{Lcg, Random};
-use crate::common::*;
+mod common;
+use common::reply::{bulk, int, items, ok};
+use common::rng::{Lcg, Random};
+use common::*;
 use redis::{Connection, Value};
 use std::ops::Range;
 

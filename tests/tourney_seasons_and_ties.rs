@@ -2,7 +2,8 @@
 //! `TOURNEY.REM ... SEASON`, the previous season of a tournament created since, EXPIREAT
 //! ending running seasons, `zrem` events of the tie structures, and `-0` as ZSCORE prints it.
 
-use crate::common::*;
+mod common;
+use common::*;
 use redis::Connection;
 
 fn server_ms(con: &mut Connection) -> i64 {
