@@ -8,9 +8,7 @@ mod group;
 mod info;
 mod verify;
 
-use crate::server::{
-    register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, LoadCtx, OwnedString, RawString,
-};
+use crate::server::{register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, LoadCtx, OwnedString, RawString};
 use tally_core::audit::chain::{self, Hash};
 use tally_core::audit::settings::{self, Settings};
 use tally_core::audit::{StreamId, ANCHOR_SUFFIX, SETTINGS_SUFFIX};
@@ -86,16 +84,10 @@ impl<'c> AuditLog<'c> {
     /// The newest trimmed entry of a chained stream and its link (`None`: nothing trimmed).
     fn anchor(&self, ctx: &Ctx, key: &[u8]) -> Result<Option<(StreamId, Hash)>, Error> {
         let Some(name) = &self.anchor_key else { return Ok(None) };
-        let anchor = ctx.open_quietly(name.raw());
-        match anchor.kind() {
-            KeyKind::Empty => Ok(None),
-            KeyKind::String => {
-                let mut buf = [0u8; 128];
-                let len = anchor.string_value(&mut buf).ok_or_else(|| Error::BadAuditSettings(key.to_vec()))?;
-                let decoded = buf.get(..len).and_then(settings::decode_anchor);
-                decoded.map(Some).ok_or_else(|| Error::BadAuditSettings(key.to_vec()))
-            }
-            _ => Err(Error::BadAuditSettings(key.to_vec())),
+        let bad = || Error::BadAuditSettings(key.to_vec());
+        match ctx.read_companion(name.raw()).map_err(|()| bad())? {
+            None => Ok(None),
+            Some(value) => settings::decode_anchor(&value).map(Some).ok_or_else(bad),
         }
     }
 
@@ -114,17 +106,11 @@ impl<'c> AuditLog<'c> {
 
 /// The settings AUDIT.CREATE stored for a stream, `None` when it never ran.
 fn read_settings(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Settings>, Error> {
-    // Most streams have no settings: look without counting a keyspace miss.
-    let stored = ctx.open_quietly(name);
     let bad = || Error::BadAuditSettings(key.to_vec());
-    match stored.kind() {
-        KeyKind::Empty => Ok(None),
-        KeyKind::String => {
-            let mut buf = [0u8; 128];
-            let len = stored.string_value(&mut buf).ok_or_else(bad)?;
-            buf.get(..len).and_then(Settings::decode).map(Some).ok_or_else(bad)
-        }
-        _ => Err(bad()),
+    // Most streams have no settings: read_companion looks without a keyspace miss.
+    match ctx.read_companion(name).map_err(|()| bad())? {
+        None => Ok(None),
+        Some(value) => Settings::decode(&value).map(Some).ok_or_else(bad),
     }
 }
 

@@ -8,6 +8,9 @@ use std::ptr;
 use tally_core::audit::StreamId;
 use tally_core::Error;
 
+/// The longest value of a companion string the module reads (settings, anchors).
+pub const COMPANION_MAX_BYTES: usize = 128;
+
 /// The errno values RM_StreamAdd reports (Linux numbering).
 mod libc_errno {
     pub const EDOM: i32 = 33;
@@ -33,6 +36,22 @@ impl Ctx {
             | raw::REDISMODULE_OPEN_KEY_NOSTATS;
         let key = api!(RedisModule_OpenKey(self.raw, name, mode as c_int), ptr::null_mut());
         Key { ctx: self, key: key.cast() }
+    }
+
+    /// The value of a short string the module keeps beside a key (settings, anchors), read
+    /// quietly (see `open_quietly`): `Ok(None)` when absent, `Err(())` when the key holds
+    /// something else or more than `COMPANION_MAX_BYTES`.
+    pub fn read_companion(&self, name: RawString) -> Result<Option<SmallVec<[u8; COMPANION_MAX_BYTES]>>, ()> {
+        let key = self.open_quietly(name);
+        match key.kind() {
+            KeyKind::Empty => Ok(None),
+            KeyKind::String => {
+                let mut buf = [0u8; COMPANION_MAX_BYTES];
+                let len = key.string_value(&mut buf).ok_or(())?;
+                Ok(Some(buf.get(..len).ok_or(())?.iter().copied().collect()))
+            }
+            _ => Err(()),
+        }
     }
 
     /// Opens a key that must be empty or of `kind`, else WRONGTYPE.

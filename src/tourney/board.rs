@@ -5,7 +5,7 @@
 use super::ties::TieKeys;
 use crate::command::Args;
 use crate::keys;
-use crate::server::{string_bytes, Ctx, KeyAccess, KeyKind, OwnedString, RawString};
+use crate::server::{string_bytes, Ctx, KeyAccess, OwnedString, RawString};
 use smallvec::SmallVec;
 use tally_core::season::{season_at, season_base, season_key, SeasonChoice};
 use tally_core::slot::Companions;
@@ -67,17 +67,11 @@ pub(super) type Settings = (Policy, Option<i64>);
 
 /// The settings of a tournament, `None` for a leaderboard never created (or expired).
 pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Settings>, Error> {
-    // Most leaderboards have no settings: look without counting a keyspace miss.
-    let settings = ctx.open_quietly(name);
     let bad = || Error::BadTournamentSettings(key.to_vec());
-    match settings.kind() {
-        KeyKind::Empty => Ok(None),
-        KeyKind::String => {
-            let mut buf = [0u8; 128];
-            let len = settings.string_value(&mut buf).ok_or_else(bad)?;
-            buf.get(..len).and_then(Policy::decode_with_created).map(Some).ok_or_else(bad)
-        }
-        _ => Err(bad()),
+    // Most leaderboards have no settings: read_companion looks without a keyspace miss.
+    match ctx.read_companion(name).map_err(|()| bad())? {
+        None => Ok(None),
+        Some(value) => Policy::decode_with_created(&value).map(Some).ok_or_else(bad),
     }
 }
 
