@@ -6,7 +6,9 @@ use super::{acknowledged, chain_of, newest_entry, oldest_id, successor, AuditLog
 use crate::command::{Args, Command};
 use crate::config;
 use crate::keys;
-use crate::server::{Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, Notify, RawString};
+use crate::server::{
+    Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, Notify, OwnedString, RawString,
+};
 use crate::stats::{self, Family};
 use smallvec::SmallVec;
 use std::ffi::CStr;
@@ -122,14 +124,17 @@ consumer groups under ONFULL REFUSE";
         stats::count(&stats::AUDIT_TRIMMED, (capped + aged_out).unsigned_abs());
 
         let id_text = ctx.stream_id_string(id);
-        let hex = link.map(|hash| chain::to_hex(&hash));
-        let chain_value = hex.as_ref().map(|hex| ctx.string(hex));
-        let field_name = ctx.string(chain::FIELD);
-        let mut written: SmallVec<[RawString; 16]> = fields.iter().copied().collect();
-        if let Some(value) = &chain_value {
-            written.extend([field_name.raw(), value.raw()]);
-        }
-        ctx.replicate_xadd(name, (!approx).then_some(cap), id_text.raw(), &written);
+        // A chained entry replicates with its `chain` pair; a plain one as the caller sent it.
+        let chain_pair = link.map(|hash| [ctx.string(chain::FIELD), ctx.string(&chain::to_hex(&hash))]);
+        let chained: SmallVec<[RawString; 16]>;
+        let written = match &chain_pair {
+            Some(pair) => {
+                chained = fields.iter().copied().chain(pair.iter().map(OwnedString::raw)).collect();
+                &chained[..]
+            }
+            None => fields,
+        };
+        ctx.replicate_xadd(name, (!approx).then_some(cap), id_text.raw(), written);
         ctx.wrote(name, Notify::Stream, c"xadd");
         let trim_floor = if approx { first_kept } else { floor.filter(|_| aged_out > 0) };
         if let Some(trim_floor) = trim_floor {
