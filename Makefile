@@ -7,7 +7,7 @@ SERVER ?= redis-server
 VALKEY := $(CURDIR)/.tools/valkey/valkey-server
 REDIS8 := $(CURDIR)/.tools/redis8/redis-server
 
-.PHONY: deps servers build wasm run lint test dist soak node-client bench bench-scale valgrind clean
+.PHONY: deps servers build wasm run lint test dist soak node-client python-client bench bench-scale valgrind clean
 
 deps:
 	@scripts/install-deps.sh
@@ -69,10 +69,12 @@ test: build wasm servers
 	cargo test --release --workspace
 	node --test wasm/test/
 	scripts/test-node-client.sh
+	scripts/test-python-client.sh
 	scripts/valgrind.sh --short
 	scripts/test-dist.sh
 	for server in $(REDIS8) $(VALKEY); do \
 		TALLY_SERVER=$$server scripts/test-node-client.sh && \
+		TALLY_SERVER=$$server scripts/test-python-client.sh && \
 		TALLY_SERVER=$$server cargo test --release -p tally --tests || exit 1; \
 	done
 
@@ -88,6 +90,9 @@ soak: build servers
 # The node-redis client package (clients/node) against a live server.
 node-client: build
 	scripts/test-node-client.sh
+
+python-client: build
+	scripts/test-python-client.sh
 
 bench: build
 	bench/run.sh

@@ -13,6 +13,8 @@ command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+# The Python client's tests run in a venv; Debian's python3 needs python3-venv for one.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: installing ${missing[*]}"

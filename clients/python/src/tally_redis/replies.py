@@ -1,0 +1,345 @@
+"""Typed replies and the parsers that build them.
+
+tally replies differently per protocol: a score is a bulk string ("10.5") in RESP2 and a
+double in RESP3; TOURNEY.INFO and AUDIT.INFO are flat name/value arrays in RESP2 and maps in
+RESP3. redis-py hands text over as ``bytes`` or ``str`` depending on ``decode_responses``.
+Each parser accepts every such shape, so one parser serves both protocols and both modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
+
+Member = Union[bytes, str]
+"""A member as the client decodes it: ``str`` with ``decode_responses=True``, else ``bytes``."""
+
+Ties = Literal["ORDINAL", "COMPETITION", "DENSE"]
+Tiebreak = Literal["FIRST", "MEMBER"]
+Season = Literal["DAILY", "WEEKLY", "MONTHLY"]
+
+
+class TallyReplyError(Exception):
+    """The server replied with a shape this client does not know (a version mismatch)."""
+
+    def __init__(self, what: str, reply: Any) -> None:
+        super().__init__(f"tally: unexpected reply for {what}: {reply!r}")
+
+
+@dataclass(frozen=True)
+class ScoreRank:
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    score: float
+    rank: int
+    updated: bool
+    """Whether the stored score changed."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    member: Member
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class TourneyInfo:
+    created: bool
+    """Whether TOURNEY.CREATE made the key a tournament; when not, the settings are the defaults."""
+    tiebreak: Tiebreak
+    ties: Ties
+    expire_at: Optional[int]
+    """Unix time in ms at which the tournament expires; None when it does not."""
+    members: int
+    top: Optional[float]
+    bottom: Optional[float]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What every LIMIT command replies."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after_ms: int
+    """0 when allowed, else ms until the same request would pass."""
+    reset_after_ms: int
+    """ms until the limiter is back to full capacity."""
+
+
+@dataclass(frozen=True)
+class AuditGroup:
+    name: str
+    consumers: int
+    pending: int
+    lag: Optional[int]
+    """None when the server cannot tell."""
+
+
+@dataclass(frozen=True)
+class AuditInfo:
+    length: int
+    cap: int
+    retention_ms: int
+    first_entry_id: Optional[str]
+    last_entry_id: Optional[str]
+    entries_added: int
+    groups: List[AuditGroup]
+    mode: Literal["=", "~"]
+    on_full: Literal["trim", "refuse"]
+    chain: bool
+    remaining: Optional[int]
+    """Under ONFULL REFUSE, the appends left before one is refused; None otherwise."""
+
+
+@dataclass(frozen=True)
+class Verified:
+    ok: bool
+    checked: int
+    first_bad: Optional[str]
+    """The first entry whose link does not hold; None when every checked link holds."""
+    last_id: Optional[str]
+    last_hash: Optional[str]
+    """With ``last_id``, where the check stopped: pass both as ``from_`` for the next page."""
+
+
+@dataclass(frozen=True)
+class Digest:
+    last_id: Optional[str]
+    last_hash: Optional[str]
+    length: int
+
+
+def _text(value: Any, what: str) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str):
+        return value
+    raise TallyReplyError(what, value)
+
+
+def _optional_text(value: Any, what: str) -> Optional[str]:
+    return None if value is None else _text(value, what)
+
+
+def _integer(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, (bytes, str)):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise TallyReplyError(what, value)
+
+
+def _optional_integer(value: Any, what: str) -> Optional[int]:
+    return None if value is None else _integer(value, what)
+
+
+def _double(value: Any, what: str) -> float:
+    """A double as Redis prints it ("10", "10.5", "inf", "-inf") or a RESP3 double."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (bytes, str)):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise TallyReplyError(what, value)
+
+
+def _optional_double(value: Any, what: str) -> Optional[float]:
+    return None if value is None else _double(value, what)
+
+
+def _array(value: Any, what: str, length: Optional[int] = None) -> List[Any]:
+    if isinstance(value, list) and (length is None or len(value) == length):
+        return value
+    raise TallyReplyError(what, value)
+
+
+def _fields(value: Any, what: str) -> Dict[str, Any]:
+    """A map reply (RESP3 dict, or RESP2 flat name/value array) with text names."""
+    if isinstance(value, Mapping):
+        return {_text(name, what): item for name, item in value.items()}
+    pairs = _array(value, what)
+    if len(pairs) % 2:
+        raise TallyReplyError(what, value)
+    return {_text(pairs[i], what): pairs[i + 1] for i in range(0, len(pairs), 2)}
+
+
+def _field(fields: Mapping[str, Any], name: str, what: str) -> Any:
+    if name not in fields:
+        raise TallyReplyError(f"{what} (no '{name}')", fields)
+    return fields[name]
+
+
+def _word(value: Any, words: tuple[str, ...], what: str) -> Any:
+    upper = _text(value, what).upper()
+    if upper not in words:
+        raise TallyReplyError(what, value)
+    return upper
+
+
+# Parsers: one per reply shape, each `(reply, **options) -> typed value`, the signature
+# redis-py calls response callbacks with.
+
+
+def score_rank(reply: Any, **_: Any) -> ScoreRank:
+    score, rank = _array(reply, "TOURNEY.INCR", 2)
+    return ScoreRank(_double(score, "TOURNEY.INCR"), _integer(rank, "TOURNEY.INCR"))
+
+
+def submit_result(reply: Any, **_: Any) -> SubmitResult:
+    what = "TOURNEY.SUBMIT"
+    score, rank, updated = _array(reply, what, 3)
+    return SubmitResult(_double(score, what), _integer(rank, what), _integer(updated, what) == 1)
+
+
+def rank(reply: Any, **_: Any) -> Union[None, int, ScoreRank]:
+    """TOURNEY.RANK: the rank, ``[rank, score]`` with WITHSCORE, nil for an absent member."""
+    what = "TOURNEY.RANK"
+    if reply is None:
+        return None
+    if isinstance(reply, list):
+        position, score = _array(reply, what, 2)
+        return ScoreRank(_double(score, what), _integer(position, what))
+    return _integer(reply, what)
+
+
+# RANK's two forms share a command name, hence one callback; these name the type each form gets.
+rank_only: Callable[..., Optional[int]] = rank  # type: ignore[assignment]
+rank_with_score: Callable[..., Optional[ScoreRank]] = rank  # type: ignore[assignment]
+
+
+def top(reply: Any, **_: Any) -> List[Entry]:
+    what = "TOURNEY.TOP"
+    parsed = []
+    for item in _array(reply, what):
+        member, score, position = _array(item, what, 3)
+        parsed.append(Entry(member, _double(score, what), _integer(position, what)))
+    return parsed
+
+
+def around(reply: Any, **_: Any) -> Optional[List[Entry]]:
+    """TOURNEY.AROUND: as TOP, or nil when the member is absent."""
+    return None if reply is None else top(reply)
+
+
+def percentile(reply: Any, **_: Any) -> Optional[float]:
+    return _optional_double(reply, "TOURNEY.PERCENTILE")
+
+
+def tourney_info(reply: Any, **_: Any) -> TourneyInfo:
+    what = "TOURNEY.INFO"
+    fields = _fields(reply, what)
+    return TourneyInfo(
+        created=_integer(_field(fields, "created", what), what) == 1,
+        tiebreak=_word(_field(fields, "tiebreak", what), ("FIRST", "MEMBER"), what),
+        ties=_word(_field(fields, "ties", what), ("ORDINAL", "COMPETITION", "DENSE"), what),
+        expire_at=_optional_integer(_field(fields, "expireat", what), what),
+        members=_integer(_field(fields, "members", what), what),
+        top=_optional_double(_field(fields, "top", what), what),
+        bottom=_optional_double(_field(fields, "bottom", what), what),
+    )
+
+
+def decision(reply: Any, **_: Any) -> Decision:
+    what = "LIMIT"
+    allowed, limit, remaining, retry, reset = (_integer(v, what) for v in _array(reply, what, 5))
+    return Decision(allowed == 1, limit, remaining, retry, reset)
+
+
+def entry_id(reply: Any, **_: Any) -> str:
+    return _text(reply, "AUDIT.APPEND")
+
+
+def _audit_group(reply: Any) -> AuditGroup:
+    what = "AUDIT.INFO group"
+    fields = _fields(reply, what)
+    return AuditGroup(
+        name=_text(_field(fields, "name", what), what),
+        consumers=_integer(_field(fields, "consumers", what), what),
+        pending=_integer(_field(fields, "pending", what), what),
+        lag=_optional_integer(_field(fields, "lag", what), what),
+    )
+
+
+def audit_info(reply: Any, **_: Any) -> Optional[AuditInfo]:
+    what = "AUDIT.INFO"
+    if reply is None:
+        return None
+    fields = _fields(reply, what)
+    return AuditInfo(
+        length=_integer(_field(fields, "length", what), what),
+        cap=_integer(_field(fields, "cap", what), what),
+        retention_ms=_integer(_field(fields, "retention-ms", what), what),
+        first_entry_id=_optional_text(_field(fields, "first-entry-id", what), what),
+        last_entry_id=_optional_text(_field(fields, "last-entry-id", what), what),
+        entries_added=_integer(_field(fields, "entries-added", what), what),
+        groups=[_audit_group(group) for group in _array(_field(fields, "groups", what), what)],
+        mode=_word(_field(fields, "mode", what), ("=", "~"), what),
+        on_full=_word(_field(fields, "onfull", what), ("TRIM", "REFUSE"), what).lower(),
+        chain=_integer(_field(fields, "chain", what), what) == 1,
+        remaining=_optional_integer(_field(fields, "remaining", what), what),
+    )
+
+
+def verified(reply: Any, **_: Any) -> Verified:
+    what = "AUDIT.VERIFY"
+    ok, checked, first_bad, last_id, last_hash = _array(reply, what, 5)
+    return Verified(
+        ok=_integer(ok, what) == 1,
+        checked=_integer(checked, what),
+        first_bad=_optional_text(first_bad, what),
+        last_id=_optional_text(last_id, what),
+        last_hash=_optional_text(last_hash, what),
+    )
+
+
+def digest(reply: Any, **_: Any) -> Digest:
+    what = "AUDIT.DIGEST"
+    last_id, last_hash, length = _array(reply, what, 3)
+    return Digest(_optional_text(last_id, what), _optional_text(last_hash, what), _integer(length, what))
+
+
+def ok(reply: Any, **_: Any) -> bool:
+    """CREATE and GROUP: True for +OK (errors raise before a callback runs)."""
+    return _text(reply, "OK") == "OK"
+
+
+def integer(reply: Any, **_: Any) -> int:
+    return _integer(reply, "integer")
+
+
+# The parser of each command's reply, installed as the client's response callbacks.
+CALLBACKS: Dict[str, Callable[..., Any]] = {
+    "TOURNEY.INCR": score_rank,
+    "TOURNEY.SUBMIT": submit_result,
+    "TOURNEY.RANK": rank,
+    "TOURNEY.TOP": top,
+    "TOURNEY.AROUND": around,
+    "TOURNEY.PERCENTILE": percentile,
+    "TOURNEY.REM": integer,
+    "TOURNEY.CREATE": ok,
+    "TOURNEY.INFO": tourney_info,
+    "LIMIT.SLIDE": decision,
+    "LIMIT.MULTI": decision,
+    "LIMIT.GCRA": decision,
+    "LIMIT.RESET": integer,
+    "AUDIT.APPEND": entry_id,
+    "AUDIT.GROUP": ok,
+    "AUDIT.INFO": audit_info,
+    "AUDIT.CREATE": ok,
+    "AUDIT.VERIFY": verified,
+    "AUDIT.DIGEST": digest,
+}

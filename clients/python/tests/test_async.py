@@ -1,0 +1,40 @@
+"""The asyncio client: the same methods return awaitables of the same typed replies."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import pytest
+import redis.asyncio
+
+from conftest import Server
+from tally_redis import Decision, ScoreRank, TourneyInfo, tally
+
+
+@pytest.fixture
+async def ar(server: Server, protocol: int) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis(port=server.port, protocol=protocol, decode_responses=True)
+    await client.flushall()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def test_commands(ar: redis.asyncio.Redis) -> None:
+    t = tally(ar)
+    assert await t.tourney_incr("a:{cup}", "ada", 10) == ScoreRank(10.0, 1)
+    assert await t.tourney_rank_with_score("a:{cup}", "ada") == ScoreRank(10.0, 1)
+    assert (await t.tourney_info("a:{cup}")).members == 1
+    assert (await t.limit_slide("l:{cup}", 1000, 1)) == Decision(True, 1, 0, 0, 1000)
+    entry = await t.audit_append("s:{cup}", {"k": "v"})
+    assert (await t.audit_info("s:{cup}")).last_entry_id == entry  # type: ignore[union-attr]
+
+
+async def test_pipeline(ar: redis.asyncio.Redis) -> None:
+    async with ar.pipeline(transaction=True) as pipe:
+        queued = tally(pipe)
+        queued.tourney_incr("a:{cup}", "ada", 2)
+        queued.tourney_info("a:{cup}")
+        incr, info = await pipe.execute()
+    assert incr == ScoreRank(2.0, 1) and isinstance(info, TourneyInfo)

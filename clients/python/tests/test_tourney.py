@@ -1,0 +1,91 @@
+"""TOURNEY.* through redis-py: typed replies over RESP2 and RESP3, str and bytes decoding."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from tally_redis import Entry, Member, ScoreRank, SubmitResult, TourneyInfo, tally
+
+KEY = "cup:{t}"
+
+
+def text(client: redis.Redis, value: str) -> Member:
+    """A member as the client hands it back: str when decoding, else bytes."""
+    return value if client.get_encoder().decode_responses else value.encode()
+
+
+def test_incr_submit_rank(r: redis.Redis) -> None:
+    t = tally(r)
+    assert t.tourney_incr(KEY, "ada", 10) == ScoreRank(score=10.0, rank=1)
+    assert t.tourney_incr(KEY, "bob", 12.5) == ScoreRank(score=12.5, rank=1)
+    assert t.tourney_submit(KEY, "ada", 5) == SubmitResult(score=10.0, rank=2, updated=False)
+    assert t.tourney_submit(KEY, "ada", 5, latest=True) == SubmitResult(score=5.0, rank=2, updated=True)
+    assert t.tourney_rank(KEY, "bob") == 1
+    assert t.tourney_rank(KEY, "nobody") is None
+    assert t.tourney_rank_with_score(KEY, "ada") == ScoreRank(score=5.0, rank=2)
+    assert t.tourney_rank_with_score(KEY, "nobody") is None
+
+
+def test_ties_top_around_percentile(r: redis.Redis) -> None:
+    t = tally(r)
+    for member, score in [("a", 30), ("b", 20), ("c", 20), ("d", 10)]:
+        t.tourney_submit(KEY, member, score)
+    assert t.tourney_rank(KEY, "c", ties="COMPETITION") == 2
+    assert t.tourney_rank(KEY, "d", ties="COMPETITION") == 4
+    # Equal scores in Redis' order (ZREVRANGE: the greater member first), ranked alike.
+    assert t.tourney_top(KEY, 2, offset=1, ties="COMPETITION") == [
+        Entry(text(r, "c"), 20.0, 2),
+        Entry(text(r, "b"), 20.0, 2),
+    ]
+    # Near the end the window shifts to hold 2 * radius + 1 entries.
+    around = t.tourney_around(KEY, "d", 1)
+    assert around is not None and [e.rank for e in around] == [2, 3, 4]
+    assert t.tourney_around(KEY, "nobody", 1) is None
+    assert t.tourney_percentile(KEY, "a") == 100.0
+    assert t.tourney_percentile(KEY, "d") == 25.0
+    assert t.tourney_percentile(KEY, "nobody") is None
+    assert t.tourney_top("missing:{t}", 5) == []
+    assert t.tourney_rem(KEY, "a", "b", "nobody") == 2
+    assert r.zcard(KEY) == 2
+
+
+def test_create_info_and_seasons(r: redis.Redis) -> None:
+    t = tally(r)
+    assert t.tourney_info(KEY) == TourneyInfo(
+        created=False, tiebreak="MEMBER", ties="ORDINAL", expire_at=None, members=0, top=None, bottom=None
+    )
+    assert t.tourney_create(KEY, tiebreak="FIRST", ties="DENSE", expire_at=4102444800000) is True
+    t.tourney_incr(KEY, "zed", 3, season="DAILY")
+    t.tourney_incr(KEY, "amy", 3, season="DAILY")
+    # TIEBREAK FIRST: zed got there first.
+    assert t.tourney_rank(KEY, "zed", season="DAILY", ties="ORDINAL") == 1
+    assert t.tourney_top(KEY, 10, season="DAILY", previous=True) == []
+    info = t.tourney_info(KEY, season="DAILY")
+    assert (info.created, info.tiebreak, info.ties, info.members, info.top) == (True, "FIRST", "DENSE", 2, 3.0)
+    assert t.tourney_rem(KEY, "zed", season="DAILY") == 1
+    with pytest.raises(ValueError):
+        t.tourney_rank(KEY, "zed", previous=True)
+
+
+def test_errors_are_redis_errors(r: redis.Redis) -> None:
+    t = tally(r)
+    r.set("text:{t}", "x")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        t.tourney_incr("text:{t}", "a", 1)
+    with pytest.raises(redis.ResponseError, match="^count must be between 1 and"):
+        t.tourney_top(KEY, -1)
+    t.tourney_create(KEY, ties="DENSE")
+    with pytest.raises(redis.ResponseError, match="already exists with other settings"):
+        t.tourney_create(KEY, ties="COMPETITION")
+
+
+def test_pipeline_and_transaction(r: redis.Redis) -> None:
+    for transaction in (False, True):
+        pipe = r.pipeline(transaction=transaction)
+        queued = tally(pipe)
+        queued.tourney_incr(KEY, "ada", 1)
+        queued.tourney_rank(KEY, "ada")
+        queued.tourney_info(KEY)
+        incr, rank, info = pipe.execute()
+        assert isinstance(incr, ScoreRank) and rank == 1 and isinstance(info, TourneyInfo)
