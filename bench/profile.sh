@@ -12,6 +12,9 @@
 # Usage: bench/profile.sh [calls per command, default 5000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+LOG_NAME=profile
 
 readonly CALLS=${1:-5000}
 readonly MODULE="$PWD/target/release/libtally.so"
@@ -21,49 +24,20 @@ readonly AUDIT_CAP=1000
 readonly LIMIT_KEYS=100
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-profile.XXXXXX")
 SERVER_PID=""
-
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; then wait "$SERVER_PID" 2>/dev/null || true; fi
-    rm -rf "$TMP"
-}
 trap cleanup EXIT
 
-die() {
-    echo "profile: $*" >&2
-    exit 1
-}
-
+# Over a unix socket: this replaces lib.sh's cli, and so what checked sends through.
 cli() { redis-cli -s "$TMP/redis.sock" "$@"; }
 
-# Runs a command, failing on an error reply.
-checked() {
-    local reply
-    reply=$(cli "$@" 2>&1) || die "$* failed: $reply"
-    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$* replied $reply"
-    printf '%s\n' "$reply"
-}
-
-start_server() {
+start_callgrind() {
     valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$TMP/callgrind.out" \
         redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' \
         --loadmodule "$MODULE" >"$TMP/valgrind.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 600); do
-        [[ $(cli ping 2>/dev/null) == PONG ]] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_ready "$SERVER_PID" 60 0.1 cli && return 0
     cat "$TMP/valgrind.log" >&2
     die "server did not start"
-}
-
-# Instructions counted since the last dump (a dump writes the counters and zeroes them).
-counted_since_dump() {
-    callgrind_control -d "$SERVER_PID" >/dev/null 2>&1
-    local dump
-    dump=$(ls -t "$TMP"/callgrind.out* | head -1)
-    awk '/^summary:|^totals:/ { print $2; exit }' "$dump"
 }
 
 # Data as `make bench` has it (see bench/run.sh), written before instrumentation is on.
@@ -96,7 +70,7 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   return 1
 end
 return 0")
-    NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    NOW=$(server_now_ms)
     [[ $NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $NOW"
     callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
 }
@@ -107,9 +81,9 @@ declare -A COUNT=()
 measure() {
     local name=$1 range=$2
     shift 2
-    counted_since_dump >/dev/null
+    counted_since_dump "$SERVER_PID" "$TMP" >/dev/null
     redis-benchmark -s "$TMP/redis.sock" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >/dev/null
-    COUNT[$name]=$(($(counted_since_dump) / CALLS))
+    COUNT[$name]=$(($(counted_since_dump "$SERVER_PID" "$TMP") / CALLS))
 }
 
 # row command-label name baseline-label baseline-name: one row of the table.
@@ -120,7 +94,7 @@ row() {
 }
 
 main() {
-    start_server
+    start_callgrind
     prefill
     local board='bench:{1}' member='m:__rand_int__' sl='sl:{__rand_int__}' rl='rl:{__rand_int__}'
     local entry=(action add item_id __rand_int__ quantity 3)
@@ -157,7 +131,7 @@ main() {
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
 
-    echo "Instructions per call inside call() (callgrind, $CALLS calls each, redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), one client, pipeline 16)."
+    echo "Instructions per call inside call() (callgrind, $CALLS calls each, redis-server $(server_version), one client, pipeline 16)."
     echo "Leaderboard: one board of $PLAYERS players, and the same board as a TIEBREAK FIRST tournament (every call names an existing player, over all $PLAYERS); limiters over"
     echo "$LIMIT_KEYS keys (logs of up to $((CALLS / LIMIT_KEYS)) entries); audit streams: $AUDIT_KEYS per side at their cap of $AUDIT_CAP, so every append trims."
     echo "\"baseline / command\" above 1x: the command costs the server fewer instructions than its baseline."

@@ -20,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+LOG_NAME=bench
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
@@ -203,64 +204,6 @@ MEMORY_ROWS=""         # Markdown rows of the memory table
 VERIFY_ROW=""          # AUDIT.VERIFY's throughput, for the report
 TIE_ROWS=""            # Markdown rows of the tie structures' memory table
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
-cleanup() {
-    if [[ -n $BENCH_PID ]]; then
-        kill "$BENCH_PID" 2>/dev/null || true
-        wait "$BENCH_PID" 2>/dev/null || true
-    fi
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ -n $TMP ]]; then rm -rf "$TMP"; fi
-}
-
-require_tools() {
-    local tool
-    for tool in redis-server redis-cli redis-benchmark awk python3; do
-        command -v "$tool" >/dev/null || die "$tool is required (make deps installs it)"
-    done
-    [[ -f $MODULE ]] || die "$MODULE is missing; run make bench (it builds the module)"
-}
-
-
-# Polls PING until the server answers; fails when the server exits or 20 s pass.
-wait_ready() {
-    local deadline=$((SECONDS + 20))
-    until [[ $(cli ping 2>/dev/null) == PONG ]]; do
-        kill -0 "$SERVER_PID" 2>/dev/null || return 1
-        ((SECONDS < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-# Starts the server on a free port; retries with another port if the first one was taken.
-start_server() {
-    local attempt
-    for attempt in 1 2 3; do
-        PORT=$(pick_port)
-        pin 0
-        "${PIN[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --dir "$TMP" --logfile "$TMP/redis.log" \
-            --save '' --appendonly no --daemonize no --loadmodule "$MODULE" &
-        SERVER_PID=$!
-        if wait_ready; then
-            log "redis-server $(server_version) on port $PORT (pid $SERVER_PID)"
-            return
-        fi
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-        log "server did not start (attempt $attempt); log:"
-        cat "$TMP/redis.log" >&2 || true
-    done
-    die "could not start redis-server"
-}
-
-server_version() { cli info server | awk -F: '/^redis_version:/ { sub(/\r/, ""); print $2 }'; }
-
 prefill() {
     local keys
     log "prefilling $KEYSPACE leaderboards x $KEYSPACE players"
@@ -272,7 +215,7 @@ prefill() {
     SCRIPT_SHA=$(checked script load "$INCR_SCRIPT")
     SLIDE_SHA=$(checked script load "$SLIDE_SCRIPT")
     # The fixed now of the Lua test: the server's clock at the start, in ms.
-    SLIDE_NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    SLIDE_NOW=$(server_now_ms)
     [[ $SLIDE_NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $SLIDE_NOW"
     log "filling $AUDIT_KEYS x 6 audit streams with $AUDIT_CAP entries each"
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
@@ -315,7 +258,7 @@ command_of() {
         append) CMD=(AUDIT.APPEND "$AUDIT_KEY" "${ENTRY[@]}") ;;
         xadd) CMD=(XADD "$XADD_KEY" MAXLEN '~' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         idem) CMD=(AUDIT.APPEND "$AUDIT_KEY" IDEMPOTENT "$PRODUCER" 1 "${ENTRY[@]}") ;;
-        xaddexact) CMD=(XADD "$XADD_EXACT_KEY" MAXLEN = "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
+        xaddexact) CMD=(XADD "$XADD_EXACT_KEY" MAXLEN '=' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         approx) CMD=(AUDIT.APPEND 'audit4:{__rand_int__}' "${ENTRY[@]}") ;;
         chained) CMD=(AUDIT.APPEND 'audit5:{__rand_int__}' "${ENTRY[@]}") ;;
         refuse) CMD=(AUDIT.APPEND 'audit6:{__rand_int__}' "${ENTRY[@]}") ;;
@@ -562,8 +505,6 @@ slide_log_row() {
     ((entries == 100)) || die "$2 made a log of $entries entries, expected 100"
     memory_row "$1" "$2" "$(checked -n "$LIMIT_DB" memory usage "$key" samples 0) $(checked -n "$LIMIT_DB" object encoding "$key")"
 }
-
-median() { tr ' ' '\n' <<<"$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 med() { median "${RUNS[$1]}"; }
 
@@ -949,11 +890,11 @@ EOF
 }
 
 main() {
-    require_tools
+    require_tools "run make bench (it builds the module)" redis-server redis-cli redis-benchmark awk python3
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
-    start_server
+    start_server "$TMP"
     prefill
     smoke_test
     run_rounds

@@ -23,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+LOG_NAME=scale
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
@@ -118,69 +119,17 @@ CG_SOCK=""
 BENCH_PID=""
 PIN=()
 STARTED=$SECONDS
+LOG_SINCE=$STARTED
 declare -A MEM=()      # figure -> bytes
 declare -A COUNT=()    # callgrind test -> instructions per call
 declare -A RUNS=()     # requests/s test -> space-separated requests/s of each round
 declare -A COMMANDS=() # requests/s test -> its redis-benchmark command line
 CALLGRIND_LINES=()     # the measured commands, for the report
 
-log() { printf 'scale: [%4ds] %s\n' "$((SECONDS - STARTED))" "$*" >&2; }
-die() {
-    log "$*"
-    exit 1
-}
-
-cleanup() {
-    if [[ -n $BENCH_PID ]]; then
-        kill "$BENCH_PID" 2>/dev/null || true
-        wait "$BENCH_PID" 2>/dev/null || true
-    fi
-    local pid
-    for pid in "$SERVER_PID" "$CG_PID"; do
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid"
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    if [[ -n $TMP ]]; then rm -rf "$TMP"; fi
-}
-
-require_tools() {
-    local tool
-    for tool in redis-server redis-cli redis-benchmark valgrind callgrind_control awk python3; do
-        command -v "$tool" >/dev/null || die "$tool is required"
-    done
-    [[ -f $MODULE ]] || die "$MODULE is missing; run cargo build --release first"
-}
-
-
-server_version() { redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'; }
-
 # The native server: the memory figures and requests/s. DEBUG (local) reads the dicts' rehash state.
-start_server() {
-    local attempt
+start_native_server() {
     mkdir -p "$TMP/native"
-    for attempt in 1 2 3; do
-        PORT=$(pick_port)
-        pin 0
-        "${PIN[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --dir "$TMP/native" --logfile "$TMP/native/redis.log" \
-            --save '' --appendonly no --daemonize no --enable-debug-command local --loadmodule "$MODULE" &
-        SERVER_PID=$!
-        local deadline=$((SECONDS + 20))
-        until [[ $(cli ping 2>/dev/null) == PONG ]]; do
-            if ! kill -0 "$SERVER_PID" 2>/dev/null || ((SECONDS >= deadline)); then break; fi
-            sleep 0.05
-        done
-        if [[ $(cli ping 2>/dev/null) == PONG ]]; then
-            log "redis-server $(server_version) on port $PORT (pid $SERVER_PID)"
-            return
-        fi
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-        cat "$TMP/native/redis.log" >&2 || true
-    done
-    die "could not start redis-server"
+    start_server "$TMP/native" --enable-debug-command local
 }
 
 stop_server() {
@@ -323,8 +272,6 @@ leaderboard_rates() {
     done
 }
 
-median() { tr ' ' '\n' <<<"$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 # --- Audit streams -------------------------------------------------------------------------
 
 audit_fill() {
@@ -385,7 +332,7 @@ limiter_memory() {
     MEM[slide_member]=$(checked zrange 'sl:{7}' 0 0)
 
     log "writing the same logs in the Lua script's layout"
-    now=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    now=$(server_now_ms)
     checked flushall >/dev/null
     settle_keyspace
     local before from to
@@ -414,12 +361,7 @@ limiter_memory() {
 
 cg() { redis-cli -s "$CG_SOCK" "$@"; }
 
-cg_checked() {
-    local reply
-    reply=$(cg "$@" 2>&1) || die "$* failed: $reply"
-    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$* replied $reply"
-    printf '%s\n' "$reply"
-}
+cg_checked() { checked_by cg "$@"; }
 
 # Starts redis-server under callgrind on the saved data, instrumentation off while it loads.
 start_callgrind() {
@@ -433,34 +375,23 @@ start_callgrind() {
         redis-server --port 0 --unixsocket "$CG_SOCK" --dir "$dir" --dbfilename dump.rdb --save '' --appendonly no \
         --loadmodule "$MODULE" >"$dir/valgrind.log" 2>&1 &
     CG_PID=$!
-    local deadline=$((SECONDS + 600))
-    until [[ $(cg ping 2>/dev/null) == PONG ]]; do
-        if ! kill -0 "$CG_PID" 2>/dev/null || ((SECONDS >= deadline)); then
-            cat "$dir/valgrind.log" >&2
-            die "the server under callgrind did not start"
-        fi
-        sleep 0.5
-    done
+    if ! wait_ready "$CG_PID" 600 0.5 cg; then
+        cat "$dir/valgrind.log" >&2
+        die "the server under callgrind did not start"
+    fi
     log "server under callgrind loaded the data (pid $CG_PID)"
     # The polls above were refused with LOADING while the data loaded; count errors from here on.
     cg_checked config resetstat >/dev/null
     callgrind_control -i on "$CG_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
 }
 
-counted_since_dump() {
-    callgrind_control -d "$CG_PID" >/dev/null 2>&1
-    local dump
-    dump=$(ls -t "$TMP/callgrind"/callgrind.out* | head -1)
-    awk '/^summary:|^totals:/ { print $2; exit }' "$dump"
-}
-
 # measure name range command...: instructions per call of CALLS calls.
 measure() {
     local name=$1 range=$2
     shift 2
-    counted_since_dump >/dev/null
+    counted_since_dump "$CG_PID" "$TMP/callgrind" >/dev/null
     redis-benchmark -s "$CG_SOCK" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >/dev/null
-    COUNT[$name]=$(($(counted_since_dump) / CALLS))
+    COUNT[$name]=$(($(counted_since_dump "$CG_PID" "$TMP/callgrind") / CALLS))
     CALLGRIND_LINES+=("redis-benchmark -n $CALLS -c 1 -P 16 -r $range $*")
     log "$name: ${COUNT[$name]} instructions per call"
 }
@@ -695,11 +626,11 @@ update_benchmarks_doc() {
 }
 
 main() {
-    require_tools
+    require_tools "run cargo build --release first" redis-server redis-cli redis-benchmark valgrind callgrind_control awk python3
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-scale.XXXXXX")
-    start_server
+    start_native_server
     leaderboard_memory
     leaderboard_rates
     checked config set tally.audit-max-len "$AUDIT_BIG" >/dev/null
