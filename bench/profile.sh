@@ -42,34 +42,14 @@ start_callgrind() {
 
 # Data as `make bench` has it (see bench/run.sh), written before instrumentation is on.
 prefill() {
-    checked eval "for m = 0, $PLAYERS - 1 do
-        redis.call('ZADD', 'bench:{1}', (m * 7919 + 104729) % 100003, string.format('m:%012d', m))
-      end return 1" 0 >/dev/null
-    checked eval "redis.call('TOURNEY.CREATE', 'first:{1}', 'TIEBREAK', 'FIRST')
-      for m = 0, $PLAYERS - 1 do
-        redis.call('TOURNEY.SUBMIT', 'first:{1}', string.format('m:%012d', m), (m * 7919 + 104729) % 100003)
-      end return 1" 0 >/dev/null
+    # Board 1 of bench/run.sh, as a plain leaderboard and as a TIEBREAK FIRST tournament.
+    checked eval "$(cat bench/lua/zadd_players.lua)" 1 'bench:{1}' "$PLAYERS" 1 >/dev/null
+    checked tourney.create 'first:{1}' TIEBREAK FIRST >/dev/null
+    checked eval "$(cat bench/lua/submit_players.lua)" 1 'first:{1}' "$PLAYERS" 1 >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
-    checked eval "for k = 0, $AUDIT_KEYS - 1 do
-        for _, prefix in ipairs({'audit', 'audit2', 'audit3'}) do
-          local key = string.format('%s:{%012d}', prefix, k)
-          for i = 0, $AUDIT_CAP - 1 do
-            redis.call('XADD', key, '*', 'action', 'add', 'item_id', string.format('%012d', (i * 7 + k) % $AUDIT_KEYS), 'quantity', '3')
-          end
-        end
-      end return 1" 0 >/dev/null
-    INCR_SHA=$(checked script load "local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
-local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
-return {score, rank + 1}")
-    SLIDE_SHA=$(checked script load "local window = tonumber(ARGV[1])
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 1
-end
-return 0")
+    checked eval "$(cat bench/lua/prefill_streams.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" audit audit2 audit3 >/dev/null
+    INCR_SHA=$(checked script load "$(cat bench/lua/incr_rank.lua)")
+    SLIDE_SHA=$(checked script load "$(cat bench/lua/sliding_window.lua)")
     NOW=$(server_now_ms)
     [[ $NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $NOW"
     callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
@@ -116,14 +96,11 @@ main() {
     measure xadd "$AUDIT_KEYS" XADD 'audit2:{__rand_int__}' MAXLEN '~' "$AUDIT_CAP" '*' "${entry[@]}"
     measure xaddexact "$AUDIT_KEYS" XADD 'audit3:{__rand_int__}' MAXLEN = "$AUDIT_CAP" '*' "${entry[@]}"
     measure ping 1 PING
-    local streams
-    streams=$(cli eval "local shortest, longest
-        for k = 0, $AUDIT_KEYS - 1 do for _, prefix in ipairs({'audit', 'audit3'}) do
-          local n = redis.call('XLEN', string.format('%s:{%012d}', prefix, k))
-          if not shortest or n < shortest then shortest = n end
-          if not longest or n > longest then longest = n end
-        end end return {shortest, longest}" 0 | paste -sd/)
-    [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed streams hold $streams entries, not $AUDIT_CAP"
+    local prefix streams
+    for prefix in audit audit3; do
+        streams=$(cli eval "$(cat bench/lua/stream_lengths.lua)" 0 "$prefix" "$AUDIT_KEYS" | paste -sd/)
+        [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed $prefix streams hold $streams entries, not $AUDIT_CAP"
+    done
     local errors
     errors=$(cli info errorstats | grep '^errorstat_' || true)
     [[ -z $errors ]] || die "the server replied errors: $errors"

@@ -75,113 +75,19 @@ readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/
     setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
-readonly INCR_SCRIPT="local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
-local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
-return {score, rank + 1}"
+INCR_SCRIPT=$(cat bench/lua/incr_rank.lua)
 
 # The classic sliding-window limiter as applications run it: the client sends the window, the
 # max, its clock's now (ms) and a request id. Same steps as LIMIT.SLIDE without the module.
-readonly SLIDE_SCRIPT="local window = tonumber(ARGV[1])
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 1
-end
-return 0"
-
-# Sizes of the sliding logs rl:{k}, k = 0..ARGV[1]-1: {entries in all logs, largest log}.
-readonly LOG_SIZES_SCRIPT="local total, largest = 0, 0
-for k = 0, tonumber(ARGV[1]) - 1 do
-  local size = redis.call('ZCARD', string.format('rl:{%012d}', k))
-  total = total + size
-  if size > largest then largest = size end
-end
-return {total, largest}"
-
-# Runs a command and returns {MEMORY USAGE, OBJECT ENCODING} of its key in the same script:
-# GCRA state expires about 1 ms after the call, and a script sees the time of its start.
-readonly MEMORY_SCRIPT="redis.call(unpack(ARGV))
-return {redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', 0), redis.call('OBJECT', 'ENCODING', KEYS[1])}"
-
-# Fills KEYSPACE sorted sets bench:{k} with members m:0..KEYSPACE-1 (names as redis-benchmark
-# writes them) and spread-out scores, 500 members per ZADD.
-readonly PREFILL_SCRIPT="local n = tonumber(ARGV[1])
-for k = 0, n - 1 do
-  local key = string.format('bench:{%012d}', k)
-  local args = {}
-  for m = 0, n - 1 do
-    args[#args + 1] = (m * 7919 + k * 104729) % 100003
-    args[#args + 1] = string.format('m:%012d', m)
-    if #args == 1000 or m == n - 1 then
-      redis.call('ZADD', key, unpack(args))
-      args = {}
-    end
-  end
-end
-return redis.call('DBSIZE')"
-
-# The same leaderboards as PREFILL_SCRIPT, as tournaments with TIEBREAK FIRST: each made with
-# TOURNEY.CREATE, then its players written one by one with TOURNEY.SUBMIT, which keeps the tie
-# structures (the arrival hash and the order set).
-readonly FIRST_PREFILL_SCRIPT="local n = tonumber(ARGV[1])
-for k = 0, n - 1 do
-  local key = string.format('bench:{%012d}', k)
-  redis.call('TOURNEY.CREATE', key, 'TIEBREAK', 'FIRST')
-  for m = 0, n - 1 do
-    redis.call('TOURNEY.SUBMIT', key, string.format('m:%012d', m), (m * 7919 + k * 104729) % 100003)
-  end
-end
-return redis.call('DBSIZE')"
-
-# Fills the streams audit:{k}, audit2:{k} and audit3:{k}, k = 0..ARGV[1]-1, with ARGV[2] entries each, the
-# benchmark's entry, and the streams with settings (AUDIT.CREATE): audit4:{k} (MAXLEN ~), audit5:{k}
-# (CHAIN, filled by AUDIT.APPEND so that it is chained) and audit6:{k} (ONFULL REFUSE, with two groups
-# that have read everything, even what is appended later: SETID to the largest ID). Returns DBSIZE.
-readonly AUDIT_PREFILL_SCRIPT="local n, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
-for k = 0, n - 1 do
-  local function key(prefix) return string.format('%s:{%012d}', prefix, k) end
-  redis.call('AUDIT.CREATE', key('audit4'), 'MAXLEN', '~', cap)
-  redis.call('AUDIT.CREATE', key('audit5'), 'MAXLEN', cap, 'CHAIN')
-  redis.call('AUDIT.CREATE', key('audit6'), 'MAXLEN', cap, 'ONFULL', 'REFUSE')
-  for _, prefix in ipairs({'audit', 'audit2', 'audit3', 'audit4', 'audit5', 'audit6'}) do
-    for i = 0, cap - 1 do
-      local item = string.format('%012d', (i * 7 + k) % n)
-      if prefix == 'audit5' then
-        redis.call('AUDIT.APPEND', key(prefix), 'action', 'add', 'item_id', item, 'quantity', '3')
-      else
-        redis.call('XADD', key(prefix), '*', 'action', 'add', 'item_id', item, 'quantity', '3')
-      end
-    end
-  end
-  for _, group in ipairs({'g1', 'g2'}) do
-    redis.call('XGROUP', 'CREATE', key('audit6'), group, '$')
-    redis.call('XGROUP', 'SETID', key('audit6'), group, '18446744073709551615-0')
-  end
-end
-return redis.call('DBSIZE')"
-
-# Lengths of the streams <ARGV[1]>:{k}, k = 0..ARGV[2]-1: {shortest, longest}.
-readonly STREAM_LENGTHS_SCRIPT="local shortest, longest
-for k = 0, tonumber(ARGV[2]) - 1 do
-  local length = redis.call('XLEN', string.format('%s:{%012d}', ARGV[1], k))
-  if not shortest or length < shortest then shortest = length end
-  if not longest or length > longest then longest = length end
-end
-return {shortest, longest}"
-
-# Deletes the producers hashes audit:{k}:producers, k = 0..ARGV[1]-1, and returns what they held:
-# {producers in all hashes, largest hash}.
-readonly PRODUCERS_SCRIPT="local total, largest = 0, 0
-for k = 0, tonumber(ARGV[1]) - 1 do
-  local key = string.format('audit:{%012d}:producers', k)
-  local size = redis.call('HLEN', key)
-  total = total + size
-  if size > largest then largest = size end
-  redis.call('DEL', key)
-end
-return {total, largest}"
+SLIDE_SCRIPT=$(cat bench/lua/sliding_window.lua)
+# The other scripts; each file says what it does and what it takes.
+LOG_SIZES_SCRIPT=$(cat bench/lua/log_sizes.lua)
+MEMORY_SCRIPT=$(cat bench/lua/call_memory.lua)
+PREFILL_SCRIPT=$(cat bench/lua/prefill_boards.lua)
+FIRST_PREFILL_SCRIPT=$(cat bench/lua/prefill_first.lua)
+AUDIT_PREFILL_SCRIPT=$(cat bench/lua/prefill_audit.lua)
+STREAM_LENGTHS_SCRIPT=$(cat bench/lua/stream_lengths.lua)
+PRODUCERS_SCRIPT=$(cat bench/lua/producers.lua)
 
 TMP=""
 PORT=""
@@ -430,9 +336,7 @@ measure_verify() {
     local key='verify:{v}' rps
     checked config set tally.audit-max-len "$VERIFY_ENTRIES" >/dev/null
     checked -n "$AUDIT_DB" audit.create "$key" MAXLEN "$VERIFY_ENTRIES" CHAIN >/dev/null
-    checked -n "$AUDIT_DB" eval "for i = 1, tonumber(ARGV[1]) do
-  redis.call('AUDIT.APPEND', KEYS[1], 'action', 'add', 'item_id', string.format('%012d', i), 'quantity', '3')
-end" 1 "$key" "$VERIFY_ENTRIES" >/dev/null
+    checked -n "$AUDIT_DB" eval "$(cat bench/lua/append_chained.lua)" 1 "$key" "$VERIFY_ENTRIES" >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
     pin 1
     rps=$("${PIN[@]}" redis-benchmark -h 127.0.0.1 -p "$PORT" --dbnum "$AUDIT_DB" -c 1 -n "$VERIFY_CALLS" --csv \
@@ -470,9 +374,8 @@ measure_memory() {
 measure_tie_memory() {
     local board='bench:{000000000007}' dense_board='dense:{000000000007}' key
     checked -n "$FIRST_DB" tourney.create "$dense_board" ties dense >/dev/null
-    checked -n "$FIRST_DB" eval "for m = 0, $KEYSPACE - 1 do
-        redis.call('TOURNEY.SUBMIT', KEYS[1], string.format('m:%012d', m), (m * 7919 + 7 * 104729) % 100003)
-      end return 1" 1 "$dense_board" >/dev/null
+    # Board 7's players and scores, as the benchmark's board bench:{000000000007} has them.
+    checked -n "$FIRST_DB" eval "$(cat bench/lua/submit_players.lua)" 1 "$dense_board" "$KEYSPACE" 7 >/dev/null
     for key in "$board" "$board:arrival" "$board:order" "$board:tourney" "$dense_board:dense"; do
         tie_row "$key"
     done

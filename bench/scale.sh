@@ -49,67 +49,20 @@ readonly AUDIT_SMALL_KEY='audit:{small}'
 readonly GCRA_ARGS=(9 10 3600000)
 readonly SLIDE_WINDOW=3600000
 readonly SLIDE_MAX=1000
-# Scores of player m (distinct for m below 10000019, spread over 0..10000018).
-readonly SCORE='(m * 7919) % 10000019'
+# Scores of player m, (m * SCORE_FACTOR) % SCORE_MODULUS (distinct for m below 10000019, spread over
+# 0..10000018); the fill scripts take both numbers, the report shows the formula.
+readonly SCORE_FACTOR=7919
+readonly SCORE_MODULUS=10000019
+readonly SCORE="(m * $SCORE_FACTOR) % $SCORE_MODULUS"
 
-# Adds players m:<m> (12 digits, as redis-benchmark names them) ARGV[2]..ARGV[3] to KEYS[1] with
-# TOURNEY.SUBMIT, one call per player (the board as tally writes it).
-readonly SUBMIT_SCRIPT="for m = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-  redis.call('TOURNEY.SUBMIT', KEYS[1], string.format('m:%012d', m), $SCORE)
-end
-return redis.call('ZCARD', KEYS[1])"
-
-# The same players with ZADD, 1000 per call (a plain ZSET as an application writes it).
-readonly ZADD_SCRIPT="local args = {}
-for m = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-  args[#args + 1] = $SCORE
-  args[#args + 1] = string.format('m:%012d', m)
-  if #args == 2000 or m == tonumber(ARGV[2]) then
-    redis.call('ZADD', KEYS[1], unpack(args))
-    args = {}
-  end
-end
-return redis.call('ZCARD', KEYS[1])"
-
-# Players of KEYS[1] and KEYS[2] whose scores differ, over every ARGV[2]-th player below ARGV[1].
-readonly COMPARE_SCRIPT="local differ = 0
-for m = 0, tonumber(ARGV[1]) - 1, tonumber(ARGV[2]) do
-  local member = string.format('m:%012d', m)
-  if redis.call('ZSCORE', KEYS[1], member) ~= redis.call('ZSCORE', KEYS[2], member) then differ = differ + 1 end
-end
-return differ"
-
-# ARGV[1] lookups of one member: each lookup in a dict that is being rehashed moves it one step on.
-readonly LOOKUPS_SCRIPT="for i = 1, tonumber(ARGV[1]) do redis.call('ZSCORE', KEYS[1], 'm:000000000000') end
-return 1"
-
-# Fills KEYS[1] with ARGV[1] entries of the benchmark's audit entry (bench/run.sh).
-readonly AUDIT_FILL_SCRIPT="for i = 0, tonumber(ARGV[1]) - 1 do
-  redis.call('XADD', KEYS[1], '*', 'action', 'add', 'item_id', string.format('%012d', i % 300), 'quantity', '3')
-end
-return redis.call('XLEN', KEYS[1])"
-
-# The sliding logs in the layout of the Lua script of bench/run.sh: keys sl:{k} for k = ARGV[1]..ARGV[2],
-# ARGV[3] entries each, members req:<12 digits>:<12 digits> scored with the client's now (ARGV[4]),
-# the key expiring after the window (ARGV[5]).
-readonly LUA_LOGS_SCRIPT="for k = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-  local key = string.format('sl:{%d}', k)
-  for i = 0, tonumber(ARGV[3]) - 1 do
-    redis.call('ZADD', key, ARGV[4], string.format('req:%012d:%012d', k, i))
-  end
-  redis.call('PEXPIRE', key, ARGV[5])
-end
-return redis.call('DBSIZE')"
-
-# {entries in all logs sl:{0..ARGV[1]-1}, smallest log, largest log}.
-readonly LOG_SIZES_SCRIPT="local total, smallest, largest = 0, nil, 0
-for k = 0, tonumber(ARGV[1]) - 1 do
-  local size = redis.call('ZCARD', string.format('sl:{%d}', k))
-  total = total + size
-  if not smallest or size < smallest then smallest = size end
-  if size > largest then largest = size end
-end
-return {total, smallest, largest}"
+# The scripts; each file says what it does and what it takes.
+SUBMIT_SCRIPT=$(cat bench/lua/scale_submit.lua)
+ZADD_SCRIPT=$(cat bench/lua/scale_zadd.lua)
+COMPARE_SCRIPT=$(cat bench/lua/scale_compare.lua)
+LOOKUPS_SCRIPT=$(cat bench/lua/scale_lookups.lua)
+AUDIT_FILL_SCRIPT=$(cat bench/lua/scale_audit_fill.lua)
+LUA_LOGS_SCRIPT=$(cat bench/lua/scale_lua_logs.lua)
+LOG_SIZES_SCRIPT=$(cat bench/lua/scale_log_sizes.lua)
 
 TMP=""
 PORT=""
@@ -177,7 +130,7 @@ fill_board() {
     while ((from < count)); do
         to=$((from + batch - 1))
         ((to < count)) || to=$((count - 1))
-        size=$(checked eval "$script" 1 "$key" "$from" "$to")
+        size=$(checked eval "$script" 1 "$key" "$from" "$to" "$SCORE_FACTOR" "$SCORE_MODULUS")
         from=$((to + 1))
     done
     ((size == count)) || die "$key holds $size players, expected $count"
