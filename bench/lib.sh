@@ -131,3 +131,33 @@ counted_since_dump() {
 }
 
 median() { tr ' ' '\n' <<<"$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; }
+
+# The commit the module was built from, and whether the sources differed from it.
+module_commit() {
+    echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src core 2>/dev/null || echo ' (with uncommitted changes)')"
+}
+
+# fill_template file NAME=value...: prints a report template (bench/report/) with each {{NAME}}
+# replaced by its value, as is. The prose stays in the template; the script only computes the
+# values. The values go through the environment, where awk reads them without escape processing.
+fill_template() {
+    local template=$1 pair vars=()
+    shift
+    for pair in "$@"; do vars+=("TEMPLATE_$pair"); done
+    # shellcheck disable=SC2016 # an awk program, run through env
+    env "${vars[@]}" awk '
+        {
+            line = $0
+            out = ""
+            while (match(line, /\{\{[A-Z0-9_]+\}\}/)) {
+                name = "TEMPLATE_" substr(line, RSTART + 2, RLENGTH - 4)
+                if (!(name in ENVIRON)) { print FILENAME ": no value for " substr(name, 10) > "/dev/stderr"; failed = 1; exit 1 }
+                out = out substr(line, 1, RSTART - 1) ENVIRON[name]
+                line = substr(line, RSTART + RLENGTH)
+            }
+            print out line
+        }
+        END { if (failed) exit 1 }' "$template"
+}

@@ -604,192 +604,57 @@ chart_subtitle() {
     echo "redis-server $(server_version), $(nproc) CPUs ($(cpu_model)), $CLIENTS clients, median of $ROUNDS interleaved rounds, $(date -u '+%Y-%m-%d')"
 }
 
-cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; }
-
+# The report: bench/report/benchmarks.md with the figures filled in.
 report() {
-    local test
-    cat <<EOF
-# Benchmarks
-
-Produced by \`make bench\` (bench/run.sh); do not edit by hand, run it again.
-
-- Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $(nproc) CPUs, $(cpu_model), Linux $(uname -r)
-- Server: redis-server $(server_version), module target/release/libtally.so at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src core 2>/dev/null || echo ' (with uncommitted changes)')
-- CPU pinning: $(pinning)
-
-## Setup
-
-- One redis-server, \`--save '' --appendonly no\`, loopback, module defaults (\`tally.require-hashtag auto\`, so off standalone).
-- Data: $KEYSPACE leaderboards \`bench:{000000000000}\` .. \`bench:{$(printf '%012d' $((KEYSPACE - 1)))}\`, each with $KEYSPACE
-  players \`m:000000000000\` .. with spread-out scores: every key and member the benchmark names exists, so every
-  increment updates an existing player of a $KEYSPACE-player board and every rank lookup finds its member.
-- redis-benchmark draws a fresh random number for every \`__rand_int__\` in a command, so the key and the member
-  vary independently over 0..$((KEYSPACE - 1)) (\`-r $KEYSPACE\`), zero-padded to 12 digits.
-- $CLIENTS clients; $REQUESTS_PIPELINED requests per run at pipeline $PIPELINE, $REQUESTS_P1 at pipeline 1.
-- $ROUNDS rounds; each round runs every test once, in the order below in odd rounds and reversed in even ones.
-  The tables show the median requests/s of the rounds.
-- The pipeline-1 baseline is a client that sends ZINCRBY, waits for the reply, then sends ZREVRANK: its logical
-  updates/s are 1 / (1/a + 1/b), where a and b are the medians of ZINCRBY and ZREVRANK measured alone at pipeline 1.
-- The Lua baseline (loaded with SCRIPT LOAD) returns what TOURNEY.INCR returns:
-
-\`\`\`lua
-$INCR_SCRIPT
-\`\`\`
-
-### Limiters
-
-- The limiter tests run in database $LIMIT_DB (\`--dbnum $LIMIT_DB\`), which is emptied (FLUSHDB) before each of their
-  runs: every run starts from no limiter state, so each test sees the same state in every round, whatever ran
-  before it. Keys \`rl:{000000000000}\` .. \`rl:{$(printf '%012d' $((LIMIT_KEYS - 1)))}\` (\`-r $LIMIT_KEYS\`), the same key set for both sides.
-- LIMIT.SLIDE against the classic sliding-window script (loaded with SCRIPT LOAD, called with EVALSHA) as
-  applications run it: the client sends the window, the max, its clock's \`now\` in ms and a request id.
-
-\`\`\`lua
-$SLIDE_SCRIPT
-\`\`\`
-
-- redis-benchmark sends the same command text every time, so the script's \`now\` is fixed: $SLIDE_NOW, the
-  server's clock when the benchmark started. The request id is \`req:<12 digits>:<12 digits>\` from two random
-  numbers ($((LIMIT_KEYS * LIMIT_KEYS)) values), 29 bytes, the size of an id such as \`user:<ms>:<random>\`; LIMIT.SLIDE takes its own time
-  (the server's clock) and writes members \`<ms>-<sequence>\` (about 21 bytes).
-  A fixed \`now\` does not change the script's work per call: with a window of $SLIDE_WINDOW ms and runs of a few seconds,
-  no entry of either side ever leaves the window, so on both sides every call runs a ZREMRANGEBYSCORE that
-  removes nothing, a ZCARD, a ZADD and a (P)EXPIRE. The only difference is where the new entry goes: the script's
-  entries all have the same score, so ZADD places them by member; LIMIT.SLIDE's scores grow, so they go last.
-- Regime measured: every call allowed, every call adds one entry, nothing pruned. The max ($SLIDE_MAX) is far
-  above any log (checked after every run: the run fails if a log reaches it). The logs grow from empty during a
-  run; their sizes are below (under 128 entries, zset-max-listpack-entries, both sides keep the listpack encoding).
-  Pruning work (a short window, where entries leave) is not measured: with a fixed \`now\` the script would never
-  prune, so the two sides would do different work. LIMIT.SLIDE replies 5 integers, the script 1.
-- LIMIT.GCRA against a plain \`SET key v PX 1000\`, the cheapest write of a per-key state with an expiry. At
-  $LIMIT_KEYS keys and a few hundred thousand calls/s a key is hit every few tens of ms, far below 1000 per s, so every
-  call is allowed; GCRA state expires when the limiter is full again, about 1 ms after each call here, so most
-  LIMIT.GCRA calls find no live key and create one, while SET mostly replaces a live key. LIMIT.GCRA replies 5 integers, SET +OK.
-
-### Tournaments with TIEBREAK FIRST
-
-- Database $FIRST_DB holds the same $KEYSPACE leaderboards with the same players and scores, each made a tournament with
-  \`TOURNEY.CREATE key TIEBREAK FIRST\` and filled by TOURNEY.SUBMIT, so each also has its arrival hash and its order set
-  (docs/tie-policies.md). The rows \`TOURNEY.INCR (TIEBREAK FIRST)\` and \`TOURNEY.RANK (TIEBREAK FIRST)\` run the same
-  command lines as TOURNEY.INCR and TOURNEY.RANK on database 0, plain leaderboards, their baseline.
-- Regime measured: every increment changes the player's score, so it also moves the player's order entry, gives
-  it an arrival number at its new score and writes both; and replicates four effects (ZADD of the board, HSET of the
-  arrival, ZREM and ZADD of the order entry) where the plain board replicates one. Every call also reads the
-  tournament's settings key, and checks the caller's ACL on the keys argv does not name.
-
-### Leaderboard reads
-
-- TOURNEY.TOP against \`ZRANGE key 0 9 REV WITHSCORES\` on the prefilled leaderboards (keys over 0..$((KEYSPACE - 1))): the
-  same 10 best players of a $KEYSPACE-player board. TOURNEY.TOP replies 10 arrays \`[member, score, rank]\`, ZRANGE a flat
-  array of 20 bulk strings (RESP2).
-
-### Audit streams
-
-- The audit tests run in database $AUDIT_DB, over $AUDIT_KEYS streams per side (\`-r $AUDIT_KEYS\`): \`audit:{000000000000}\` ..
-  \`audit:{$(printf '%012d' $((AUDIT_KEYS - 1)))}\` for AUDIT.APPEND, \`audit2:{...}\` for XADD MAXLEN ~, \`audit3:{...}\` for XADD MAXLEN = (for
-  reference), so no two tests share a stream. Before the first round a Lua script fills every stream with $AUDIT_CAP entries by
-  XADD, and \`tally.audit-max-len\` is set to $AUDIT_CAP with CONFIG SET (its default is 10000): every stream is at its
-  cap from the first call of the first run, so every call measured is in the steady state where appends trim. The
-  streams are not emptied between runs; they stay at the cap (lengths after each run below; the run fails if a
-  stream is below the cap, or if an exactly trimmed one is not exactly at it). A cap of $AUDIT_CAP rather than 10000
-  keeps the data small (3 x $AUDIT_KEYS x $AUDIT_CAP entries); the trimming work per append depends on the node size, not on the cap.
-- Entry: \`action add item_id <12 digits> quantity 3\`, 3 fields (item_id drawn over 0..$((AUDIT_KEYS - 1))). The prefill writes
-  the same fields, so every entry has the stream nodes' master fields and stores only its values.
-- Trimming regime measured:
-  - AUDIT.APPEND trims exactly (\`RedisModule_StreamTrimByLength\` without the approximate flag): XLEN stays exactly
-    $AUDIT_CAP, so every append deletes one entry. Redis deletes it by marking it deleted inside the oldest listpack
-    node (\`stream-node-max-entries\` 100): it walks the node from its first entry past the entries already marked, then
-    walks it again to find the stream's new first ID, and frees the node when all its entries are marked. Exact trimming
-    of 1 entry per append, with two walks over half a node on average.
-  - XADD MAXLEN ~ $AUDIT_CAP trims whole nodes only: an append that takes the stream a whole node over the cap frees the oldest
-    node (100 entries) at once, about every 100 appends; the other appends trim nothing. Its streams hold
-    $AUDIT_CAP..$((AUDIT_CAP + 99)) entries. This is the baseline of both AUDIT.APPEND rows (one measurement).
-  - XADD MAXLEN = $AUDIT_CAP does the same exact trimming as AUDIT.APPEND, without the module: the reference row separates the
-    cost of exact trimming from the module's own work (argument checks, the replicated XADD effect, the reply).
-- IDEMPOTENT: \`AUDIT.APPEND audit:{k} IDEMPOTENT p:<12 digits>:<12 digits> 1 action add ...\`. The producer comes from two
-  random numbers ($((AUDIT_KEYS * AUDIT_KEYS)) producers per stream) and the sequence is always 1: a call naming a producer the
-  stream has not seen appends and adds the producer to \`audit:{k}:producers\`; a call naming a producer seen earlier in the
-  run is a duplicate (the dedup lookup finds it, the call replies the first call's ID and appends nothing). The
-  sequence never goes down, so no call is refused (the run fails if the server replied any error: INFO errorstats is
-  checked at the end). The producers hashes are deleted before each IDEMPOTENT run, so every run starts with none
-  and grows them (a stream's first 128 producers in a listpack, \`hash-max-listpack-entries\`, then a hash table);
-  their sizes at the end of each run are below. \`tally.audit-max-producers\` keeps its default ($MAX_PRODUCERS): a stream
-  collects about $((REQUESTS_PIPELINED / AUDIT_KEYS)) producers per run (the run fails if one reaches the max). Not measured: a known producer
-  sending its next sequence (an update of the hash field rather than an insert); redis-benchmark cannot send increasing sequences.
-- Streams with their own settings (\`AUDIT.CREATE\`, pipeline $PIPELINE only), filled to the cap by the same script:
-  \`audit4:{k}\` created \`MAXLEN ~ $AUDIT_CAP\` (whole-node trimming, against XADD MAXLEN ~); \`audit5:{k}\` created
-  \`MAXLEN $AUDIT_CAP CHAIN\` and filled by AUDIT.APPEND, so every append reads the newest entry's link, computes a
-  SHA-256 over the entry, adds the \`chain\` field, reads the entry it trims and rewrites the anchor key (against the
-  unchained exact append); \`audit6:{k}\` created \`MAXLEN $AUDIT_CAP ONFULL REFUSE\` with two consumer groups whose
-  last-delivered ID is set to the largest ID (XGROUP SETID), so every append finds everything acknowledged and trims,
-  after reading both groups' state (XINFO GROUPS and one XPENDING per group, through RM_Call) and the entry it trims
-  (against the ONFULL TRIM exact append).
-- AUDIT.VERIFY: $VERIFY_ROW
-
-## Results
-
-Medians over the rounds. p50 / p99: redis-benchmark's latency percentiles (the median of each over the rounds), in ms;
-at pipeline $PIPELINE a request's latency runs from when its client wrote its batch of $PIPELINE requests to that request's
-reply, so it includes the server time of the requests ahead of it in the batch. rps / PING: requests/s as a share of
-PING's at the same pipeline, the server's ceiling for a command that does no work.
-
-![Ratios to the baseline and to PING](benchmarks.svg)
-
-[The chart](benchmarks.svg) (\`docs/benchmarks.svg\`, drawn by bench/chart.py from the tables below).
-
-$(results_table)
-
-## Memory
-
-MEMORY USAGE (\`SAMPLES 0\`, exact) of one key, in bytes, with the key name (not the expiry entry). The GCRA state
-is read in the same Lua script as the write, since it expires about 1 ms later; the SET key in the same MULTI/EXEC
-(a SET inside a script would store the script's cached argument object, which is larger).
-
-| key | created by | encoding | bytes |
-|---|---|---|---|
-$(printf '%s' "$MEMORY_ROWS")
-
-Tie structures: the keys of one TIEBREAK FIRST tournament of the benchmark (\`bench:{000000000007}\`, $KEYSPACE
-players, database $FIRST_DB), and the distinct-score set of a TIES DENSE tournament made with the same players and scores
-(\`dense:{000000000007}\`). Per member: bytes / $KEYSPACE players.
-
-| key | encoding | entries | bytes | bytes per member |
-|---|---|---|---|---|
-$(printf '%s' "$TIE_ROWS")
-
-$(scale_section)
-
-## Every run
-
-$(runs_table)
-
-Sliding logs after each run (the logs grow from empty during a run, so a call finds about half the end size):
-
-$(logs_table)
-
-Audit streams after each run (XLEN of the shortest and the longest stream of the side):
-
-$(streams_table)
-
-Producers hashes after each IDEMPOTENT run (one producer per call that appended; the other calls were duplicates):
-
-$(producers_table)
-
-## Instructions per call
-
-\`bench/profile.sh\`:
-
-$(cat "$TMP/profile.md")
-
-$(cat bench/notes.md)
-
-## Commands
-
-\`\`\`sh
-EOF
-    for test in "${TESTS[@]}"; do echo "${COMMANDS[$test]}"; done
-    echo '```'
+    local test commands=()
+    for test in "${TESTS[@]}"; do commands+=("${COMMANDS[$test]}"); done
+    fill_template bench/report/benchmarks.md \
+        DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+        CPUS="$(nproc)" \
+        CPU_MODEL="$(cpu_model)" \
+        KERNEL="$(uname -r)" \
+        SERVER_VERSION="$(server_version)" \
+        COMMIT="$(module_commit)" \
+        PINNING="$(pinning)" \
+        KEYSPACE="$KEYSPACE" \
+        LAST_BOARD="$(printf '%012d' $((KEYSPACE - 1)))" \
+        KEYSPACE_MAX="$((KEYSPACE - 1))" \
+        CLIENTS="$CLIENTS" \
+        REQUESTS_PIPELINED="$REQUESTS_PIPELINED" \
+        PIPELINE="$PIPELINE" \
+        REQUESTS_P1="$REQUESTS_P1" \
+        ROUNDS="$ROUNDS" \
+        INCR_SCRIPT="$INCR_SCRIPT" \
+        LIMIT_DB="$LIMIT_DB" \
+        LAST_LIMIT_KEY="$(printf '%012d' $((LIMIT_KEYS - 1)))" \
+        LIMIT_KEYS="$LIMIT_KEYS" \
+        SLIDE_SCRIPT="$SLIDE_SCRIPT" \
+        SLIDE_NOW="$SLIDE_NOW" \
+        REQUEST_IDS="$((LIMIT_KEYS * LIMIT_KEYS))" \
+        SLIDE_WINDOW="$SLIDE_WINDOW" \
+        SLIDE_MAX="$SLIDE_MAX" \
+        FIRST_DB="$FIRST_DB" \
+        AUDIT_DB="$AUDIT_DB" \
+        AUDIT_KEYS="$AUDIT_KEYS" \
+        LAST_AUDIT_KEY="$(printf '%012d' $((AUDIT_KEYS - 1)))" \
+        AUDIT_CAP="$AUDIT_CAP" \
+        AUDIT_KEYS_MAX="$((AUDIT_KEYS - 1))" \
+        AUDIT_CAP_APPROX_MAX="$((AUDIT_CAP + 99))" \
+        PRODUCERS_PER_STREAM="$((AUDIT_KEYS * AUDIT_KEYS))" \
+        MAX_PRODUCERS="$MAX_PRODUCERS" \
+        PRODUCERS_PER_RUN="$((REQUESTS_PIPELINED / AUDIT_KEYS))" \
+        VERIFY_ROW="$VERIFY_ROW" \
+        RESULTS="$(results_table)" \
+        MEMORY_ROWS="$(printf '%s' "$MEMORY_ROWS")" \
+        TIE_ROWS="$(printf '%s' "$TIE_ROWS")" \
+        SCALE_SECTION="$(scale_section)" \
+        RUNS_TABLE="$(runs_table)" \
+        LOGS_TABLE="$(logs_table)" \
+        STREAMS_TABLE="$(streams_table)" \
+        PRODUCERS_TABLE="$(producers_table)" \
+        PROFILE="$(cat "$TMP/profile.md")" \
+        NOTES="$(cat bench/notes.md)" \
+        COMMANDS="$(printf '%s\n' "${commands[@]}")"
 }
 
 main() {

@@ -401,122 +401,94 @@ rate_row() {
 
 machine() {
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $((SECONDS - STARTED)) s in all"
-    echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
-    echo "- Server: redis-server $(server_version), module target/release/libtally.so at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src core 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "- Machine: $(nproc) CPUs, $(cpu_model), $(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+    echo "- Server: redis-server $(server_version), module target/release/libtally.so at commit $(module_commit)"
 }
 
-report() {
-    local board_pm plain_pm last_key=$((GCRA_KEYS - 1))
+leaderboard_instruction_rows() {
+    instruction_row "TOURNEY.INCR key member 1" incr 2.5
+    instruction_row "TOURNEY.RANK key member" rank 2.5
+    instruction_row "TOURNEY.TOP key 10" top 2.5
+    instruction_row "TOURNEY.AROUND key member 5" around 2.5
+    instruction_row "ZINCRBY key 1 member (Redis, for reference)" zincrby -
+    instruction_row "ZREVRANK key member (Redis, for reference)" zrevrank -
+    instruction_row "ZRANGE key 0 9 REV WITHSCORES (Redis, for reference)" zrange -
+}
+
+rate_rows() {
+    rate_row "TOURNEY.INCR key member 1" incr
+    rate_row "TOURNEY.RANK key member" rank
+    rate_row "TOURNEY.TOP key 10" top
+    rate_row "TOURNEY.AROUND key member 5" around
+    rate_row "ZINCRBY key 1 member (Redis, for reference)" zincrby
+    rate_row "ZREVRANK key member (Redis, for reference)" zrevrank
+}
+
+# The two boards' memory: the tally board and the plain ZSET of the same players.
+board_rows() {
+    local board_pm plain_pm
     board_pm=$(awk -v a="${MEM[board]}" -v n="$BOARD" 'BEGIN { printf "%.2f", a / n }')
     plain_pm=$(awk -v a="${MEM[plain]}" -v n="$BOARD" 'BEGIN { printf "%.2f", a / n }')
-    cat <<EOF
-## Scale
+    echo "| \`$BIG_KEY\` | TOURNEY.SUBMIT | ${MEM[board_encoding]} | ${MEM[board]} | $board_pm | ${MEM[board_usage]} |"
+    echo "| \`$PLAIN_KEY\` | ZADD | ${MEM[plain_encoding]} | ${MEM[plain]} | $plain_pm | ${MEM[plain_usage]} |"
+}
 
-Produced by \`bench/scale.sh\` (not part of \`make bench\`: it takes several minutes and a few GB of memory); do not
-edit by hand, run it again. It writes \`$SCALE_DOC\`, which \`make bench\` includes here.
+audit_instruction_rows() {
+    instruction_row "AUDIT.APPEND key action add item_id <12 digits> quantity 3" append 1.1
+    instruction_row "XADD key MAXLEN = cap * ... (Redis, for reference)" xadd -
+}
 
-$(machine)
-
-Instructions are counted by callgrind inside the server's \`call()\` (command execution only), as \`bench/profile.sh\`
-counts them: $CALLS calls per command, one client, pipeline 16, on a server started under callgrind with
-instrumentation off while it loads the data (saved by the native server) and on for the measured calls only.
-Requests/s and memory come from a native server (\`--save ''\`, module defaults).
-
-### Leaderboard of $(commas "$BOARD") players
-
-\`$BIG_KEY\` holds $(commas "$BOARD") players \`m:000000000000\` .. (12 digits, as redis-benchmark names them), written one by one
-with \`TOURNEY.SUBMIT\` from a Lua script, scores \`$SCORE\` for player m; \`$SMALL_KEY\` holds players 0..$((SMALL - 1)) the
-same way. Every call names an existing player, drawn over the whole board (\`-r $BOARD\` and \`-r $SMALL\`). The
-native commands, measured the same way, show how Redis' own cost grows.
-
-Instructions per call:
-
-| command | $(commas "$SMALL") players | $(commas "$BOARD") players | growth | target | met? |
-|---|---|---|---|---|---|
-$(instruction_row "TOURNEY.INCR key member 1" incr 2.5)
-$(instruction_row "TOURNEY.RANK key member" rank 2.5)
-$(instruction_row "TOURNEY.TOP key 10" top 2.5)
-$(instruction_row "TOURNEY.AROUND key member 5" around 2.5)
-$(instruction_row "ZINCRBY key 1 member (Redis, for reference)" zincrby -)
-$(instruction_row "ZREVRANK key member (Redis, for reference)" zrevrank -)
-$(instruction_row "ZRANGE key 0 9 REV WITHSCORES (Redis, for reference)" zrange -)
-
-Requests/s at pipeline 16 ($CLIENTS clients, $REQUESTS requests per run, median of $ROUNDS interleaved rounds), a second
-figure: unlike instructions, time also pays for the cache misses of a walk through a $(awk -v a="${MEM[board]}" 'BEGIN { printf "%.1f", a / 1e9 }') GB skiplist.
-"slower" is the time per call on the big board over the time on the small one.
-
-| command | rps, $(commas "$SMALL") players | rps, $(commas "$BOARD") players | slower | rounds, small | rounds, big |
-|---|---|---|---|---|---|
-$(rate_row "TOURNEY.INCR key member 1" incr)
-$(rate_row "TOURNEY.RANK key member" rank)
-$(rate_row "TOURNEY.TOP key 10" top)
-$(rate_row "TOURNEY.AROUND key member 5" around)
-$(rate_row "ZINCRBY key 1 member (Redis, for reference)" zincrby)
-$(rate_row "ZREVRANK key member (Redis, for reference)" zrevrank)
-
-The instruction counts barely grow, while the time of a call that looks a player up (INCR, RANK, AROUND) grows with
-the board: the walk down a skiplist of 10 million nodes misses the CPU caches at almost every level. Redis' own
-ZINCRBY and ZREVRANK, in the last rows, slow down the same way.
-
-Memory: \`used_memory\` before and after writing the board, over $(commas "$BOARD") players. The same players and scores written into
-a plain ZSET \`$PLAIN_KEY\` by \`ZADD\` (1000 players per call) on the same server (scores compared on every 997th player:
-equal). A dict grown past a power of two keeps its old table until its incremental rehash ends, and that rehash
-only moves on when the set is used; both boards are measured after lookups finished it (before: ${MEM[board_raw]} and
-${MEM[plain_raw]} bytes), so both are in the same state. Skiplist node heights are random, so two sets of the same
-players differ by a few bytes per thousand players.
-
-| board | written by | encoding | used_memory | bytes per player | MEMORY USAGE (SAMPLES 0) |
-|---|---|---|---|---|---|
-| \`$BIG_KEY\` | TOURNEY.SUBMIT | ${MEM[board_encoding]} | ${MEM[board]} | $board_pm | ${MEM[board_usage]} |
-| \`$PLAIN_KEY\` | ZADD | ${MEM[plain_encoding]} | ${MEM[plain]} | $plain_pm | ${MEM[plain_usage]} |
-
-$(board_overhead)
-
-### Limiter keys
-
-\`used_memory\` before and after writing the keys into an empty database (\`FLUSHALL\`), with the keyspace dicts
-fully rehashed, divided by the number of keys or entries: everything a key costs (key name, value, the keyspace
-and expires dict entries and their share of the dicts' tables). Written by \`redis-cli --pipe\`.
-
-| state | written by | keys | used_memory | bytes per key | target | met? |
-|---|---|---|---|---|---|---|
-$(key_rows)
-
-Keys \`rl:{0}\` .. \`rl:{$last_key}\` (6 to $((${#last_key} + 5)) bytes). GCRA state of \`rl:{7}\`: \`${MEM[gcra_value]}\` (a ${#MEM[gcra_value]}-digit TAT in µs), encoding
-${MEM[gcra_encoding]}, MEMORY USAGE ${MEM[gcra_usage]} bytes (\`SET rl:{7} v\`: ${MEM[set_usage]}; the number written by SET: ${MEM[setint_usage]}, encoding
-${MEM[setint_encoding]}); MEMORY USAGE leaves out the dict entries and their tables. The rows differ only in the value.
-$(key_breakdown)
-
-Sliding logs: $(commas "$LOGS") logs \`sl:{k}\` of $LOG_ENTRIES entries each, window $SLIDE_WINDOW ms.
-LIMIT.SLIDE writes them with $(commas $((LOGS * LOG_ENTRIES))) calls \`LIMIT.SLIDE sl:{k} $SLIDE_WINDOW $SLIDE_MAX\` (all allowed); the Lua
-script's layout is written by a Lua loop doing what the script of \`make bench\` does for an allowed call (\`ZADD key now id\`,
-then \`PEXPIRE key window\`), with its ids \`req:<12 digits>:<12 digits>\` (29 bytes) and one client \`now\`.
-
-| log | entries | used_memory | bytes per entry | encoding | MEMORY USAGE of one log | a member |
-|---|---|---|---|---|---|---|
-$(log_rows)
-
-### Audit stream at cap $(commas "$AUDIT_BIG")
-
-\`$AUDIT_BIG_KEY\` holds $(commas "$AUDIT_BIG") entries, \`$AUDIT_SMALL_KEY\` $(commas "$AUDIT_SMALL") (filled by XADD with the benchmark's 3-field entry), and
-\`tally.audit-max-len\` is set to the stream's length before its calls (CONFIG SET): every append trims exactly one
-entry. XADD MAXLEN = does the same exact trimming without the module. XLEN is checked after the calls.
-
-| command | cap $(commas "$AUDIT_SMALL") | cap $(commas "$AUDIT_BIG") | growth | target | met? |
-|---|---|---|---|---|---|
-$(instruction_row "AUDIT.APPEND key action add item_id <12 digits> quantity 3" append 1.1)
-$(instruction_row "XADD key MAXLEN = cap * ... (Redis, for reference)" xadd -)
-
-Target: the append cost does not grow with the cap (at most 1.1x: the instruction count has no noise).
-
-### Scale commands
-
-\`\`\`sh
-EOF
-    local line test
-    for line in "${CALLGRIND_LINES[@]}"; do echo "$line"; done
-    for test in "${RATE_TESTS[@]}"; do echo "${COMMANDS[$test]}"; done
-    echo '```'
+# The report: bench/report/scale.md with the figures filled in.
+report() {
+    local line test commands=() last_key=$((GCRA_KEYS - 1))
+    for line in "${CALLGRIND_LINES[@]}"; do commands+=("$line"); done
+    for test in "${RATE_TESTS[@]}"; do commands+=("${COMMANDS[$test]}"); done
+    fill_template bench/report/scale.md \
+        SCALE_DOC="$SCALE_DOC" \
+        MACHINE="$(machine)" \
+        CALLS="$CALLS" \
+        BOARD_COMMAS="$(commas "$BOARD")" \
+        BIG_KEY="$BIG_KEY" \
+        SCORE="$SCORE" \
+        SMALL_KEY="$SMALL_KEY" \
+        SMALL_MAX="$((SMALL - 1))" \
+        BOARD="$BOARD" \
+        SMALL="$SMALL" \
+        SMALL_COMMAS="$(commas "$SMALL")" \
+        LEADERBOARD_INSTRUCTION_ROWS="$(leaderboard_instruction_rows)" \
+        CLIENTS="$CLIENTS" \
+        REQUESTS="$REQUESTS" \
+        ROUNDS="$ROUNDS" \
+        BOARD_GB="$(awk -v a="${MEM[board]}" 'BEGIN { printf "%.1f", a / 1e9 }')" \
+        RATE_ROWS="$(rate_rows)" \
+        PLAIN_KEY="$PLAIN_KEY" \
+        BOARD_RAW="${MEM[board_raw]}" \
+        PLAIN_RAW="${MEM[plain_raw]}" \
+        BOARD_ROWS="$(board_rows)" \
+        BOARD_OVERHEAD="$(board_overhead)" \
+        KEY_ROWS="$(key_rows)" \
+        LAST_KEY="$last_key" \
+        LAST_KEY_BYTES="$((${#last_key} + 5))" \
+        GCRA_VALUE="${MEM[gcra_value]}" \
+        GCRA_DIGITS="${#MEM[gcra_value]}" \
+        GCRA_ENCODING="${MEM[gcra_encoding]}" \
+        GCRA_USAGE="${MEM[gcra_usage]}" \
+        SET_USAGE="${MEM[set_usage]}" \
+        SETINT_USAGE="${MEM[setint_usage]}" \
+        SETINT_ENCODING="${MEM[setint_encoding]}" \
+        KEY_BREAKDOWN="$(key_breakdown)" \
+        LOGS_COMMAS="$(commas "$LOGS")" \
+        LOG_ENTRIES="$LOG_ENTRIES" \
+        SLIDE_WINDOW="$SLIDE_WINDOW" \
+        LOG_CALLS_COMMAS="$(commas $((LOGS * LOG_ENTRIES)))" \
+        SLIDE_MAX="$SLIDE_MAX" \
+        LOG_ROWS="$(log_rows)" \
+        AUDIT_BIG_COMMAS="$(commas "$AUDIT_BIG")" \
+        AUDIT_BIG_KEY="$AUDIT_BIG_KEY" \
+        AUDIT_SMALL_KEY="$AUDIT_SMALL_KEY" \
+        AUDIT_SMALL_COMMAS="$(commas "$AUDIT_SMALL")" \
+        AUDIT_INSTRUCTION_ROWS="$(audit_instruction_rows)" \
+        COMMANDS="$(printf '%s\n' "${commands[@]}")"
 }
 
 board_overhead() {
