@@ -107,14 +107,23 @@ main() {
     cli shutdown nosave >/dev/null 2>&1 || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+    report
+}
 
-    echo "Instructions per call inside call() (callgrind, $CALLS calls each, redis-server $(server_version), one client, pipeline 16)."
-    echo "Leaderboard: one board of $PLAYERS players, and the same board as a TIEBREAK FIRST tournament (every call names an existing player, over all $PLAYERS); limiters over"
-    echo "$LIMIT_KEYS keys (logs of up to $((CALLS / LIMIT_KEYS)) entries); audit streams: $AUDIT_KEYS per side at their cap of $AUDIT_CAP, so every append trims."
-    echo "\"baseline / command\" above 1x: the command costs the server fewer instructions than its baseline."
-    echo
-    echo '| command | instructions per call | baseline | instructions per call | baseline / command |'
-    echo '|---|---|---|---|---|'
+# The report: bench/report/profile.md with the counts filled in.
+report() {
+    fill_template bench/report/profile.md \
+        CALLS="$CALLS" \
+        SERVER_VERSION="$(server_version)" \
+        PLAYERS="$PLAYERS" \
+        LIMIT_KEYS="$LIMIT_KEYS" \
+        LOG_MAX="$((CALLS / LIMIT_KEYS))" \
+        AUDIT_KEYS="$AUDIT_KEYS" \
+        AUDIT_CAP="$AUDIT_CAP" \
+        ROWS="$(rows)"
+}
+
+rows() {
     row TOURNEY.INCR incr ZINCRBY zincrby
     row TOURNEY.INCR incr 'EVALSHA (ZINCRBY + ZREVRANK in Lua)' evalsha
     row TOURNEY.RANK rank ZREVRANK zrevrank
