@@ -440,7 +440,8 @@ audit_instruction_rows() {
 
 # The report: bench/report/scale.md with the figures filled in.
 report() {
-    local line test commands=() last_key=$((GCRA_KEYS - 1))
+    local line test commands=() last_key=$((GCRA_KEYS - 1)) overhead_bytes overhead_percent overhead_verdict
+    read -r overhead_bytes overhead_percent overhead_verdict <<<"$(board_overhead)"
     for line in "${CALLGRIND_LINES[@]}"; do commands+=("$line"); done
     for test in "${RATE_TESTS[@]}"; do commands+=("${COMMANDS[$test]}"); done
     fill_template bench/report/scale.md \
@@ -465,7 +466,9 @@ report() {
         BOARD_RAW="${MEM[board_raw]}" \
         PLAIN_RAW="${MEM[plain_raw]}" \
         BOARD_ROWS="$(board_rows)" \
-        BOARD_OVERHEAD="$(board_overhead)" \
+        OVERHEAD_BYTES="$overhead_bytes" \
+        OVERHEAD_PERCENT="$overhead_percent" \
+        OVERHEAD_VERDICT="$overhead_verdict" \
         KEY_ROWS="$(key_rows)" \
         LAST_KEY="$last_key" \
         LAST_KEY_BYTES="$((${#last_key} + 5))" \
@@ -476,13 +479,16 @@ report() {
         SET_USAGE="${MEM[set_usage]}" \
         SETINT_USAGE="${MEM[setint_usage]}" \
         SETINT_ENCODING="${MEM[setint_encoding]}" \
-        KEY_BREAKDOWN="$(key_breakdown)" \
+        SETINT_PER_KEY="$(awk -v s="${MEM[setint]}" -v n="$GCRA_KEYS" 'BEGIN { printf "%.1f", s / n }')" \
+        SERVER_VERSION="$(server_version)" \
+        GCRA_EXTRA="$(awk -v g="${MEM[gcra]}" -v s="${MEM[setint]}" -v n="$GCRA_KEYS" 'BEGIN { printf "%.1f", (g - s) / n }')" \
         LOGS_COMMAS="$(commas "$LOGS")" \
         LOG_ENTRIES="$LOG_ENTRIES" \
         SLIDE_WINDOW="$SLIDE_WINDOW" \
         LOG_CALLS_COMMAS="$(commas $((LOGS * LOG_ENTRIES)))" \
         SLIDE_MAX="$SLIDE_MAX" \
         LOG_ROWS="$(log_rows)" \
+        SLIDE_OVER_LUA="$(awk -v a="${MEM[slide]}" -v b="${MEM[lua]}" 'BEGIN { printf "%.2f", a / b }')" \
         AUDIT_BIG_COMMAS="$(commas "$AUDIT_BIG")" \
         AUDIT_BIG_KEY="$AUDIT_BIG_KEY" \
         AUDIT_SMALL_KEY="$AUDIT_SMALL_KEY" \
@@ -491,10 +497,12 @@ report() {
         COMMANDS="$(printf '%s\n' "${commands[@]}")"
 }
 
+# Bytes per player the tally board takes over the plain one, as a share, and whether that stays
+# within what the random node heights move (0.1 byte per player): "bytes percent verdict".
 board_overhead() {
     awk -v a="${MEM[board]}" -v b="${MEM[plain]}" -v n="$BOARD" 'BEGIN {
         d = (a - b) / n
-        printf "Overhead of tally: %+.3f bytes per player (%+.3f%%). Target: none, beyond what the random node heights move (0.1 byte per player at most): %s.\n", d, 100 * (a - b) / b, (d <= 0.1 && d >= -0.1) ? "met" : "NOT met"
+        printf "%+.3f %+.3f %s\n", d, 100 * (a - b) / b, (d <= 0.1 && d >= -0.1) ? "met" : "NOT met"
     }'
 }
 
@@ -510,16 +518,6 @@ key_rows() {
     }'
 }
 
-# What the key rows say: Redis' floor for such a key, and what the GCRA state's value adds to it.
-key_breakdown() {
-    awk -v g="${MEM[gcra]}" -v s="${MEM[setint]}" -v n="$GCRA_KEYS" 'BEGIN {
-        printf "The last row, %.1f bytes, is what Redis %s charges for one of these keys with an expiry and the smallest value\n", s / n, "'"$(server_version)"'"
-        printf "there is (an integer kept inside the object): the key'"'"'s dict entry, its name, the object, the expiry'"'"'s dict entry and\n"
-        printf "both dicts'"'"' tables. The GCRA state costs %.1f bytes more: it is stored as the 16-character string it was written\n", (g - s) / n
-        printf "as (embstr), since RedisModule_StringSet keeps the object it is given and no module API builds an integer-encoded\n"
-        printf "one; SET turns such a string into an integer, as does loading it from an RDB file.\n"
-    }'
-}
 
 log_rows() {
     local n=$((LOGS * LOG_ENTRIES))
@@ -528,10 +526,6 @@ log_rows() {
     }'
     awk -v a="${MEM[lua]}" -v n="$n" -v e="${MEM[lua_encoding]}" -v u="${MEM[lua_usage]}" -v m="${MEM[lua_member]}" 'BEGIN {
         printf "| Lua script layout | %d | %d | %.1f | %s | %d | `%s` |\n", n, a, a / n, e, u, m
-    }'
-    echo
-    awk -v a="${MEM[slide]}" -v b="${MEM[lua]}" 'BEGIN {
-        printf "LIMIT.SLIDE takes %.2fx the memory of the Lua script'"'"'s layout per entry; the logs differ only in their members.\n", a / b
     }'
 }
 
