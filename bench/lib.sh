@@ -91,6 +91,14 @@ wait_ready() {
     done
 }
 
+# check_no_errors client message: the server counts every error reply; any would mean some
+# calls measured an error, not the work.
+check_no_errors() {
+    local errors
+    errors=$("$1" info errorstats | grep '^errorstat_' || true)
+    [[ -z $errors ]] || die "$2: $errors"
+}
+
 server_version() { redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'; }
 
 # start_server dir [option...]: the native server on a free loopback port, pinned to CPU 0, logging

@@ -101,9 +101,7 @@ main() {
         streams=$(cli eval "$(cat bench/lua/stream_lengths.lua)" 0 "$prefix" "$AUDIT_KEYS" | paste -sd/)
         [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed $prefix streams hold $streams entries, not $AUDIT_CAP"
     done
-    local errors
-    errors=$(cli info errorstats | grep '^errorstat_' || true)
-    [[ -z $errors ]] || die "the server replied errors: $errors"
+    check_no_errors cli "the server replied errors"
     cli shutdown nosave >/dev/null 2>&1 || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""

@@ -10,6 +10,8 @@
 # Limiter tests run in database LIMIT_DB, emptied before each of their runs, over LIMIT_KEYS keys.
 # Audit tests run in database AUDIT_DB over AUDIT_KEYS streams per side, filled to their cap before
 # the first round, so that every append trims.
+# The report's text is bench/report/benchmarks.md (the script fills in its {{NAME}} placeholders);
+# the Lua scripts are in bench/lua/; helpers shared with scale.sh and profile.sh in bench/lib.sh.
 # Run it through `make bench`, which builds target/release/libtally.so first.
 #
 # Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
@@ -319,13 +321,6 @@ run_rounds() {
             for ((i = ${#TESTS[@]} - 1; i >= 0; i--)); do bench_once "${TESTS[i]}"; done
         fi
     done
-}
-
-# The server counts every error reply; any would mean some runs measured errors, not work.
-check_no_errors() {
-    local errors
-    errors=$(cli info errorstats | grep '^errorstat_' || true)
-    [[ -z $errors ]] || die "the server replied errors during the benchmark: $errors"
 }
 
 # Fills VERIFY_ROW: AUDIT.VERIFY's links checked per second over a chained stream of VERIFY_ENTRIES entries,
@@ -665,7 +660,7 @@ main() {
     measure_memory
     measure_tie_memory
     measure_verify
-    check_no_errors
+    check_no_errors cli "the server replied errors during the benchmark"
     log "counting instructions per call (bench/profile.sh)"
     bench/profile.sh >"$TMP/profile.md"
     report >"$TMP/report.md"

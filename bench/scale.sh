@@ -14,6 +14,7 @@
 # docs/benchmarks-scale.md, which bench/run.sh includes as the Scale section, and replaces that
 # section in docs/benchmarks.md in place. Needs the release module (cargo build --release),
 # redis-server, redis-cli, redis-benchmark, valgrind (callgrind_control) and python3.
+# The report's text is bench/report/scale.md; the Lua scripts are bench/lua/scale_*.lua.
 #
 # Knobs (environment): SCALE_BOARD (10000000), SCALE_SMALL_BOARD (10000), SCALE_GCRA_KEYS (1000000),
 # SCALE_LOGS (100000), SCALE_LOG_ENTRIES (100), SCALE_AUDIT_CAP (1000000), SCALE_CALLS (callgrind
@@ -368,9 +369,7 @@ instructions() {
         measure "xadd-$size" 300 XADD "$key" MAXLEN = "$length" '*' "${entry[@]}"
         [[ $(cg_checked xlen "$key") == "$length" ]] || die "$key holds $(cg xlen "$key") entries after the appends, not $length"
     done
-    local errors
-    errors=$(cg info errorstats | grep '^errorstat_' || true)
-    [[ -z $errors ]] || die "the server under callgrind replied errors: $errors"
+    check_no_errors cg "the server under callgrind replied errors"
     cg shutdown nosave >/dev/null 2>&1 || true
     wait "$CG_PID" 2>/dev/null || true
     CG_PID=""
