@@ -1,4 +1,4 @@
--- Fills KEYSPACE sorted sets bench:{k} with members m:0..KEYSPACE-1 (names as redis-benchmark
+-- Fills ARGV[1] sorted sets bench:{k} with members m:0..ARGV[1]-1 (names as redis-benchmark
 -- writes them) and spread-out scores, 500 members per ZADD.
 local n = tonumber(ARGV[1])
 for k = 0, n - 1 do

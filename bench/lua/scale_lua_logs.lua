@@ -1,4 +1,4 @@
--- The sliding logs in the layout of the Lua script of bench/run.sh: keys sl:{k} for k = ARGV[1]..ARGV[2],
+-- The sliding logs in the layout of sliding_window.lua (the script bench/run.sh measures): keys sl:{k} for k = ARGV[1]..ARGV[2],
 -- ARGV[3] entries each, members req:<12 digits>:<12 digits> scored with the client's now (ARGV[4]),
 -- the key expiring after the window (ARGV[5]).
 for k = tonumber(ARGV[1]), tonumber(ARGV[2]) do
