@@ -12,6 +12,9 @@
 # Usage: bench/profile.sh [calls per command, default 5000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+LOG_NAME=profile
 
 readonly CALLS=${1:-5000}
 readonly MODULE="$PWD/target/release/libtally.so"
@@ -21,82 +24,33 @@ readonly AUDIT_CAP=1000
 readonly LIMIT_KEYS=100
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-profile.XXXXXX")
 SERVER_PID=""
-
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; then wait "$SERVER_PID" 2>/dev/null || true; fi
-    rm -rf "$TMP"
-}
 trap cleanup EXIT
 
-die() {
-    echo "profile: $*" >&2
-    exit 1
-}
-
+# Over a unix socket: this replaces lib.sh's cli, and so what checked sends through.
 cli() { redis-cli -s "$TMP/redis.sock" "$@"; }
 
-# Runs a command, failing on an error reply.
-checked() {
-    local reply
-    reply=$(cli "$@" 2>&1) || die "$* failed: $reply"
-    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$* replied $reply"
-    printf '%s\n' "$reply"
-}
-
-start_server() {
+start_callgrind() {
     valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$TMP/callgrind.out" \
         redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' \
         --loadmodule "$MODULE" >"$TMP/valgrind.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 600); do
-        [[ $(cli ping 2>/dev/null) == PONG ]] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_ready "$SERVER_PID" 60 0.1 cli && return 0
     cat "$TMP/valgrind.log" >&2
     die "server did not start"
 }
 
-# Instructions counted since the last dump (a dump writes the counters and zeroes them).
-counted_since_dump() {
-    callgrind_control -d "$SERVER_PID" >/dev/null 2>&1
-    local dump
-    dump=$(ls -t "$TMP"/callgrind.out* | head -1)
-    awk '/^summary:|^totals:/ { print $2; exit }' "$dump"
-}
-
 # Data as `make bench` has it (see bench/run.sh), written before instrumentation is on.
 prefill() {
-    checked eval "for m = 0, $PLAYERS - 1 do
-        redis.call('ZADD', 'bench:{1}', (m * 7919 + 104729) % 100003, string.format('m:%012d', m))
-      end return 1" 0 >/dev/null
-    checked eval "redis.call('TOURNEY.CREATE', 'first:{1}', 'TIEBREAK', 'FIRST')
-      for m = 0, $PLAYERS - 1 do
-        redis.call('TOURNEY.SUBMIT', 'first:{1}', string.format('m:%012d', m), (m * 7919 + 104729) % 100003)
-      end return 1" 0 >/dev/null
+    # Board 1 of bench/run.sh, as a plain leaderboard and as a TIEBREAK FIRST tournament.
+    checked eval "$(cat bench/lua/zadd_players.lua)" 1 'bench:{1}' "$PLAYERS" 1 >/dev/null
+    checked tourney.create 'first:{1}' TIEBREAK FIRST >/dev/null
+    checked eval "$(cat bench/lua/submit_players.lua)" 1 'first:{1}' "$PLAYERS" 1 >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
-    checked eval "for k = 0, $AUDIT_KEYS - 1 do
-        for _, prefix in ipairs({'audit', 'audit2', 'audit3'}) do
-          local key = string.format('%s:{%012d}', prefix, k)
-          for i = 0, $AUDIT_CAP - 1 do
-            redis.call('XADD', key, '*', 'action', 'add', 'item_id', string.format('%012d', (i * 7 + k) % $AUDIT_KEYS), 'quantity', '3')
-          end
-        end
-      end return 1" 0 >/dev/null
-    INCR_SHA=$(checked script load "local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
-local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
-return {score, rank + 1}")
-    SLIDE_SHA=$(checked script load "local window = tonumber(ARGV[1])
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 1
-end
-return 0")
-    NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    checked eval "$(cat bench/lua/prefill_streams.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" audit audit2 audit3 >/dev/null
+    INCR_SHA=$(checked script load "$(cat bench/lua/incr_rank.lua)")
+    SLIDE_SHA=$(checked script load "$(cat bench/lua/sliding_window.lua)")
+    NOW=$(server_now_ms)
     [[ $NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $NOW"
     callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
 }
@@ -107,9 +61,9 @@ declare -A COUNT=()
 measure() {
     local name=$1 range=$2
     shift 2
-    counted_since_dump >/dev/null
+    counted_since_dump "$SERVER_PID" "$TMP" >/dev/null
     redis-benchmark -s "$TMP/redis.sock" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >/dev/null
-    COUNT[$name]=$(($(counted_since_dump) / CALLS))
+    COUNT[$name]=$(($(counted_since_dump "$SERVER_PID" "$TMP") / CALLS))
 }
 
 # row command-label name baseline-label baseline-name: one row of the table.
@@ -120,7 +74,7 @@ row() {
 }
 
 main() {
-    start_server
+    start_callgrind
     prefill
     local board='bench:{1}' member='m:__rand_int__' sl='sl:{__rand_int__}' rl='rl:{__rand_int__}'
     local entry=(action add item_id __rand_int__ quantity 3)
@@ -142,28 +96,32 @@ main() {
     measure xadd "$AUDIT_KEYS" XADD 'audit2:{__rand_int__}' MAXLEN '~' "$AUDIT_CAP" '*' "${entry[@]}"
     measure xaddexact "$AUDIT_KEYS" XADD 'audit3:{__rand_int__}' MAXLEN = "$AUDIT_CAP" '*' "${entry[@]}"
     measure ping 1 PING
-    local streams
-    streams=$(cli eval "local shortest, longest
-        for k = 0, $AUDIT_KEYS - 1 do for _, prefix in ipairs({'audit', 'audit3'}) do
-          local n = redis.call('XLEN', string.format('%s:{%012d}', prefix, k))
-          if not shortest or n < shortest then shortest = n end
-          if not longest or n > longest then longest = n end
-        end end return {shortest, longest}" 0 | paste -sd/)
-    [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed streams hold $streams entries, not $AUDIT_CAP"
-    local errors
-    errors=$(cli info errorstats | grep '^errorstat_' || true)
-    [[ -z $errors ]] || die "the server replied errors: $errors"
+    local prefix streams
+    for prefix in audit audit3; do
+        streams=$(cli eval "$(cat bench/lua/stream_lengths.lua)" 0 "$prefix" "$AUDIT_KEYS" | paste -sd/)
+        [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed $prefix streams hold $streams entries, not $AUDIT_CAP"
+    done
+    check_no_errors cli "the server replied errors"
     cli shutdown nosave >/dev/null 2>&1 || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+    report
+}
 
-    echo "Instructions per call inside call() (callgrind, $CALLS calls each, redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), one client, pipeline 16)."
-    echo "Leaderboard: one board of $PLAYERS players, and the same board as a TIEBREAK FIRST tournament (every call names an existing player, over all $PLAYERS); limiters over"
-    echo "$LIMIT_KEYS keys (logs of up to $((CALLS / LIMIT_KEYS)) entries); audit streams: $AUDIT_KEYS per side at their cap of $AUDIT_CAP, so every append trims."
-    echo "\"baseline / command\" above 1x: the command costs the server fewer instructions than its baseline."
-    echo
-    echo '| command | instructions per call | baseline | instructions per call | baseline / command |'
-    echo '|---|---|---|---|---|'
+# The report: bench/report/profile.md with the counts filled in.
+report() {
+    fill_template bench/report/profile.md \
+        CALLS="$CALLS" \
+        SERVER_VERSION="$(server_version)" \
+        PLAYERS="$PLAYERS" \
+        LIMIT_KEYS="$LIMIT_KEYS" \
+        LOG_MAX="$((CALLS / LIMIT_KEYS))" \
+        AUDIT_KEYS="$AUDIT_KEYS" \
+        AUDIT_CAP="$AUDIT_CAP" \
+        ROWS="$(rows)"
+}
+
+rows() {
     row TOURNEY.INCR incr ZINCRBY zincrby
     row TOURNEY.INCR incr 'EVALSHA (ZINCRBY + ZREVRANK in Lua)' evalsha
     row TOURNEY.RANK rank ZREVRANK zrevrank

@@ -10,6 +10,8 @@
 # Limiter tests run in database LIMIT_DB, emptied before each of their runs, over LIMIT_KEYS keys.
 # Audit tests run in database AUDIT_DB over AUDIT_KEYS streams per side, filled to their cap before
 # the first round, so that every append trims.
+# The report's text is bench/report/benchmarks.md (the script fills in its {{NAME}} placeholders);
+# the Lua scripts are in bench/lua/; helpers shared with scale.sh and profile.sh in bench/lib.sh.
 # Run it through `make bench`, which builds target/release/libtally.so first.
 #
 # Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
@@ -20,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+LOG_NAME=bench
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
@@ -74,113 +77,19 @@ readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/
     setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
-readonly INCR_SCRIPT="local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
-local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
-return {score, rank + 1}"
+INCR_SCRIPT=$(cat bench/lua/incr_rank.lua)
 
 # The classic sliding-window limiter as applications run it: the client sends the window, the
 # max, its clock's now (ms) and a request id. Same steps as LIMIT.SLIDE without the module.
-readonly SLIDE_SCRIPT="local window = tonumber(ARGV[1])
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 1
-end
-return 0"
-
-# Sizes of the sliding logs rl:{k}, k = 0..ARGV[1]-1: {entries in all logs, largest log}.
-readonly LOG_SIZES_SCRIPT="local total, largest = 0, 0
-for k = 0, tonumber(ARGV[1]) - 1 do
-  local size = redis.call('ZCARD', string.format('rl:{%012d}', k))
-  total = total + size
-  if size > largest then largest = size end
-end
-return {total, largest}"
-
-# Runs a command and returns {MEMORY USAGE, OBJECT ENCODING} of its key in the same script:
-# GCRA state expires about 1 ms after the call, and a script sees the time of its start.
-readonly MEMORY_SCRIPT="redis.call(unpack(ARGV))
-return {redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', 0), redis.call('OBJECT', 'ENCODING', KEYS[1])}"
-
-# Fills KEYSPACE sorted sets bench:{k} with members m:0..KEYSPACE-1 (names as redis-benchmark
-# writes them) and spread-out scores, 500 members per ZADD.
-readonly PREFILL_SCRIPT="local n = tonumber(ARGV[1])
-for k = 0, n - 1 do
-  local key = string.format('bench:{%012d}', k)
-  local args = {}
-  for m = 0, n - 1 do
-    args[#args + 1] = (m * 7919 + k * 104729) % 100003
-    args[#args + 1] = string.format('m:%012d', m)
-    if #args == 1000 or m == n - 1 then
-      redis.call('ZADD', key, unpack(args))
-      args = {}
-    end
-  end
-end
-return redis.call('DBSIZE')"
-
-# The same leaderboards as PREFILL_SCRIPT, as tournaments with TIEBREAK FIRST: each made with
-# TOURNEY.CREATE, then its players written one by one with TOURNEY.SUBMIT, which keeps the tie
-# structures (the arrival hash and the order set).
-readonly FIRST_PREFILL_SCRIPT="local n = tonumber(ARGV[1])
-for k = 0, n - 1 do
-  local key = string.format('bench:{%012d}', k)
-  redis.call('TOURNEY.CREATE', key, 'TIEBREAK', 'FIRST')
-  for m = 0, n - 1 do
-    redis.call('TOURNEY.SUBMIT', key, string.format('m:%012d', m), (m * 7919 + k * 104729) % 100003)
-  end
-end
-return redis.call('DBSIZE')"
-
-# Fills the streams audit:{k}, audit2:{k} and audit3:{k}, k = 0..ARGV[1]-1, with ARGV[2] entries each, the
-# benchmark's entry, and the streams with settings (AUDIT.CREATE): audit4:{k} (MAXLEN ~), audit5:{k}
-# (CHAIN, filled by AUDIT.APPEND so that it is chained) and audit6:{k} (ONFULL REFUSE, with two groups
-# that have read everything, even what is appended later: SETID to the largest ID). Returns DBSIZE.
-readonly AUDIT_PREFILL_SCRIPT="local n, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
-for k = 0, n - 1 do
-  local function key(prefix) return string.format('%s:{%012d}', prefix, k) end
-  redis.call('AUDIT.CREATE', key('audit4'), 'MAXLEN', '~', cap)
-  redis.call('AUDIT.CREATE', key('audit5'), 'MAXLEN', cap, 'CHAIN')
-  redis.call('AUDIT.CREATE', key('audit6'), 'MAXLEN', cap, 'ONFULL', 'REFUSE')
-  for _, prefix in ipairs({'audit', 'audit2', 'audit3', 'audit4', 'audit5', 'audit6'}) do
-    for i = 0, cap - 1 do
-      local item = string.format('%012d', (i * 7 + k) % n)
-      if prefix == 'audit5' then
-        redis.call('AUDIT.APPEND', key(prefix), 'action', 'add', 'item_id', item, 'quantity', '3')
-      else
-        redis.call('XADD', key(prefix), '*', 'action', 'add', 'item_id', item, 'quantity', '3')
-      end
-    end
-  end
-  for _, group in ipairs({'g1', 'g2'}) do
-    redis.call('XGROUP', 'CREATE', key('audit6'), group, '$')
-    redis.call('XGROUP', 'SETID', key('audit6'), group, '18446744073709551615-0')
-  end
-end
-return redis.call('DBSIZE')"
-
-# Lengths of the streams <ARGV[1]>:{k}, k = 0..ARGV[2]-1: {shortest, longest}.
-readonly STREAM_LENGTHS_SCRIPT="local shortest, longest
-for k = 0, tonumber(ARGV[2]) - 1 do
-  local length = redis.call('XLEN', string.format('%s:{%012d}', ARGV[1], k))
-  if not shortest or length < shortest then shortest = length end
-  if not longest or length > longest then longest = length end
-end
-return {shortest, longest}"
-
-# Deletes the producers hashes audit:{k}:producers, k = 0..ARGV[1]-1, and returns what they held:
-# {producers in all hashes, largest hash}.
-readonly PRODUCERS_SCRIPT="local total, largest = 0, 0
-for k = 0, tonumber(ARGV[1]) - 1 do
-  local key = string.format('audit:{%012d}:producers', k)
-  local size = redis.call('HLEN', key)
-  total = total + size
-  if size > largest then largest = size end
-  redis.call('DEL', key)
-end
-return {total, largest}"
+SLIDE_SCRIPT=$(cat bench/lua/sliding_window.lua)
+# The other scripts; each file says what it does and what it takes.
+LOG_SIZES_SCRIPT=$(cat bench/lua/log_sizes.lua)
+MEMORY_SCRIPT=$(cat bench/lua/call_memory.lua)
+PREFILL_SCRIPT=$(cat bench/lua/prefill_boards.lua)
+FIRST_PREFILL_SCRIPT=$(cat bench/lua/prefill_first.lua)
+AUDIT_PREFILL_SCRIPT=$(cat bench/lua/prefill_audit.lua)
+STREAM_LENGTHS_SCRIPT=$(cat bench/lua/stream_lengths.lua)
+PRODUCERS_SCRIPT=$(cat bench/lua/producers.lua)
 
 TMP=""
 PORT=""
@@ -203,64 +112,6 @@ MEMORY_ROWS=""         # Markdown rows of the memory table
 VERIFY_ROW=""          # AUDIT.VERIFY's throughput, for the report
 TIE_ROWS=""            # Markdown rows of the tie structures' memory table
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
-cleanup() {
-    if [[ -n $BENCH_PID ]]; then
-        kill "$BENCH_PID" 2>/dev/null || true
-        wait "$BENCH_PID" 2>/dev/null || true
-    fi
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ -n $TMP ]]; then rm -rf "$TMP"; fi
-}
-
-require_tools() {
-    local tool
-    for tool in redis-server redis-cli redis-benchmark awk python3; do
-        command -v "$tool" >/dev/null || die "$tool is required (make deps installs it)"
-    done
-    [[ -f $MODULE ]] || die "$MODULE is missing; run make bench (it builds the module)"
-}
-
-
-# Polls PING until the server answers; fails when the server exits or 20 s pass.
-wait_ready() {
-    local deadline=$((SECONDS + 20))
-    until [[ $(cli ping 2>/dev/null) == PONG ]]; do
-        kill -0 "$SERVER_PID" 2>/dev/null || return 1
-        ((SECONDS < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-# Starts the server on a free port; retries with another port if the first one was taken.
-start_server() {
-    local attempt
-    for attempt in 1 2 3; do
-        PORT=$(pick_port)
-        pin 0
-        "${PIN[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --dir "$TMP" --logfile "$TMP/redis.log" \
-            --save '' --appendonly no --daemonize no --loadmodule "$MODULE" &
-        SERVER_PID=$!
-        if wait_ready; then
-            log "redis-server $(server_version) on port $PORT (pid $SERVER_PID)"
-            return
-        fi
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-        log "server did not start (attempt $attempt); log:"
-        cat "$TMP/redis.log" >&2 || true
-    done
-    die "could not start redis-server"
-}
-
-server_version() { cli info server | awk -F: '/^redis_version:/ { sub(/\r/, ""); print $2 }'; }
-
 prefill() {
     local keys
     log "prefilling $KEYSPACE leaderboards x $KEYSPACE players"
@@ -272,7 +123,7 @@ prefill() {
     SCRIPT_SHA=$(checked script load "$INCR_SCRIPT")
     SLIDE_SHA=$(checked script load "$SLIDE_SCRIPT")
     # The fixed now of the Lua test: the server's clock at the start, in ms.
-    SLIDE_NOW=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    SLIDE_NOW=$(server_now_ms)
     [[ $SLIDE_NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $SLIDE_NOW"
     log "filling $AUDIT_KEYS x 6 audit streams with $AUDIT_CAP entries each"
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
@@ -315,7 +166,7 @@ command_of() {
         append) CMD=(AUDIT.APPEND "$AUDIT_KEY" "${ENTRY[@]}") ;;
         xadd) CMD=(XADD "$XADD_KEY" MAXLEN '~' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         idem) CMD=(AUDIT.APPEND "$AUDIT_KEY" IDEMPOTENT "$PRODUCER" 1 "${ENTRY[@]}") ;;
-        xaddexact) CMD=(XADD "$XADD_EXACT_KEY" MAXLEN = "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
+        xaddexact) CMD=(XADD "$XADD_EXACT_KEY" MAXLEN '=' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         approx) CMD=(AUDIT.APPEND 'audit4:{__rand_int__}' "${ENTRY[@]}") ;;
         chained) CMD=(AUDIT.APPEND 'audit5:{__rand_int__}' "${ENTRY[@]}") ;;
         refuse) CMD=(AUDIT.APPEND 'audit6:{__rand_int__}' "${ENTRY[@]}") ;;
@@ -472,13 +323,6 @@ run_rounds() {
     done
 }
 
-# The server counts every error reply; any would mean some runs measured errors, not work.
-check_no_errors() {
-    local errors
-    errors=$(cli info errorstats | grep '^errorstat_' || true)
-    [[ -z $errors ]] || die "the server replied errors during the benchmark: $errors"
-}
-
 # Fills VERIFY_ROW: AUDIT.VERIFY's links checked per second over a chained stream of VERIFY_ENTRIES entries,
 # one call checking all of them (redis-benchmark, one client, VERIFY_CALLS calls).
 readonly VERIFY_ENTRIES=100000
@@ -487,9 +331,7 @@ measure_verify() {
     local key='verify:{v}' rps
     checked config set tally.audit-max-len "$VERIFY_ENTRIES" >/dev/null
     checked -n "$AUDIT_DB" audit.create "$key" MAXLEN "$VERIFY_ENTRIES" CHAIN >/dev/null
-    checked -n "$AUDIT_DB" eval "for i = 1, tonumber(ARGV[1]) do
-  redis.call('AUDIT.APPEND', KEYS[1], 'action', 'add', 'item_id', string.format('%012d', i), 'quantity', '3')
-end" 1 "$key" "$VERIFY_ENTRIES" >/dev/null
+    checked -n "$AUDIT_DB" eval "$(cat bench/lua/append_chained.lua)" 1 "$key" "$VERIFY_ENTRIES" >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
     pin 1
     rps=$("${PIN[@]}" redis-benchmark -h 127.0.0.1 -p "$PORT" --dbnum "$AUDIT_DB" -c 1 -n "$VERIFY_CALLS" --csv \
@@ -527,9 +369,8 @@ measure_memory() {
 measure_tie_memory() {
     local board='bench:{000000000007}' dense_board='dense:{000000000007}' key
     checked -n "$FIRST_DB" tourney.create "$dense_board" ties dense >/dev/null
-    checked -n "$FIRST_DB" eval "for m = 0, $KEYSPACE - 1 do
-        redis.call('TOURNEY.SUBMIT', KEYS[1], string.format('m:%012d', m), (m * 7919 + 7 * 104729) % 100003)
-      end return 1" 1 "$dense_board" >/dev/null
+    # Board 7's players and scores, as the benchmark's board bench:{000000000007} has them.
+    checked -n "$FIRST_DB" eval "$(cat bench/lua/submit_players.lua)" 1 "$dense_board" "$KEYSPACE" 7 >/dev/null
     for key in "$board" "$board:arrival" "$board:order" "$board:tourney" "$dense_board:dense"; do
         tie_row "$key"
     done
@@ -562,8 +403,6 @@ slide_log_row() {
     ((entries == 100)) || die "$2 made a log of $entries entries, expected 100"
     memory_row "$1" "$2" "$(checked -n "$LIMIT_DB" memory usage "$key" samples 0) $(checked -n "$LIMIT_DB" object encoding "$key")"
 }
-
-median() { tr ' ' '\n' <<<"$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 med() { median "${RUNS[$1]}"; }
 
@@ -640,10 +479,7 @@ first_rows() {
     row "TOURNEY.RANK, TIEBREAK FIRST" "TOURNEY.RANK, plain leaderboard" rankfirst rank "$1" "RANK FIRST / RANK plain"
 }
 
-results_table() {
-    : >"$TMP/chart.tsv"
-    echo "### Pipeline $PIPELINE"
-    echo
+pipelined_table() {
     table_head
     PIPELINE_OF_TABLE=$PIPELINE
     row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
@@ -652,13 +488,9 @@ results_table() {
     settings_rows
     first_rows 0.6
     ping_row "$PIPELINE"
-    echo
-    echo "### Pipeline 1"
-    echo
-    echo "The targets are about the server's work per call, which pipeline $PIPELINE exposes; at pipeline 1 every call also"
-    echo "waits for a round trip, which bounds every command near PING's rate, so the ratios move toward 1x and"
-    echo "carry no target here, except TOURNEY.INCR against the two round trips it saves."
-    echo
+}
+
+pipeline1_table() {
     table_head
     PIPELINE_OF_TABLE=1
     row TOURNEY.INCR ZINCRBY incr zincrby - "TOURNEY.INCR / ZINCRBY"
@@ -760,207 +592,75 @@ chart_subtitle() {
     echo "redis-server $(server_version), $(nproc) CPUs ($(cpu_model)), $CLIENTS clients, median of $ROUNDS interleaved rounds, $(date -u '+%Y-%m-%d')"
 }
 
-cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo; }
-
+# The report: bench/report/benchmarks.md with the figures filled in.
 report() {
-    local test
-    cat <<EOF
-# Benchmarks
-
-Produced by \`make bench\` (bench/run.sh); do not edit by hand, run it again.
-
-- Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $(nproc) CPUs, $(cpu_model), Linux $(uname -r)
-- Server: redis-server $(server_version), module target/release/libtally.so at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src core 2>/dev/null || echo ' (with uncommitted changes)')
-- CPU pinning: $(pinning)
-
-## Setup
-
-- One redis-server, \`--save '' --appendonly no\`, loopback, module defaults (\`tally.require-hashtag auto\`, so off standalone).
-- Data: $KEYSPACE leaderboards \`bench:{000000000000}\` .. \`bench:{$(printf '%012d' $((KEYSPACE - 1)))}\`, each with $KEYSPACE
-  players \`m:000000000000\` .. with spread-out scores: every key and member the benchmark names exists, so every
-  increment updates an existing player of a $KEYSPACE-player board and every rank lookup finds its member.
-- redis-benchmark draws a fresh random number for every \`__rand_int__\` in a command, so the key and the member
-  vary independently over 0..$((KEYSPACE - 1)) (\`-r $KEYSPACE\`), zero-padded to 12 digits.
-- $CLIENTS clients; $REQUESTS_PIPELINED requests per run at pipeline $PIPELINE, $REQUESTS_P1 at pipeline 1.
-- $ROUNDS rounds; each round runs every test once, in the order below in odd rounds and reversed in even ones.
-  The tables show the median requests/s of the rounds.
-- The pipeline-1 baseline is a client that sends ZINCRBY, waits for the reply, then sends ZREVRANK: its logical
-  updates/s are 1 / (1/a + 1/b), where a and b are the medians of ZINCRBY and ZREVRANK measured alone at pipeline 1.
-- The Lua baseline (loaded with SCRIPT LOAD) returns what TOURNEY.INCR returns:
-
-\`\`\`lua
-$INCR_SCRIPT
-\`\`\`
-
-### Limiters
-
-- The limiter tests run in database $LIMIT_DB (\`--dbnum $LIMIT_DB\`), which is emptied (FLUSHDB) before each of their
-  runs: every run starts from no limiter state, so each test sees the same state in every round, whatever ran
-  before it. Keys \`rl:{000000000000}\` .. \`rl:{$(printf '%012d' $((LIMIT_KEYS - 1)))}\` (\`-r $LIMIT_KEYS\`), the same key set for both sides.
-- LIMIT.SLIDE against the classic sliding-window script (loaded with SCRIPT LOAD, called with EVALSHA) as
-  applications run it: the client sends the window, the max, its clock's \`now\` in ms and a request id.
-
-\`\`\`lua
-$SLIDE_SCRIPT
-\`\`\`
-
-- redis-benchmark sends the same command text every time, so the script's \`now\` is fixed: $SLIDE_NOW, the
-  server's clock when the benchmark started. The request id is \`req:<12 digits>:<12 digits>\` from two random
-  numbers ($((LIMIT_KEYS * LIMIT_KEYS)) values), 29 bytes, the size of an id such as \`user:<ms>:<random>\`; LIMIT.SLIDE takes its own time
-  (the server's clock) and writes members \`<ms>-<sequence>\` (about 21 bytes).
-  A fixed \`now\` does not change the script's work per call: with a window of $SLIDE_WINDOW ms and runs of a few seconds,
-  no entry of either side ever leaves the window, so on both sides every call runs a ZREMRANGEBYSCORE that
-  removes nothing, a ZCARD, a ZADD and a (P)EXPIRE. The only difference is where the new entry goes: the script's
-  entries all have the same score, so ZADD places them by member; LIMIT.SLIDE's scores grow, so they go last.
-- Regime measured: every call allowed, every call adds one entry, nothing pruned. The max ($SLIDE_MAX) is far
-  above any log (checked after every run: the run fails if a log reaches it). The logs grow from empty during a
-  run; their sizes are below (under 128 entries, zset-max-listpack-entries, both sides keep the listpack encoding).
-  Pruning work (a short window, where entries leave) is not measured: with a fixed \`now\` the script would never
-  prune, so the two sides would do different work. LIMIT.SLIDE replies 5 integers, the script 1.
-- LIMIT.GCRA against a plain \`SET key v PX 1000\`, the cheapest write of a per-key state with an expiry. At
-  $LIMIT_KEYS keys and a few hundred thousand calls/s a key is hit every few tens of ms, far below 1000 per s, so every
-  call is allowed; GCRA state expires when the limiter is full again, about 1 ms after each call here, so most
-  LIMIT.GCRA calls find no live key and create one, while SET mostly replaces a live key. LIMIT.GCRA replies 5 integers, SET +OK.
-
-### Tournaments with TIEBREAK FIRST
-
-- Database $FIRST_DB holds the same $KEYSPACE leaderboards with the same players and scores, each made a tournament with
-  \`TOURNEY.CREATE key TIEBREAK FIRST\` and filled by TOURNEY.SUBMIT, so each also has its arrival hash and its order set
-  (docs/tie-policies.md). The rows \`TOURNEY.INCR (TIEBREAK FIRST)\` and \`TOURNEY.RANK (TIEBREAK FIRST)\` run the same
-  command lines as TOURNEY.INCR and TOURNEY.RANK on database 0, plain leaderboards, their baseline.
-- Regime measured: every increment changes the player's score, so it also moves the player's order entry, gives
-  it an arrival number at its new score and writes both; and replicates four effects (ZADD of the board, HSET of the
-  arrival, ZREM and ZADD of the order entry) where the plain board replicates one. Every call also reads the
-  tournament's settings key, and checks the caller's ACL on the keys argv does not name.
-
-### Leaderboard reads
-
-- TOURNEY.TOP against \`ZRANGE key 0 9 REV WITHSCORES\` on the prefilled leaderboards (keys over 0..$((KEYSPACE - 1))): the
-  same 10 best players of a $KEYSPACE-player board. TOURNEY.TOP replies 10 arrays \`[member, score, rank]\`, ZRANGE a flat
-  array of 20 bulk strings (RESP2).
-
-### Audit streams
-
-- The audit tests run in database $AUDIT_DB, over $AUDIT_KEYS streams per side (\`-r $AUDIT_KEYS\`): \`audit:{000000000000}\` ..
-  \`audit:{$(printf '%012d' $((AUDIT_KEYS - 1)))}\` for AUDIT.APPEND, \`audit2:{...}\` for XADD MAXLEN ~, \`audit3:{...}\` for XADD MAXLEN = (for
-  reference), so no two tests share a stream. Before the first round a Lua script fills every stream with $AUDIT_CAP entries by
-  XADD, and \`tally.audit-max-len\` is set to $AUDIT_CAP with CONFIG SET (its default is 10000): every stream is at its
-  cap from the first call of the first run, so every call measured is in the steady state where appends trim. The
-  streams are not emptied between runs; they stay at the cap (lengths after each run below; the run fails if a
-  stream is below the cap, or if an exactly trimmed one is not exactly at it). A cap of $AUDIT_CAP rather than 10000
-  keeps the data small (3 x $AUDIT_KEYS x $AUDIT_CAP entries); the trimming work per append depends on the node size, not on the cap.
-- Entry: \`action add item_id <12 digits> quantity 3\`, 3 fields (item_id drawn over 0..$((AUDIT_KEYS - 1))). The prefill writes
-  the same fields, so every entry has the stream nodes' master fields and stores only its values.
-- Trimming regime measured:
-  - AUDIT.APPEND trims exactly (\`RedisModule_StreamTrimByLength\` without the approximate flag): XLEN stays exactly
-    $AUDIT_CAP, so every append deletes one entry. Redis deletes it by marking it deleted inside the oldest listpack
-    node (\`stream-node-max-entries\` 100): it walks the node from its first entry past the entries already marked, then
-    walks it again to find the stream's new first ID, and frees the node when all its entries are marked. Exact trimming
-    of 1 entry per append, with two walks over half a node on average.
-  - XADD MAXLEN ~ $AUDIT_CAP trims whole nodes only: an append that takes the stream a whole node over the cap frees the oldest
-    node (100 entries) at once, about every 100 appends; the other appends trim nothing. Its streams hold
-    $AUDIT_CAP..$((AUDIT_CAP + 99)) entries. This is the baseline of both AUDIT.APPEND rows (one measurement).
-  - XADD MAXLEN = $AUDIT_CAP does the same exact trimming as AUDIT.APPEND, without the module: the reference row separates the
-    cost of exact trimming from the module's own work (argument checks, the replicated XADD effect, the reply).
-- IDEMPOTENT: \`AUDIT.APPEND audit:{k} IDEMPOTENT p:<12 digits>:<12 digits> 1 action add ...\`. The producer comes from two
-  random numbers ($((AUDIT_KEYS * AUDIT_KEYS)) producers per stream) and the sequence is always 1: a call naming a producer the
-  stream has not seen appends and adds the producer to \`audit:{k}:producers\`; a call naming a producer seen earlier in the
-  run is a duplicate (the dedup lookup finds it, the call replies the first call's ID and appends nothing). The
-  sequence never goes down, so no call is refused (the run fails if the server replied any error: INFO errorstats is
-  checked at the end). The producers hashes are deleted before each IDEMPOTENT run, so every run starts with none
-  and grows them (a stream's first 128 producers in a listpack, \`hash-max-listpack-entries\`, then a hash table);
-  their sizes at the end of each run are below. \`tally.audit-max-producers\` keeps its default ($MAX_PRODUCERS): a stream
-  collects about $((REQUESTS_PIPELINED / AUDIT_KEYS)) producers per run (the run fails if one reaches the max). Not measured: a known producer
-  sending its next sequence (an update of the hash field rather than an insert); redis-benchmark cannot send increasing sequences.
-- Streams with their own settings (\`AUDIT.CREATE\`, pipeline $PIPELINE only), filled to the cap by the same script:
-  \`audit4:{k}\` created \`MAXLEN ~ $AUDIT_CAP\` (whole-node trimming, against XADD MAXLEN ~); \`audit5:{k}\` created
-  \`MAXLEN $AUDIT_CAP CHAIN\` and filled by AUDIT.APPEND, so every append reads the newest entry's link, computes a
-  SHA-256 over the entry, adds the \`chain\` field, reads the entry it trims and rewrites the anchor key (against the
-  unchained exact append); \`audit6:{k}\` created \`MAXLEN $AUDIT_CAP ONFULL REFUSE\` with two consumer groups whose
-  last-delivered ID is set to the largest ID (XGROUP SETID), so every append finds everything acknowledged and trims,
-  after reading both groups' state (XINFO GROUPS and one XPENDING per group, through RM_Call) and the entry it trims
-  (against the ONFULL TRIM exact append).
-- AUDIT.VERIFY: $VERIFY_ROW
-
-## Results
-
-Medians over the rounds. p50 / p99: redis-benchmark's latency percentiles (the median of each over the rounds), in ms;
-at pipeline $PIPELINE a request's latency runs from when its client wrote its batch of $PIPELINE requests to that request's
-reply, so it includes the server time of the requests ahead of it in the batch. rps / PING: requests/s as a share of
-PING's at the same pipeline, the server's ceiling for a command that does no work.
-
-![Ratios to the baseline and to PING](benchmarks.svg)
-
-[The chart](benchmarks.svg) (\`docs/benchmarks.svg\`, drawn by bench/chart.py from the tables below).
-
-$(results_table)
-
-## Memory
-
-MEMORY USAGE (\`SAMPLES 0\`, exact) of one key, in bytes, with the key name (not the expiry entry). The GCRA state
-is read in the same Lua script as the write, since it expires about 1 ms later; the SET key in the same MULTI/EXEC
-(a SET inside a script would store the script's cached argument object, which is larger).
-
-| key | created by | encoding | bytes |
-|---|---|---|---|
-$(printf '%s' "$MEMORY_ROWS")
-
-Tie structures: the keys of one TIEBREAK FIRST tournament of the benchmark (\`bench:{000000000007}\`, $KEYSPACE
-players, database $FIRST_DB), and the distinct-score set of a TIES DENSE tournament made with the same players and scores
-(\`dense:{000000000007}\`). Per member: bytes / $KEYSPACE players.
-
-| key | encoding | entries | bytes | bytes per member |
-|---|---|---|---|---|
-$(printf '%s' "$TIE_ROWS")
-
-$(scale_section)
-
-## Every run
-
-$(runs_table)
-
-Sliding logs after each run (the logs grow from empty during a run, so a call finds about half the end size):
-
-$(logs_table)
-
-Audit streams after each run (XLEN of the shortest and the longest stream of the side):
-
-$(streams_table)
-
-Producers hashes after each IDEMPOTENT run (one producer per call that appended; the other calls were duplicates):
-
-$(producers_table)
-
-## Instructions per call
-
-\`bench/profile.sh\`:
-
-$(cat "$TMP/profile.md")
-
-$(cat bench/notes.md)
-
-## Commands
-
-\`\`\`sh
-EOF
-    for test in "${TESTS[@]}"; do echo "${COMMANDS[$test]}"; done
-    echo '```'
+    local test commands=()
+    for test in "${TESTS[@]}"; do commands+=("${COMMANDS[$test]}"); done
+    # The table rows append the chart's data.
+    : >"$TMP/chart.tsv"
+    fill_template bench/report/benchmarks.md \
+        DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+        CPUS="$(nproc)" \
+        CPU_MODEL="$(cpu_model)" \
+        KERNEL="$(uname -r)" \
+        SERVER_VERSION="$(server_version)" \
+        COMMIT="$(module_commit)" \
+        PINNING="$(pinning)" \
+        KEYSPACE="$KEYSPACE" \
+        LAST_BOARD="$(printf '%012d' $((KEYSPACE - 1)))" \
+        KEYSPACE_MAX="$((KEYSPACE - 1))" \
+        CLIENTS="$CLIENTS" \
+        REQUESTS_PIPELINED="$REQUESTS_PIPELINED" \
+        PIPELINE="$PIPELINE" \
+        REQUESTS_P1="$REQUESTS_P1" \
+        ROUNDS="$ROUNDS" \
+        INCR_SCRIPT="$INCR_SCRIPT" \
+        LIMIT_DB="$LIMIT_DB" \
+        LAST_LIMIT_KEY="$(printf '%012d' $((LIMIT_KEYS - 1)))" \
+        LIMIT_KEYS="$LIMIT_KEYS" \
+        SLIDE_SCRIPT="$SLIDE_SCRIPT" \
+        SLIDE_NOW="$SLIDE_NOW" \
+        REQUEST_IDS="$((LIMIT_KEYS * LIMIT_KEYS))" \
+        SLIDE_WINDOW="$SLIDE_WINDOW" \
+        SLIDE_MAX="$SLIDE_MAX" \
+        FIRST_DB="$FIRST_DB" \
+        AUDIT_DB="$AUDIT_DB" \
+        AUDIT_KEYS="$AUDIT_KEYS" \
+        LAST_AUDIT_KEY="$(printf '%012d' $((AUDIT_KEYS - 1)))" \
+        AUDIT_CAP="$AUDIT_CAP" \
+        AUDIT_KEYS_MAX="$((AUDIT_KEYS - 1))" \
+        AUDIT_CAP_APPROX_MAX="$((AUDIT_CAP + 99))" \
+        PRODUCERS_PER_STREAM="$((AUDIT_KEYS * AUDIT_KEYS))" \
+        MAX_PRODUCERS="$MAX_PRODUCERS" \
+        PRODUCERS_PER_RUN="$((REQUESTS_PIPELINED / AUDIT_KEYS))" \
+        VERIFY_ROW="$VERIFY_ROW" \
+        PIPELINED_TABLE="$(pipelined_table)" \
+        PIPELINE1_TABLE="$(pipeline1_table)" \
+        MEMORY_ROWS="$(printf '%s' "$MEMORY_ROWS")" \
+        TIE_ROWS="$(printf '%s' "$TIE_ROWS")" \
+        SCALE_SECTION="$(scale_section)" \
+        RUNS_TABLE="$(runs_table)" \
+        LOGS_TABLE="$(logs_table)" \
+        STREAMS_TABLE="$(streams_table)" \
+        PRODUCERS_TABLE="$(producers_table)" \
+        PROFILE="$(cat "$TMP/profile.md")" \
+        NOTES="$(cat bench/notes.md)" \
+        COMMANDS="$(printf '%s\n' "${commands[@]}")"
 }
 
 main() {
-    require_tools
+    require_tools "run make bench (it builds the module)" redis-server redis-cli redis-benchmark awk python3
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
-    start_server
+    start_server "$TMP"
     prefill
     smoke_test
     run_rounds
     measure_memory
     measure_tie_memory
     measure_verify
-    check_no_errors
+    check_no_errors cli "the server replied errors during the benchmark"
     log "counting instructions per call (bench/profile.sh)"
     bench/profile.sh >"$TMP/profile.md"
     report >"$TMP/report.md"

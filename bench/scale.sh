@@ -14,6 +14,7 @@
 # docs/benchmarks-scale.md, which bench/run.sh includes as the Scale section, and replaces that
 # section in docs/benchmarks.md in place. Needs the release module (cargo build --release),
 # redis-server, redis-cli, redis-benchmark, valgrind (callgrind_control) and python3.
+# The report's text is bench/report/scale.md; the Lua scripts are bench/lua/scale_*.lua.
 #
 # Knobs (environment): SCALE_BOARD (10000000), SCALE_SMALL_BOARD (10000), SCALE_GCRA_KEYS (1000000),
 # SCALE_LOGS (100000), SCALE_LOG_ENTRIES (100), SCALE_AUDIT_CAP (1000000), SCALE_CALLS (callgrind
@@ -23,6 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+LOG_NAME=scale
 
 readonly MODULE="$PWD/target/release/libtally.so"
 readonly DOC=docs/benchmarks.md
@@ -48,67 +50,20 @@ readonly AUDIT_SMALL_KEY='audit:{small}'
 readonly GCRA_ARGS=(9 10 3600000)
 readonly SLIDE_WINDOW=3600000
 readonly SLIDE_MAX=1000
-# Scores of player m (distinct for m below 10000019, spread over 0..10000018).
-readonly SCORE='(m * 7919) % 10000019'
+# Scores of player m, (m * SCORE_FACTOR) % SCORE_MODULUS (distinct for m below 10000019, spread over
+# 0..10000018); the fill scripts take both numbers, the report shows the formula.
+readonly SCORE_FACTOR=7919
+readonly SCORE_MODULUS=10000019
+readonly SCORE="(m * $SCORE_FACTOR) % $SCORE_MODULUS"
 
-# Adds players m:<m> (12 digits, as redis-benchmark names them) ARGV[2]..ARGV[3] to KEYS[1] with
-# TOURNEY.SUBMIT, one call per player (the board as tally writes it).
-readonly SUBMIT_SCRIPT="for m = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-  redis.call('TOURNEY.SUBMIT', KEYS[1], string.format('m:%012d', m), $SCORE)
-end
-return redis.call('ZCARD', KEYS[1])"
-
-# The same players with ZADD, 1000 per call (a plain ZSET as an application writes it).
-readonly ZADD_SCRIPT="local args = {}
-for m = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-  args[#args + 1] = $SCORE
-  args[#args + 1] = string.format('m:%012d', m)
-  if #args == 2000 or m == tonumber(ARGV[2]) then
-    redis.call('ZADD', KEYS[1], unpack(args))
-    args = {}
-  end
-end
-return redis.call('ZCARD', KEYS[1])"
-
-# Players of KEYS[1] and KEYS[2] whose scores differ, over every ARGV[2]-th player below ARGV[1].
-readonly COMPARE_SCRIPT="local differ = 0
-for m = 0, tonumber(ARGV[1]) - 1, tonumber(ARGV[2]) do
-  local member = string.format('m:%012d', m)
-  if redis.call('ZSCORE', KEYS[1], member) ~= redis.call('ZSCORE', KEYS[2], member) then differ = differ + 1 end
-end
-return differ"
-
-# ARGV[1] lookups of one member: each lookup in a dict that is being rehashed moves it one step on.
-readonly LOOKUPS_SCRIPT="for i = 1, tonumber(ARGV[1]) do redis.call('ZSCORE', KEYS[1], 'm:000000000000') end
-return 1"
-
-# Fills KEYS[1] with ARGV[1] entries of the benchmark's audit entry (bench/run.sh).
-readonly AUDIT_FILL_SCRIPT="for i = 0, tonumber(ARGV[1]) - 1 do
-  redis.call('XADD', KEYS[1], '*', 'action', 'add', 'item_id', string.format('%012d', i % 300), 'quantity', '3')
-end
-return redis.call('XLEN', KEYS[1])"
-
-# The sliding logs in the layout of the Lua script of bench/run.sh: keys sl:{k} for k = ARGV[1]..ARGV[2],
-# ARGV[3] entries each, members req:<12 digits>:<12 digits> scored with the client's now (ARGV[4]),
-# the key expiring after the window (ARGV[5]).
-readonly LUA_LOGS_SCRIPT="for k = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-  local key = string.format('sl:{%d}', k)
-  for i = 0, tonumber(ARGV[3]) - 1 do
-    redis.call('ZADD', key, ARGV[4], string.format('req:%012d:%012d', k, i))
-  end
-  redis.call('PEXPIRE', key, ARGV[5])
-end
-return redis.call('DBSIZE')"
-
-# {entries in all logs sl:{0..ARGV[1]-1}, smallest log, largest log}.
-readonly LOG_SIZES_SCRIPT="local total, smallest, largest = 0, nil, 0
-for k = 0, tonumber(ARGV[1]) - 1 do
-  local size = redis.call('ZCARD', string.format('sl:{%d}', k))
-  total = total + size
-  if not smallest or size < smallest then smallest = size end
-  if size > largest then largest = size end
-end
-return {total, smallest, largest}"
+# The scripts; each file says what it does and what it takes.
+SUBMIT_SCRIPT=$(cat bench/lua/scale_submit.lua)
+ZADD_SCRIPT=$(cat bench/lua/scale_zadd.lua)
+COMPARE_SCRIPT=$(cat bench/lua/scale_compare.lua)
+LOOKUPS_SCRIPT=$(cat bench/lua/scale_lookups.lua)
+AUDIT_FILL_SCRIPT=$(cat bench/lua/scale_audit_fill.lua)
+LUA_LOGS_SCRIPT=$(cat bench/lua/scale_lua_logs.lua)
+LOG_SIZES_SCRIPT=$(cat bench/lua/scale_log_sizes.lua)
 
 TMP=""
 PORT=""
@@ -118,69 +73,17 @@ CG_SOCK=""
 BENCH_PID=""
 PIN=()
 STARTED=$SECONDS
+LOG_SINCE=$STARTED
 declare -A MEM=()      # figure -> bytes
 declare -A COUNT=()    # callgrind test -> instructions per call
 declare -A RUNS=()     # requests/s test -> space-separated requests/s of each round
 declare -A COMMANDS=() # requests/s test -> its redis-benchmark command line
 CALLGRIND_LINES=()     # the measured commands, for the report
 
-log() { printf 'scale: [%4ds] %s\n' "$((SECONDS - STARTED))" "$*" >&2; }
-die() {
-    log "$*"
-    exit 1
-}
-
-cleanup() {
-    if [[ -n $BENCH_PID ]]; then
-        kill "$BENCH_PID" 2>/dev/null || true
-        wait "$BENCH_PID" 2>/dev/null || true
-    fi
-    local pid
-    for pid in "$SERVER_PID" "$CG_PID"; do
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid"
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    if [[ -n $TMP ]]; then rm -rf "$TMP"; fi
-}
-
-require_tools() {
-    local tool
-    for tool in redis-server redis-cli redis-benchmark valgrind callgrind_control awk python3; do
-        command -v "$tool" >/dev/null || die "$tool is required"
-    done
-    [[ -f $MODULE ]] || die "$MODULE is missing; run cargo build --release first"
-}
-
-
-server_version() { redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'; }
-
 # The native server: the memory figures and requests/s. DEBUG (local) reads the dicts' rehash state.
-start_server() {
-    local attempt
+start_native_server() {
     mkdir -p "$TMP/native"
-    for attempt in 1 2 3; do
-        PORT=$(pick_port)
-        pin 0
-        "${PIN[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --dir "$TMP/native" --logfile "$TMP/native/redis.log" \
-            --save '' --appendonly no --daemonize no --enable-debug-command local --loadmodule "$MODULE" &
-        SERVER_PID=$!
-        local deadline=$((SECONDS + 20))
-        until [[ $(cli ping 2>/dev/null) == PONG ]]; do
-            if ! kill -0 "$SERVER_PID" 2>/dev/null || ((SECONDS >= deadline)); then break; fi
-            sleep 0.05
-        done
-        if [[ $(cli ping 2>/dev/null) == PONG ]]; then
-            log "redis-server $(server_version) on port $PORT (pid $SERVER_PID)"
-            return
-        fi
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-        cat "$TMP/native/redis.log" >&2 || true
-    done
-    die "could not start redis-server"
+    start_server "$TMP/native" --enable-debug-command local
 }
 
 stop_server() {
@@ -228,7 +131,7 @@ fill_board() {
     while ((from < count)); do
         to=$((from + batch - 1))
         ((to < count)) || to=$((count - 1))
-        size=$(checked eval "$script" 1 "$key" "$from" "$to")
+        size=$(checked eval "$script" 1 "$key" "$from" "$to" "$SCORE_FACTOR" "$SCORE_MODULUS")
         from=$((to + 1))
     done
     ((size == count)) || die "$key holds $size players, expected $count"
@@ -323,8 +226,6 @@ leaderboard_rates() {
     done
 }
 
-median() { tr ' ' '\n' <<<"$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 # --- Audit streams -------------------------------------------------------------------------
 
 audit_fill() {
@@ -385,7 +286,7 @@ limiter_memory() {
     MEM[slide_member]=$(checked zrange 'sl:{7}' 0 0)
 
     log "writing the same logs in the Lua script's layout"
-    now=$(cli time | awk 'NR == 1 { s = $1 } NR == 2 { printf "%d%03d", s, $1 / 1000 }')
+    now=$(server_now_ms)
     checked flushall >/dev/null
     settle_keyspace
     local before from to
@@ -414,12 +315,7 @@ limiter_memory() {
 
 cg() { redis-cli -s "$CG_SOCK" "$@"; }
 
-cg_checked() {
-    local reply
-    reply=$(cg "$@" 2>&1) || die "$* failed: $reply"
-    [[ $reply != *ERR* && $reply != *WRONGTYPE* ]] || die "$* replied $reply"
-    printf '%s\n' "$reply"
-}
+cg_checked() { checked_by cg "$@"; }
 
 # Starts redis-server under callgrind on the saved data, instrumentation off while it loads.
 start_callgrind() {
@@ -433,34 +329,23 @@ start_callgrind() {
         redis-server --port 0 --unixsocket "$CG_SOCK" --dir "$dir" --dbfilename dump.rdb --save '' --appendonly no \
         --loadmodule "$MODULE" >"$dir/valgrind.log" 2>&1 &
     CG_PID=$!
-    local deadline=$((SECONDS + 600))
-    until [[ $(cg ping 2>/dev/null) == PONG ]]; do
-        if ! kill -0 "$CG_PID" 2>/dev/null || ((SECONDS >= deadline)); then
-            cat "$dir/valgrind.log" >&2
-            die "the server under callgrind did not start"
-        fi
-        sleep 0.5
-    done
+    if ! wait_ready "$CG_PID" 600 0.5 cg; then
+        cat "$dir/valgrind.log" >&2
+        die "the server under callgrind did not start"
+    fi
     log "server under callgrind loaded the data (pid $CG_PID)"
     # The polls above were refused with LOADING while the data loaded; count errors from here on.
     cg_checked config resetstat >/dev/null
     callgrind_control -i on "$CG_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
 }
 
-counted_since_dump() {
-    callgrind_control -d "$CG_PID" >/dev/null 2>&1
-    local dump
-    dump=$(ls -t "$TMP/callgrind"/callgrind.out* | head -1)
-    awk '/^summary:|^totals:/ { print $2; exit }' "$dump"
-}
-
 # measure name range command...: instructions per call of CALLS calls.
 measure() {
     local name=$1 range=$2
     shift 2
-    counted_since_dump >/dev/null
+    counted_since_dump "$CG_PID" "$TMP/callgrind" >/dev/null
     redis-benchmark -s "$CG_SOCK" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >/dev/null
-    COUNT[$name]=$(($(counted_since_dump) / CALLS))
+    COUNT[$name]=$(($(counted_since_dump "$CG_PID" "$TMP/callgrind") / CALLS))
     CALLGRIND_LINES+=("redis-benchmark -n $CALLS -c 1 -P 16 -r $range $*")
     log "$name: ${COUNT[$name]} instructions per call"
 }
@@ -484,9 +369,7 @@ instructions() {
         measure "xadd-$size" 300 XADD "$key" MAXLEN = "$length" '*' "${entry[@]}"
         [[ $(cg_checked xlen "$key") == "$length" ]] || die "$key holds $(cg xlen "$key") entries after the appends, not $length"
     done
-    local errors
-    errors=$(cg info errorstats | grep '^errorstat_' || true)
-    [[ -z $errors ]] || die "the server under callgrind replied errors: $errors"
+    check_no_errors cg "the server under callgrind replied errors"
     cg shutdown nosave >/dev/null 2>&1 || true
     wait "$CG_PID" 2>/dev/null || true
     CG_PID=""
@@ -517,128 +400,108 @@ rate_row() {
 
 machine() {
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $((SECONDS - STARTED)) s in all"
-    echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
-    echo "- Server: redis-server $(server_version), module target/release/libtally.so at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src core 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "- Machine: $(nproc) CPUs, $(cpu_model), $(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+    echo "- Server: redis-server $(server_version), module target/release/libtally.so at commit $(module_commit)"
 }
 
-report() {
-    local board_pm plain_pm last_key=$((GCRA_KEYS - 1))
+leaderboard_instruction_rows() {
+    instruction_row "TOURNEY.INCR key member 1" incr 2.5
+    instruction_row "TOURNEY.RANK key member" rank 2.5
+    instruction_row "TOURNEY.TOP key 10" top 2.5
+    instruction_row "TOURNEY.AROUND key member 5" around 2.5
+    instruction_row "ZINCRBY key 1 member (Redis, for reference)" zincrby -
+    instruction_row "ZREVRANK key member (Redis, for reference)" zrevrank -
+    instruction_row "ZRANGE key 0 9 REV WITHSCORES (Redis, for reference)" zrange -
+}
+
+rate_rows() {
+    rate_row "TOURNEY.INCR key member 1" incr
+    rate_row "TOURNEY.RANK key member" rank
+    rate_row "TOURNEY.TOP key 10" top
+    rate_row "TOURNEY.AROUND key member 5" around
+    rate_row "ZINCRBY key 1 member (Redis, for reference)" zincrby
+    rate_row "ZREVRANK key member (Redis, for reference)" zrevrank
+}
+
+# The two boards' memory: the tally board and the plain ZSET of the same players.
+board_rows() {
+    local board_pm plain_pm
     board_pm=$(awk -v a="${MEM[board]}" -v n="$BOARD" 'BEGIN { printf "%.2f", a / n }')
     plain_pm=$(awk -v a="${MEM[plain]}" -v n="$BOARD" 'BEGIN { printf "%.2f", a / n }')
-    cat <<EOF
-## Scale
-
-Produced by \`bench/scale.sh\` (not part of \`make bench\`: it takes several minutes and a few GB of memory); do not
-edit by hand, run it again. It writes \`$SCALE_DOC\`, which \`make bench\` includes here.
-
-$(machine)
-
-Instructions are counted by callgrind inside the server's \`call()\` (command execution only), as \`bench/profile.sh\`
-counts them: $CALLS calls per command, one client, pipeline 16, on a server started under callgrind with
-instrumentation off while it loads the data (saved by the native server) and on for the measured calls only.
-Requests/s and memory come from a native server (\`--save ''\`, module defaults).
-
-### Leaderboard of $(commas "$BOARD") players
-
-\`$BIG_KEY\` holds $(commas "$BOARD") players \`m:000000000000\` .. (12 digits, as redis-benchmark names them), written one by one
-with \`TOURNEY.SUBMIT\` from a Lua script, scores \`$SCORE\` for player m; \`$SMALL_KEY\` holds players 0..$((SMALL - 1)) the
-same way. Every call names an existing player, drawn over the whole board (\`-r $BOARD\` and \`-r $SMALL\`). The
-native commands, measured the same way, show how Redis' own cost grows.
-
-Instructions per call:
-
-| command | $(commas "$SMALL") players | $(commas "$BOARD") players | growth | target | met? |
-|---|---|---|---|---|---|
-$(instruction_row "TOURNEY.INCR key member 1" incr 2.5)
-$(instruction_row "TOURNEY.RANK key member" rank 2.5)
-$(instruction_row "TOURNEY.TOP key 10" top 2.5)
-$(instruction_row "TOURNEY.AROUND key member 5" around 2.5)
-$(instruction_row "ZINCRBY key 1 member (Redis, for reference)" zincrby -)
-$(instruction_row "ZREVRANK key member (Redis, for reference)" zrevrank -)
-$(instruction_row "ZRANGE key 0 9 REV WITHSCORES (Redis, for reference)" zrange -)
-
-Requests/s at pipeline 16 ($CLIENTS clients, $REQUESTS requests per run, median of $ROUNDS interleaved rounds), a second
-figure: unlike instructions, time also pays for the cache misses of a walk through a $(awk -v a="${MEM[board]}" 'BEGIN { printf "%.1f", a / 1e9 }') GB skiplist.
-"slower" is the time per call on the big board over the time on the small one.
-
-| command | rps, $(commas "$SMALL") players | rps, $(commas "$BOARD") players | slower | rounds, small | rounds, big |
-|---|---|---|---|---|---|
-$(rate_row "TOURNEY.INCR key member 1" incr)
-$(rate_row "TOURNEY.RANK key member" rank)
-$(rate_row "TOURNEY.TOP key 10" top)
-$(rate_row "TOURNEY.AROUND key member 5" around)
-$(rate_row "ZINCRBY key 1 member (Redis, for reference)" zincrby)
-$(rate_row "ZREVRANK key member (Redis, for reference)" zrevrank)
-
-The instruction counts barely grow, while the time of a call that looks a player up (INCR, RANK, AROUND) grows with
-the board: the walk down a skiplist of 10 million nodes misses the CPU caches at almost every level. Redis' own
-ZINCRBY and ZREVRANK, in the last rows, slow down the same way.
-
-Memory: \`used_memory\` before and after writing the board, over $(commas "$BOARD") players. The same players and scores written into
-a plain ZSET \`$PLAIN_KEY\` by \`ZADD\` (1000 players per call) on the same server (scores compared on every 997th player:
-equal). A dict grown past a power of two keeps its old table until its incremental rehash ends, and that rehash
-only moves on when the set is used; both boards are measured after lookups finished it (before: ${MEM[board_raw]} and
-${MEM[plain_raw]} bytes), so both are in the same state. Skiplist node heights are random, so two sets of the same
-players differ by a few bytes per thousand players.
-
-| board | written by | encoding | used_memory | bytes per player | MEMORY USAGE (SAMPLES 0) |
-|---|---|---|---|---|---|
-| \`$BIG_KEY\` | TOURNEY.SUBMIT | ${MEM[board_encoding]} | ${MEM[board]} | $board_pm | ${MEM[board_usage]} |
-| \`$PLAIN_KEY\` | ZADD | ${MEM[plain_encoding]} | ${MEM[plain]} | $plain_pm | ${MEM[plain_usage]} |
-
-$(board_overhead)
-
-### Limiter keys
-
-\`used_memory\` before and after writing the keys into an empty database (\`FLUSHALL\`), with the keyspace dicts
-fully rehashed, divided by the number of keys or entries: everything a key costs (key name, value, the keyspace
-and expires dict entries and their share of the dicts' tables). Written by \`redis-cli --pipe\`.
-
-| state | written by | keys | used_memory | bytes per key | target | met? |
-|---|---|---|---|---|---|---|
-$(key_rows)
-
-Keys \`rl:{0}\` .. \`rl:{$last_key}\` (6 to $((${#last_key} + 5)) bytes). GCRA state of \`rl:{7}\`: \`${MEM[gcra_value]}\` (a ${#MEM[gcra_value]}-digit TAT in µs), encoding
-${MEM[gcra_encoding]}, MEMORY USAGE ${MEM[gcra_usage]} bytes (\`SET rl:{7} v\`: ${MEM[set_usage]}; the number written by SET: ${MEM[setint_usage]}, encoding
-${MEM[setint_encoding]}); MEMORY USAGE leaves out the dict entries and their tables. The rows differ only in the value.
-$(key_breakdown)
-
-Sliding logs: $(commas "$LOGS") logs \`sl:{k}\` of $LOG_ENTRIES entries each, window $SLIDE_WINDOW ms.
-LIMIT.SLIDE writes them with $(commas $((LOGS * LOG_ENTRIES))) calls \`LIMIT.SLIDE sl:{k} $SLIDE_WINDOW $SLIDE_MAX\` (all allowed); the Lua
-script's layout is written by a Lua loop doing what the script of \`make bench\` does for an allowed call (\`ZADD key now id\`,
-then \`PEXPIRE key window\`), with its ids \`req:<12 digits>:<12 digits>\` (29 bytes) and one client \`now\`.
-
-| log | entries | used_memory | bytes per entry | encoding | MEMORY USAGE of one log | a member |
-|---|---|---|---|---|---|---|
-$(log_rows)
-
-### Audit stream at cap $(commas "$AUDIT_BIG")
-
-\`$AUDIT_BIG_KEY\` holds $(commas "$AUDIT_BIG") entries, \`$AUDIT_SMALL_KEY\` $(commas "$AUDIT_SMALL") (filled by XADD with the benchmark's 3-field entry), and
-\`tally.audit-max-len\` is set to the stream's length before its calls (CONFIG SET): every append trims exactly one
-entry. XADD MAXLEN = does the same exact trimming without the module. XLEN is checked after the calls.
-
-| command | cap $(commas "$AUDIT_SMALL") | cap $(commas "$AUDIT_BIG") | growth | target | met? |
-|---|---|---|---|---|---|
-$(instruction_row "AUDIT.APPEND key action add item_id <12 digits> quantity 3" append 1.1)
-$(instruction_row "XADD key MAXLEN = cap * ... (Redis, for reference)" xadd -)
-
-Target: the append cost does not grow with the cap (at most 1.1x: the instruction count has no noise).
-
-### Scale commands
-
-\`\`\`sh
-EOF
-    local line test
-    for line in "${CALLGRIND_LINES[@]}"; do echo "$line"; done
-    for test in "${RATE_TESTS[@]}"; do echo "${COMMANDS[$test]}"; done
-    echo '```'
+    echo "| \`$BIG_KEY\` | TOURNEY.SUBMIT | ${MEM[board_encoding]} | ${MEM[board]} | $board_pm | ${MEM[board_usage]} |"
+    echo "| \`$PLAIN_KEY\` | ZADD | ${MEM[plain_encoding]} | ${MEM[plain]} | $plain_pm | ${MEM[plain_usage]} |"
 }
 
+audit_instruction_rows() {
+    instruction_row "AUDIT.APPEND key action add item_id <12 digits> quantity 3" append 1.1
+    instruction_row "XADD key MAXLEN = cap * ... (Redis, for reference)" xadd -
+}
+
+# The report: bench/report/scale.md with the figures filled in.
+report() {
+    local line test commands=() last_key=$((GCRA_KEYS - 1)) overhead_bytes overhead_percent overhead_verdict
+    read -r overhead_bytes overhead_percent overhead_verdict <<<"$(board_overhead)"
+    for line in "${CALLGRIND_LINES[@]}"; do commands+=("$line"); done
+    for test in "${RATE_TESTS[@]}"; do commands+=("${COMMANDS[$test]}"); done
+    fill_template bench/report/scale.md \
+        SCALE_DOC="$SCALE_DOC" \
+        MACHINE="$(machine)" \
+        CALLS="$CALLS" \
+        BOARD_COMMAS="$(commas "$BOARD")" \
+        BIG_KEY="$BIG_KEY" \
+        SCORE="$SCORE" \
+        SMALL_KEY="$SMALL_KEY" \
+        SMALL_MAX="$((SMALL - 1))" \
+        BOARD="$BOARD" \
+        SMALL="$SMALL" \
+        SMALL_COMMAS="$(commas "$SMALL")" \
+        LEADERBOARD_INSTRUCTION_ROWS="$(leaderboard_instruction_rows)" \
+        CLIENTS="$CLIENTS" \
+        REQUESTS="$REQUESTS" \
+        ROUNDS="$ROUNDS" \
+        BOARD_GB="$(awk -v a="${MEM[board]}" 'BEGIN { printf "%.1f", a / 1e9 }')" \
+        RATE_ROWS="$(rate_rows)" \
+        PLAIN_KEY="$PLAIN_KEY" \
+        BOARD_RAW="${MEM[board_raw]}" \
+        PLAIN_RAW="${MEM[plain_raw]}" \
+        BOARD_ROWS="$(board_rows)" \
+        OVERHEAD_BYTES="$overhead_bytes" \
+        OVERHEAD_PERCENT="$overhead_percent" \
+        OVERHEAD_VERDICT="$overhead_verdict" \
+        KEY_ROWS="$(key_rows)" \
+        LAST_KEY="$last_key" \
+        LAST_KEY_BYTES="$((${#last_key} + 5))" \
+        GCRA_VALUE="${MEM[gcra_value]}" \
+        GCRA_DIGITS="${#MEM[gcra_value]}" \
+        GCRA_ENCODING="${MEM[gcra_encoding]}" \
+        GCRA_USAGE="${MEM[gcra_usage]}" \
+        SET_USAGE="${MEM[set_usage]}" \
+        SETINT_USAGE="${MEM[setint_usage]}" \
+        SETINT_ENCODING="${MEM[setint_encoding]}" \
+        SETINT_PER_KEY="$(awk -v s="${MEM[setint]}" -v n="$GCRA_KEYS" 'BEGIN { printf "%.1f", s / n }')" \
+        SERVER_VERSION="$(server_version)" \
+        GCRA_EXTRA="$(awk -v g="${MEM[gcra]}" -v s="${MEM[setint]}" -v n="$GCRA_KEYS" 'BEGIN { printf "%.1f", (g - s) / n }')" \
+        LOGS_COMMAS="$(commas "$LOGS")" \
+        LOG_ENTRIES="$LOG_ENTRIES" \
+        SLIDE_WINDOW="$SLIDE_WINDOW" \
+        LOG_CALLS_COMMAS="$(commas $((LOGS * LOG_ENTRIES)))" \
+        SLIDE_MAX="$SLIDE_MAX" \
+        LOG_ROWS="$(log_rows)" \
+        SLIDE_OVER_LUA="$(awk -v a="${MEM[slide]}" -v b="${MEM[lua]}" 'BEGIN { printf "%.2f", a / b }')" \
+        AUDIT_BIG_COMMAS="$(commas "$AUDIT_BIG")" \
+        AUDIT_BIG_KEY="$AUDIT_BIG_KEY" \
+        AUDIT_SMALL_KEY="$AUDIT_SMALL_KEY" \
+        AUDIT_SMALL_COMMAS="$(commas "$AUDIT_SMALL")" \
+        AUDIT_INSTRUCTION_ROWS="$(audit_instruction_rows)" \
+        COMMANDS="$(printf '%s\n' "${commands[@]}")"
+}
+
+# Bytes per player the tally board takes over the plain one, as a share, and whether that stays
+# within what the random node heights move (0.1 byte per player): "bytes percent verdict".
 board_overhead() {
     awk -v a="${MEM[board]}" -v b="${MEM[plain]}" -v n="$BOARD" 'BEGIN {
         d = (a - b) / n
-        printf "Overhead of tally: %+.3f bytes per player (%+.3f%%). Target: none, beyond what the random node heights move (0.1 byte per player at most): %s.\n", d, 100 * (a - b) / b, (d <= 0.1 && d >= -0.1) ? "met" : "NOT met"
+        printf "%+.3f %+.3f %s\n", d, 100 * (a - b) / b, (d <= 0.1 && d >= -0.1) ? "met" : "NOT met"
     }'
 }
 
@@ -654,16 +517,6 @@ key_rows() {
     }'
 }
 
-# What the key rows say: Redis' floor for such a key, and what the GCRA state's value adds to it.
-key_breakdown() {
-    awk -v g="${MEM[gcra]}" -v s="${MEM[setint]}" -v n="$GCRA_KEYS" 'BEGIN {
-        printf "The last row, %.1f bytes, is what Redis %s charges for one of these keys with an expiry and the smallest value\n", s / n, "'"$(server_version)"'"
-        printf "there is (an integer kept inside the object): the key'"'"'s dict entry, its name, the object, the expiry'"'"'s dict entry and\n"
-        printf "both dicts'"'"' tables. The GCRA state costs %.1f bytes more: it is stored as the 16-character string it was written\n", (g - s) / n
-        printf "as (embstr), since RedisModule_StringSet keeps the object it is given and no module API builds an integer-encoded\n"
-        printf "one; SET turns such a string into an integer, as does loading it from an RDB file.\n"
-    }'
-}
 
 log_rows() {
     local n=$((LOGS * LOG_ENTRIES))
@@ -672,10 +525,6 @@ log_rows() {
     }'
     awk -v a="${MEM[lua]}" -v n="$n" -v e="${MEM[lua_encoding]}" -v u="${MEM[lua_usage]}" -v m="${MEM[lua_member]}" 'BEGIN {
         printf "| Lua script layout | %d | %d | %.1f | %s | %d | `%s` |\n", n, a, a / n, e, u, m
-    }'
-    echo
-    awk -v a="${MEM[slide]}" -v b="${MEM[lua]}" 'BEGIN {
-        printf "LIMIT.SLIDE takes %.2fx the memory of the Lua script'"'"'s layout per entry; the logs differ only in their members.\n", a / b
     }'
 }
 
@@ -695,11 +544,11 @@ update_benchmarks_doc() {
 }
 
 main() {
-    require_tools
+    require_tools "run cargo build --release first" redis-server redis-cli redis-benchmark valgrind callgrind_control awk python3
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-scale.XXXXXX")
-    start_server
+    start_native_server
     leaderboard_memory
     leaderboard_rates
     checked config set tally.audit-max-len "$AUDIT_BIG" >/dev/null
