@@ -179,20 +179,20 @@ fn append_replies_an_id_that_xrange_shows_with_exactly_the_given_fields() {
     let server = Server::start();
     let mut con = server.connect();
     let before = server_ms(&mut con);
-    let first = append(&mut con, "audit", "action add sku 42 qty 3");
+    let first = append(&mut con, "{audit}", "action add sku 42 qty 3");
     let after = server_ms(&mut con);
     assert!((before..=after).contains(&id(&first).ms), "{first} is not the server time ({before}..{after})");
     assert_eq!(
-        entries(&mut con, "audit"),
+        entries(&mut con, "{audit}"),
         [(first.clone(), words("action add sku 42 qty 3").iter().map(std::string::ToString::to_string).collect())]
     );
 
     // Repeated field names, option words after the first field and binary values are
     // stored as given, in order.
-    let second = append(&mut con, "audit", "b 2 a 1 b 3 MAXLEN 1 IDEMPOTENT x");
-    let value = [&b"AUDIT.APPEND"[..], b"audit", b"bin\0field", b"\xff\x00\xfe", b"empty", b""];
+    let second = append(&mut con, "{audit}", "b 2 a 1 b 3 MAXLEN 1 IDEMPOTENT x");
+    let value = [&b"AUDIT.APPEND"[..], b"{audit}", b"bin\0field", b"\xff\x00\xfe", b"empty", b""];
     let third = text(&ok(&mut con, &value));
-    let range = ok(&mut con, &["XRANGE", "audit", "-", "+"]);
+    let range = ok(&mut con, &["XRANGE", "{audit}", "-", "+"]);
     let range = items(&range);
     assert_eq!(range.len(), 3, "MAXLEN after the first field is a field, not an option");
     assert_eq!(text(&items(&range[1])[0]), second);
@@ -205,12 +205,12 @@ fn append_replies_an_id_that_xrange_shows_with_exactly_the_given_fields() {
     // IDs strictly increase, also within one millisecond.
     let mut previous = id(&third);
     for n in 0..200 {
-        let next = id(&append(&mut con, "audit", &format!("n {n}")));
+        let next = id(&append(&mut con, "{audit}", &format!("n {n}")));
         assert!(next > previous, "{next:?} after {previous:?}");
         previous = next;
     }
-    assert_eq!(xlen(&mut con, "audit"), 203);
-    let ids: Vec<Id> = entry_ids(&mut con, "audit").iter().map(|i| id(i)).collect();
+    assert_eq!(xlen(&mut con, "{audit}"), 203);
+    let ids: Vec<Id> = entry_ids(&mut con, "{audit}").iter().map(|i| id(i)).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(ids.last(), Some(&previous));
 }
@@ -221,19 +221,19 @@ fn maxlen_caps_the_stream_exactly_dropping_the_oldest() {
     let mut con = server.connect();
     let mut appended = Vec::new();
     for n in 0..20 {
-        appended.push(append(&mut con, "audit", &format!("MAXLEN 5 n {n}")));
-        assert_eq!(xlen(&mut con, "audit"), (n + 1).min(5), "after append {n}");
+        appended.push(append(&mut con, "{audit}", &format!("MAXLEN 5 n {n}")));
+        assert_eq!(xlen(&mut con, "{audit}"), (n + 1).min(5), "after append {n}");
     }
-    assert_eq!(entry_ids(&mut con, "audit"), appended[15..]);
-    assert_eq!(entries(&mut con, "audit")[0].1, ["n", "15"]);
+    assert_eq!(entry_ids(&mut con, "{audit}"), appended[15..]);
+    assert_eq!(entries(&mut con, "{audit}")[0].1, ["n", "15"]);
 
     // A smaller MAXLEN shrinks at once, to exactly that many (the newest).
-    let newest = append(&mut con, "audit", "MAXLEN 2 n 20");
-    assert_eq!(entry_ids(&mut con, "audit"), [appended[19].clone(), newest.clone()]);
-    let only = append(&mut con, "audit", "maxlen 1 n 21");
-    assert_eq!(entry_ids(&mut con, "audit"), [only]);
+    let newest = append(&mut con, "{audit}", "MAXLEN 2 n 20");
+    assert_eq!(entry_ids(&mut con, "{audit}"), [appended[19].clone(), newest.clone()]);
+    let only = append(&mut con, "{audit}", "maxlen 1 n 21");
+    assert_eq!(entry_ids(&mut con, "{audit}"), [only]);
     // The trimmed entries count as added.
-    assert_eq!(int(field(&fields(&ok(&mut con, &["XINFO", "STREAM", "audit"])), "entries-added")), 22);
+    assert_eq!(int(field(&fields(&ok(&mut con, &["XINFO", "STREAM", "{audit}"])), "entries-added")), 22);
 }
 
 #[test]
@@ -243,20 +243,20 @@ fn maxlen_above_the_config_cap_is_clamped_to_it() {
     config_set(&mut con, "tally.audit-max-len", "4");
     let mut appended = Vec::new();
     for n in 0..6 {
-        appended.push(append(&mut con, "audit", &format!("MAXLEN 1000 n {n}")));
+        appended.push(append(&mut con, "{audit}", &format!("MAXLEN 1000 n {n}")));
     }
     for n in 6..10 {
-        appended.push(append(&mut con, "audit", &format!("MAXLEN 9223372036854775807 n {n}")));
+        appended.push(append(&mut con, "{audit}", &format!("MAXLEN 9223372036854775807 n {n}")));
     }
-    assert_eq!(entry_ids(&mut con, "audit"), appended[6..]);
+    assert_eq!(entry_ids(&mut con, "{audit}"), appended[6..]);
     assert!(
-        audit_info(&mut con, "audit").starts_with("[\"length\", 4, \"cap\", 4, "),
+        audit_info(&mut con, "{audit}").starts_with("[\"length\", 4, \"cap\", 4, "),
         "{}",
-        audit_info(&mut con, "audit")
+        audit_info(&mut con, "{audit}")
     );
     // A MAXLEN below the cap still wins.
-    append(&mut con, "audit", "MAXLEN 3 n 10");
-    assert_eq!(xlen(&mut con, "audit"), 3);
+    append(&mut con, "{audit}", "MAXLEN 3 n 10");
+    assert_eq!(xlen(&mut con, "{audit}"), 3);
 }
 
 #[test]
@@ -265,20 +265,20 @@ fn without_maxlen_the_config_cap_applies() {
     let mut con = server.connect();
     assert_eq!(sh(&mut con, "CONFIG GET tally.audit-max-len"), "[\"tally.audit-max-len\", \"10000\"]");
     config_set(&mut con, "tally.audit-max-len", "3");
-    let appended: Vec<String> = (0..10).map(|n| append(&mut con, "audit", &format!("n {n}"))).collect();
-    assert_eq!(entry_ids(&mut con, "audit"), appended[7..]);
+    let appended: Vec<String> = (0..10).map(|n| append(&mut con, "{audit}", &format!("n {n}"))).collect();
+    assert_eq!(entry_ids(&mut con, "{audit}"), appended[7..]);
 
     // Raised: the stream grows up to the new cap; lowered: the next append trims to it.
     config_set(&mut con, "tally.audit-max-len", "5");
     for n in 10..20 {
-        append(&mut con, "audit", &format!("n {n}"));
+        append(&mut con, "{audit}", &format!("n {n}"));
     }
-    assert_eq!(xlen(&mut con, "audit"), 5);
+    assert_eq!(xlen(&mut con, "{audit}"), 5);
     config_set(&mut con, "tally.audit-max-len", "2");
-    assert_eq!(xlen(&mut con, "audit"), 5, "a config change alone trims nothing");
-    let last = append(&mut con, "audit", "n 20");
-    assert_eq!(entries(&mut con, "audit").into_iter().map(|(_, f)| f[1].clone()).collect::<Vec<_>>(), ["19", "20"]);
-    assert_eq!(entry_ids(&mut con, "audit")[1], last);
+    assert_eq!(xlen(&mut con, "{audit}"), 5, "a config change alone trims nothing");
+    let last = append(&mut con, "{audit}", "n 20");
+    assert_eq!(entries(&mut con, "{audit}").into_iter().map(|(_, f)| f[1].clone()).collect::<Vec<_>>(), ["19", "20"]);
+    assert_eq!(entry_ids(&mut con, "{audit}")[1], last);
 }
 
 #[test]
@@ -290,21 +290,21 @@ fn a_hundred_thousand_appends_with_cap_1000_leave_exactly_1000() {
     for batch in 0..100 {
         let mut pipe = redis::pipe();
         for n in batch * 1000..(batch + 1) * 1000 {
-            pipe.cmd("AUDIT.APPEND").arg("audit").arg("n").arg(n);
+            pipe.cmd("AUDIT.APPEND").arg("{audit}").arg("n").arg(n);
         }
         let replies: Vec<Value> = pipe.query(&mut con).expect("a batch of appends");
         assert_eq!(replies.len(), 1000);
         last_id = text(&replies[999]);
-        assert_eq!(xlen(&mut con, "audit"), 1000.min((i64::from(batch) + 1) * 1000));
+        assert_eq!(xlen(&mut con, "{audit}"), 1000.min((i64::from(batch) + 1) * 1000));
     }
-    assert_eq!(xlen(&mut con, "audit"), 1000);
-    let all = entries(&mut con, "audit");
+    assert_eq!(xlen(&mut con, "{audit}"), 1000);
+    let all = entries(&mut con, "{audit}");
     assert_eq!(all.first().map(|(_, f)| f.clone()), Some(vec!["n".to_string(), "99000".to_string()]));
     assert_eq!(
         all.last().map(|(i, f)| (i.clone(), f.clone())),
         Some((last_id, vec!["n".to_string(), "99999".to_string()]))
     );
-    let info = fields(&ok(&mut con, &["AUDIT.INFO", "audit"]));
+    let info = fields(&ok(&mut con, &["AUDIT.INFO", "{audit}"]));
     assert_eq!(int(field(&info, "entries-added")), 100_000);
     assert_eq!(int(field(&info, "length")), 1000);
 }
@@ -317,17 +317,17 @@ fn retention_trims_entries_older_than_the_window() {
     let mut con = server.connect();
     // A long window keeps everything.
     config_set(&mut con, "tally.audit-retention-ms", "3600000");
-    append(&mut con, "audit", "n 1");
-    append(&mut con, "audit", "n 2");
-    assert_eq!(xlen(&mut con, "audit"), 2);
+    append(&mut con, "{audit}", "n 1");
+    append(&mut con, "{audit}", "n 2");
+    assert_eq!(xlen(&mut con, "{audit}"), 2);
 
     config_set(&mut con, "tally.audit-retention-ms", "50");
-    let old = entry_ids(&mut con, "audit");
+    let old = entry_ids(&mut con, "{audit}");
     wait_for_server_ms_after(&mut con, id(&old[1]).ms + 50);
-    let new = append(&mut con, "audit", "n 3");
-    assert_eq!(entry_ids(&mut con, "audit"), std::slice::from_ref(&new), "the entries older than 50 ms are gone");
-    assert_eq!(xlen(&mut con, "audit"), 1);
-    let info = fields(&ok(&mut con, &["AUDIT.INFO", "audit"]));
+    let new = append(&mut con, "{audit}", "n 3");
+    assert_eq!(entry_ids(&mut con, "{audit}"), std::slice::from_ref(&new), "the entries older than 50 ms are gone");
+    assert_eq!(xlen(&mut con, "{audit}"), 1);
+    let info = fields(&ok(&mut con, &["AUDIT.INFO", "{audit}"]));
     assert_eq!(int(field(&info, "retention-ms")), 50);
     assert_eq!(text(field(&info, "first-entry-id")), new);
     assert_eq!(int(field(&info, "entries-added")), 3);
@@ -341,16 +341,16 @@ fn retention_keeps_entries_inside_the_window() {
     let now = server_ms(&mut con);
     let stale = format!("{}-0", now - 120_000);
     let recent = format!("{}-0", now - 1_000);
-    assert_eq!(run(&mut con, &["XADD", "audit", &stale, "age", "old"]), format!("\"{stale}\""));
-    assert_eq!(run(&mut con, &["XADD", "audit", &recent, "age", "recent"]), format!("\"{recent}\""));
+    assert_eq!(run(&mut con, &["XADD", "{audit}", &stale, "age", "old"]), format!("\"{stale}\""));
+    assert_eq!(run(&mut con, &["XADD", "{audit}", &recent, "age", "recent"]), format!("\"{recent}\""));
     config_set(&mut con, "tally.audit-retention-ms", "60000");
-    let new = append(&mut con, "audit", "age new");
-    assert_eq!(entry_ids(&mut con, "audit"), [recent.clone(), new]);
+    let new = append(&mut con, "{audit}", "age new");
+    assert_eq!(entry_ids(&mut con, "{audit}"), [recent.clone(), new]);
     // Off again: nothing is aged out any more.
     config_set(&mut con, "tally.audit-retention-ms", "0");
-    assert_eq!(run(&mut con, &["XADD", "audit2", &stale, "age", "old"]), format!("\"{stale}\""));
-    append(&mut con, "audit2", "age new");
-    assert_eq!(xlen(&mut con, "audit2"), 2);
+    assert_eq!(run(&mut con, &["XADD", "{audit2}", &stale, "age", "old"]), format!("\"{stale}\""));
+    append(&mut con, "{audit2}", "age new");
+    assert_eq!(xlen(&mut con, "{audit2}"), 2);
 }
 
 // ---- 3. IDEMPOTENT -------------------------------------------------------------------------------
@@ -359,46 +359,46 @@ fn retention_keeps_entries_inside_the_window() {
 fn idempotent_retry_replies_the_original_id_and_appends_nothing() {
     let server = Server::start();
     let mut con = server.connect();
-    append(&mut con, "audit", "warmup 1");
-    let first = append(&mut con, "audit", "IDEMPOTENT pos-7 1 action sale amount 10");
-    assert_eq!(xlen(&mut con, "audit"), 2);
+    append(&mut con, "{audit}", "warmup 1");
+    let first = append(&mut con, "{audit}", "IDEMPOTENT pos-7 1 action sale amount 10");
+    assert_eq!(xlen(&mut con, "{audit}"), 2);
     let before = snapshot(&mut con);
     for retry in [
         "IDEMPOTENT pos-7 1 action sale amount 10",
         "IDEMPOTENT pos-7 1 other payload",
         "MAXLEN 1 IDEMPOTENT pos-7 1 a b",
     ] {
-        assert_eq!(append(&mut con, "audit", retry), first, "{retry}");
+        assert_eq!(append(&mut con, "{audit}", retry), first, "{retry}");
         assert_eq!(snapshot(&mut con), before, "a retry changed the data: {retry}");
     }
-    assert_eq!(xlen(&mut con, "audit"), 2, "the MAXLEN 1 retry must not trim either");
+    assert_eq!(xlen(&mut con, "{audit}"), 2, "the MAXLEN 1 retry must not trim either");
     // Options in either order.
-    let second = append(&mut con, "audit", "IDEMPOTENT pos-7 2 MAXLEN 100 action sale amount 11");
-    assert_eq!(append(&mut con, "audit", "MAXLEN 100 IDEMPOTENT pos-7 2 action sale amount 11"), second);
-    assert_eq!(xlen(&mut con, "audit"), 3);
+    let second = append(&mut con, "{audit}", "IDEMPOTENT pos-7 2 MAXLEN 100 action sale amount 11");
+    assert_eq!(append(&mut con, "{audit}", "MAXLEN 100 IDEMPOTENT pos-7 2 action sale amount 11"), second);
+    assert_eq!(xlen(&mut con, "{audit}"), 3);
 }
 
 #[test]
 fn idempotent_higher_sequences_append_and_lower_ones_are_refused() {
     let server = Server::start();
     let mut con = server.connect();
-    let at_five = append(&mut con, "audit", "IDEMPOTENT p1 5 n 5");
-    let at_six = append(&mut con, "audit", "IDEMPOTENT p1 6 n 6");
+    let at_five = append(&mut con, "{audit}", "IDEMPOTENT p1 5 n 5");
+    let at_six = append(&mut con, "{audit}", "IDEMPOTENT p1 6 n 6");
     // Gaps are fine: any higher sequence appends.
-    let at_ten = append(&mut con, "audit", "IDEMPOTENT p1 10 n 10");
+    let at_ten = append(&mut con, "{audit}", "IDEMPOTENT p1 10 n 10");
     assert!(id(&at_five) < id(&at_six) && id(&at_six) < id(&at_ten));
-    assert_eq!(xlen(&mut con, "audit"), 3);
+    assert_eq!(xlen(&mut con, "{audit}"), 3);
     for seq in ["9", "6", "0"] {
         assert_refused(
             &mut con,
-            &["AUDIT.APPEND", "audit", "IDEMPOTENT", "p1", seq, "n", seq],
+            &["AUDIT.APPEND", "{audit}", "IDEMPOTENT", "p1", seq, "n", seq],
             &format!("ERR sequence {seq} is below the producer's last accepted sequence 10"),
         );
     }
-    assert_eq!(append(&mut con, "audit", "IDEMPOTENT p1 10 n 10"), at_ten);
-    let top = append(&mut con, "audit", "IDEMPOTENT p1 9223372036854775807 n max");
-    assert_eq!(append(&mut con, "audit", "IDEMPOTENT p1 9223372036854775807 n max"), top);
-    assert_eq!(xlen(&mut con, "audit"), 4);
+    assert_eq!(append(&mut con, "{audit}", "IDEMPOTENT p1 10 n 10"), at_ten);
+    let top = append(&mut con, "{audit}", "IDEMPOTENT p1 9223372036854775807 n max");
+    assert_eq!(append(&mut con, "{audit}", "IDEMPOTENT p1 9223372036854775807 n max"), top);
+    assert_eq!(xlen(&mut con, "{audit}"), 4);
     assert_eq!(hgetall(&mut con, "{audit}:producers")["p1"], format!("9223372036854775807 {top}"));
 }
 
@@ -406,21 +406,21 @@ fn idempotent_higher_sequences_append_and_lower_ones_are_refused() {
 fn idempotent_producers_are_independent() {
     let server = Server::start();
     let mut con = server.connect();
-    let a5 = append(&mut con, "audit", "IDEMPOTENT a 5 from a");
+    let a5 = append(&mut con, "{audit}", "IDEMPOTENT a 5 from a");
     // Another producer may start lower, and reuse the same sequence numbers.
-    let b1 = append(&mut con, "audit", "IDEMPOTENT b 1 from b");
-    let b5 = append(&mut con, "audit", "IDEMPOTENT b 5 from b");
+    let b1 = append(&mut con, "{audit}", "IDEMPOTENT b 1 from b");
+    let b5 = append(&mut con, "{audit}", "IDEMPOTENT b 5 from b");
     assert_ne!(b5, a5);
-    assert_eq!(append(&mut con, "audit", "IDEMPOTENT a 5 from a"), a5);
-    assert_eq!(append(&mut con, "audit", "IDEMPOTENT b 5 from b"), b5);
+    assert_eq!(append(&mut con, "{audit}", "IDEMPOTENT a 5 from a"), a5);
+    assert_eq!(append(&mut con, "{audit}", "IDEMPOTENT b 5 from b"), b5);
     assert_eq!(
-        run(&mut con, &words("AUDIT.APPEND audit IDEMPOTENT b 1 from b")),
+        run(&mut con, &words("AUDIT.APPEND {audit} IDEMPOTENT b 1 from b")),
         "(error) ERR sequence 1 is below the producer's last accepted sequence 5"
     );
     // Producer names are case-sensitive and binary.
-    let upper = append(&mut con, "audit", "IDEMPOTENT A 1 from A");
-    let binary = text(&ok(&mut con, &[&b"AUDIT.APPEND"[..], b"audit", b"IDEMPOTENT", b"\x00\xff", b"1", b"f", b"v"]));
-    assert_eq!(xlen(&mut con, "audit"), 5);
+    let upper = append(&mut con, "{audit}", "IDEMPOTENT A 1 from A");
+    let binary = text(&ok(&mut con, &[&b"AUDIT.APPEND"[..], b"{audit}", b"IDEMPOTENT", b"\x00\xff", b"1", b"f", b"v"]));
+    assert_eq!(xlen(&mut con, "{audit}"), 5);
     let state = ok(&mut con, &["HGETALL", "{audit}:producers"]);
     let state: BTreeMap<Vec<u8>, String> = items(&state).chunks(2).map(|p| (bytes(&p[0]), text(&p[1]))).collect();
     let expected: BTreeMap<Vec<u8>, String> = [
@@ -433,8 +433,8 @@ fn idempotent_producers_are_independent() {
     .collect();
     assert_eq!(state, expected);
     // The same producer on another stream is another producer.
-    let other = append(&mut con, "audit2", "IDEMPOTENT a 5 from a");
-    assert_eq!(xlen(&mut con, "audit2"), 1);
+    let other = append(&mut con, "{audit2}", "IDEMPOTENT a 5 from a");
+    assert_eq!(xlen(&mut con, "{audit2}"), 1);
     assert_eq!(hgetall(&mut con, "{audit2}:producers")["a"], format!("5 {other}"));
     assert_eq!(hgetall(&mut con, "{audit}:producers")["a"], format!("5 {a5}"));
     assert!(id(&b1) < id(&b5));
@@ -451,25 +451,19 @@ fn producers_key_is_named_after_the_hash_tag() {
         hgetall(&mut con, "warehouse:{inv}:audit:producers"),
         [("scanner-1".to_string(), format!("3 {tagged}"))].into_iter().collect()
     );
-    // Without one: the whole key becomes the tag.
-    let plain = append(&mut con, "audit", "IDEMPOTENT scanner-1 4 sku 42");
-    assert_eq!(
-        hgetall(&mut con, "{audit}:producers"),
-        [("scanner-1".to_string(), format!("4 {plain}"))].into_iter().collect()
-    );
+    // Without one, no producers key (issue 19 #2): `{audit}:producers` is the stream `{audit}`'s,
+    // so the untagged stream `audit` would share it. IDEMPOTENT is refused; plain appends work.
+    for key in ["audit", "a}b"] {
+        assert_refused(
+            &mut con,
+            &words(&format!("AUDIT.APPEND {key} IDEMPOTENT p 1 f v")),
+            &format!("ERR audit log '{key}' needs a hash tag like {{id}} in its name: tally keeps its companion keys beside it"),
+        );
+        append(&mut con, key, "f v");
+    }
     let mut keys = texts(&ok(&mut con, &["KEYS", "*"]));
     keys.sort();
-    assert_eq!(keys, ["audit", "warehouse:{inv}:audit", "warehouse:{inv}:audit:producers", "{audit}:producers"]);
-    // The stored state follows each accepted sequence.
-    let next = append(&mut con, "audit", "IDEMPOTENT scanner-1 5 sku 43");
-    assert_eq!(hgetall(&mut con, "{audit}:producers")["scanner-1"], format!("5 {next}"));
-    // A key whose name cannot be wrapped in a tag of its own is refused with IDEMPOTENT only.
-    assert_refused(
-        &mut con,
-        &words("AUDIT.APPEND a}b IDEMPOTENT p 1 f v"),
-        "ERR key 'a}b' needs a hash tag like {id} so related keys share a cluster slot",
-    );
-    append(&mut con, "a}b", "f v");
+    assert_eq!(keys, ["audit", "a}b", "warehouse:{inv}:audit", "warehouse:{inv}:audit:producers"]);
 }
 
 #[test]
@@ -477,26 +471,26 @@ fn max_producers_bounds_new_producers_only() {
     let server = Server::start();
     let mut con = server.connect();
     config_set(&mut con, "tally.audit-max-producers", "2");
-    let p1 = append(&mut con, "audit", "IDEMPOTENT p1 1 n 1");
-    append(&mut con, "audit", "IDEMPOTENT p2 1 n 2");
+    let p1 = append(&mut con, "{audit}", "IDEMPOTENT p1 1 n 1");
+    append(&mut con, "{audit}", "IDEMPOTENT p2 1 n 2");
     let refused = "ERR the stream already tracks tally.audit-max-producers (2) idempotent producers";
-    assert_refused(&mut con, &words("AUDIT.APPEND audit IDEMPOTENT p3 1 n 3"), refused);
-    assert_refused(&mut con, &words("AUDIT.APPEND audit MAXLEN 1 IDEMPOTENT p3 0 n 3"), refused);
+    assert_refused(&mut con, &words("AUDIT.APPEND {audit} IDEMPOTENT p3 1 n 3"), refused);
+    assert_refused(&mut con, &words("AUDIT.APPEND {audit} MAXLEN 1 IDEMPOTENT p3 0 n 3"), refused);
     // Known producers keep working: retries, new sequences, stale ones refused as before.
-    assert_eq!(append(&mut con, "audit", "IDEMPOTENT p1 1 n 1"), p1);
-    append(&mut con, "audit", "IDEMPOTENT p1 2 n 4");
+    assert_eq!(append(&mut con, "{audit}", "IDEMPOTENT p1 1 n 1"), p1);
+    append(&mut con, "{audit}", "IDEMPOTENT p1 2 n 4");
     assert_refused(
         &mut con,
-        &words("AUDIT.APPEND audit IDEMPOTENT p1 1 n 1"),
+        &words("AUDIT.APPEND {audit} IDEMPOTENT p1 1 n 1"),
         "ERR sequence 1 is below the producer's last accepted sequence 2",
     );
     // Plain appends are not bounded; other streams have their own bound.
-    append(&mut con, "audit", "n 5");
-    append(&mut con, "other", "IDEMPOTENT p3 1 n 1");
-    assert_eq!(xlen(&mut con, "audit"), 4);
+    append(&mut con, "{audit}", "n 5");
+    append(&mut con, "{other}", "IDEMPOTENT p3 1 n 1");
+    assert_eq!(xlen(&mut con, "{audit}"), 4);
     assert_eq!(sh(&mut con, "HLEN {audit}:producers"), "2");
     config_set(&mut con, "tally.audit-max-producers", "3");
-    append(&mut con, "audit", "IDEMPOTENT p3 1 n 3");
+    append(&mut con, "{audit}", "IDEMPOTENT p3 1 n 3");
     assert_eq!(sh(&mut con, "HLEN {audit}:producers"), "3");
 }
 
@@ -505,22 +499,22 @@ fn idempotent_state_survives_a_restart() {
     let options = aof_options(&[]);
     let server = Server::start_with(options.clone());
     let mut con = server.connect();
-    let first = append(&mut con, "audit", "IDEMPOTENT pos-1 41 action sale");
-    let second = append(&mut con, "audit", "IDEMPOTENT pos-1 42 action refund");
+    let first = append(&mut con, "{audit}", "IDEMPOTENT pos-1 41 action sale");
+    let second = append(&mut con, "{audit}", "IDEMPOTENT pos-1 42 action refund");
     drop(con);
     let dir = server.kill();
 
     let restarted = Server::start_with(Options { dir: Some(dir), ..options });
     let mut con = restarted.connect();
-    assert_eq!(append(&mut con, "audit", "IDEMPOTENT pos-1 42 action refund"), second, "a retry after the restart");
-    assert_eq!(entry_ids(&mut con, "audit"), [first, second.clone()]);
+    assert_eq!(append(&mut con, "{audit}", "IDEMPOTENT pos-1 42 action refund"), second, "a retry after the restart");
+    assert_eq!(entry_ids(&mut con, "{audit}"), [first, second.clone()]);
     assert_eq!(
-        run(&mut con, &words("AUDIT.APPEND audit IDEMPOTENT pos-1 41 action sale")),
+        run(&mut con, &words("AUDIT.APPEND {audit} IDEMPOTENT pos-1 41 action sale")),
         "(error) ERR sequence 41 is below the producer's last accepted sequence 42"
     );
-    let third = append(&mut con, "audit", "IDEMPOTENT pos-1 43 action sale");
+    let third = append(&mut con, "{audit}", "IDEMPOTENT pos-1 43 action sale");
     assert!(id(&third) > id(&second));
-    assert_eq!(xlen(&mut con, "audit"), 3);
+    assert_eq!(xlen(&mut con, "{audit}"), 3);
 }
 
 // ---- 4. AUDIT.GROUP ------------------------------------------------------------------------------
@@ -564,23 +558,23 @@ fn group_creates_the_stream_and_the_group_and_is_ok_on_repeat() {
 fn group_start_0_delivers_existing_entries_and_the_default_only_new_ones() {
     let server = Server::start();
     let mut con = server.connect();
-    let old: Vec<String> = (1..=3).map(|n| append(&mut con, "audit", &format!("n {n}"))).collect();
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit from-start START 0"), "OK");
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit from-now"), "OK");
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit from-now-explicit START $"), "OK");
-    assert_eq!(run(&mut con, &["AUDIT.GROUP", "audit", "after-first", "START", &old[0]]), "OK");
+    let old: Vec<String> = (1..=3).map(|n| append(&mut con, "{audit}", &format!("n {n}"))).collect();
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} from-start START 0"), "OK");
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} from-now"), "OK");
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} from-now-explicit START $"), "OK");
+    assert_eq!(run(&mut con, &["AUDIT.GROUP", "{audit}", "after-first", "START", &old[0]]), "OK");
 
-    let all = read_group(&mut con, "audit", "from-start", "c", None, ">");
+    let all = read_group(&mut con, "{audit}", "from-start", "c", None, ">");
     assert_eq!(ids_of(&all), old);
     assert_eq!(all[2].1, Some(vec!["n".to_string(), "3".to_string()]));
-    assert_eq!(ids_of(&read_group(&mut con, "audit", "after-first", "c", None, ">")), old[1..]);
+    assert_eq!(ids_of(&read_group(&mut con, "{audit}", "after-first", "c", None, ">")), old[1..]);
     for group in ["from-now", "from-now-explicit"] {
-        assert!(read_group(&mut con, "audit", group, "c", None, ">").is_empty(), "{group}");
+        assert!(read_group(&mut con, "{audit}", group, "c", None, ">").is_empty(), "{group}");
     }
-    let new = append(&mut con, "audit", "n 4");
+    let new = append(&mut con, "{audit}", "n 4");
     for group in ["from-start", "from-now", "from-now-explicit", "after-first"] {
         assert_eq!(
-            ids_of(&read_group(&mut con, "audit", group, "c", None, ">")),
+            ids_of(&read_group(&mut con, "{audit}", group, "c", None, ">")),
             std::slice::from_ref(&new),
             "{group}"
         );
@@ -591,30 +585,30 @@ fn group_start_0_delivers_existing_entries_and_the_default_only_new_ones() {
 fn group_errors_change_nothing() {
     let mut server = Server::start();
     let mut con = server.connect();
-    append(&mut con, "audit", "n 1");
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit g"), "OK");
+    append(&mut con, "{audit}", "n 1");
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} g"), "OK");
     assert_eq!(sh(&mut con, "SET text x"), "OK");
     let invalid_id = "ERR Invalid stream ID specified as stream command argument";
     let wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
     for (line, expected) in [
-        ("AUDIT.GROUP audit g2 START abc", invalid_id),
+        ("AUDIT.GROUP {audit} g2 START abc", invalid_id),
         ("AUDIT.GROUP new g START abc", invalid_id),
         ("AUDIT.GROUP new g START 1-x", invalid_id),
         ("AUDIT.GROUP new g START >", invalid_id),
         ("AUDIT.GROUP text g", wrongtype),
         ("AUDIT.GROUP text g START 0", wrongtype),
-        ("AUDIT.GROUP audit g2 FROM 0", "ERR syntax error"),
+        ("AUDIT.GROUP {audit} g2 FROM 0", "ERR syntax error"),
         ("AUDIT.GROUP new g2 MKSTREAM 0", "ERR syntax error"),
-        ("AUDIT.GROUP audit g2 START", "ERR wrong number of arguments for 'audit.group' command"),
-        ("AUDIT.GROUP audit g2 START 0 extra", "ERR wrong number of arguments for 'audit.group' command"),
-        ("AUDIT.GROUP audit", "ERR wrong number of arguments for 'audit.group' command"),
+        ("AUDIT.GROUP {audit} g2 START", "ERR wrong number of arguments for 'audit.group' command"),
+        ("AUDIT.GROUP {audit} g2 START 0 extra", "ERR wrong number of arguments for 'audit.group' command"),
+        ("AUDIT.GROUP {audit}", "ERR wrong number of arguments for 'audit.group' command"),
     ] {
         assert_refused(&mut con, &words(line), expected);
     }
-    assert_refused(&mut con, &["AUDIT.GROUP", "audit", ""], "ERR group name must not be empty");
+    assert_refused(&mut con, &["AUDIT.GROUP", "{audit}", ""], "ERR group name must not be empty");
     assert_refused(&mut con, &["AUDIT.GROUP", "new", "", "START", "0"], "ERR group name must not be empty");
     assert_eq!(sh(&mut con, "EXISTS new"), "0");
-    assert_eq!(groups(&mut con, "audit").len(), 1);
+    assert_eq!(groups(&mut con, "{audit}").len(), 1);
     assert_healthy(&mut server);
 }
 
@@ -624,19 +618,19 @@ fn group_errors_change_nothing() {
 fn consumers_read_ack_and_take_over_with_native_commands() {
     let server = Server::start();
     let mut con = server.connect();
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit g"), "OK");
-    let appended: Vec<String> = (1..=5).map(|n| append(&mut con, "audit", &format!("n {n}"))).collect();
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} g"), "OK");
+    let appended: Vec<String> = (1..=5).map(|n| append(&mut con, "{audit}", &format!("n {n}"))).collect();
 
-    let got = read_group(&mut con, "audit", "g", "c1", Some(3), ">");
+    let got = read_group(&mut con, "{audit}", "g", "c1", Some(3), ">");
     assert_eq!(ids_of(&got), appended[..3]);
     assert_eq!(got[0].1, Some(vec!["n".to_string(), "1".to_string()]));
-    assert_eq!(run(&mut con, &["XACK", "audit", "g", &appended[0]]), "1");
-    assert_eq!(run(&mut con, &["XACK", "audit", "g", &appended[0]]), "0");
+    assert_eq!(run(&mut con, &["XACK", "{audit}", "g", &appended[0]]), "1");
+    assert_eq!(run(&mut con, &["XACK", "{audit}", "g", &appended[0]]), "0");
     let c1 = |ids: &[String]| ids.iter().map(|i| (i.clone(), "c1".to_string())).collect::<Vec<_>>();
-    assert_eq!(pending(&mut con, "audit", "g"), c1(&appended[1..3]));
+    assert_eq!(pending(&mut con, "{audit}", "g"), c1(&appended[1..3]));
 
     // c1 dies: c2 takes its pending entries over, then reads on.
-    let claimed = ok(&mut con, &["XAUTOCLAIM", "audit", "g", "c2", "0", "0-0"]);
+    let claimed = ok(&mut con, &["XAUTOCLAIM", "{audit}", "g", "c2", "0", "0-0"]);
     let claimed = items(&claimed);
     assert_eq!(claimed.len(), 3, "Redis 7 XAUTOCLAIM: cursor, entries, deleted IDs");
     assert_eq!(text(&claimed[0]), "0-0");
@@ -645,16 +639,16 @@ fn consumers_read_ack_and_take_over_with_native_commands() {
     assert_eq!(taken[1].1, Some(vec!["n".to_string(), "3".to_string()]));
     assert!(items(&claimed[2]).is_empty());
     let c2: Vec<(String, String)> = appended[1..3].iter().map(|i| (i.clone(), "c2".to_string())).collect();
-    assert_eq!(pending(&mut con, "audit", "g"), c2);
-    assert_eq!(ids_of(&read_group(&mut con, "audit", "g", "c2", None, ">")), appended[3..]);
-    let mut ack = vec!["XACK", "audit", "g"];
+    assert_eq!(pending(&mut con, "{audit}", "g"), c2);
+    assert_eq!(ids_of(&read_group(&mut con, "{audit}", "g", "c2", None, ">")), appended[3..]);
+    let mut ack = vec!["XACK", "{audit}", "g"];
     ack.extend(appended[1..].iter().map(String::as_str));
     assert_eq!(run(&mut con, &ack), "4");
-    assert!(pending(&mut con, "audit", "g").is_empty());
-    assert!(read_group(&mut con, "audit", "g", "c1", None, ">").is_empty());
+    assert!(pending(&mut con, "{audit}", "g").is_empty());
+    assert!(read_group(&mut con, "{audit}", "g", "c1", None, ">").is_empty());
     // Appends after the loop started are delivered too.
-    let late = append(&mut con, "audit", "n 6");
-    assert_eq!(ids_of(&read_group(&mut con, "audit", "g", "c1", None, ">")), [late]);
+    let late = append(&mut con, "{audit}", "n 6");
+    assert_eq!(ids_of(&read_group(&mut con, "{audit}", "g", "c1", None, ">")), [late]);
 }
 
 #[test]
@@ -662,31 +656,31 @@ fn pending_entries_trimmed_by_the_cap_stay_pending_until_xautoclaim() {
     let server = Server::start();
     let mut con = server.connect();
     config_set(&mut con, "tally.audit-max-len", "5");
-    let mut appended: Vec<String> = (1..=5).map(|n| append(&mut con, "audit", &format!("n {n}"))).collect();
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit g START 0"), "OK");
-    assert_eq!(ids_of(&read_group(&mut con, "audit", "g", "c1", Some(3), ">")), appended[..3]);
+    let mut appended: Vec<String> = (1..=5).map(|n| append(&mut con, "{audit}", &format!("n {n}"))).collect();
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} g START 0"), "OK");
+    assert_eq!(ids_of(&read_group(&mut con, "{audit}", "g", "c1", Some(3), ">")), appended[..3]);
     // Four more appends: the cap trims the first four, three of them pending.
-    appended.extend((6..=9).map(|n| append(&mut con, "audit", &format!("n {n}"))));
-    assert_eq!(entry_ids(&mut con, "audit"), appended[4..]);
+    appended.extend((6..=9).map(|n| append(&mut con, "{audit}", &format!("n {n}"))));
+    assert_eq!(entry_ids(&mut con, "{audit}"), appended[4..]);
 
     let c1: Vec<(String, String)> = appended[..3].iter().map(|i| (i.clone(), "c1".to_string())).collect();
-    assert_eq!(pending(&mut con, "audit", "g"), c1, "trimming leaves the PEL alone");
-    assert_eq!(int(field(&fields(&ok(&mut con, &["AUDIT.INFO", "audit"])), "length")), 5);
+    assert_eq!(pending(&mut con, "{audit}", "g"), c1, "trimming leaves the PEL alone");
+    assert_eq!(int(field(&fields(&ok(&mut con, &["AUDIT.INFO", "{audit}"])), "length")), 5);
     // The consumer's history shows the trimmed entries with nil fields.
-    let history = read_group(&mut con, "audit", "g", "c1", None, "0");
+    let history = read_group(&mut con, "{audit}", "g", "c1", None, "0");
     assert_eq!(history, appended[..3].iter().map(|i| (i.clone(), None)).collect::<Vec<_>>());
 
     // XAUTOCLAIM reports them as deleted and drops them from the PEL.
-    let claimed = ok(&mut con, &["XAUTOCLAIM", "audit", "g", "c2", "0", "0-0"]);
+    let claimed = ok(&mut con, &["XAUTOCLAIM", "{audit}", "g", "c2", "0", "0-0"]);
     let claimed = items(&claimed);
     assert_eq!(text(&claimed[0]), "0-0");
     assert!(items(&claimed[1]).is_empty(), "no live entry to claim: {}", render(&claimed[1]));
     assert_eq!(texts(&claimed[2]), appended[..3]);
-    assert!(pending(&mut con, "audit", "g").is_empty());
-    let info = fields(&items(&fields(&ok(&mut con, &["AUDIT.INFO", "audit"]))["groups"])[0]);
+    assert!(pending(&mut con, "{audit}", "g").is_empty());
+    let info = fields(&items(&fields(&ok(&mut con, &["AUDIT.INFO", "{audit}"]))["groups"])[0]);
     assert_eq!(int(field(&info, "pending")), 0);
     // The entry that was never delivered and survived is delivered next.
-    assert_eq!(ids_of(&read_group(&mut con, "audit", "g", "c2", None, ">")), appended[4..]);
+    assert_eq!(ids_of(&read_group(&mut con, "{audit}", "g", "c2", None, ">")), appended[4..]);
 }
 
 // ---- 6. AUDIT.INFO ------------------------------------------------------------------------------------
@@ -716,10 +710,10 @@ fn info_reports_every_field_of_a_stream_with_two_groups() {
     let mut con = server.connect();
     config_set(&mut con, "tally.audit-max-len", "100");
     config_set(&mut con, "tally.audit-retention-ms", "3600000");
-    let mut ids: Vec<String> = (1..=4).map(|n| append(&mut con, "audit", &format!("n {n}"))).collect();
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit g1 START 0"), "OK");
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit g2"), "OK");
-    ids.push(append(&mut con, "audit", "n 5"));
+    let mut ids: Vec<String> = (1..=4).map(|n| append(&mut con, "{audit}", &format!("n {n}"))).collect();
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} g1 START 0"), "OK");
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} g2"), "OK");
+    ids.push(append(&mut con, "{audit}", "n 5"));
     // (consumers, pending, lag) of each group; the lag as rendered (`nil` when unknown).
     let expect = |ids: &[String], length: usize, added: usize, g1: (i64, i64, &str), g2: (i64, i64, &str)| {
         format!(
@@ -740,29 +734,29 @@ fn info_reports_every_field_of_a_stream_with_two_groups() {
     // Nothing read yet: g1 (from 0) lags all five. g2 was created at $ when the stream
     // held four entries; Redis 7.0 keeps no entries-read counter for a group created in
     // the middle of the stream, so XINFO (and AUDIT.INFO) report its lag as unknown.
-    assert_eq!(audit_info(&mut con, "audit"), expect(&ids, 5, 5, (0, 0, "5"), (0, 0, "nil")));
+    assert_eq!(audit_info(&mut con, "{audit}"), expect(&ids, 5, 5, (0, 0, "5"), (0, 0, "nil")));
 
-    assert_eq!(read_group(&mut con, "audit", "g1", "c1", Some(3), ">").len(), 3);
-    assert_eq!(run(&mut con, &["XACK", "audit", "g1", &ids[0]]), "1");
-    assert_eq!(read_group(&mut con, "audit", "g2", "c1", None, ">").len(), 1);
+    assert_eq!(read_group(&mut con, "{audit}", "g1", "c1", Some(3), ">").len(), 3);
+    assert_eq!(run(&mut con, &["XACK", "{audit}", "g1", &ids[0]]), "1");
+    assert_eq!(read_group(&mut con, "{audit}", "g2", "c1", None, ">").len(), 1);
     // Redis 7.0 creates no consumer for a read that delivers nothing (Redis 8 and Valkey
     // do); make sure c2 exists either way.
-    assert!(read_group(&mut con, "audit", "g2", "c2", None, ">").is_empty());
-    let consumers = sh(&mut con, "XINFO CONSUMERS audit g2");
+    assert!(read_group(&mut con, "{audit}", "g2", "c2", None, ">").is_empty());
+    let consumers = sh(&mut con, "XINFO CONSUMERS {audit} g2");
     let created = if consumers.contains("c2") { "0" } else { "1" };
-    assert_eq!(sh(&mut con, "XGROUP CREATECONSUMER audit g2 c2"), created);
-    assert_eq!(run(&mut con, &["XACK", "audit", "g2", &ids[4]]), "1");
+    assert_eq!(sh(&mut con, "XGROUP CREATECONSUMER {audit} g2 c2"), created);
+    assert_eq!(run(&mut con, &["XACK", "{audit}", "g2", &ids[4]]), "1");
     // g1: c1 holds 2 unacked of 3 read, 2 unread; g2: two consumers, all read and acked.
-    assert_eq!(audit_info(&mut con, "audit"), expect(&ids, 5, 5, (1, 2, "2"), (2, 0, "0")));
+    assert_eq!(audit_info(&mut con, "{audit}"), expect(&ids, 5, 5, (1, 2, "2"), (2, 0, "0")));
 
     // Each value agrees with XINFO.
-    let info = fields(&ok(&mut con, &["AUDIT.INFO", "audit"]));
-    let stream = fields(&ok(&mut con, &["XINFO", "STREAM", "audit"]));
+    let info = fields(&ok(&mut con, &["AUDIT.INFO", "{audit}"]));
+    let stream = fields(&ok(&mut con, &["XINFO", "STREAM", "{audit}"]));
     assert_eq!(field(&info, "length"), field(&stream, "length"));
     assert_eq!(field(&info, "entries-added"), field(&stream, "entries-added"));
     assert_eq!(text(field(&info, "last-entry-id")), text(field(&stream, "last-generated-id")));
     let native: Vec<BTreeMap<String, Value>> =
-        items(&ok(&mut con, &["XINFO", "GROUPS", "audit"])).iter().map(fields).collect();
+        items(&ok(&mut con, &["XINFO", "GROUPS", "{audit}"])).iter().map(fields).collect();
     let ours: Vec<BTreeMap<String, Value>> = items(field(&info, "groups")).iter().map(fields).collect();
     for (native, ours) in native.iter().zip(&ours) {
         for name in ["name", "consumers", "pending", "lag"] {
@@ -773,15 +767,15 @@ fn info_reports_every_field_of_a_stream_with_two_groups() {
     // After trimming: the length and first ID follow, entries-added keeps counting.
     // A lag that counts trimmed entries is the server's call (Redis 7.0 and Valkey: 3, the
     // entries g1 has not read; Redis 8.2: 2, bounded by the length); AUDIT.INFO shows XINFO's.
-    ids.push(append(&mut con, "audit", "MAXLEN 2 n 6"));
-    let groups = ok(&mut con, &["XINFO", "GROUPS", "audit"]);
+    ids.push(append(&mut con, "{audit}", "MAXLEN 2 n 6"));
+    let groups = ok(&mut con, &["XINFO", "GROUPS", "{audit}"]);
     let g1_lag = items(&groups).first().map(|g1| render(field(&fields(g1), "lag"))).unwrap_or_default();
     assert!(["2", "3"].contains(&g1_lag.as_str()), "g1 lag {g1_lag}");
-    assert_eq!(audit_info(&mut con, "audit"), expect(&ids, 2, 6, (1, 2, &g1_lag), (2, 0, "1")));
+    assert_eq!(audit_info(&mut con, "{audit}"), expect(&ids, 2, 6, (1, 2, &g1_lag), (2, 0, "1")));
     // The cap and retention shown are the current configs.
     config_set(&mut con, "tally.audit-max-len", "7");
     config_set(&mut con, "tally.audit-retention-ms", "0");
-    assert!(audit_info(&mut con, "audit").starts_with("[\"length\", 2, \"cap\", 7, \"retention-ms\", 0, "));
+    assert!(audit_info(&mut con, "{audit}").starts_with("[\"length\", 2, \"cap\", 7, \"retention-ms\", 0, "));
 }
 
 /// The end of AUDIT.INFO for a stream AUDIT.CREATE never gave settings: the configs' exact
@@ -824,9 +818,9 @@ fn info_is_a_map_in_resp3() {
     let server = Server::start();
     let client = redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", server.port)).expect("client");
     let mut con = client.get_connection().expect("a RESP3 connection");
-    let only = append(&mut con, "audit", "n 1");
-    assert_eq!(sh(&mut con, "AUDIT.GROUP audit g START 0"), "OK");
-    let reply = ok(&mut con, &["AUDIT.INFO", "audit"]);
+    let only = append(&mut con, "{audit}", "n 1");
+    assert_eq!(sh(&mut con, "AUDIT.GROUP {audit} g START 0"), "OK");
+    let reply = ok(&mut con, &["AUDIT.INFO", "{audit}"]);
     let Value::Map(pairs) = &reply else { panic!("not a map: {reply:?}") };
     let names: Vec<String> = pairs.iter().map(|(k, _)| text(k)).collect();
     assert_eq!(
@@ -860,11 +854,11 @@ fn info_is_a_map_in_resp3() {
 fn append_errors_change_nothing_and_the_server_stays_up() {
     let mut server = Server::start();
     let mut con = server.connect();
-    append(&mut con, "audit", "n 1");
-    append(&mut con, "audit", "IDEMPOTENT p1 5 n 2");
+    append(&mut con, "{audit}", "n 1");
+    append(&mut con, "{audit}", "IDEMPOTENT p1 5 n 2");
     assert_eq!(sh(&mut con, "SET text x"), "OK");
     assert_eq!(sh(&mut con, "SET {badstate}:producers x"), "OK");
-    append(&mut con, "badstate", "n 1");
+    append(&mut con, "{badstate}", "n 1");
 
     let arity = "ERR wrong number of arguments for 'audit.append' command";
     let maxlen_range = "ERR MAXLEN must be between 1 and 9223372036854775807";
@@ -874,32 +868,32 @@ fn append_errors_change_nothing_and_the_server_stays_up() {
     let wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
     let stale = |seq: i64| format!("ERR sequence {seq} is below the producer's last accepted sequence 5");
     let cases: Vec<(&str, String)> = vec![
-        ("AUDIT.APPEND audit", arity.into()),
-        ("AUDIT.APPEND audit a", arity.into()),
-        ("AUDIT.APPEND audit a b c", arity.into()),
-        ("AUDIT.APPEND audit a b c d e", arity.into()),
-        ("AUDIT.APPEND audit MAXLEN 5", arity.into()),
-        ("AUDIT.APPEND audit MAXLEN 5 a", arity.into()),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 6", arity.into()),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 6 a b c", arity.into()),
+        ("AUDIT.APPEND {audit}", arity.into()),
+        ("AUDIT.APPEND {audit} a", arity.into()),
+        ("AUDIT.APPEND {audit} a b c", arity.into()),
+        ("AUDIT.APPEND {audit} a b c d e", arity.into()),
+        ("AUDIT.APPEND {audit} MAXLEN 5", arity.into()),
+        ("AUDIT.APPEND {audit} MAXLEN 5 a", arity.into()),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 6", arity.into()),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 6 a b c", arity.into()),
         ("AUDIT.APPEND new MAXLEN 5 IDEMPOTENT p 1", arity.into()),
-        ("AUDIT.APPEND audit MAXLEN 0 a b", maxlen_range.into()),
-        ("AUDIT.APPEND audit MAXLEN -1 a b", maxlen_range.into()),
-        ("AUDIT.APPEND audit MAXLEN -9223372036854775808 a b", maxlen_range.into()),
-        ("AUDIT.APPEND audit MAXLEN x a b", not_integer.into()),
-        ("AUDIT.APPEND audit MAXLEN 1.5 a b", not_integer.into()),
-        ("AUDIT.APPEND audit MAXLEN 9223372036854775808 a b", not_integer.into()),
+        ("AUDIT.APPEND {audit} MAXLEN 0 a b", maxlen_range.into()),
+        ("AUDIT.APPEND {audit} MAXLEN -1 a b", maxlen_range.into()),
+        ("AUDIT.APPEND {audit} MAXLEN -9223372036854775808 a b", maxlen_range.into()),
+        ("AUDIT.APPEND {audit} MAXLEN x a b", not_integer.into()),
+        ("AUDIT.APPEND {audit} MAXLEN 1.5 a b", not_integer.into()),
+        ("AUDIT.APPEND {audit} MAXLEN 9223372036854775808 a b", not_integer.into()),
         ("AUDIT.APPEND new MAXLEN a b", not_integer.into()),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 -1 a b", seq_range.into()),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 x a b", not_integer.into()),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 9223372036854775808 a b", not_integer.into()),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 4 a b", stale(4)),
-        ("AUDIT.APPEND audit IDEMPOTENT p1 0 a b", stale(0)),
-        ("AUDIT.APPEND audit MAXLEN 1 IDEMPOTENT p1 4 a b", stale(4)),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 -1 a b", seq_range.into()),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 x a b", not_integer.into()),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 9223372036854775808 a b", not_integer.into()),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 4 a b", stale(4)),
+        ("AUDIT.APPEND {audit} IDEMPOTENT p1 0 a b", stale(0)),
+        ("AUDIT.APPEND {audit} MAXLEN 1 IDEMPOTENT p1 4 a b", stale(4)),
         ("AUDIT.APPEND text a b", wrongtype.into()),
         ("AUDIT.APPEND text IDEMPOTENT p 1 a b", wrongtype.into()),
-        ("AUDIT.APPEND badstate IDEMPOTENT p 1 a b", wrongtype.into()),
-        ("AUDIT.APPEND badstate MAXLEN 1 IDEMPOTENT p 1 a b", wrongtype.into()),
+        ("AUDIT.APPEND {badstate} IDEMPOTENT p 1 a b", wrongtype.into()),
+        ("AUDIT.APPEND {badstate} MAXLEN 1 IDEMPOTENT p 1 a b", wrongtype.into()),
     ];
     for (line, expected) in &cases {
         assert_refused(&mut con, &byte_words(line), expected);
@@ -909,13 +903,13 @@ fn append_errors_change_nothing_and_the_server_stays_up() {
         |max: usize| format!("ERR field or value is longer than tally.audit-max-field-bytes ({max} bytes)");
     let big = vec![b'v'; 65537];
     let byte_cases: Vec<(Vec<&[u8]>, String)> = vec![
-        (vec![b"audit", b"", b"v"], "ERR field names must not be empty".into()),
-        (vec![b"audit", b"a", b"b", b"", b"v"], "ERR field names must not be empty".into()),
+        (vec![b"{audit}", b"", b"v"], "ERR field names must not be empty".into()),
+        (vec![b"{audit}", b"a", b"b", b"", b"v"], "ERR field names must not be empty".into()),
         (vec![b"new", b"IDEMPOTENT", b"p", b"1", b"", b"v"], "ERR field names must not be empty".into()),
-        (vec![b"audit", b"IDEMPOTENT", b"", b"1", b"a", b"b"], producer_id.into()),
-        (vec![b"audit", b"IDEMPOTENT", &[b'p'; 65], b"1", b"a", b"b"], producer_id.into()),
-        (vec![b"audit", b"a", &big], field_too_long(65536)),
-        (vec![b"audit", &big, b"v"], field_too_long(65536)),
+        (vec![b"{audit}", b"IDEMPOTENT", b"", b"1", b"a", b"b"], producer_id.into()),
+        (vec![b"{audit}", b"IDEMPOTENT", &[b'p'; 65], b"1", b"a", b"b"], producer_id.into()),
+        (vec![b"{audit}", b"a", &big], field_too_long(65536)),
+        (vec![b"{audit}", &big, b"v"], field_too_long(65536)),
         (vec![b"new", b"a", b"b", b"c", &big], field_too_long(65536)),
     ];
     for (args, expected) in &byte_cases {
@@ -926,13 +920,13 @@ fn append_errors_change_nothing_and_the_server_stays_up() {
 
     // Bounds are inclusive.
     config_set(&mut con, "tally.audit-max-field-bytes", "8");
-    assert_refused(&mut con, &words("AUDIT.APPEND audit a 123456789"), &field_too_long(8));
-    assert_refused(&mut con, &words("AUDIT.APPEND audit 123456789 a"), &field_too_long(8));
-    append(&mut con, "audit", "12345678 12345678");
+    assert_refused(&mut con, &words("AUDIT.APPEND {audit} a 123456789"), &field_too_long(8));
+    assert_refused(&mut con, &words("AUDIT.APPEND {audit} 123456789 a"), &field_too_long(8));
+    append(&mut con, "{audit}", "12345678 12345678");
     let producer = "p".repeat(64);
-    append(&mut con, "audit", &format!("IDEMPOTENT {producer} 0 a b"));
+    append(&mut con, "{audit}", &format!("IDEMPOTENT {producer} 0 a b"));
     assert_eq!(sh(&mut con, "EXISTS new"), "0");
-    assert_eq!(xlen(&mut con, "audit"), 4);
+    assert_eq!(xlen(&mut con, "{audit}"), 4);
     assert_healthy(&mut server);
 }
 
@@ -963,11 +957,11 @@ fn keyspace_events_match_xadd_with_an_exact_maxlen() {
     // primary should fire the same for the append that trims.
     let audit = key_events(
         &server,
-        "audit",
+        "{audit}",
         &[
-            "AUDIT.APPEND audit MAXLEN 1 IDEMPOTENT p 1 a b",
-            "AUDIT.APPEND audit MAXLEN 1 a b",
-            "AUDIT.APPEND audit IDEMPOTENT p 1 a b",
+            "AUDIT.APPEND {audit} MAXLEN 1 IDEMPOTENT p 1 a b",
+            "AUDIT.APPEND {audit} MAXLEN 1 a b",
+            "AUDIT.APPEND {audit} IDEMPOTENT p 1 a b",
         ],
     );
     assert_eq!(audit, native, "a cap trim must fire `xtrim` as XADD MAXLEN does (and a retry nothing)");
@@ -976,7 +970,7 @@ fn keyspace_events_match_xadd_with_an_exact_maxlen() {
 // ---- 8. replication and AOF ------------------------------------------------------------------------------
 
 const WAREHOUSE: &str = "warehouse:{inv}:audit";
-const PLAIN: &str = "audit";
+const PLAIN: &str = "{audit}";
 const AGED: &str = "aged:{r}:audit";
 const JOBS: &str = "jobs:{j}:audit";
 const BINARY: &[u8] = b"bin:{b}:\0audit";
@@ -1366,8 +1360,8 @@ fn replica_and_aof_hold_the_concrete_effects_of_a_mixed_workload() {
     // The replica serves reads and refuses writes; its own cap config played no part.
     assert_eq!(sh(&mut rcon, "CONFIG GET tally.audit-max-len"), "[\"tally.audit-max-len\", \"10000\"]");
     assert_eq!(audit_info(&mut rcon, WAREHOUSE), audit_info(&mut con, WAREHOUSE));
-    assert!(sh(&mut rcon, "AUDIT.APPEND audit a b").starts_with("(error) READONLY"));
-    assert!(sh(&mut rcon, "AUDIT.GROUP audit g9").starts_with("(error) READONLY"));
+    assert!(sh(&mut rcon, "AUDIT.APPEND {audit} a b").starts_with("(error) READONLY"));
+    assert!(sh(&mut rcon, "AUDIT.GROUP {audit} g9").starts_with("(error) READONLY"));
     assert!(!replica.log().contains("CRITICAL"), "replica log:\n{}", replica.log());
 }
 
@@ -1451,13 +1445,13 @@ fn idempotent_needs_write_access_to_the_producers_key() {
     assert_eq!(run(&mut stream_only, &idempotent), format!("(error) {NOPERM}"));
 
     // Untagged keys: `{audit}:producers` is the key to grant.
-    assert_eq!(sh(&mut admin, "ACL SETUSER plain on nopass ~audit +@all"), "OK");
-    assert_eq!(sh(&mut admin, "ACL SETUSER plain-state on nopass ~audit ~{audit}:producers +@all"), "OK");
+    assert_eq!(sh(&mut admin, "ACL SETUSER plain on nopass ~{audit} +@all"), "OK");
+    assert_eq!(sh(&mut admin, "ACL SETUSER plain-state on nopass ~{audit} ~{audit}:producers +@all"), "OK");
     let mut plain_user = login(&server, "plain");
-    assert_eq!(sh(&mut plain_user, "AUDIT.APPEND audit IDEMPOTENT p 1 a b"), format!("(error) {NOPERM}"));
-    assert_eq!(sh(&mut admin, "EXISTS audit"), "0");
+    assert_eq!(sh(&mut plain_user, "AUDIT.APPEND {audit} IDEMPOTENT p 1 a b"), format!("(error) {NOPERM}"));
+    assert_eq!(sh(&mut admin, "EXISTS {audit}"), "0");
     let mut plain_state = login(&server, "plain-state");
-    append(&mut plain_state, "audit", "IDEMPOTENT p 1 a b");
+    append(&mut plain_state, "{audit}", "IDEMPOTENT p 1 a b");
     assert_eq!(sh(&mut admin, "HLEN {audit}:producers"), "1");
     // No access to the stream key at all: the server refuses before the module runs.
     assert_server_noperm(&sh(&mut plain_user, "AUDIT.APPEND other a b"), "AUDIT.APPEND other a b");
@@ -1467,20 +1461,20 @@ fn idempotent_needs_write_access_to_the_producers_key() {
 fn read_only_user_can_run_info_but_not_append_or_group() {
     let server = Server::start();
     let mut admin = server.connect();
-    append(&mut admin, "audit", "IDEMPOTENT p 1 n 1");
-    assert_eq!(sh(&mut admin, "AUDIT.GROUP audit g START 0"), "OK");
+    append(&mut admin, "{audit}", "IDEMPOTENT p 1 n 1");
+    assert_eq!(sh(&mut admin, "AUDIT.GROUP {audit} g START 0"), "OK");
     assert_eq!(sh(&mut admin, "ACL SETUSER reader on nopass %R~* +@all"), "OK");
     let before = snapshot(&mut admin);
     let mut reader = login(&server, "reader");
-    assert_eq!(audit_info(&mut reader, "audit"), audit_info(&mut admin, "audit"));
+    assert_eq!(audit_info(&mut reader, "{audit}"), audit_info(&mut admin, "{audit}"));
     assert_eq!(sh(&mut reader, "AUDIT.INFO missing"), "nil");
-    assert_eq!(sh(&mut reader, "XLEN audit"), "1");
+    assert_eq!(sh(&mut reader, "XLEN {audit}"), "1");
     for line in [
-        "AUDIT.APPEND audit n 2",
-        "AUDIT.APPEND audit IDEMPOTENT p 1 n 1",
+        "AUDIT.APPEND {audit} n 2",
+        "AUDIT.APPEND {audit} IDEMPOTENT p 1 n 1",
         "AUDIT.APPEND new n 1",
-        "AUDIT.GROUP audit g",
-        "AUDIT.GROUP audit g2 START 0",
+        "AUDIT.GROUP {audit} g",
+        "AUDIT.GROUP {audit} g2 START 0",
         "AUDIT.GROUP new g",
     ] {
         assert_server_noperm(&sh(&mut reader, line), line);

@@ -343,7 +343,7 @@ fn settings_errors_change_nothing() {
     for (line, error) in [
         (
             "AUDIT.CREATE plain",
-            "ERR audit log 'plain' needs a hash tag like {id} in its name: tally keeps its settings in keys beside it",
+            "ERR audit log 'plain' needs a hash tag like {id} in its name: tally keeps its companion keys beside it",
         ),
         (
             "AUDIT.CREATE log:{a} MAXLEN ~ 10 CHAIN",

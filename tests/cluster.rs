@@ -280,9 +280,9 @@ fn untagged_keys_are_refused_in_cluster_mode_and_accepted_standalone() {
     let mut con = server.connect();
     for line in single_key_commands("plain:b", "plain:l", "plain:g", "plain:s") {
         let reply = sh(&mut con, &line);
-        assert!(!reply.starts_with("(error)"), "standalone {line}: {reply}");
+        let untagged_idempotent = line.starts_with("AUDIT.APPEND");
+        assert_eq!(reply.starts_with("(error)"), untagged_idempotent, "standalone {line}: {reply}");
     }
-    assert!(exists(&mut con, "{plain:s}:producers"));
 }
 
 // ---- multi-key commands and companion keys -------------------------------------------------
@@ -359,24 +359,17 @@ fn multi_key_commands_stay_in_one_slot_and_companion_keys_share_it() {
         assert_eq!(sh(&mut owner, &format!("XLEN {stream}")), "2");
     }
 
-    // Untagged streams (allowed with `no`) get a `{key}:producers` hash in the key's slot.
+    // Untagged streams (allowed with `no`) have no producers key, whose name would be another
+    // key's (`{audit}:producers` is the stream `{audit}`'s): IDEMPOTENT is refused and nothing
+    // is written. Without IDEMPOTENT there is no companion key: the append works.
     for port in cluster.ports() {
         assert_eq!(sh(&mut cluster.connect(port), "CONFIG SET tally.require-hashtag no"), "OK");
     }
-    for stream in ["audit", "x{y"] {
-        let producers = format!("{{{stream}}}:producers");
-        assert_eq!(cluster.keyslot(producers.as_bytes()), cluster.keyslot(stream.as_bytes()), "{producers}");
-        let id = bulk(&client.ok(&words(&format!("AUDIT.APPEND {stream} IDEMPOTENT p 1 f v"))));
-        let mut owner = cluster.connect_to_owner(stream.as_bytes());
-        assert_eq!(sh(&mut owner, &format!("HGET {producers} p")), format!("\"1 {id}\""));
-    }
-    // A '}' without a tag cannot be wrapped into a tag of the same slot: refused, nothing
-    // written. Without IDEMPOTENT there is no companion key: the append works.
-    for stream in ["a}b", "x{}y"] {
+    for stream in ["audit", "x{y", "a}b", "x{}y"] {
         let mut owner = cluster.connect_to_owner(stream.as_bytes());
         assert_eq!(
             sh(&mut owner, &format!("AUDIT.APPEND {stream} IDEMPOTENT p 1 f v")),
-            format!("(error) ERR key '{stream}' needs a hash tag like {{id}} so related keys share a cluster slot")
+            format!("(error) ERR audit log '{stream}' needs a hash tag like {{id}} in its name: tally keeps its companion keys beside it")
         );
         assert!(!exists(&mut owner, stream));
         assert!(sh(&mut owner, &format!("AUDIT.APPEND {stream} f v")).starts_with('"'));
@@ -387,12 +380,11 @@ fn multi_key_commands_stay_in_one_slot_and_companion_keys_share_it() {
 // ---- tournaments: companion keys in the leaderboard's slot -----------------------------------
 
 /// The keys of a TIEBREAK FIRST tournament on `key` (TIES DENSE adds `:dense`): the
-/// leaderboard and its companions, `key` + suffix with a hash tag, `{key}` + suffix without.
+/// leaderboard and its companions, `key` + suffix (a tournament's key has a hash tag).
 fn tournament_keys(key: &str, dense: bool) -> Vec<String> {
-    let base = if key.contains('{') { key.to_string() } else { format!("{{{key}}}") };
-    let mut keys = vec![key.to_string(), format!("{base}:tourney"), format!("{base}:arrival"), format!("{base}:order")];
+    let mut keys = vec![key.to_string(), format!("{key}:tourney"), format!("{key}:arrival"), format!("{key}:order")];
     if dense {
-        keys.push(format!("{base}:dense"));
+        keys.push(format!("{key}:dense"));
     }
     keys
 }
@@ -470,8 +462,9 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
     }
     assert_eq!(sh(&mut con, "DBSIZE"), "0");
 
-    // Tournaments: a tagged one and the untagged one (its owner set to `no`), created and
-    // played on their owners; one more through the cluster client, on another primary.
+    // A tagged tournament, created and played on its owner; the untagged key (its owner set
+    // to `no`) as a plain leaderboard, since an untagged key cannot be a tournament; one more
+    // tournament through the cluster client, on another primary.
     let tagged = "tournament:{t1}:scores";
     let tagged_owner = cluster.owner_of_key(tagged.as_bytes());
     play_first_dense(&mut cluster.connect(tagged_owner), tagged);
@@ -480,7 +473,11 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
     for &port in &untagged_nodes {
         assert_eq!(sh(&mut cluster.connect(port), "CONFIG SET tally.require-hashtag no"), "OK");
     }
-    play_first_dense(&mut con, untagged);
+    assert_eq!(
+        sh(&mut con, &format!("TOURNEY.CREATE {untagged} TIEBREAK FIRST")),
+        format!("(error) ERR tournament '{untagged}' needs a hash tag like {{id}} in its name: tally keeps its companion keys beside it")
+    );
+    assert_eq!(sh(&mut con, &format!("TOURNEY.INCR {untagged} zoe 3")), "[\"3\", 1]");
     let routed = (2..)
         .map(|n| format!("tournament:{{t{n}}}:scores"))
         .find(|key| ![tagged_owner, untagged_owner].contains(&owner_in(&view, client_slot(key.as_bytes()))))
@@ -508,13 +505,13 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
     ] {
         assert_eq!(client.sh(&line), expected, "{line}");
     }
-    let tournaments = [(tagged, true), (untagged, true), (routed.as_str(), false)];
+    let tournaments = [(tagged, true), (routed.as_str(), false)];
 
     // CREATE and INFO sent to any other node, primary or replica, are redirected to the
     // owner (the untagged key too: the server redirects before the module sees it), and a
     // new tournament is not created there.
     let mut moved = 0;
-    for (key, _) in tournaments.iter().copied().chain([("tournament:{new}:scores", true)]) {
+    for (key, _) in tournaments.iter().copied().chain([(untagged, false), ("tournament:{new}:scores", true)]) {
         let slot = cluster.keyslot(key.as_bytes());
         let owner = owner_in(&view, slot);
         for port in cluster.ports().into_iter().filter(|&port| port != owner) {
@@ -553,6 +550,9 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
         assert_eq!(types, want, "{key}");
         assert_eq!(sh(&mut owner_con, "WAIT 1 5000"), "1");
     }
+    for &port in &untagged_nodes {
+        expected.get_mut(&port).unwrap().insert(untagged.to_string());
+    }
     for port in cluster.ports() {
         let keys: BTreeSet<String> = redis::cmd("KEYS").arg("*").query(&mut cluster.connect(port)).unwrap();
         assert_eq!(keys, expected[&port], "the keys of node {port}");
@@ -568,7 +568,7 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
         }
     }
 
-    // Back to `auto`, the untagged tournament is refused again: kept, but not served.
+    // Back to `auto`, the untagged leaderboard is refused again: kept, but not served.
     for &port in &untagged_nodes {
         let mut node = cluster.connect(port);
         assert_eq!(sh(&mut node, "CONFIG SET tally.require-hashtag auto"), "OK");
@@ -577,7 +577,7 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
             assert_eq!(sh(&mut node, &line), needs_tag(untagged), "{line} on {port}");
         }
     }
-    assert!(exists(&mut con, "{lb9}:order"));
+    assert!(exists(&mut con, untagged));
 }
 
 // ---- failover ----------------------------------------------------------------------------------

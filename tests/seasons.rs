@@ -84,27 +84,27 @@ fn season_calls_write_and_read_the_current_seasons_board() {
     let (names, now) = in_one_season(&mut con, |con, names| {
         for (period, name) in ["daily", "weekly", "monthly"].iter().zip(names) {
             let key = format!("{{lb}}:{name}");
-            assert_eq!(sh(con, &format!("TOURNEY.INCR lb alice 10 SEASON {period}")), "[\"10\", 1]");
+            assert_eq!(sh(con, &format!("TOURNEY.INCR {{lb}} alice 10 SEASON {period}")), "[\"10\", 1]");
             assert_eq!(
-                sh(con, &format!("TOURNEY.SUBMIT lb bob 12 SEASON {}", period.to_uppercase())),
+                sh(con, &format!("TOURNEY.SUBMIT {{lb}} bob 12 SEASON {}", period.to_uppercase())),
                 "[\"12\", 1, 1]"
             );
-            assert_eq!(sh(con, &format!("TOURNEY.SUBMIT lb carol 10 LATEST season {period}")), "[\"10\", 2, 1]");
+            assert_eq!(sh(con, &format!("TOURNEY.SUBMIT {{lb}} carol 10 LATEST season {period}")), "[\"10\", 2, 1]");
             assert_eq!(sh(con, &format!("ZSCORE {key} bob")), "\"12\"", "{key}");
             // Every read with SEASON answers as the same read of the season's key.
             for (with_season, on_key) in [
-                (format!("TOURNEY.RANK lb carol SEASON {period}"), format!("TOURNEY.RANK {key} carol")),
+                (format!("TOURNEY.RANK {{lb}} carol SEASON {period}"), format!("TOURNEY.RANK {key} carol")),
                 (
-                    format!("TOURNEY.RANK lb carol WITHSCORE SEASON {period} TIES COMPETITION"),
+                    format!("TOURNEY.RANK {{lb}} carol WITHSCORE SEASON {period} TIES COMPETITION"),
                     format!("TOURNEY.RANK {key} carol WITHSCORE TIES COMPETITION"),
                 ),
-                (format!("TOURNEY.TOP lb 10 SEASON {period}"), format!("TOURNEY.TOP {key} 10")),
+                (format!("TOURNEY.TOP {{lb}} 10 SEASON {period}"), format!("TOURNEY.TOP {key} 10")),
                 (
-                    format!("TOURNEY.TOP lb 2 OFFSET 1 SEASON {period} TIES COMPETITION"),
+                    format!("TOURNEY.TOP {{lb}} 2 OFFSET 1 SEASON {period} TIES COMPETITION"),
                     format!("TOURNEY.TOP {key} 2 OFFSET 1 TIES COMPETITION"),
                 ),
-                (format!("TOURNEY.AROUND lb alice 1 SEASON {period}"), format!("TOURNEY.AROUND {key} alice 1")),
-                (format!("TOURNEY.PERCENTILE lb alice SEASON {period}"), format!("TOURNEY.PERCENTILE {key} alice")),
+                (format!("TOURNEY.AROUND {{lb}} alice 1 SEASON {period}"), format!("TOURNEY.AROUND {key} alice 1")),
+                (format!("TOURNEY.PERCENTILE {{lb}} alice SEASON {period}"), format!("TOURNEY.PERCENTILE {key} alice")),
             ] {
                 let expected = sh(con, &on_key);
                 assert!(!expected.starts_with("(error)"), "{on_key}: {expected}");
@@ -114,7 +114,7 @@ fn season_calls_write_and_read_the_current_seasons_board() {
         names.clone()
     });
     assert_eq!(
-        sh(&mut con, "TOURNEY.INFO lb SEASON daily"),
+        sh(&mut con, "TOURNEY.INFO {lb} SEASON daily"),
         format!(
             "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", {}, \"members\", 3, \"top\", \"12\", \"bottom\", \"10\"]",
             season_expiries(now)[0]
@@ -122,11 +122,11 @@ fn season_calls_write_and_read_the_current_seasons_board() {
         "the season's board, and when it expires"
     );
     assert_eq!(
-        sh(&mut con, "TOURNEY.TOP lb 3 SEASON daily"),
+        sh(&mut con, "TOURNEY.TOP {lb} 3 SEASON daily"),
         "[[\"bob\", \"12\", 1], [\"carol\", \"10\", 2], [\"alice\", \"10\", 3]]"
     );
     // The key the call names is untouched; the season keys expire one season after theirs ends.
-    assert_eq!(sh(&mut con, "EXISTS lb"), "0");
+    assert_eq!(sh(&mut con, "EXISTS {lb}"), "0");
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
     keys.sort();
     let mut expected: Vec<String> = names.iter().map(|name| format!("{{lb}}:{name}")).collect();
@@ -136,7 +136,7 @@ fn season_calls_write_and_read_the_current_seasons_board() {
         assert_eq!(pexpiretime(&mut con, &format!("{{lb}}:{name}")), expiry, "{name}");
     }
     // A later write keeps the expiry the first one set.
-    assert_eq!(sh(&mut con, "TOURNEY.INCR lb alice 1 SEASON daily"), "[\"11\", 2]");
+    assert_eq!(sh(&mut con, "TOURNEY.INCR {lb} alice 1 SEASON daily"), "[\"11\", 2]");
     assert_eq!(pexpiretime(&mut con, &format!("{{lb}}:{}", names[0])), season_expiries(now)[0]);
 }
 
@@ -146,24 +146,27 @@ fn season_keys_share_the_slot_of_the_named_key() {
     let mut con = server.connect();
     let (names, _) = in_one_season(&mut con, |con, names| {
         assert_eq!(sh(con, "TOURNEY.INCR t:{x}:lb alice 1 SEASON weekly"), "[\"1\", 1]");
-        assert_eq!(sh(con, "TOURNEY.INCR lb alice 1 SEASON weekly"), "[\"1\", 1]");
+        assert_eq!(sh(con, "TOURNEY.INCR {lb} alice 1 SEASON weekly"), "[\"1\", 1]");
         names.clone()
     });
     let tagged = format!("t:{{x}}:lb:{}", names[1]);
     let wrapped = format!("{{lb}}:{}", names[1]);
     assert_eq!(sh(&mut con, &format!("EXISTS {tagged} {wrapped}")), "2");
     assert_eq!(client_slot(tagged.as_bytes()), client_slot(b"t:{x}:lb"));
-    assert_eq!(client_slot(wrapped.as_bytes()), client_slot(b"lb"));
-    // A key whose season could not share its slot is refused, and nothing is written.
+    assert_eq!(client_slot(wrapped.as_bytes()), client_slot(b"{lb}"));
+    // An untagged key has no seasons (issue 19 #2): `{lb}:<season>` is already the key
+    // `{lb}`'s season, so `lb`'s would share it. Refused, and nothing is written.
+    for key in ["lb", "a}b"] {
+        assert_eq!(
+            sh(&mut con, &format!("TOURNEY.INCR {key} alice 1 SEASON daily")),
+            format!("(error) ERR seasonal leaderboard '{key}' needs a hash tag like {{id}} in its name: tally keeps its companion keys beside it")
+        );
+        assert_eq!(sh(&mut con, &format!("TOURNEY.INCR {key} alice 1")), "[\"1\", 1]");
+    }
+    assert_eq!(sh(&mut con, "DBSIZE"), "4");
     assert_eq!(
-        sh(&mut con, "TOURNEY.INCR a}b alice 1 SEASON daily"),
-        "(error) ERR key 'a}b' needs a hash tag like {id} so related keys share a cluster slot"
-    );
-    assert_eq!(sh(&mut con, "TOURNEY.INCR a}b alice 1"), "[\"1\", 1]");
-    assert_eq!(sh(&mut con, "DBSIZE"), "3");
-    assert_eq!(
-        sh_ok(&mut con, "COMMAND GETKEYS TOURNEY.INCR lb alice 1 SEASON daily"),
-        "[\"lb\"]",
+        sh_ok(&mut con, "COMMAND GETKEYS TOURNEY.INCR {lb} alice 1 SEASON daily"),
+        "[\"{lb}\"]",
         "the declared key is the one argv names; the season key shares its slot"
     );
 }
@@ -172,31 +175,31 @@ fn season_keys_share_the_slot_of_the_named_key() {
 fn bad_season_options_are_refused_and_change_nothing() {
     let server = Server::start();
     let mut con = server.connect();
-    sh_ok(&mut con, "TOURNEY.INCR lb alice 1 SEASON daily");
+    sh_ok(&mut con, "TOURNEY.INCR {lb} alice 1 SEASON daily");
     let before = key_dumps(&mut con);
     for line in [
-        "TOURNEY.INCR lb alice 1 SEASON",
-        "TOURNEY.INCR lb alice 1 SEASON yearly",
-        "TOURNEY.INCR lb alice 1 SEASON daily SEASON daily",
-        "TOURNEY.SUBMIT lb alice 1 SEASON daily BEST SEASON weekly",
-        "TOURNEY.RANK lb alice SEASON hourly",
-        "TOURNEY.TOP lb 10 SEASON",
-        "TOURNEY.AROUND lb alice 1 SEASON 1",
-        "TOURNEY.PERCENTILE lb alice SEASON",
+        "TOURNEY.INCR {lb} alice 1 SEASON",
+        "TOURNEY.INCR {lb} alice 1 SEASON yearly",
+        "TOURNEY.INCR {lb} alice 1 SEASON daily SEASON daily",
+        "TOURNEY.SUBMIT {lb} alice 1 SEASON daily BEST SEASON weekly",
+        "TOURNEY.RANK {lb} alice SEASON hourly",
+        "TOURNEY.TOP {lb} 10 SEASON",
+        "TOURNEY.AROUND {lb} alice 1 SEASON 1",
+        "TOURNEY.PERCENTILE {lb} alice SEASON",
     ] {
         assert_eq!(sh(&mut con, line), SYNTAX, "{line}");
     }
     assert_eq!(
-        sh(&mut con, "TOURNEY.INCR lb alice 1 extra SEASON daily"),
+        sh(&mut con, "TOURNEY.INCR {lb} alice 1 extra SEASON daily"),
         "(error) ERR wrong number of arguments for 'tourney.incr' command"
     );
     assert_eq!(key_dumps(&mut con), before);
     // Before the options, SEASON is a member like any other; REM reads SEASON only after its
     // first member, so here it removes the members SEASON and daily.
-    assert_eq!(sh(&mut con, "TOURNEY.INCR lb SEASON 5"), "[\"5\", 1]");
-    assert_eq!(sh(&mut con, "TOURNEY.RANK lb SEASON"), "1");
-    assert_eq!(sh(&mut con, "TOURNEY.REM lb SEASON daily"), "1");
-    assert_eq!(sh(&mut con, "EXISTS lb"), "0");
+    assert_eq!(sh(&mut con, "TOURNEY.INCR {lb} SEASON 5"), "[\"5\", 1]");
+    assert_eq!(sh(&mut con, "TOURNEY.RANK {lb} SEASON"), "1");
+    assert_eq!(sh(&mut con, "TOURNEY.REM {lb} SEASON daily"), "1");
+    assert_eq!(sh(&mut con, "EXISTS {lb}"), "0");
 }
 
 #[test]
@@ -259,21 +262,21 @@ fn create_waits_for_running_seasons_to_end() {
 fn the_season_key_is_checked_against_the_callers_acl() {
     let server = Server::start();
     let mut admin = server.connect();
-    sh_ok(&mut admin, "ACL SETUSER narrow on >pw ~lb +tourney.incr +tourney.top");
-    sh_ok(&mut admin, "ACL SETUSER wide on >pw ~lb ~{lb}:* +tourney.incr +tourney.top");
+    sh_ok(&mut admin, "ACL SETUSER narrow on >pw ~{lb} +tourney.incr +tourney.top");
+    sh_ok(&mut admin, "ACL SETUSER wide on >pw ~{lb} ~{lb}:* +tourney.incr +tourney.top");
     let mut narrow = server.connect();
     sh_ok(&mut narrow, "AUTH narrow pw");
     let mut wide = server.connect();
     sh_ok(&mut wide, "AUTH wide pw");
     sh_ok(&mut admin, "ACL LOG RESET");
-    assert_eq!(sh(&mut narrow, "TOURNEY.INCR lb alice 1 SEASON daily"), MODULE_NOPERM);
-    assert_eq!(sh(&mut narrow, "TOURNEY.TOP lb 1 SEASON daily"), MODULE_NOPERM);
+    assert_eq!(sh(&mut narrow, "TOURNEY.INCR {lb} alice 1 SEASON daily"), MODULE_NOPERM);
+    assert_eq!(sh(&mut narrow, "TOURNEY.TOP {lb} 1 SEASON daily"), MODULE_NOPERM);
     assert_eq!(sh(&mut admin, "DBSIZE"), "0");
     let log = sh(&mut admin, "ACL LOG");
     assert!(log.contains("\"narrow\"") && log.contains("{lb}:"), "ACL LOG: {log}");
-    assert_eq!(sh(&mut narrow, "TOURNEY.INCR lb alice 1"), "[\"1\", 1]", "the named key itself is allowed");
-    assert_eq!(sh(&mut wide, "TOURNEY.INCR lb alice 2 SEASON daily"), "[\"2\", 1]");
-    assert_eq!(sh(&mut wide, "TOURNEY.TOP lb 1 SEASON daily"), "[[\"alice\", \"2\", 1]]");
+    assert_eq!(sh(&mut narrow, "TOURNEY.INCR {lb} alice 1"), "[\"1\", 1]", "the named key itself is allowed");
+    assert_eq!(sh(&mut wide, "TOURNEY.INCR {lb} alice 2 SEASON daily"), "[\"2\", 1]");
+    assert_eq!(sh(&mut wide, "TOURNEY.TOP {lb} 1 SEASON daily"), "[[\"alice\", \"2\", 1]]");
 }
 
 #[test]
@@ -329,17 +332,18 @@ fn reads_take_the_previous_season_and_writes_refuse_it() {
             // The previous season's final standings, as the board held them when it ended.
             sh_ok(con, &format!("ZADD {{lb}}:{name} 5 a 7 b"));
             assert_eq!(
-                sh(con, &format!("TOURNEY.TOP lb 10 SEASON {period} PREVIOUS")),
+                sh(con, &format!("TOURNEY.TOP {{lb}} 10 SEASON {period} PREVIOUS")),
                 "[[\"b\", \"7\", 1], [\"a\", \"5\", 2]]",
                 "{period}"
             );
-            assert_eq!(sh(con, &format!("TOURNEY.RANK lb a WITHSCORE SEASON {period} previous")), "[2, \"5\"]");
-            assert_eq!(sh(con, &format!("TOURNEY.AROUND lb a 0 SEASON {period} PREVIOUS")), "[[\"a\", \"5\", 2]]");
-            assert_eq!(sh(con, &format!("TOURNEY.PERCENTILE lb a SEASON {period} PREVIOUS")), "\"50\"");
-            assert_eq!(sh(con, &format!("TOURNEY.TOP lb 10 SEASON {period}")), "[]", "the current season is empty");
+            assert_eq!(sh(con, &format!("TOURNEY.RANK {{lb}} a WITHSCORE SEASON {period} previous")), "[2, \"5\"]");
+            assert_eq!(sh(con, &format!("TOURNEY.AROUND {{lb}} a 0 SEASON {period} PREVIOUS")), "[[\"a\", \"5\", 2]]");
+            assert_eq!(sh(con, &format!("TOURNEY.PERCENTILE {{lb}} a SEASON {period} PREVIOUS")), "\"50\"");
+            assert_eq!(sh(con, &format!("TOURNEY.TOP {{lb}} 10 SEASON {period}")), "[]", "the current season is empty");
         }
         let before = key_dumps(con);
-        for line in ["TOURNEY.INCR lb a 1 SEASON daily PREVIOUS", "TOURNEY.SUBMIT lb a 9 LATEST SEASON weekly PREVIOUS"]
+        for line in
+            ["TOURNEY.INCR {lb} a 1 SEASON daily PREVIOUS", "TOURNEY.SUBMIT {lb} a 9 LATEST SEASON weekly PREVIOUS"]
         {
             assert_eq!(
                 sh(con, line),
@@ -349,7 +353,7 @@ fn reads_take_the_previous_season_and_writes_refuse_it() {
         }
         assert_eq!(key_dumps(con), before);
         // PREVIOUS right after the period only; alone it is not an option.
-        assert_eq!(sh(con, "TOURNEY.TOP lb 10 PREVIOUS SEASON daily"), SYNTAX);
+        assert_eq!(sh(con, "TOURNEY.TOP {lb} 10 PREVIOUS SEASON daily"), SYNTAX);
     });
 }
 

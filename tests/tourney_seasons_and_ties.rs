@@ -1,6 +1,7 @@
 //! Regressions of issue 19 on tournaments: a season's board named directly or with
 //! `TOURNEY.REM ... SEASON`, the previous season of a tournament created since, EXPIREAT
-//! ending running seasons, `zrem` events of the tie structures, and `-0` as ZSCORE prints it.
+//! ending running seasons, `zrem` events of the tie structures, `-0` as ZSCORE prints it, and
+//! untagged keys that never share derived keys with their tagged twins.
 
 mod common;
 use common::*;
@@ -123,4 +124,76 @@ fn a_negative_zero_score_prints_as_zscore_prints_it() {
     assert_eq!(zscore, "\"-0\"");
     assert_eq!(sh(&mut con, "TOURNEY.RANK nz m WITHSCORE"), format!("[1, {zscore}]"));
     assert_eq!(sh(&mut con, "TOURNEY.TOP nz 1"), format!("[[\"m\", {zscore}, 1]]"));
+}
+
+/// Issue 19 #2: `lb` and `{lb}` are two keys. Only a key with a hash tag has companion keys
+/// (settings, tie structures, seasons, idempotent producers), so the untagged one is refused
+/// what would need them and stays a plain leaderboard or stream.
+#[test]
+fn an_untagged_key_never_shares_derived_keys_with_its_tagged_twin() {
+    let server = Server::start();
+    let mut con = server.connect();
+    let companions = |kind: &str, key: &str| {
+        format!("(error) ERR {kind} '{key}' needs a hash tag like {{id}} in its name: tally keeps its companion keys beside it")
+    };
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE lb TIEBREAK FIRST"), companions("tournament", "lb"));
+    assert_eq!(sh(&mut con, "TOURNEY.INCR lb alice 10"), r#"["10", 1]"#);
+    assert!(sh(&mut con, "TOURNEY.INFO {lb}").starts_with(r#"["created", 0, "tiebreak", "member""#));
+    assert_eq!(sh(&mut con, "TOURNEY.INCR {lb} bob 5"), r#"["5", 1]"#);
+    assert_eq!(sh(&mut con, "TOURNEY.RANK lb alice"), "1");
+    assert_eq!(sh(&mut con, "TOURNEY.INCR p a 1 SEASON daily"), companions("seasonal leaderboard", "p"));
+    assert_eq!(sh(&mut con, "TOURNEY.INCR {p} a 1 SEASON daily"), r#"["1", 1]"#);
+    assert_eq!(sh(&mut con, "AUDIT.APPEND s IDEMPOTENT w 1 f v"), companions("audit log", "s"));
+    assert_eq!(sh(&mut con, "AUDIT.CREATE s MAXLEN 5"), companions("audit log", "s"));
+    let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+    keys.sort();
+    let season = keys.iter().find(|key| key.starts_with("{p}:")).cloned().expect("the season board of {p}");
+    assert_eq!(keys, ["lb", "{lb}", season.as_str()]);
+}
+
+/// The class of #2, as a seeded property: random writes on either key of a pair (`k` and
+/// `{k}`, the streams `klog` and `{k}log`), over every command that derives keys, never
+/// change a key of the other; the tagged tournament never finds its structures out of step.
+#[test]
+fn random_writes_on_one_key_of_a_pair_leave_the_other_untouched() {
+    let server = Server::start();
+    let mut con = server.connect();
+    let seed = std::env::var("TALLY_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x19_02u64);
+    println!("seed {seed}");
+    let mut state = seed | 1;
+    let mut next = |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let owned_by = |key: &[u8], tagged: bool| {
+        let text = String::from_utf8_lossy(key);
+        if tagged {
+            text.starts_with("{k}")
+        } else {
+            text == "k" || text == "klog"
+        }
+    };
+    for step in 0..400 {
+        let tagged = next(2) == 0;
+        let key = if tagged { "{k}" } else { "k" };
+        let member = format!("m{}", next(6));
+        let line = match next(9) {
+            0 => format!("TOURNEY.CREATE {key} TIEBREAK FIRST TIES DENSE"),
+            1 => format!("TOURNEY.CREATE {key}"),
+            2 => format!("TOURNEY.REM {key} {member}"),
+            3 => format!("TOURNEY.INCR {key} {member} {} SEASON daily", next(5)),
+            4 => format!("TOURNEY.SUBMIT {key} {member} {}", next(50)),
+            5 => format!("DEL {key}"),
+            6 => format!("AUDIT.APPEND {key}log IDEMPOTENT w {} f v", next(4) + 1),
+            7 => format!("AUDIT.CREATE {key}log MAXLEN 3 ONFULL REFUSE"),
+            _ => format!("TOURNEY.INCR {key} {member} {}", next(5)),
+        };
+        let other = key_dumps_where(&mut con, |name| owned_by(name, !tagged));
+        let reply = sh(&mut con, &line);
+        assert!(!reply.contains("changed outside TOURNEY"), "step {step} (seed {seed}): {line}: {reply}");
+        let after = key_dumps_where(&mut con, |name| owned_by(name, !tagged));
+        assert_eq!(after, other, "step {step} (seed {seed}): {line} changed the other key's");
+    }
 }

@@ -200,7 +200,7 @@ impl fmt::Display for Error {
             ),
             Error::CompanionsNeedHashTag { kind, key } => write!(
                 f,
-                "ERR {kind} '{}' needs a hash tag like {{id}} in its name: tally keeps its settings in keys beside it",
+                "ERR {kind} '{}' needs a hash tag like {{id}} in its name: tally keeps its companion keys beside it",
                 Quoted(key)
             ),
             Error::AuditExists(key) => write!(

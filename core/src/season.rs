@@ -136,13 +136,13 @@ pub fn season_at(period: Period, now_ms: i64) -> Season {
     Season { name, start_ms: start_day.saturating_mul(DAY_MS), expire_at_ms: keep_until_day.saturating_mul(DAY_MS) }
 }
 
-/// The leaderboard key of a season: beside `key`, in its slot (`{key}:<season>` for a
-/// key without a hash tag, `key:<season>` for one with).
+/// The leaderboard key of a season: `key:<season>`, beside `key` in its slot; only a key
+/// with a hash tag has seasons (see `Companions`).
 pub fn season_key(key: &[u8], season: &Season) -> Result<Vec<u8>, Error> {
     let mut suffix = Vec::with_capacity(season.name.len() + 1);
     suffix.push(b':');
     suffix.extend_from_slice(season.name.as_bytes());
-    Ok(Companions::new(key)?.name(&suffix).to_vec())
+    Ok(Companions::new(key, "seasonal leaderboard")?.name(&suffix).to_vec())
 }
 
 /// When `key` is a season's leaderboard named directly (`<base>:2026-11-26`,
@@ -247,8 +247,9 @@ mod tests {
     #[test]
     fn season_keys_share_the_slot() {
         let season = season_at(Period::Daily, ms(2026, 11, 26, 0));
-        assert_eq!(season_key(b"lb", &season).unwrap(), b"{lb}:2026-11-26");
         assert_eq!(season_key(b"t:{x}:lb", &season).unwrap(), b"t:{x}:lb:2026-11-26");
+        // Untagged keys have no seasons: `{lb}:<season>` would be the key `{lb}`'s too.
+        assert!(season_key(b"lb", &season).is_err());
         assert!(season_key(b"a}b", &season).is_err());
     }
 

@@ -49,30 +49,26 @@ pub fn hash_slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key).unwrap_or(key)) & (SLOTS - 1)
 }
 
-/// Names the keys the module keeps beside one key: `key` + suffix when `key` has a hash
-/// tag, else `{key}` + suffix, so that every name hashes to the key's slot. Built once per
-/// call, then `name(suffix)` for each companion.
+/// Names the keys the module keeps beside one key: `key` + suffix, which hashes to the
+/// key's slot because the key carries a hash tag. Built once per call, then `name(suffix)`
+/// for each companion.
+///
+/// Only a key with a hash tag has companions. An untagged key's companions would have to
+/// be wrapped in braces to share its slot (`lb` -> `{lb}:tourney`), and would then be the
+/// companions of the key `{lb}` too: no naming of untagged keys keeps two keys apart.
 pub struct Companions {
     name: SmallVec<[u8; 96]>,
     base_len: usize,
 }
 
 impl Companions {
-    /// `NeedsHashTag` for a key that cannot be wrapped: an empty key, or one holding a
-    /// `}` but no tag (the wrapping would hash something else).
-    pub fn new(key: &[u8]) -> Result<Companions, Error> {
-        let wrap = hash_tag(key).is_none();
-        if wrap && (key.is_empty() || key.contains(&b'}')) {
-            return Err(Error::NeedsHashTag(key.to_vec()));
+    /// `CompanionsNeedHashTag` for a key without a hash tag; `kind` names what the call
+    /// wanted to keep beside it ("tournament", "seasonal leaderboard"...).
+    pub fn new(key: &[u8], kind: &'static str) -> Result<Companions, Error> {
+        if hash_tag(key).is_none() {
+            return Err(Error::CompanionsNeedHashTag { kind, key: key.to_vec() });
         }
-        let mut name = SmallVec::new();
-        if wrap {
-            name.push(b'{');
-            name.extend_from_slice(key);
-            name.push(b'}');
-        } else {
-            name.extend_from_slice(key);
-        }
+        let name = SmallVec::from_slice(key);
         Ok(Companions { base_len: name.len(), name })
     }
 
@@ -84,19 +80,8 @@ impl Companions {
 }
 
 /// The name of the key the module keeps beside `key` under `suffix` (see `Companions`).
-pub fn companion_key(key: &[u8], suffix: &[u8]) -> Result<Vec<u8>, Error> {
-    Ok(Companions::new(key)?.name(suffix).to_vec())
-}
-
-/// Commands that keep settings beside a key need the key to carry a hash tag: the
-/// companion names then extend the key (`a:{t}` -> `a:{t}:settings`) and no two keys share
-/// one, where an untagged key wrapped in braces (`a` -> `{a}:settings`) would collide with
-/// the key `{a}`'s.
-pub fn require_hash_tag_for_companions(key: &[u8], kind: &'static str) -> Result<(), Error> {
-    if hash_tag(key).is_none() {
-        return Err(Error::CompanionsNeedHashTag { kind, key: key.to_vec() });
-    }
-    Ok(())
+pub fn companion_key(key: &[u8], suffix: &[u8], kind: &'static str) -> Result<Vec<u8>, Error> {
+    Ok(Companions::new(key, kind)?.name(suffix).to_vec())
 }
 
 /// Checks the keys one command touches: each carries a hash tag when `require_hash_tag`
@@ -128,22 +113,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn companions_share_the_slot_of_their_key() {
-        for key in [&b"lb"[..], b"t:{x}:lb", b"a{b", b"{}x", b"a{}{b}", b"\xff", b"{", b"}{", b"a}b", b"{{a}", b"x{}"] {
-            let Ok(mut companions) = Companions::new(key) else {
-                // Refused exactly when the wrapped name would land in another slot.
-                let wrapped = [&b"{"[..], key, b"}:tourney"].concat();
-                assert!(hash_tag(key).is_none() && hash_slot(&wrapped) != hash_slot(key), "{key:?}");
-                continue;
-            };
+    fn companions_extend_tagged_keys_only() {
+        for key in [&b"t:{x}:lb"[..], b"{x}", b"{{a}", b"x{y}z"] {
+            let mut companions = Companions::new(key, "tournament").unwrap();
             for suffix in [&b":tourney"[..], b":a-much-longer-suffix-than-usual", b""] {
                 let name = companions.name(suffix).to_vec();
-                assert_eq!(name, companion_key(key, suffix).unwrap());
+                assert_eq!(name, [key, suffix].concat());
+                assert_eq!(name, companion_key(key, suffix, "tournament").unwrap());
                 assert_eq!(hash_slot(&name), hash_slot(key), "{key:?}");
             }
         }
-        assert!(Companions::new(b"a}b").is_err());
-        assert!(Companions::new(b"").is_err());
+        // `lb` and `{lb}` are two keys; only the tagged one may have companions.
+        for key in [&b"lb"[..], b"a{b", b"{}x", b"a{}{b}", b"\xff", b"{", b"}{", b"a}b", b"x{}", b""] {
+            assert_eq!(
+                Companions::new(key, "tournament").err(),
+                Some(Error::CompanionsNeedHashTag { kind: "tournament", key: key.to_vec() })
+            );
+        }
     }
 
     #[test]

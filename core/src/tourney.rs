@@ -15,6 +15,8 @@ pub const MEMBER: usize = 2;
 
 /// A string holding the tournament's settings, in TOURNEY.CREATE's option words.
 pub const SETTINGS_SUFFIX: &[u8] = b":tourney";
+/// What a tournament is called in errors about its companion keys.
+pub const TOURNAMENT: &str = "tournament";
 /// TIEBREAK FIRST: a hash of each member's arrival number at its score.
 pub const ARRIVAL_SUFFIX: &[u8] = b":arrival";
 /// TIEBREAK FIRST: a sorted set of the same scores whose members sort by arrival.

@@ -8,8 +8,8 @@ use crate::server::{Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Ke
 use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::audit::settings::parse_create;
-use tally_core::audit::{ANCHOR_SUFFIX, KEY_POSITION as KEY_POS};
-use tally_core::slot::{companion_key, require_hash_tag_for_companions};
+use tally_core::audit::{ANCHOR_SUFFIX, AUDIT_LOG, KEY_POSITION as KEY_POS};
+use tally_core::slot::companion_key;
 use tally_core::Error;
 
 pub struct Create;
@@ -43,9 +43,9 @@ impl Command for Create {
         let settings = parse_create(args.bytes())?;
         let name = keys::single(args, KEY_POS)?;
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        require_hash_tag_for_companions(key, "audit log")?;
+        // Settings live beside the stream: only a key with a hash tag can have them.
+        let anchor_name = ctx.string(&companion_key(key, ANCHOR_SUFFIX, AUDIT_LOG)?);
         let log = AuditLog::open(ctx, key)?;
-        let anchor_name = ctx.string(&companion_key(key, ANCHOR_SUFFIX)?);
         let companions: Vec<_> = log.settings_key.iter().chain([&anchor_name]).map(OwnedString::raw).collect();
         ctx.check_permissions(&companions, KeyAccess::UPSERT)?;
         let entries = ctx.open_kind(name, KeyKind::Stream, false)?.len();

@@ -11,7 +11,7 @@ mod verify;
 use crate::server::{register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, LoadCtx, OwnedString, RawString};
 use tally_core::audit::chain::{self, Hash};
 use tally_core::audit::settings::{self, Settings};
-use tally_core::audit::{StreamId, ANCHOR_SUFFIX, SETTINGS_SUFFIX};
+use tally_core::audit::{StreamId, ANCHOR_SUFFIX, AUDIT_LOG, SETTINGS_SUFFIX};
 use tally_core::slot::{companion_key, hash_tag};
 use tally_core::Error;
 
@@ -65,14 +65,15 @@ impl<'c> AuditLog<'c> {
                 anchor_key: None,
             });
         }
-        let settings_key = ctx.string(&companion_key(key, SETTINGS_SUFFIX)?);
+        let settings_key = ctx.string(&companion_key(key, SETTINGS_SUFFIX, AUDIT_LOG)?);
         let stored = read_settings(ctx, settings_key.raw(), key)?;
         if stored.is_some() {
             ctx.check_permissions(&[settings_key.raw()], KeyAccess::READ)?;
         }
         let settings = stored.unwrap_or_default();
         // Only a chained stream uses its anchor.
-        let anchor_key = settings.chain.then(|| companion_key(key, ANCHOR_SUFFIX).map(|name| ctx.string(&name)));
+        let anchor_key =
+            settings.chain.then(|| companion_key(key, ANCHOR_SUFFIX, AUDIT_LOG).map(|name| ctx.string(&name)));
         Ok(AuditLog {
             settings,
             created: stored.is_some(),

@@ -8,10 +8,11 @@ use crate::keys;
 use crate::server::{string_bytes, Ctx, KeyAccess, OwnedString, RawString};
 use smallvec::SmallVec;
 use tally_core::season::{season_at, season_base, season_key, SeasonChoice};
-use tally_core::slot::Companions;
+use tally_core::slot::{hash_tag, Companions};
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
     PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS, ORDER_SUFFIX, SETTINGS_SUFFIX,
+    TOURNAMENT,
 };
 use tally_core::Error;
 
@@ -77,7 +78,7 @@ pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Opti
 
 /// The settings key of the tournament `key` (tagged) and what it holds.
 fn lookup_settings<'c>(ctx: &'c Ctx, key: &[u8]) -> Result<(OwnedString<'c>, Option<Settings>), Error> {
-    let name = settings_key(ctx, &mut Companions::new(key)?);
+    let name = settings_key(ctx, &mut Companions::new(key, TOURNAMENT)?);
     let found = read_policy(ctx, name.raw(), key)?;
     Ok((name, found))
 }
@@ -133,9 +134,9 @@ impl<'c> Board<'c> {
         derived.extend(board.season.as_ref().map(OwnedString::raw));
         // Outlives the permission check below, which reads the name.
         let settings;
-        // A key that cannot have companions (a '}' but no tag) was never created; a season's
-        // key named directly belongs to its base's tournament.
-        if Companions::new(named_bytes).is_ok() {
+        // A key without a hash tag cannot have companions, so it was never created; a
+        // season's key named directly belongs to its base's tournament.
+        if hash_tag(named_bytes).is_some() {
             let (own_settings, own) = lookup_settings(ctx, named_bytes)?;
             let (name, found) = match (own, season_base(named_bytes)) {
                 (None, Some(base)) => lookup_settings(ctx, base)?,
@@ -157,7 +158,7 @@ impl<'c> Board<'c> {
                 derived.push(settings.raw());
                 {
                     // The tie structures are named after the board: the season's key, if any.
-                    let mut board_names = Companions::new(string_bytes(board.key))?;
+                    let mut board_names = Companions::new(string_bytes(board.key), TOURNAMENT)?;
                     board.ties = TieNames::new(ctx, &mut board_names, &policy);
                     derived.extend(board.ties.iter().map(OwnedString::raw));
                 }

@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 use std::ffi::CStr;
 use tally_core::season::{season_at, season_key, Period, SeasonChoice};
 use tally_core::slot::Companions;
-use tally_core::tourney::{self as core, KEY_POSITION as KEY_POS};
+use tally_core::tourney::{self as core, KEY_POSITION as KEY_POS, TOURNAMENT};
 use tally_core::Error;
 
 pub struct Create;
@@ -48,7 +48,7 @@ impl Command for Create {
         let policy = core::parse_create(args.bytes(), now)?;
         let key = keys::single(args, KEY_POS)?;
         let key_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        let mut companions = Companions::new(key_bytes)?;
+        let mut companions = Companions::new(key_bytes, TOURNAMENT)?;
         let settings_name = settings_key(ctx, &mut companions);
         let ties = TieNames::new(ctx, &mut companions, &policy);
         let raw_names: SmallVec<[RawString; 4]> =

@@ -355,7 +355,7 @@ export class Tally {
    * default the local clock), as `TOURNEY.* key ... SEASON period` names it on a server whose
    * clock reads `nowMs`: `{key, name, expireAtMs}`, the season's leaderboard key (same type
    * as `key`), its name (`2026-11-26`, `2026-W48`, `2026-11`) and the key's expiry. TallyError
-   * for a key that cannot have companions (a `}` but no hash tag).
+   * for a key without a hash tag (only such a key has seasons).
    */
   season(key, period, nowMs = Date.now()) {
     const bytes = bytesOf(key, 'key');

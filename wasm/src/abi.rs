@@ -373,8 +373,8 @@ pub unsafe extern "C" fn tally_gcra(
 /// The season of `period` (0 daily, 1 weekly, 2 monthly) that holds `now_ms` and its
 /// leaderboard's key beside `key`, as `TOURNEY.* key ... SEASON period` names them on a
 /// server whose clock reads `now_ms` (UTC). The result holds the season layout; status 1
-/// with the module's hash-tag error for a key that cannot have companions (a `}` but no
-/// tag, or empty); 2 for another period or a `now_ms` that is not a whole number in
+/// with the module's hash-tag error for a key without a hash tag (only a tagged key has
+/// seasons); 2 for another period or a `now_ms` that is not a whole number in
 /// 0..=2^53-1 (a server's clock is never before 1970).
 ///
 /// # Safety
@@ -705,7 +705,7 @@ mod tests {
             let status = unsafe { tally_season(period, now, key.as_ptr(), key.len()) };
             (status, result())
         };
-        let (status, out) = season(0, now, b"lb");
+        let (status, out) = season(0, now, b"{lb}");
         assert_eq!(status, OK);
         assert_eq!(f64s(&out[..16]), [20_785.0 * 86_400_000.0, 10.0]);
         assert_eq!(&out[16..26], b"2026-11-26");
@@ -714,9 +714,12 @@ mod tests {
         assert_eq!((status, &out[16..]), (OK, &b"2026-W48t:{x}:lb:2026-W48"[..]));
         let (status, out) = season(2, now, b"t:{x}:lb");
         assert_eq!((status, &out[16..]), (OK, &b"2026-11t:{x}:lb:2026-11"[..]));
-        let (status, out) = season(0, now, b"a}b");
+        let (status, out) = season(0, now, b"lb");
         assert_eq!(status, REFUSED);
-        assert_eq!(out, b"ERR key 'a}b' needs a hash tag like {id} so related keys share a cluster slot");
+        assert_eq!(
+            out,
+            b"ERR seasonal leaderboard 'lb' needs a hash tag like {id} in its name: tally keeps its companion keys beside it"
+        );
         let (status, out) = season(3, now, b"lb");
         assert_eq!(status, INVALID);
         assert_eq!(out, b"period must be 0 (daily), 1 (weekly) or 2 (monthly), got 3");
@@ -724,8 +727,8 @@ mod tests {
         assert_eq!(season(0, -1.0, b"lb").0, INVALID);
         assert_eq!(season(0, f64::NAN, b"lb").0, INVALID);
         // Near 2^53 the season's expiry has no exact f64: refused rather than rounded.
-        assert_eq!(season(0, MAX_SAFE as f64 - 3.0 * 86_400_000.0, b"lb").0, OK);
-        assert_eq!(season(0, MAX_SAFE as f64, b"lb").0, INVALID);
+        assert_eq!(season(0, MAX_SAFE as f64 - 3.0 * 86_400_000.0, b"{lb}").0, OK);
+        assert_eq!(season(0, MAX_SAFE as f64, b"{lb}").0, INVALID);
     }
 
     #[test]

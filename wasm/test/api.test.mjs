@@ -178,61 +178,61 @@ test('season: names, keys and expiries as TOURNEY ... SEASON gives them', async 
   const tally = await load();
   const at = (y, m, d, h = 0) => Date.UTC(y, m - 1, d, h);
   const now = at(2026, 11, 26, 5); // a Thursday
-  assert.deepEqual(tally.season('lb', 'daily', now), { key: '{lb}:2026-11-26', name: '2026-11-26', expireAtMs: at(2026, 11, 28) });
-  assert.deepEqual(tally.season('lb', 'weekly', now), { key: '{lb}:2026-W48', name: '2026-W48', expireAtMs: at(2026, 12, 7) });
-  assert.deepEqual(tally.season('lb', 'monthly', now), { key: '{lb}:2026-11', name: '2026-11', expireAtMs: at(2027, 1, 1) });
+  assert.deepEqual(tally.season('{lb}', 'daily', now), { key: '{lb}:2026-11-26', name: '2026-11-26', expireAtMs: at(2026, 11, 28) });
+  assert.deepEqual(tally.season('{lb}', 'weekly', now), { key: '{lb}:2026-W48', name: '2026-W48', expireAtMs: at(2026, 12, 7) });
+  assert.deepEqual(tally.season('{lb}', 'monthly', now), { key: '{lb}:2026-11', name: '2026-11', expireAtMs: at(2027, 1, 1) });
   assert.equal(at(2026, 11, 28), 1795824000000); // the PEXPIRETIME docs/seasons.md shows
   assert.equal(tally.season('t:{x}:lb', 'daily', now).key, 't:{x}:lb:2026-11-26');
   assert.equal(tally.season('game:{g1}:scores', 'WEEKLY', now).key, 'game:{g1}:scores:2026-W48');
   assert.equal(tally.season('game:{g1}:scores', 'Monthly', BigInt(now)).key, 'game:{g1}:scores:2026-11');
 
   // ISO weeks belong to the year of their Thursday; a week expires two Mondays after its own.
-  assert.deepEqual(tally.season('lb', 'weekly', at(2021, 1, 3, 12)), { key: '{lb}:2020-W53', name: '2020-W53', expireAtMs: at(2021, 1, 11) });
-  assert.deepEqual(tally.season('lb', 'weekly', at(2024, 12, 30)), { key: '{lb}:2025-W01', name: '2025-W01', expireAtMs: at(2025, 1, 13) });
-  assert.equal(tally.season('lb', 'weekly', at(2021, 1, 4)).name, '2021-W01');
-  assert.equal(tally.season('lb', 'weekly', at(2026, 11, 29, 23)).name, '2026-W48'); // Sunday
-  assert.equal(tally.season('lb', 'weekly', at(2026, 11, 30)).name, '2026-W49'); // Monday
+  assert.deepEqual(tally.season('{lb}', 'weekly', at(2021, 1, 3, 12)), { key: '{lb}:2020-W53', name: '2020-W53', expireAtMs: at(2021, 1, 11) });
+  assert.deepEqual(tally.season('{lb}', 'weekly', at(2024, 12, 30)), { key: '{lb}:2025-W01', name: '2025-W01', expireAtMs: at(2025, 1, 13) });
+  assert.equal(tally.season('{lb}', 'weekly', at(2021, 1, 4)).name, '2021-W01');
+  assert.equal(tally.season('{lb}', 'weekly', at(2026, 11, 29, 23)).name, '2026-W48'); // Sunday
+  assert.equal(tally.season('{lb}', 'weekly', at(2026, 11, 30)).name, '2026-W49'); // Monday
   // Seasons change at 00:00 UTC; months of every length.
-  assert.equal(tally.season('lb', 'daily', at(2026, 11, 27) - 1).name, '2026-11-26');
-  assert.equal(tally.season('lb', 'daily', at(2026, 11, 27)).name, '2026-11-27');
-  assert.deepEqual(tally.season('lb', 'daily', at(2024, 2, 29, 23)), { key: '{lb}:2024-02-29', name: '2024-02-29', expireAtMs: at(2024, 3, 2) });
-  assert.equal(tally.season('lb', 'monthly', at(2024, 1, 31)).expireAtMs, at(2024, 3, 1));
-  assert.equal(tally.season('lb', 'monthly', at(2026, 12, 31, 23)).expireAtMs, at(2027, 2, 1));
-  assert.deepEqual(['daily', 'weekly', 'monthly'].map((p) => tally.season('lb', p, 0).name), ['1970-01-01', '1970-W01', '1970-01']);
+  assert.equal(tally.season('{lb}', 'daily', at(2026, 11, 27) - 1).name, '2026-11-26');
+  assert.equal(tally.season('{lb}', 'daily', at(2026, 11, 27)).name, '2026-11-27');
+  assert.deepEqual(tally.season('{lb}', 'daily', at(2024, 2, 29, 23)), { key: '{lb}:2024-02-29', name: '2024-02-29', expireAtMs: at(2024, 3, 2) });
+  assert.equal(tally.season('{lb}', 'monthly', at(2024, 1, 31)).expireAtMs, at(2024, 3, 1));
+  assert.equal(tally.season('{lb}', 'monthly', at(2026, 12, 31, 23)).expireAtMs, at(2027, 2, 1));
+  assert.deepEqual(['daily', 'weekly', 'monthly'].map((p) => tally.season('{lb}', p, 0).name), ['1970-01-01', '1970-W01', '1970-01']);
 
   // Keys: the same type back; the season's key is in the key's slot.
-  const bytes = Uint8Array.from([0xff, 0x00, 0x7b]); // no tag: wrapped
+  const bytes = Uint8Array.from([0xff, 0x7b, 0x00, 0x7d]); // tag {\x00}
   const binary = tally.season(bytes, 'daily', now);
-  assert.deepEqual(binary.key, Uint8Array.from([0x7b, 0xff, 0x00, 0x7b, 0x7d, ...new TextEncoder().encode(':2026-11-26')]));
+  assert.deepEqual(binary.key, Uint8Array.from([0xff, 0x7b, 0x00, 0x7d, ...new TextEncoder().encode(':2026-11-26')]));
   assert.equal(binary.name, '2026-11-26');
-  for (const key of ['lb', 't:{x}:lb', 'a{b', '{{a}', '{', 'é']) {
+  for (const key of ['{lb}', 't:{x}:lb', '{{a}', 'é{x}']) {
     assert.equal(tally.hashSlot(tally.season(key, 'weekly', now).key), tally.hashSlot(key), key);
   }
 
-  // A key that cannot be wrapped (a '}' but no tag; empty) is refused with the server's text.
-  for (const key of ['a}b', '{}x', 'a{}{b}', '']) {
+  // A key without a hash tag has no seasons (`{lb}:<season>` is the key `{lb}`'s), with the server's text.
+  for (const key of ['lb', 'a{b', '{', 'a}b', '{}x', 'a{}{b}', '']) {
     assert.throws(() => tally.season(key, 'daily', now), (e) => e instanceof TallyError && e.code === 'ERR' &&
-      e.message === `ERR key '${key}' needs a hash tag like {id} so related keys share a cluster slot`);
+      e.message === `ERR seasonal leaderboard '${key}' needs a hash tag like {id} in its name: tally keeps its companion keys beside it`);
   }
   assert.throws(() => tally.season(Uint8Array.from([0x7d, 0]), 'daily', now),
-    /^TallyError: ERR key '}\\x00' needs a hash tag like \{id\}/);
+    /^TallyError: ERR seasonal leaderboard '}\\x00' needs a hash tag like \{id\}/);
 
   // Inputs no server receives.
   for (const period of ['yearly', '', ' daily', 'SEASON', 'constructor', 0, null, undefined, ['daily']]) {
-    assert.throws(() => tally.season('lb', period, now), TypeError, String(period));
+    assert.throws(() => tally.season('{lb}', period, now), TypeError, String(period));
   }
   for (const nowMs of ['1', null, {}]) {
-    assert.throws(() => tally.season('lb', 'daily', nowMs), TypeError, String(nowMs));
+    assert.throws(() => tally.season('{lb}', 'daily', nowMs), TypeError, String(nowMs));
   }
   for (const nowMs of [0.5, -1, NaN, Infinity, 2 ** 53, 2n ** 53n, Number.MAX_SAFE_INTEGER]) {
-    assert.throws(() => tally.season('lb', 'daily', nowMs), RangeError, String(nowMs));
+    assert.throws(() => tally.season('{lb}', 'daily', nowMs), RangeError, String(nowMs));
   }
   assert.throws(() => tally.season(undefined, 'daily', now), TypeError);
   assert.throws(() => tally.season({}, 'daily', now), TypeError);
 
   // nowMs defaults to the local clock.
   const before = new Date().toISOString().slice(0, 10);
-  const today = tallyModule.season('lb', 'daily').name;
+  const today = tallyModule.season('{lb}', 'daily').name;
   assert.ok([before, new Date().toISOString().slice(0, 10)].includes(today), today);
 });
 
@@ -278,7 +278,7 @@ test('calls free what they allocate: memory stops growing', async () => {
     for (let i = 0; i < 2000; i++) {
       tally.slide({ nowMs: NOW, windowMs: 60000, max: 1000, log });
       tally.validateKeys(['a{1}', 'b{1}', 'c{1}']);
-      tally.season('lb', 'weekly', NOW);
+      tally.season('{lb}', 'weekly', NOW);
       try {
         tally.gcra({ nowMs: NOW, burst: 1, count: 1, periodMs: 0 });
       } catch {}

@@ -20,6 +20,8 @@ pub const PRODUCERS_SUFFIX: &[u8] = b":producers";
 pub const SETTINGS_SUFFIX: &[u8] = b":settings";
 /// Suffix of the string that keeps a chained stream's anchor (see `settings::encode_anchor`).
 pub const ANCHOR_SUFFIX: &[u8] = b":anchor";
+/// What an audit stream is called in errors about its companion keys.
+pub const AUDIT_LOG: &str = "audit log";
 
 /// Bounds set by the module's configs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,9 +179,9 @@ pub fn decode_producer(bytes: &[u8]) -> Option<(i64, StreamId)> {
 }
 
 /// The key holding a stream's idempotent producers. It must share the stream's slot:
-/// with a hash tag the suffix keeps it; without one the whole key becomes the tag.
+/// the key must carry a hash tag (see `Companions`).
 pub fn producers_key(key: &[u8]) -> Result<Vec<u8>, Error> {
-    companion_key(key, PRODUCERS_SUFFIX)
+    companion_key(key, PRODUCERS_SUFFIX, AUDIT_LOG)
 }
 
 /// A field named `chain` on a chained stream: the module writes that field itself.
@@ -272,14 +274,11 @@ mod tests {
     #[test]
     fn producers_key_shares_the_slot() {
         assert_eq!(producers_key(b"warehouse:{inv}:audit").unwrap(), b"warehouse:{inv}:audit:producers");
-        assert_eq!(producers_key(b"audit").unwrap(), b"{audit}:producers");
-        for key in [&b"audit"[..], b"a{b}c", b"x{}y", b"{", b"}"] {
-            if let Ok(name) = producers_key(key) {
-                assert_eq!(hash_slot(&name), hash_slot(key));
-            }
+        assert_eq!(hash_slot(&producers_key(b"a{b}c").unwrap()), hash_slot(b"a{b}c"));
+        // Untagged streams keep no producers: `{audit}:producers` would be the stream `{audit}`'s.
+        for key in [&b"audit"[..], b"x{}y", b"{", b"}", b"a}b"] {
+            assert!(producers_key(key).is_err(), "{key:?}");
         }
-        // A key with a '}' but no tag cannot be wrapped.
-        assert!(producers_key(b"a}b").is_err());
     }
 
     #[test]
