@@ -197,3 +197,71 @@ fn random_writes_on_one_key_of_a_pair_leave_the_other_untouched() {
         assert_eq!(after, other, "step {step} (seed {seed}): {line} changed the other key's");
     }
 }
+
+/// The model-based run over seasons (issue 19): a TIEBREAK FIRST + TIES DENSE tournament
+/// written through `SEASON monthly` and through the season's key named directly (REM, INCR,
+/// SUBMIT), each reply and the whole board's ranks checked against a model of arrivals and
+/// scores. Retried when the month turns during the run.
+#[test]
+fn season_boards_written_both_ways_match_the_model() {
+    let server = Server::start();
+    let mut con = server.connect();
+    in_one_month(&mut con, |con, month| {
+        sh_ok(con, "FLUSHALL");
+        sh_ok(con, "TOURNEY.CREATE sm:{1} TIEBREAK FIRST TIES DENSE");
+        let direct = format!("sm:{{1}}:{month}");
+        // member -> (score, arrival), arrival counting each time a member reaches a score.
+        let mut model: std::collections::BTreeMap<String, (i64, u64)> = std::collections::BTreeMap::new();
+        let mut arrivals = 0u64;
+        let mut state = 0x5EA5_0E00_u64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for step in 0..600 {
+            let member = format!("p{}", next(8));
+            let target = if next(2) == 0 { "sm:{1} ".to_string() } else { format!("{direct} ") };
+            let season = if target.starts_with("sm:{1} ") { " SEASON monthly" } else { "" };
+            let line = match next(10) {
+                0..=4 => {
+                    let delta = next(3) as i64 + 1;
+                    let score = model.get(&member).map_or(0, |e| e.0) + delta;
+                    arrivals += 1;
+                    model.insert(member.clone(), (score, arrivals));
+                    format!("TOURNEY.INCR {target}{member} {delta}{season}")
+                }
+                5..=7 => {
+                    let score = next(12) as i64;
+                    if model.get(&member).is_none_or(|e| score > e.0) {
+                        arrivals += 1;
+                        model.insert(member.clone(), (score, arrivals));
+                    }
+                    format!("TOURNEY.SUBMIT {target}{member} {score}{season}")
+                }
+                _ => {
+                    model.remove(&member);
+                    format!("TOURNEY.REM {target}{member}{season}")
+                }
+            };
+            let reply = sh(con, &line);
+            assert!(!reply.starts_with("(error)"), "step {step}: {line}: {reply}");
+            // The board in the model's order: score down, then arrival.
+            let mut order: Vec<(&String, &(i64, u64))> = model.iter().collect();
+            order.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.1 .1.cmp(&b.1 .1)));
+            let mut distinct: Vec<i64> = order.iter().map(|e| e.1 .0).collect();
+            distinct.dedup();
+            let entries: Vec<String> = order
+                .iter()
+                .map(|(m, (score, _))| {
+                    let dense = distinct.iter().position(|s| s == score).unwrap_or(0) + 1;
+                    format!(r#"["{m}", "{score}", {dense}]"#)
+                })
+                .collect();
+            let expected = if entries.is_empty() { "[]".to_string() } else { format!("[{}]", entries.join(", ")) };
+            assert_eq!(sh(con, "TOURNEY.TOP sm:{1} 20 SEASON monthly"), expected, "step {step} after {line}");
+            assert_eq!(sh(con, &format!("TOURNEY.TOP {direct} 20")), expected, "step {step}: named directly");
+        }
+    });
+}
