@@ -265,3 +265,24 @@ fn season_boards_written_both_ways_match_the_model() {
         }
     });
 }
+
+/// A season's key named directly is its tournament's season with that season's expiry, also
+/// when a write through the name creates it (found in review of issue 19 #1).
+#[test]
+fn a_season_board_created_by_its_own_name_expires_with_its_season() {
+    let server = Server::start();
+    let mut con = server.connect();
+    in_one_month(&mut con, |con, month| {
+        sh_ok(con, "FLUSHALL");
+        sh_ok(con, "TOURNEY.CREATE x:{1} TIEBREAK FIRST");
+        sh_ok(con, &format!("TOURNEY.INCR x:{{1}}:{month} a 1"));
+        sh_ok(con, "TOURNEY.INCR y:{1} a 1 SEASON monthly");
+        let by_season = sh(con, &format!("PEXPIRETIME y:{{1}}:{month}"));
+        assert_ne!(by_season, "-1");
+        for key in ["", ":arrival", ":order"] {
+            assert_eq!(sh(con, &format!("PEXPIRETIME x:{{1}}:{month}{key}")), by_season, "{key}");
+        }
+        let info = sh(con, &format!("TOURNEY.INFO x:{{1}}:{month}"));
+        assert!(info.contains(&format!("\"expireat\", {by_season},")), "{info}");
+    });
+}

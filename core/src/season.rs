@@ -146,19 +146,37 @@ pub fn season_key(key: &[u8], season: &Season) -> Result<Vec<u8>, Error> {
 }
 
 /// When `key` is a season's leaderboard named directly (`<base>:2026-11-26`,
-/// `<base>:2026-W48` or `<base>:2026-11`, the base with a hash tag): its base key.
-pub fn season_base(key: &[u8]) -> Option<&[u8]> {
+/// `<base>:2026-W48` or `<base>:2026-11`, the base with a hash tag): its base key, the
+/// season, and when the season ended (the next one's start), as `SEASON` gives them.
+pub fn named_season(key: &[u8]) -> Option<(&[u8], Season, i64)> {
     let colon = key.iter().rposition(|&b| b == b':')?;
     let (base, name) = (key.get(..colon)?, key.get(colon + 1..)?);
-    let digits = |range: std::ops::Range<usize>| name.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    let dash = |at: usize| name.get(at) == Some(&b'-');
-    let named = match name.len() {
-        10 => digits(0..4) && dash(4) && digits(5..7) && dash(7) && digits(8..10),
-        8 => digits(0..4) && dash(4) && name.get(5) == Some(&b'W') && digits(6..8),
-        7 => digits(0..4) && dash(4) && digits(5..7),
-        _ => false,
+    crate::slot::hash_tag(base)?;
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = name.get(range)?;
+        digits.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(digits).ok()?.parse().ok())?
     };
-    (named && crate::slot::hash_tag(base).is_some()).then_some(base)
+    let dash = |at: usize| name.get(at) == Some(&b'-');
+    let year = number(0..4).filter(|_| dash(4))?;
+    let (period, day) = match name.len() {
+        10 if dash(7) => (Period::Daily, days_from_civil(year, number(5..7)?, number(8..10)?)),
+        8 if name.get(5) == Some(&b'W') => {
+            // Week 1 holds January 4th; its Monday starts the ISO year.
+            let january_4 = days_from_civil(year, 1, 4);
+            let monday = january_4 - (january_4 + 3).rem_euclid(7);
+            (Period::Weekly, monday + (number(6..8)? - 1) * 7)
+        }
+        7 => (Period::Monthly, month_start(year, number(5..7)?, 0)),
+        _ => return None,
+    };
+    // Out-of-range dates (2026-13, 2026-02-30, W60) name no season: their canonical name differs.
+    let season = season_at(period, day.checked_mul(DAY_MS)?);
+    if season.name.as_bytes() != name {
+        return None;
+    }
+    // The season is kept through the next one, so its last instant lies in the next season.
+    let ended_ms = season_at(period, season.expire_at_ms - 1).start_ms;
+    Some((base, season, ended_ms))
 }
 
 #[cfg(test)]
@@ -254,12 +272,30 @@ mod tests {
     }
 
     #[test]
-    fn season_keys_named_directly_give_their_base() {
-        assert_eq!(season_base(b"d:{1}:2026-12"), Some(&b"d:{1}"[..]));
-        assert_eq!(season_base(b"d:{1}:2026-12-05"), Some(&b"d:{1}"[..]));
-        assert_eq!(season_base(b"d:{1}:2026-W49"), Some(&b"d:{1}"[..]));
-        for other in [&b"d:{1}:scores"[..], b"d:{1}:2026-1", b"lb:2026-12", b"d:{1}:2026-X49", b"2026-12"] {
-            assert_eq!(season_base(other), None, "{}", String::from_utf8_lossy(other));
+    fn season_keys_named_directly_give_their_base_and_season() {
+        let now = ms(2026, 12, 5, 13);
+        for period in [Period::Daily, Period::Weekly, Period::Monthly] {
+            let season = season_at(period, now);
+            let key = season_key(b"d:{1}", &season).unwrap();
+            let (base, named, ended) = named_season(&key).unwrap();
+            assert_eq!((base, &named), (&b"d:{1}"[..], &season));
+            assert_eq!(season_at(period, ended).start_ms, ended);
+            assert_eq!(season_at(period, ended - 1), season);
+        }
+        assert_eq!(named_season(b"d:{1}:2020-W53").unwrap().1, season_at(Period::Weekly, ms(2021, 1, 3, 12)));
+        assert_eq!(named_season(b"d:{1}:2024-02-29").unwrap().2, ms(2024, 3, 1, 0));
+        for other in [
+            &b"d:{1}:scores"[..],
+            b"d:{1}:2026-1",
+            b"lb:2026-12",
+            b"d:{1}:2026-X49",
+            b"2026-12",
+            b"d:{1}:2026-13",
+            b"d:{1}:2026-02-30",
+            b"d:{1}:2026-W60",
+            b"d:{1}:2026-W00",
+        ] {
+            assert_eq!(named_season(other), None, "{}", String::from_utf8_lossy(other));
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::command::Args;
 use crate::keys;
 use crate::server::{string_bytes, Ctx, KeyAccess, OwnedString, RawString};
 use smallvec::SmallVec;
-use tally_core::season::{season_at, season_base, season_key, SeasonChoice};
+use tally_core::season::{named_season, season_at, season_key, SeasonChoice};
 use tally_core::slot::{hash_tag, Companions};
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
@@ -138,8 +138,13 @@ impl<'c> Board<'c> {
         // season's key named directly belongs to its base's tournament.
         if hash_tag(named_bytes).is_some() {
             let (own_settings, own) = lookup_settings(ctx, named_bytes)?;
-            let (name, found) = match (own, season_base(named_bytes)) {
-                (None, Some(base)) => lookup_settings(ctx, base)?,
+            let (name, found) = match (own, named_season(named_bytes)) {
+                (None, Some((base, season, ended_ms))) => {
+                    // Its tournament's season, with the expiry and end `SEASON` gives it.
+                    season_expiry = Some(season.expire_at_ms);
+                    ended_before = Some(ended_ms);
+                    lookup_settings(ctx, base)?
+                }
                 (own, _) => (own_settings, own),
             };
             settings = name;
