@@ -415,6 +415,15 @@ fn an_append_never_trims_its_own_entry_in_a_transaction() {
     assert_eq!(sh(&mut con, "AUDIT.APPEND log:{c} action pay"), "QUEUED");
     sh(&mut con, "EXEC");
     assert_eq!(sh(&mut con, "XLEN log:{c}"), "1");
+    // In a script, whose command time is frozen at its start while it waits on the real
+    // clock (TIME is not frozen) past the retention window.
+    let script = "local start = redis.call('TIME') \
+        repeat local now = redis.call('TIME') \
+        until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > 1200000 \
+        return redis.call('AUDIT.APPEND', KEYS[1], 'IDEMPOTENT', 'svc', '8', 'action', 'pay')";
+    let id = run(&mut con, &["EVAL", script, "1", "lua{b}"]);
+    assert!(id.starts_with('"'), "{id}");
+    assert_eq!(sh(&mut con, "XLEN lua{b}"), "1");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! untagged keys that never share derived keys with their tagged twins.
 
 mod common;
+use common::rng::{Random, SplitMix64};
 use common::*;
 use redis::Connection;
 
@@ -160,13 +161,8 @@ fn random_writes_on_one_key_of_a_pair_leave_the_other_untouched() {
     let mut con = server.connect();
     let seed = std::env::var("TALLY_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x19_02u64);
     println!("seed {seed}");
-    let mut state = seed | 1;
-    let mut next = |bound: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % bound
-    };
+    let mut rng = SplitMix64(seed);
+    let mut next = |bound: u64| rng.below(bound);
     let owned_by = |key: &[u8], tagged: bool| {
         let text = String::from_utf8_lossy(key);
         if tagged {
@@ -199,27 +195,33 @@ fn random_writes_on_one_key_of_a_pair_leave_the_other_untouched() {
 }
 
 /// The model-based run over seasons (issue 19): a TIEBREAK FIRST + TIES DENSE tournament
-/// written through `SEASON monthly` and through the season's key named directly (REM, INCR,
-/// SUBMIT), each reply and the whole board's ranks checked against a model of arrivals and
-/// scores. Retried when the month turns during the run.
+/// with an EXPIREAT, created after last month's board was written, then written through
+/// `SEASON monthly` and through the season's key named directly (REM, INCR, SUBMIT). Each
+/// step checks the whole board's ranks against a model of arrivals and scores, the season
+/// key's expiry (the earlier of the season's and the tournament's), and last month's board
+/// read plain with PREVIOUS. Retried when the month turns during the run.
 #[test]
 fn season_boards_written_both_ways_match_the_model() {
     let server = Server::start();
     let mut con = server.connect();
     in_one_month(&mut con, |con, month| {
         sh_ok(con, "FLUSHALL");
-        sh_ok(con, "TOURNEY.CREATE sm:{1} TIEBREAK FIRST TIES DENSE");
+        // Last month's board, written before the tournament existed: PREVIOUS reads it plain.
+        let now = server_ms(con);
+        let monthly = tally_core::season::Period::Monthly;
+        let this_month = tally_core::season::season_at(monthly, now);
+        let last_month = tally_core::season::season_at(monthly, this_month.start_ms - 1).name;
+        sh_ok(con, &format!("ZADD sm:{{1}}:{last_month} 5 old 7 older 5 eldest"));
+        let previous = r#"[["older", "7", 1], ["old", "5", 2], ["eldest", "5", 2]]"#;
+        // An EXPIREAT before the season's end ends the season's keys then.
+        let expire_at = now + 3_600_000;
+        sh_ok(con, &format!("TOURNEY.CREATE sm:{{1}} TIEBREAK FIRST TIES DENSE EXPIREAT {expire_at}"));
         let direct = format!("sm:{{1}}:{month}");
         // member -> (score, arrival), arrival counting each time a member reaches a score.
         let mut model: std::collections::BTreeMap<String, (i64, u64)> = std::collections::BTreeMap::new();
         let mut arrivals = 0u64;
-        let mut state = 0x5EA5_0E00_u64;
-        let mut next = |bound: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % bound
-        };
+        let mut rng = SplitMix64(0x5EA5_0E00);
+        let mut next = |bound: u64| rng.below(bound);
         for step in 0..600 {
             let member = format!("p{}", next(8));
             let target = if next(2) == 0 { "sm:{1} ".to_string() } else { format!("{direct} ") };
@@ -262,6 +264,14 @@ fn season_boards_written_both_ways_match_the_model() {
             let expected = if entries.is_empty() { "[]".to_string() } else { format!("[{}]", entries.join(", ")) };
             assert_eq!(sh(con, "TOURNEY.TOP sm:{1} 20 SEASON monthly"), expected, "step {step} after {line}");
             assert_eq!(sh(con, &format!("TOURNEY.TOP {direct} 20")), expected, "step {step}: named directly");
+            if !model.is_empty() {
+                let expiry = expire_at.min(this_month.expire_at_ms).to_string();
+                assert_eq!(sh(con, &format!("PEXPIRETIME {direct}")), expiry, "step {step}: the season's expiry");
+            }
+            if step % 50 == 0 {
+                let read = sh(con, "TOURNEY.TOP sm:{1} 20 SEASON monthly PREVIOUS TIES COMPETITION");
+                assert_eq!(read, previous, "step {step}: the previous season, plain");
+            }
         }
     });
 }
