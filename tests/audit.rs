@@ -1484,16 +1484,6 @@ fn read_only_user_can_run_info_but_not_append_or_group() {
 
 // ---- 10. key declaration ----------------------------------------------------------------------------
 
-struct Spec {
-    name: &'static str,
-    arity: i64,
-    flags: &'static [&'static str],
-    key_flags: &'static [&'static str],
-    /// A valid call after the name, with the key `mykey`.
-    example: &'static [&'static str],
-    doc_args: &'static [&'static str],
-}
-
 const SPECS: [Spec; 6] = [
     Spec {
         name: "audit.append",
@@ -1549,11 +1539,7 @@ const SPECS: [Spec; 6] = [
 fn command_info_declares_arity_flags_and_key_specs() {
     let server = Server::start();
     let mut con = server.connect();
-    for spec in &SPECS {
-        let (find, context) =
-            assert_command_info(&mut con, spec.name, spec.arity, spec.flags, (1, 1, 1), spec.key_flags);
-        assert_one_key_range(&find, &context);
-    }
+    assert_single_key_command_infos(&mut con, &SPECS);
 }
 
 #[test]
@@ -1581,11 +1567,7 @@ fn command_getkeys_finds_the_stream_key() {
 fn command_docs_describe_every_command() {
     let server = Server::start();
     let mut con = server.connect();
-    for spec in &SPECS {
-        let (args, context) = assert_command_docs(&mut con, spec.name, spec.doc_args);
-        assert_eq!(text(field(&args[0], "type")), "key", "{context}");
-        assert_eq!(int(field(&args[0], "key_spec_index")), 0, "{context}");
-    }
+    assert_single_key_command_docs(&mut con, &SPECS);
 
     // The option blocks of AUDIT.APPEND and AUDIT.GROUP.
     let docs = fields(&ok(&mut con, &["COMMAND", "DOCS", "audit.append"]));

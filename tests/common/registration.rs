@@ -76,3 +76,33 @@ pub fn assert_command_docs(
     assert_eq!(names, doc_args, "{context}");
     (args, context)
 }
+
+/// One command of a family whose commands take a single key at index 1 (TOURNEY, AUDIT).
+pub struct Spec {
+    pub name: &'static str,
+    pub arity: i64,
+    pub flags: &'static [&'static str],
+    pub key_flags: &'static [&'static str],
+    /// A valid call after the name, its key first (`mykey`); for a fixed arity it has
+    /// exactly arity - 1 arguments.
+    pub example: &'static [&'static str],
+    /// Argument names in COMMAND DOCS.
+    pub doc_args: &'static [&'static str],
+}
+
+/// COMMAND INFO of every single-key command: arity, flags, the key spec and the 1/1/1 range.
+pub fn assert_single_key_command_infos(con: &mut Connection, specs: &[Spec]) {
+    for spec in specs {
+        let (find, context) = assert_command_info(con, spec.name, spec.arity, spec.flags, (1, 1, 1), spec.key_flags);
+        assert_one_key_range(&find, &context);
+    }
+}
+
+/// COMMAND DOCS of every single-key command: its texts, argument names, the key argument first.
+pub fn assert_single_key_command_docs(con: &mut Connection, specs: &[Spec]) {
+    for spec in specs {
+        let (args, context) = assert_command_docs(con, spec.name, spec.doc_args);
+        assert_eq!(text(field(&args[0], "type")), "key", "{context}");
+        assert_eq!(int(field(&args[0], "key_spec_index")), 0, "{context}");
+    }
+}

@@ -9,7 +9,7 @@ Each parser accepts every such shape, so one parser serves both protocols and bo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple, TypeVar, Union
 
 Member = Union[bytes, str]
 """A member as the client decodes it: ``str`` with ``decode_responses=True``, else ``bytes``."""
@@ -124,41 +124,33 @@ def _text(value: Any, what: str) -> str:
     raise TallyReplyError(what, value)
 
 
-def _optional_text(value: Any, what: str) -> Optional[str]:
-    return None if value is None else _text(value, what)
+N = TypeVar("N")
 
 
-def _integer(value: Any, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+def _number(value: Any, what: str, convert: Callable[[Any], N], native: Tuple[type, ...]) -> N:
+    """A RESP number of a `native` type, or its text (RESP2)."""
+    if isinstance(value, native) and not isinstance(value, bool):
+        return convert(value)
     if isinstance(value, (bytes, str)):
         try:
-            return int(value)
+            return convert(value)
         except ValueError:
             pass
     raise TallyReplyError(what, value)
 
 
-def _optional_integer(value: Any, what: str) -> Optional[int]:
-    return None if value is None else _integer(value, what)
+def _integer(value: Any, what: str) -> int:
+    return _number(value, what, int, (int,))
 
 
 def _double(value: Any, what: str) -> float:
     """A double as Redis prints it ("10", "10.5", "inf", "-inf") or a RESP3 double."""
-    if isinstance(value, float):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (bytes, str)):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise TallyReplyError(what, value)
+    return _number(value, what, float, (int, float))
 
 
-def _optional_double(value: Any, what: str) -> Optional[float]:
-    return None if value is None else _double(value, what)
+def _optional(parse: Callable[[Any, str], N], value: Any, what: str) -> Optional[N]:
+    """`parse` of a value that may be nil."""
+    return None if value is None else parse(value, what)
 
 
 def _array(value: Any, what: str, length: Optional[int] = None) -> List[Any]:
@@ -236,7 +228,7 @@ def around(reply: Any, **_: Any) -> Optional[List[Entry]]:
 
 
 def percentile(reply: Any, **_: Any) -> Optional[float]:
-    return _optional_double(reply, "TOURNEY.PERCENTILE")
+    return _optional(_double, reply, "TOURNEY.PERCENTILE")
 
 
 def tourney_info(reply: Any, **_: Any) -> TourneyInfo:
@@ -246,10 +238,10 @@ def tourney_info(reply: Any, **_: Any) -> TourneyInfo:
         created=_integer(_field(fields, "created", what), what) == 1,
         tiebreak=_word(_field(fields, "tiebreak", what), ("FIRST", "MEMBER"), what),
         ties=_word(_field(fields, "ties", what), ("ORDINAL", "COMPETITION", "DENSE"), what),
-        expire_at=_optional_integer(_field(fields, "expireat", what), what),
+        expire_at=_optional(_integer, _field(fields, "expireat", what), what),
         members=_integer(_field(fields, "members", what), what),
-        top=_optional_double(_field(fields, "top", what), what),
-        bottom=_optional_double(_field(fields, "bottom", what), what),
+        top=_optional(_double, _field(fields, "top", what), what),
+        bottom=_optional(_double, _field(fields, "bottom", what), what),
     )
 
 
@@ -270,7 +262,7 @@ def _audit_group(reply: Any) -> AuditGroup:
         name=_text(_field(fields, "name", what), what),
         consumers=_integer(_field(fields, "consumers", what), what),
         pending=_integer(_field(fields, "pending", what), what),
-        lag=_optional_integer(_field(fields, "lag", what), what),
+        lag=_optional(_integer, _field(fields, "lag", what), what),
     )
 
 
@@ -283,14 +275,14 @@ def audit_info(reply: Any, **_: Any) -> Optional[AuditInfo]:
         length=_integer(_field(fields, "length", what), what),
         cap=_integer(_field(fields, "cap", what), what),
         retention_ms=_integer(_field(fields, "retention-ms", what), what),
-        first_entry_id=_optional_text(_field(fields, "first-entry-id", what), what),
-        last_entry_id=_optional_text(_field(fields, "last-entry-id", what), what),
+        first_entry_id=_optional(_text, _field(fields, "first-entry-id", what), what),
+        last_entry_id=_optional(_text, _field(fields, "last-entry-id", what), what),
         entries_added=_integer(_field(fields, "entries-added", what), what),
         groups=[_audit_group(group) for group in _array(_field(fields, "groups", what), what)],
         mode=_word(_field(fields, "mode", what), ("=", "~"), what),
         on_full=_word(_field(fields, "onfull", what), ("TRIM", "REFUSE"), what).lower(),
         chain=_integer(_field(fields, "chain", what), what) == 1,
-        remaining=_optional_integer(_field(fields, "remaining", what), what),
+        remaining=_optional(_integer, _field(fields, "remaining", what), what),
     )
 
 
@@ -300,16 +292,16 @@ def verified(reply: Any, **_: Any) -> Verified:
     return Verified(
         ok=_integer(ok, what) == 1,
         checked=_integer(checked, what),
-        first_bad=_optional_text(first_bad, what),
-        last_id=_optional_text(last_id, what),
-        last_hash=_optional_text(last_hash, what),
+        first_bad=_optional(_text, first_bad, what),
+        last_id=_optional(_text, last_id, what),
+        last_hash=_optional(_text, last_hash, what),
     )
 
 
 def digest(reply: Any, **_: Any) -> Digest:
     what = "AUDIT.DIGEST"
     last_id, last_hash, length = _array(reply, what, 3)
-    return Digest(_optional_text(last_id, what), _optional_text(last_hash, what), _integer(length, what))
+    return Digest(_optional(_text, last_id, what), _optional(_text, last_hash, what), _integer(length, what))
 
 
 def ok(reply: Any, **_: Any) -> bool:

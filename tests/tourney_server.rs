@@ -32,19 +32,6 @@ fn random_bytes(rng: &mut XorShift64, max_len: u64) -> Vec<u8> {
 
 // ---- the command table -------------------------------------------------------------------
 
-/// What each TOURNEY command should declare to the server.
-struct Spec {
-    name: &'static str,
-    arity: i64,
-    flags: &'static [&'static str],
-    key_flags: &'static [&'static str],
-    /// A valid call (after the name) whose key is `mykey`; for a fixed arity it has
-    /// exactly arity - 1 arguments.
-    example: &'static [&'static str],
-    /// Argument names in COMMAND DOCS.
-    doc_args: &'static [&'static str],
-}
-
 const WRITE_FLAGS: &[&str] = &["write", "denyoom", "module", "fast"];
 const READ_FAST_FLAGS: &[&str] = &["readonly", "module", "fast"];
 const READ_FLAGS: &[&str] = &["readonly", "module"];
@@ -163,11 +150,7 @@ fn module_list_shows_the_cargo_version() {
 fn command_info_declares_arity_flags_and_key_specs() {
     let server = Server::start();
     let mut con = server.connect();
-    for spec in &SPECS {
-        let (find, context) =
-            assert_command_info(&mut con, spec.name, spec.arity, spec.flags, (1, 1, 1), spec.key_flags);
-        assert_one_key_range(&find, &context);
-    }
+    assert_single_key_command_infos(&mut con, &SPECS);
 }
 
 #[test]
@@ -186,11 +169,7 @@ fn command_getkeys_finds_the_key_of_every_command() {
 fn command_docs_describe_every_command() {
     let server = Server::start();
     let mut con = server.connect();
-    for spec in &SPECS {
-        let (args, context) = assert_command_docs(&mut con, spec.name, spec.doc_args);
-        assert_eq!(text(field(&args[0], "type")), "key", "{context}");
-        assert_eq!(int(field(&args[0], "key_spec_index")), 0, "{context}");
-    }
+    assert_single_key_command_docs(&mut con, &SPECS);
 }
 
 #[test]
