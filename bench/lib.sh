@@ -99,7 +99,10 @@ check_no_errors() {
     [[ -z $errors ]] || die "$2: $errors"
 }
 
-server_version() { redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'; }
+# The server binary: TALLY_SERVER as for the tests (Redis 8.2, Valkey), else redis-server on PATH.
+SERVER_BIN=${TALLY_SERVER:-redis-server}
+server_name() { basename "$SERVER_BIN"; }
+server_version() { "$SERVER_BIN" --version | sed 's/.*v=\([^ ]*\).*/\1/'; }
 
 # start_server dir [option...]: the native server on a free loopback port, pinned to CPU 0, logging
 # to dir/redis.log; retries with another port if the first one was taken meanwhile.
@@ -109,11 +112,11 @@ start_server() {
     for attempt in 1 2 3; do
         PORT=$(pick_port)
         pin 0
-        "${PIN[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --dir "$dir" --logfile "$dir/redis.log" \
+        "${PIN[@]}" "$SERVER_BIN" --port "$PORT" --bind 127.0.0.1 --dir "$dir" --logfile "$dir/redis.log" \
             --save '' --appendonly no --daemonize no "$@" --loadmodule "$MODULE" &
         SERVER_PID=$!
         if wait_ready "$SERVER_PID" 20 0.05 cli; then
-            log "redis-server $(server_version) on port $PORT (pid $SERVER_PID)"
+            log "$(server_name) $(server_version) on port $PORT (pid $SERVER_PID)"
             return
         fi
         kill "$SERVER_PID" 2>/dev/null || true
@@ -122,7 +125,7 @@ start_server() {
         log "server did not start (attempt $attempt); log:"
         cat "$dir/redis.log" >&2 || true
     done
-    die "could not start redis-server"
+    die "could not start $SERVER_BIN"
 }
 
 # The server's clock in ms: the scripts' "now" is the client's clock, sent as an argument.

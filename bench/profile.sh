@@ -9,7 +9,8 @@
 # so every call finds its member), audit streams filled to their cap of 1000 with the same
 # entry, and the same Lua scripts.
 #
-# Usage: bench/profile.sh [calls per command, default 5000]
+# Usage: bench/profile.sh [calls per command, default 5000]; TALLY_SERVER picks the server
+# binary (default redis-server), as for the tests, so each server of the matrix is counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -32,7 +33,7 @@ cli() { redis-cli -s "$TMP/redis.sock" "$@"; }
 start_callgrind() {
     valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$TMP/callgrind.out" \
-        redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' \
+        "$SERVER_BIN" --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' \
         --loadmodule "$MODULE" >"$TMP/valgrind.log" 2>&1 &
     SERVER_PID=$!
     wait_ready "$SERVER_PID" 60 0.1 cli && return 0
@@ -112,6 +113,7 @@ main() {
 report() {
     fill_template bench/report/profile.md \
         CALLS="$CALLS" \
+        SERVER_NAME="$(server_name)" \
         SERVER_VERSION="$(server_version)" \
         PLAYERS="$PLAYERS" \
         LIMIT_KEYS="$LIMIT_KEYS" \

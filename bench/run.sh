@@ -571,7 +571,7 @@ producers_row() {
 
 pinning() {
     pin 0
-    if ((${#PIN[@]})); then echo "redis-server on CPU 0, redis-benchmark on CPU 1 (taskset)."; else echo "none."; fi
+    if ((${#PIN[@]})); then echo "$(server_name) on CPU 0, redis-benchmark on CPU 1 (taskset)."; else echo "none."; fi
 }
 
 # The Scale section: docs/benchmarks-scale.md as bench/scale.sh last wrote it, between markers
@@ -589,7 +589,7 @@ scale_section() {
 }
 
 chart_subtitle() {
-    echo "redis-server $(server_version), $(nproc) CPUs ($(cpu_model)), $CLIENTS clients, median of $ROUNDS interleaved rounds, $(date -u '+%Y-%m-%d')"
+    echo "$(server_name) $(server_version), $(nproc) CPUs ($(cpu_model)), $CLIENTS clients, median of $ROUNDS interleaved rounds, $(date -u '+%Y-%m-%d')"
 }
 
 # The report: bench/report/benchmarks.md with the figures filled in.
@@ -603,6 +603,7 @@ report() {
         CPUS="$(nproc)" \
         CPU_MODEL="$(cpu_model)" \
         KERNEL="$(uname -r)" \
+        SERVER_NAME="$(server_name)" \
         SERVER_VERSION="$(server_version)" \
         COMMIT="$(module_commit)" \
         PINNING="$(pinning)" \

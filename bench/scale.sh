@@ -326,7 +326,7 @@ start_callgrind() {
     pin 0
     "${PIN[@]}" valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$dir/callgrind.out" \
-        redis-server --port 0 --unixsocket "$CG_SOCK" --dir "$dir" --dbfilename dump.rdb --save '' --appendonly no \
+        "$SERVER_BIN" --port 0 --unixsocket "$CG_SOCK" --dir "$dir" --dbfilename dump.rdb --save '' --appendonly no \
         --loadmodule "$MODULE" >"$dir/valgrind.log" 2>&1 &
     CG_PID=$!
     if ! wait_ready "$CG_PID" 600 0.5 cg; then
@@ -401,7 +401,7 @@ rate_row() {
 machine() {
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $((SECONDS - STARTED)) s in all"
     echo "- Machine: $(nproc) CPUs, $(cpu_model), $(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
-    echo "- Server: redis-server $(server_version), module target/release/libtally.so at commit $(module_commit)"
+    echo "- Server: $(server_name) $(server_version), module target/release/libtally.so at commit $(module_commit)"
 }
 
 leaderboard_instruction_rows() {
