@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by bench/run.sh, bench/scale.sh and bench/profile.sh (sourced). The caller sets LOG_NAME
-# (the prefix of its messages) and, for the helpers that need them, MODULE, PORT and TMP.
+# (the prefix of its messages) and, for the helpers that need them, PORT and TMP.
 
 # Messages go to stderr: stdout carries the report. LOG_SINCE, when set, is the SECONDS value the
 # elapsed time in each message counts from (bench/scale.sh runs for minutes).
@@ -98,6 +98,11 @@ check_no_errors() {
     errors=$("$1" info errorstats | grep '^errorstat_' || true)
     [[ -z $errors ]] || die "$2: $errors"
 }
+
+# The module under test and the pages the reports write (sourced from the repository root).
+readonly MODULE="$PWD/target/release/libtally.so"
+# shellcheck disable=SC2034 # read by run.sh and scale.sh
+readonly DOC=docs/benchmarks.md SCALE_DOC=docs/benchmarks-scale.md
 
 # The server binary: TALLY_SERVER as for the tests (Redis 8.2, Valkey), else redis-server on PATH.
 SERVER_BIN=${TALLY_SERVER:-redis-server}

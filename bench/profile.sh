@@ -18,7 +18,6 @@ source bench/lib.sh
 LOG_NAME=profile
 
 readonly CALLS=${1:-5000}
-readonly MODULE="$PWD/target/release/libtally.so"
 readonly PLAYERS=1000
 readonly AUDIT_KEYS=100
 readonly AUDIT_CAP=1000

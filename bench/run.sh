@@ -24,10 +24,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 LOG_NAME=bench
 
-readonly MODULE="$PWD/target/release/libtally.so"
-readonly DOC=docs/benchmarks.md
 readonly CHART=docs/benchmarks.svg
-readonly SCALE_DOC=docs/benchmarks-scale.md
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
 # Sized so that the 39 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1

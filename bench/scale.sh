@@ -26,9 +26,6 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 LOG_NAME=scale
 
-readonly MODULE="$PWD/target/release/libtally.so"
-readonly DOC=docs/benchmarks.md
-readonly SCALE_DOC=docs/benchmarks-scale.md
 readonly BOARD=${SCALE_BOARD:-10000000}
 readonly SMALL=${SCALE_SMALL_BOARD:-10000}
 readonly GCRA_KEYS=${SCALE_GCRA_KEYS:-1000000}
