@@ -138,14 +138,16 @@ impl<'c> Board<'c> {
         // season's key named directly belongs to its base's tournament.
         if hash_tag(named_bytes).is_some() {
             let (own_settings, own) = lookup_settings(ctx, named_bytes)?;
-            let (name, found) = match (own, named_season(named_bytes)) {
-                (None, Some((base, season, ended_ms))) => {
+            // Only a key without settings of its own can be a season's, named directly.
+            let direct_season = if own.is_none() { named_season(named_bytes) } else { None };
+            let (name, found) = match direct_season {
+                Some((base, season, ended_ms)) => {
                     // Its tournament's season, with the expiry and end `SEASON` gives it.
                     season_expiry = Some(season.expire_at_ms);
                     ended_before = Some(ended_ms);
                     lookup_settings(ctx, base)?
                 }
-                (own, _) => (own_settings, own),
+                None => (own_settings, own),
             };
             settings = name;
             // A season that ended before the tournament was created is a plain board.
