@@ -9,7 +9,7 @@
 # server has its own (it keeps sds strings by interior pointers, "possibly lost").
 #
 # The full run (the default) makes five passes of the workload, with --track-origins, then
-# runs the fuzzer of tests/fuzz.rs (FUZZ_INVOCATIONS, default 100000) against a server
+# runs the fuzzer of tests/it/fuzz.rs (FUZZ_INVOCATIONS, default 100000) against a server
 # under memcheck; about half a minute.
 #
 # The workload is scripts/valgrind/workload.txt; scripts/valgrind/memcheck.awk reads memcheck's
@@ -202,7 +202,7 @@ summarize() {
     fi
 }
 
-# ---- full run: the fuzzer (tests/fuzz.rs) against a server under memcheck ---------------
+# ---- full run: the fuzzer (tests/it/fuzz.rs) against a server under memcheck ---------------
 # The errors are reported as they happen; the test harness ends its server with SIGKILL,
 # so this part has no leak check (the workload above has).
 run_fuzzer() {
@@ -217,7 +217,7 @@ run_fuzzer() {
     chmod +x "$wrapper"
     fuzz_started=$(date +%s)
     if TALLY_SERVER=$wrapper TALLY_FUZZ_INVOCATIONS=$invocations \
-        cargo test --release --quiet --test fuzz -- --nocapture >"$work/fuzz.txt" 2>&1; then
+        cargo test --release --quiet --test it fuzz:: -- --nocapture >"$work/fuzz.txt" 2>&1; then
         fuzz_result=passed
     else
         fuzz_result=FAILED

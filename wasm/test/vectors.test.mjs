@@ -1,6 +1,6 @@
 // The shared test vectors (tests/vectors/*.json) through the .wasm and the wrapper. The
 // same files run natively (core/tests/vectors.rs) and against a live server
-// (tests/vectors_server.rs).
+// (tests/it/vectors_server.rs).
 
 import test from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,5 +2,5 @@
 #![allow(dead_code)] // each test binary uses a part
 
 /// The seeded generators, the very file the integration tests use.
-#[path = "../../../tests/common/rng.rs"]
+#[path = "../../../tests/it/common/rng.rs"]
 pub mod rng;

@@ -7,7 +7,7 @@
 //! `MOVED` / `ASK` redirections, as users' cluster clients do (redis-rs has one only with
 //! its `cluster` feature, which the project does not enable).
 
-use super::{free_port, poll_until, Options, Server};
+use super::{connect_port, free_port, poll_until, Options, Server};
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -96,14 +96,6 @@ pub fn parse_cluster_nodes(text: &str) -> Vec<NodeEntry> {
             }
         })
         .collect()
-}
-
-fn connect_port(port: u16) -> redis::RedisResult<Connection> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
-    let con = client.get_connection_with_timeout(Duration::from_secs(2))?;
-    con.set_read_timeout(Some(Duration::from_secs(30)))?;
-    con.set_write_timeout(Some(Duration::from_secs(30)))?;
-    Ok(con)
 }
 
 fn info_field(info: &str, name: &str) -> Option<String> {

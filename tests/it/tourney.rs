@@ -5,10 +5,9 @@
 //!
 //! Every test starts its own server, so they run in parallel.
 
-mod common;
-use common::reply::{bulk, int, items, ok};
-use common::rng::{Lcg, Random};
-use common::*;
+use crate::common::reply::{bulk, int, items, ok};
+use crate::common::rng::{Lcg, Random};
+use crate::common::*;
 use redis::{Connection, Value};
 use std::ops::Range;
 

@@ -8,9 +8,8 @@
 //! that such drift changes no count). Counts (allowed, limit, remaining, log sizes) must be
 //! exact; waits may only be shorter by the drift.
 
-mod common;
-use common::reply::*;
-use common::*;
+use crate::common::reply::*;
+use crate::common::*;
 
 use redis::{Connection, Value};
 use std::collections::BTreeMap;

@@ -28,14 +28,13 @@
 //! 7.0 and on Valkey 9.1 (`TALLY_SERVER`); where the servers word a refusal differently,
 //! only the common part is checked.
 
-mod common;
-use common::aof::{
+use crate::common::aof::{
     aof_bytes, aof_data_commands, aof_options, contains_ignore_case, primary_with_replica, propagation_mark,
 };
-use common::registration::{assert_command_info, assert_one_key_range};
-use common::reply::{bulk, field, fields, info_field, int, items, ok, server_ms, text};
-use common::rng::{Random, SplitMix64};
-use common::*;
+use crate::common::registration::{assert_command_info, assert_one_key_range};
+use crate::common::reply::{bulk, field, fields, info_field, int, items, ok, server_ms, text};
+use crate::common::rng::{Random, SplitMix64};
+use crate::common::*;
 use redis::{Connection, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -480,7 +479,7 @@ impl Model {
 
             let entries: Vec<(Vec<u8>, String)> = items(&ok(con, &["ZRANGE", &order, "0", "-1", "WITHSCORES"]))
                 .chunks(2)
-                .map(|pair| (common::reply::bytes(&pair[0]), bulk(&pair[1])))
+                .map(|pair| (crate::common::reply::bytes(&pair[0]), bulk(&pair[1])))
                 .collect();
             let mut expected: Vec<(f64, Vec<u8>)> =
                 self.members.iter().map(|(member, &(score, number))| (score, order_entry(number, member))).collect();
@@ -1340,7 +1339,7 @@ fn assert_aof_is_native(dir: &std::path::Path, boards: &[Workload]) {
         assert!(
             ["SET", "ZADD", "ZREM", "HSET", "HDEL", "DEL", "PEXPIREAT"].contains(&name.as_str()),
             "unexpected propagated command {:?}",
-            common::reply::printable(&command)
+            crate::common::reply::printable(&command)
         );
         for key in if name == "DEL" { &command[1..] } else { &command[1..2] } {
             assert!(known.contains(key), "{name} on an unknown key {:?}", String::from_utf8_lossy(key));
@@ -1470,7 +1469,8 @@ fn writes_propagate_as_exact_native_commands() {
         cmd(&[b"PEXPIREAT", b"{e}:dense", at.as_bytes()]),
     ];
     let commands = aof_data_commands(&server.dir);
-    let shown = |list: &[Vec<Vec<u8>>]| list.iter().map(|c| common::reply::printable(c).join(" ")).collect::<Vec<_>>();
+    let shown =
+        |list: &[Vec<Vec<u8>>]| list.iter().map(|c| crate::common::reply::printable(c).join(" ")).collect::<Vec<_>>();
     // The settings carry the creation time, which the primary's clock chose.
     let commands: Vec<Vec<Vec<u8>>> = commands
         .into_iter()

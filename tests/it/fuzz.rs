@@ -21,9 +21,8 @@
 //!
 //! `TALLY_FUZZ_SEED=<n>` replays a run; `TALLY_FUZZ_INVOCATIONS=<n>` changes its length.
 
-mod common;
-use common::rng::{Random, SplitMix64};
-use common::*;
+use crate::common::rng::{Random, SplitMix64};
+use crate::common::*;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -7,10 +7,9 @@
 //! checked against the caller's ACL, and writes reach replicas and the AOF as native
 //! effects with concrete expiry times.
 
-mod common;
-use common::aof::{aof_data_commands, is_named, primary_with_replica};
-use common::cluster::client_slot;
-use common::*;
+use crate::common::aof::{aof_data_commands, is_named, primary_with_replica};
+use crate::common::cluster::client_slot;
+use crate::common::*;
 use redis::Connection;
 use std::process::Command;
 

@@ -17,6 +17,7 @@ pub trait Random {
     }
 
     /// True about `percent` times in a hundred draws.
+    #[allow(dead_code)] // drawn by core/tests/differential.rs, which shares this file
     fn percent(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }

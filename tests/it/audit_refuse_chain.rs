@@ -3,10 +3,9 @@
 //! AUDIT.VERIFY finds any change. The chain is recomputed here from the byte layout
 //! docs/audit.md documents, with the `sha2` crate, not with the module's code.
 
-mod common;
-use common::aof::{aof_options, primary_with_replica};
-use common::reply::{config_set, items, ok, server_ms, text};
-use common::*;
+use crate::common::aof::{aof_options, primary_with_replica};
+use crate::common::reply::{config_set, items, ok, server_ms, text};
+use crate::common::*;
 use redis::{Connection, Value};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -106,10 +105,14 @@ fn refuse_without_a_group_keeps_every_entry_and_writes_nothing() {
         append(&mut con, "log:{a}", &format!("n {n}"));
     }
     let before = key_dumps(&mut con);
-    let offset = common::reply::info_field(&mut con, "replication", "master_repl_offset");
+    let offset = crate::common::reply::info_field(&mut con, "replication", "master_repl_offset");
     assert_eq!(sh(&mut con, "AUDIT.APPEND log:{a} n 4"), FULL_NO_GROUP);
     assert_eq!(key_dumps(&mut con), before, "a refused append wrote");
-    assert_eq!(common::reply::info_field(&mut con, "replication", "master_repl_offset"), offset, "it replicated");
+    assert_eq!(
+        crate::common::reply::info_field(&mut con, "replication", "master_repl_offset"),
+        offset,
+        "it replicated"
+    );
     // The code word is FULL, so clients can tell it from other errors.
     assert!(info_field_contains(&mut con, "errorstats", "errorstat_FULL:count=1"));
     // TRIM streams (and streams never created) keep trimming.

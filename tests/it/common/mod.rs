@@ -8,7 +8,6 @@
 //! Beside it: `reply` (raw replies and their accessors), `aof` (AOF files and replication
 //! marks), `rng` (seeded generators, also used by the core tests), `registration` (COMMAND
 //! INFO / DOCS checks), `scripts` (Lua from the docs) and `cluster`.
-#![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod aof;
 pub mod cluster;
@@ -189,11 +188,7 @@ impl Server {
     }
 
     fn try_connect(&self) -> redis::RedisResult<Connection> {
-        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?;
-        let con = client.get_connection_with_timeout(Duration::from_secs(2))?;
-        con.set_read_timeout(Some(Duration::from_secs(30)))?;
-        con.set_write_timeout(Some(Duration::from_secs(30)))?;
-        Ok(con)
+        connect_port(self.port)
     }
 
     pub fn connect(&self) -> Connection {
@@ -239,6 +234,33 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A connection whose reads and writes give up after 30 s, so a hung server fails its test
+/// instead of stalling the run.
+pub fn connect_port(port: u16) -> redis::RedisResult<Connection> {
+    hold_child_signals();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
+    let con = client.get_connection_with_timeout(Duration::from_secs(2))?;
+    con.set_read_timeout(Some(Duration::from_secs(30)))?;
+    con.set_write_timeout(Some(Duration::from_secs(30)))?;
+    Ok(con)
+}
+
+/// Blocks SIGCHLD in the calling thread (and the threads it starts). A socket with a timeout
+/// is never restarted after a signal: when a child process exits while the thread that
+/// started it is inside another spawn (signals blocked), the kernel hands the SIGCHLD to
+/// some other thread, and a read there fails with EINTR, even though SIGCHLD is ignored.
+/// All tests share one process, and some spawn hundreds of processes (redis-cli, date), so
+/// this happens. Child processes start with an empty mask (std resets it).
+fn hold_child_signals() {
+    // SAFETY: plain libc calls on a local, zero-initialised sigset_t.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut set);
+        libc::sigaddset(&raw mut set, libc::SIGCHLD);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
     }
 }
 

@@ -5,11 +5,10 @@
 //! companion keys live in their leaderboard's slot on its owner only, and a `kill -9`
 //! failover that keeps every write the replica confirmed (`WAIT`), tournament order too.
 
-mod common;
-use common::cluster::{client_slot, wait_role, Cluster, ClusterClient, NodeEntry};
-use common::reply::bulk;
-use common::rng::{Lcg, Random};
-use common::*;
+use crate::common::cluster::{client_slot, wait_role, Cluster, ClusterClient, NodeEntry};
+use crate::common::reply::bulk;
+use crate::common::rng::{Lcg, Random};
+use crate::common::*;
 
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};

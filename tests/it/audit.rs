@@ -4,12 +4,11 @@
 //! replication and AOF as concrete XADD / XTRIM / HSET effects, ACL on the derived
 //! producers key, and the declared keys and docs.
 
-mod common;
-use common::aof::*;
-use common::registration::*;
-use common::reply::{self, *};
-use common::rng::{Random, XorShift64};
-use common::*;
+use crate::common::aof::*;
+use crate::common::registration::*;
+use crate::common::reply::{self, *};
+use crate::common::rng::{Random, XorShift64};
+use crate::common::*;
 
 use redis::{Connection, Value};
 use std::collections::BTreeMap;

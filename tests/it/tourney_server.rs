@@ -2,12 +2,11 @@
 //! DOCS, arity checked by the server), ACL key permissions, replication and AOF as effects
 //! (ZADD / ZREM with concrete scores), AOF reload, and robustness against bad input.
 
-mod common;
-use common::aof::*;
-use common::registration::*;
-use common::reply::*;
-use common::rng::{Random, XorShift64};
-use common::*;
+use crate::common::aof::*;
+use crate::common::registration::*;
+use crate::common::reply::*;
+use crate::common::rng::{Random, XorShift64};
+use crate::common::*;
 
 use redis::{Connection, Value};
 use std::collections::BTreeMap;

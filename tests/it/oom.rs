@@ -6,11 +6,10 @@
 //! commands that only free memory (TOURNEY.REM, LIMIT.RESET, which are not `denyoom`,
 //! like ZREM and DEL). Once there is room again, every family carries on from its state.
 //!
-//! tests/limit_server.rs covers the LIMIT commands alone in depth; this file covers TOURNEY
+//! tests/it/limit_server.rs covers the LIMIT commands alone in depth; this file covers TOURNEY
 //! and AUDIT, and all three families at once on one full server.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use redis::{Connection, Value};
 use std::collections::BTreeSet;

@@ -3,9 +3,8 @@
 //! ending running seasons, `zrem` events of the tie structures, `-0` as ZSCORE prints it, and
 //! untagged keys that never share derived keys with their tagged twins.
 
-mod common;
-use common::rng::{Random, SplitMix64};
-use common::*;
+use crate::common::rng::{Random, SplitMix64};
+use crate::common::*;
 use redis::Connection;
 
 fn server_ms(con: &mut Connection) -> i64 {

@@ -3,4 +3,4 @@
 /// `sliding_window.lua` of docs/rate-limiting.md: the design notes' sliding-window script
 /// as teams run it today (SCRIPT LOAD replies its SHA1, which the page shows). The one copy
 /// is bench/lua/sliding_window.lua, which `make bench` measures too.
-pub const SLIDING_WINDOW_LUA: &str = include_str!("../../bench/lua/sliding_window.lua");
+pub const SLIDING_WINDOW_LUA: &str = include_str!("../../../bench/lua/sliding_window.lua");

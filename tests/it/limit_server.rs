@@ -5,11 +5,10 @@
 //!
 //! Every test ends by checking that no server logged a panic.
 
-mod common;
-use common::aof::*;
-use common::registration::*;
-use common::reply::*;
-use common::*;
+use crate::common::aof::*;
+use crate::common::registration::*;
+use crate::common::reply::*;
+use crate::common::*;
 
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -18,10 +18,9 @@
 //! Every time, each key's `DUMP` and `PEXPIRETIME` must also equal those taken just before.
 //! The figures (acknowledged writes, keys and entries checked) are printed.
 
-mod common;
-use common::reply::*;
-use common::rng::{Random, SplitMix64};
-use common::*;
+use crate::common::reply::*;
+use crate::common::rng::{Random, SplitMix64};
+use crate::common::*;
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;

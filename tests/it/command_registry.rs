@@ -1,7 +1,6 @@
 //! Every command tally registers is documented for COMMAND DOCS and redis-cli hints, and
 //! declares its keys.
-mod common;
-use common::*;
+use crate::common::*;
 use redis::Value;
 
 const COMMANDS: [&str; 19] = [

@@ -9,10 +9,9 @@
 //! call. Most tests use a long window so that nothing leaves the window while they run;
 //! the tests about time passing poll the server clock instead of sleeping.
 
-mod common;
-use common::reply::server_ms;
-use common::scripts::SLIDING_WINDOW_LUA;
-use common::*;
+use crate::common::reply::server_ms;
+use crate::common::scripts::SLIDING_WINDOW_LUA;
+use crate::common::*;
 use redis::{Connection, FromRedisValue, Value};
 use std::collections::BTreeSet;
 use std::sync::Barrier;

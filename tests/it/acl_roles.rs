@@ -17,8 +17,7 @@
 //! A test checks that docs/operations.md shows exactly these `ACL SETUSER` lines. Each role
 //! test prints how many allowed and refused calls it checked.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use redis::Connection;
 

@@ -1,6 +1,5 @@
 //! Loading the module: configs given as loadmodule arguments are checked like CONFIG SET.
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn valid_load_arguments_take_effect() {

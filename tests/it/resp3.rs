@@ -1,6 +1,5 @@
 //! Scores reply as ZSCORE does under each protocol: bulk strings in RESP2, doubles in RESP3.
-mod common;
-use common::*;
+use crate::common::*;
 use redis::Value;
 
 fn resp3(server: &Server) -> redis::Connection {

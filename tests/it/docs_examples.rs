@@ -32,12 +32,11 @@
 //!   their state) but not compared, and counted as skipped.
 //!
 //! The test fails on any mismatch, when a page has examples but none ran, and when more
-//! than 20% of all examples were skipped. `cargo test --release --test docs -- --nocapture`
+//! than 20% of all examples were skipped. `cargo test --release --test it docs_examples:: -- --nocapture`
 //! prints the counts per page.
 
-mod common;
-use common::scripts::SLIDING_WINDOW_LUA;
-use common::*;
+use crate::common::scripts::SLIDING_WINDOW_LUA;
+use crate::common::*;
 
 use redis::Connection;
 use std::collections::HashMap;

@@ -1,6 +1,5 @@
 //! `INFO tally`: per-family counters and the effective configs.
-mod common;
-use common::*;
+use crate::common::*;
 
 fn info_fields(con: &mut redis::Connection) -> Vec<(String, String)> {
     let text: String = redis::cmd("INFO").arg("tally").query(con).unwrap();
