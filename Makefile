@@ -94,8 +94,11 @@ node-client: build
 python-client: build
 	scripts/test-python-client.sh
 
-bench: build
-	bench/run.sh
+# Every server of the test matrix by default; one with `make bench BENCH_SERVERS=redis-server`
+# (or TALLY_SERVER=..., as for the tests).
+BENCH_SERVERS ?= $(if $(TALLY_SERVER),$(TALLY_SERVER),redis-server $(REDIS8) $(VALKEY))
+bench: build servers
+	BENCH_SERVERS="$(BENCH_SERVERS)" bench/run.sh
 
 # The Scale section of docs/benchmarks.md: 10M-member board, 1M limiter keys (~6 min, ~3 GB).
 bench-scale: build

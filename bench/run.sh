@@ -4,19 +4,25 @@
 #
 # Starts a private redis-server with the release module on a free loopback port, prefills
 # KEYSPACE leaderboards of KEYSPACE players each, runs redis-benchmark for every test in
-# interleaved rounds, prints a Markdown report and writes it to docs/benchmarks.md, with a chart of
-# the ratios in docs/benchmarks.svg (bench/chart.py). The Scale section comes from
+# interleaved rounds, on each server of BENCH_SERVERS in turn (the test matrix: Redis 7.0, Redis 8.2
+# and Valkey 9.1), prints a Markdown report and writes it to docs/benchmarks.md: the ratios of every
+# server side by side, then each server's tables, with a chart of its ratios in
+# docs/benchmarks-<server>-<version>.svg (bench/chart.py). The Scale section comes from
 # docs/benchmarks-scale.md, which bench/scale.sh writes (it is not run here: ~6 minutes, a few GB).
 # Limiter tests run in database LIMIT_DB, emptied before each of their runs, over LIMIT_KEYS keys.
 # Audit tests run in database AUDIT_DB over AUDIT_KEYS streams per side, filled to their cap before
 # the first round, so that every append trims.
 # The report's text is bench/report/benchmarks.md (the script fills in its {{NAME}} placeholders);
 # the Lua scripts are in bench/lua/; helpers shared with scale.sh and profile.sh in bench/lib.sh.
-# Run it through `make bench`, which builds target/release/libtally.so first.
+# Run it through `make bench`, which builds target/release/libtally.so and installs the servers first.
+# Each server's part runs as `bench/run.sh --server-part DIR` with TALLY_SERVER naming the server: it
+# measures, counts instructions (bench/profile.sh) and leaves its section, ratios and chart in DIR.
 #
 # Knobs (environment): BENCH_ROUNDS (5), BENCH_KEYSPACE (1000), BENCH_REQUESTS (requests per
 # run at pipeline 16, 300000), BENCH_REQUESTS_P1 (requests per run at pipeline 1, 100000),
-# BENCH_LIMIT_KEYS (limiter keys, 10000), BENCH_AUDIT_KEYS (audit streams per side, 300).
+# BENCH_LIMIT_KEYS (limiter keys, 10000), BENCH_AUDIT_KEYS (audit streams per side, 300),
+# BENCH_SERVERS (server binaries, space-separated; make bench passes the test matrix; default
+# TALLY_SERVER, else redis-server on PATH). `make bench BENCH_SERVERS=redis-server` is a quick run.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,11 +30,11 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 LOG_NAME=bench
 
-readonly CHART=docs/benchmarks.svg
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 39 tests x 5 rounds take about 3.5 minutes on 2 idle CPUs (a run at pipeline 1
-# takes about a second), and the whole of make bench, with the prefill and bench/profile.sh, about 4.5.
+# Sized so that the 39 tests x 5 rounds take about 3.5 minutes per server on 2 idle CPUs (a run at
+# pipeline 1 takes about a second), and each server's part, with the prefill and bench/profile.sh,
+# about 4.5: make bench on the three servers of the test matrix takes about 14 minutes.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-100000}
 readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
@@ -440,6 +446,10 @@ row() {
     awk -v p="$pipeline" -v l="$chart_label" -v r="$rps" -v s="$base" -v t="$target" -v ping="$ping" 'BEGIN {
         printf "%s\t%s\t%.4f\t%s\t%.4f\t%.4f\n", p, l, r / s, t, r / ping, s / ping
     }' >>"$TMP/chart.tsv"
+    # For the table of every server's ratios side by side.
+    awk -v p="$pipeline" -v c="$command" -v b="$baseline" -v r="$rps" -v s="$base" -v t="$target" 'BEGIN {
+        printf "%s\t%s\t%s\t%s\t%.3f\n", p, c, b, t, r / s
+    }' >>"$TMP/ratios.tsv"
 }
 
 ping_row() {
@@ -589,67 +599,120 @@ chart_subtitle() {
     echo "$(server_name) $(server_version), $(nproc) CPUs ($(cpu_model)), $CLIENTS clients, median of $ROUNDS interleaved rounds, $(date -u '+%Y-%m-%d')"
 }
 
-# The report: bench/report/benchmarks.md with the figures filled in.
-report() {
+# The values of the Setup section (bench/report/benchmarks.md), the same on every server, as
+# NAME=value words for fill_template.
+setup_values() {
+    SETUP_VALUES=(
+        KEYSPACE="$KEYSPACE"
+        LAST_BOARD="$(printf '%012d' $((KEYSPACE - 1)))"
+        KEYSPACE_MAX="$((KEYSPACE - 1))"
+        CLIENTS="$CLIENTS"
+        REQUESTS_PIPELINED="$REQUESTS_PIPELINED"
+        PIPELINE="$PIPELINE"
+        REQUESTS_P1="$REQUESTS_P1"
+        ROUNDS="$ROUNDS"
+        INCR_SCRIPT="$INCR_SCRIPT"
+        LIMIT_DB="$LIMIT_DB"
+        LAST_LIMIT_KEY="$(printf '%012d' $((LIMIT_KEYS - 1)))"
+        LIMIT_KEYS="$LIMIT_KEYS"
+        SLIDE_SCRIPT="$SLIDE_SCRIPT"
+        REQUEST_IDS="$((LIMIT_KEYS * LIMIT_KEYS))"
+        SLIDE_WINDOW="$SLIDE_WINDOW"
+        SLIDE_MAX="$SLIDE_MAX"
+        FIRST_DB="$FIRST_DB"
+        AUDIT_DB="$AUDIT_DB"
+        AUDIT_KEYS="$AUDIT_KEYS"
+        LAST_AUDIT_KEY="$(printf '%012d' $((AUDIT_KEYS - 1)))"
+        AUDIT_CAP="$AUDIT_CAP"
+        AUDIT_KEYS_MAX="$((AUDIT_KEYS - 1))"
+        AUDIT_CAP_APPROX_MAX="$((AUDIT_CAP + 99))"
+        PRODUCERS_PER_STREAM="$((AUDIT_KEYS * AUDIT_KEYS))"
+        PRODUCERS_PER_RUN="$((REQUESTS_PIPELINED / AUDIT_KEYS))"
+    )
+}
+
+# The chart of a server's ratios, in docs/.
+chart_name() { echo "benchmarks-$(server_name)-$(server_version).svg"; }
+
+# One server's section: bench/report/server.md with its figures filled in.
+server_report() {
     local test commands=()
     for test in "${TESTS[@]}"; do commands+=("${COMMANDS[$test]}"); done
-    # The table rows append the chart's data.
+    # The table rows append the chart's data and the ratios.
     : >"$TMP/chart.tsv"
-    fill_template bench/report/benchmarks.md \
-        DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
-        CPUS="$(nproc)" \
-        CPU_MODEL="$(cpu_model)" \
-        KERNEL="$(uname -r)" \
+    : >"$TMP/ratios.tsv"
+    setup_values
+    fill_template bench/report/server.md \
+        "${SETUP_VALUES[@]}" \
         SERVER_NAME="$(server_name)" \
         SERVER_VERSION="$(server_version)" \
-        COMMIT="$(module_commit)" \
-        PINNING="$(pinning)" \
-        KEYSPACE="$KEYSPACE" \
-        LAST_BOARD="$(printf '%012d' $((KEYSPACE - 1)))" \
-        KEYSPACE_MAX="$((KEYSPACE - 1))" \
-        CLIENTS="$CLIENTS" \
-        REQUESTS_PIPELINED="$REQUESTS_PIPELINED" \
-        PIPELINE="$PIPELINE" \
-        REQUESTS_P1="$REQUESTS_P1" \
-        ROUNDS="$ROUNDS" \
-        INCR_SCRIPT="$INCR_SCRIPT" \
-        LIMIT_DB="$LIMIT_DB" \
-        LAST_LIMIT_KEY="$(printf '%012d' $((LIMIT_KEYS - 1)))" \
-        LIMIT_KEYS="$LIMIT_KEYS" \
-        SLIDE_SCRIPT="$SLIDE_SCRIPT" \
-        SLIDE_NOW="$SLIDE_NOW" \
-        REQUEST_IDS="$((LIMIT_KEYS * LIMIT_KEYS))" \
-        SLIDE_WINDOW="$SLIDE_WINDOW" \
-        SLIDE_MAX="$SLIDE_MAX" \
-        FIRST_DB="$FIRST_DB" \
-        AUDIT_DB="$AUDIT_DB" \
-        AUDIT_KEYS="$AUDIT_KEYS" \
-        LAST_AUDIT_KEY="$(printf '%012d' $((AUDIT_KEYS - 1)))" \
-        AUDIT_CAP="$AUDIT_CAP" \
-        AUDIT_KEYS_MAX="$((AUDIT_KEYS - 1))" \
-        AUDIT_CAP_APPROX_MAX="$((AUDIT_CAP + 99))" \
-        PRODUCERS_PER_STREAM="$((AUDIT_KEYS * AUDIT_KEYS))" \
-        MAX_PRODUCERS="$MAX_PRODUCERS" \
-        PRODUCERS_PER_RUN="$((REQUESTS_PIPELINED / AUDIT_KEYS))" \
+        SERVER_BIN="$SERVER_BIN" \
+        CHART="$(chart_name)" \
         VERIFY_ROW="$VERIFY_ROW" \
         PIPELINED_TABLE="$(pipelined_table)" \
         PIPELINE1_TABLE="$(pipeline1_table)" \
         MEMORY_ROWS="$(printf '%s' "$MEMORY_ROWS")" \
         TIE_ROWS="$(printf '%s' "$TIE_ROWS")" \
-        SCALE_SECTION="$(scale_section)" \
         RUNS_TABLE="$(runs_table)" \
         LOGS_TABLE="$(logs_table)" \
         STREAMS_TABLE="$(streams_table)" \
         PRODUCERS_TABLE="$(producers_table)" \
         PROFILE="$(cat "$TMP/profile.md")" \
-        NOTES="$(cat bench/notes.md)" \
         COMMANDS="$(printf '%s\n' "${commands[@]}")"
 }
 
-main() {
-    require_tools "run make bench (it builds the module)" redis-server redis-cli redis-benchmark awk python3
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
+# The ratios of every server side by side at one pipeline, from the parts' ratios.tsv (the same
+# rows in the same order on every server). Arguments: pipeline, part directories.
+side_by_side() {
+    local pipeline=$1 dir
+    shift
+    local header="| command | baseline | target |" rule="|---|---|---|" files=()
+    for dir in "$@"; do
+        header+=" $(cat "$dir/server") |"
+        rule+="---|"
+        files+=("$dir/ratios.tsv")
+    done
+    echo "$header"
+    echo "$rule"
+    # Every part's rows of this pipeline, row by row; a ratio below its target is marked NO.
+    awk -F'\t' -v p="$pipeline" -v servers=$# '
+        $1 == p {
+            n = ++rows[FILENAME]
+            if (FILENAME == ARGV[1]) { label[n] = "| " $2 " | " $3 " | " ($4 == "-" ? "-" : ">= " sprintf("%.1fx", $4)) " |" }
+            cell[n] = cell[n] " " sprintf("%.3fx", $5) (($4 != "-" && $5 < $4) ? " NO" : "") " |"
+        }
+        END { for (i = 1; i <= rows[ARGV[1]]; i++) print label[i] cell[i] }' "${files[@]}"
+}
+
+# The whole page, from the parts of each server (directories, in the order measured).
+report() {
+    local dir servers=() sections=()
+    for dir in "$@"; do
+        servers+=("$(cat "$dir/server")")
+        sections+=("$(cat "$dir/section.md")")
+    done
+    setup_values
+    fill_template bench/report/benchmarks.md \
+        "${SETUP_VALUES[@]}" \
+        DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+        CPUS="$(nproc)" \
+        CPU_MODEL="$(cpu_model)" \
+        KERNEL="$(uname -r)" \
+        SERVERS="$(printf '%s, ' "${servers[@]}" | sed 's/, $//')" \
+        COMMIT="$(module_commit)" \
+        PINNING="$(pinning)" \
+        MAX_PRODUCERS="$(cat "$1/max_producers")" \
+        SIDE_BY_SIDE_PIPELINED="$(side_by_side "$PIPELINE" "$@")" \
+        SIDE_BY_SIDE_P1="$(side_by_side 1 "$@")" \
+        SERVER_SECTIONS="$(printf '%s\n\n' "${sections[@]}")" \
+        SCALE_SECTION="$(scale_section)" \
+        NOTES="$(cat bench/notes.md)"
+}
+
+# One server's part (TALLY_SERVER): measures it and leaves in OUT its section of the page, its
+# ratios, its chart and its name.
+server_part() {
+    local part_dir=$1
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
     start_server "$TMP"
     prefill
@@ -661,13 +724,40 @@ main() {
     check_no_errors cli "the server replied errors during the benchmark"
     log "counting instructions per call (bench/profile.sh)"
     bench/profile.sh >"$TMP/profile.md"
-    report >"$TMP/report.md"
+    server_report >"$part_dir/section.md"
+    cp "$TMP/ratios.tsv" "$part_dir/ratios.tsv"
+    echo "$(server_name) $(server_version)" >"$part_dir/server"
+    echo "$MAX_PRODUCERS" >"$part_dir/max_producers"
+    python3 bench/chart.py "$TMP/chart.tsv" "$(chart_subtitle)" >"$part_dir/chart.svg" || die "bench/chart.py failed"
+    chart_name >"$part_dir/chart_name"
+}
+
+main() {
+    require_tools "run make bench (it builds the module)" redis-cli redis-benchmark awk python3
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    if [[ ${1:-} == --server-part ]]; then
+        server_part "$2"
+        return
+    fi
+    local servers server dir dirs=() index=0
+    read -r -a servers <<<"${BENCH_SERVERS:-$SERVER_BIN}"
+    ((${#servers[@]})) || die "BENCH_SERVERS names no server"
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
+    for server in "${servers[@]}"; do
+        command -v "$server" >/dev/null || die "no server $server (make servers installs the test matrix)"
+        dir="$TMP/part$((index += 1))"
+        mkdir -p "$dir"
+        log "server $index of ${#servers[@]}: $server"
+        TALLY_SERVER=$server bench/run.sh --server-part "$dir" || die "the run on $server failed"
+        dirs+=("$dir")
+    done
+    report "${dirs[@]}" >"$TMP/report.md"
     cat "$TMP/report.md"
-    python3 bench/chart.py "$TMP/chart.tsv" "$(chart_subtitle)" >"$TMP/chart.svg" || die "bench/chart.py failed"
     mkdir -p "$(dirname "$DOC")"
     cp "$TMP/report.md" "$DOC"
-    cp "$TMP/chart.svg" "$CHART"
-    log "wrote $DOC and $CHART"
+    for dir in "${dirs[@]}"; do cp "$dir/chart.svg" "docs/$(cat "$dir/chart_name")"; done
+    log "wrote $DOC and its charts"
 }
 
 main "$@"

@@ -45,6 +45,7 @@ pub use key::{Key, KeyKind, Order};
 pub use log::log_warning;
 pub use register::{register_command, Arg, ArgFlags, ArgKind, KeySpec, Keys};
 pub use replicate::Notify;
+pub use reply::detect_double_formatting;
 
 pub type RawString = *mut raw::RedisModuleString;
 

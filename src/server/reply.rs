@@ -3,8 +3,22 @@
 use super::{Ctx, RawString};
 use redis_module::raw;
 use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tally_core::number::{IntText, MAX_EXACT_INTEGER};
 use tally_core::Error;
+
+/// Whether the server formats double replies fast (Redis 7.2+ and Valkey; set at load).
+static FAST_DOUBLES: AtomicBool = AtomicBool::new(false);
+
+/// The first server version whose double replies skip printf (Redis 7.2; Valkey reports
+/// the Redis version it forked from, 7.2.4).
+const FAST_DOUBLES_SINCE: i32 = 0x0007_0200;
+
+/// Records at load how the server formats doubles, for `reply_double`.
+pub fn detect_double_formatting() {
+    let version = api!(RedisModule_GetServerVersion(), 0);
+    FAST_DOUBLES.store(version >= FAST_DOUBLES_SINCE, Ordering::Relaxed);
+}
 
 impl Ctx {
     /// The one mapping from tally's error enum to a RESP error reply.
@@ -31,8 +45,15 @@ impl Ctx {
     /// fraction of the cost of the server's printf.
     pub fn reply_double(&self, value: f64) {
         // Whole scores as integers, fast; -0 goes to the server, which prints "-0" as ZSCORE.
+        // Servers from 7.2 format doubles fast themselves, in one write where a bulk reply
+        // takes three, so the shortcut pays on 7.0 only.
         let negative_zero = value == 0.0 && value.is_sign_negative();
-        if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER && !negative_zero && !self.is_resp3() {
+        if !FAST_DOUBLES.load(Ordering::Relaxed)
+            && value.fract() == 0.0
+            && value.abs() < MAX_EXACT_INTEGER
+            && !negative_zero
+            && !self.is_resp3()
+        {
             self.reply_bulk(IntText::new(value as i64).as_bytes());
         } else {
             api!(RedisModule_ReplyWithDouble(self.raw, value), 0);

@@ -86,18 +86,24 @@ impl Command for Top {
         let top = core::parse_top(&words, &config::limits())?;
         let board = Board::open(ctx, args, KeyAccess::READ, period)?;
         let ties = board.policy.ties_for(top.ties)?;
-        let len = ctx.open_zset(board.key, false)?.len();
+        let zset = ctx.open_zset(board.key, false)?;
+        let len = zset.len();
         board.check_in_step(len, None)?;
         if len == 0 {
             ctx.reply_array(0);
             return Ok(());
         }
         // Pages come from the ranked set (the order set under TIEBREAK FIRST), so it must
-        // hold the board's members, whatever was done to it.
-        let ranked = ctx.open_zset(board.ranked_set(), false)?;
-        if ranked.len() != len {
-            return Err(board.out_of_sync());
-        }
+        // hold the board's members, whatever was done to it; a plain board is its own.
+        let ranked = if board.ranks_by_arrival() {
+            let order = ctx.open_zset(board.ranked_set(), false)?;
+            if order.len() != len {
+                return Err(board.out_of_sync());
+            }
+            order
+        } else {
+            zset
+        };
         if top.offset > 0 {
             drop(ranked);
             let stop = top.offset.saturating_add(top.count - 1);
