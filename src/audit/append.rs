@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use std::ffi::CStr;
 use tally_core::audit::chain::{self, Hash, GENESIS};
 use tally_core::audit::settings::{encode_anchor, CapMode, OnFull};
-use tally_core::audit::{self as core, Dedup, StreamId, KEY_POSITION as KEY_POS};
+use tally_core::audit::{self as core, Dedup, StreamId, StreamIdText, KEY_POSITION as KEY_POS};
 use tally_core::Error;
 
 pub struct Append;
@@ -52,8 +52,7 @@ consumer groups under ONFULL REFUSE";
         let append = core::parse_append(args.bytes(), &limits)?;
         let name = keys::single(args, KEY_POS)?;
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        let log = AuditLog::open(ctx, key)?;
-        log.check_anchor(ctx, KeyAccess::UPSERT)?;
+        let log = AuditLog::open(ctx, key, Some(KeyAccess::UPSERT))?;
         let settings = log.settings;
         let field_bytes = args.bytes().get(append.fields_start..).unwrap_or_default();
         let mode = append.maxlen.map_or(settings.mode, |(mode, _)| mode);
@@ -69,7 +68,7 @@ consumer groups under ONFULL REFUSE";
             Some(idempotent) => match producer_state(ctx, key, idempotent)? {
                 ProducerCheck::Retry(id) => {
                     stats::count(&stats::AUDIT_DUPLICATES, 1);
-                    ctx.reply_bulk(id.to_string().as_bytes());
+                    ctx.reply_bulk(StreamIdText::new(id).as_bytes());
                     return Ok(());
                 }
                 ProducerCheck::Accept(producers) => Some(producers),
@@ -99,9 +98,9 @@ consumer groups under ONFULL REFUSE";
         // of the call, so that its link can be computed before it is written.
         let now = ctx.now_ms();
         let fields = args.raw_from(append.fields_start);
-        let (id, link) = if settings.chain {
-            let (id, hash) = add_linked(ctx, &log, key, name, &stream, now, fields, field_bytes)?;
-            (id, Some(hash))
+        let (id, linked) = if settings.chain {
+            let linked = add_linked(ctx, &log, key, name, &stream, now, fields, field_bytes)?;
+            (linked.id, Some(linked))
         } else {
             (stream.stream_add(None, fields)?.ok_or(Error::Internal)?, None)
         };
@@ -123,22 +122,14 @@ consumer groups under ONFULL REFUSE";
         drop(stream);
         stats::count(&stats::AUDIT_TRIMMED, (capped + aged_out).unsigned_abs());
 
-        let id_text = ctx.stream_id_string(id);
+        let id_text = StreamIdText::new(id);
         // A chained entry replicates with its `chain` pair; a plain one as the caller sent it.
-        let chain_pair = link.map(|hash| [ctx.string(chain::FIELD), ctx.string(&chain::to_hex(&hash))]);
-        let chained: SmallVec<[RawString; 16]>;
-        let written = match &chain_pair {
-            Some(pair) => {
-                chained = fields.iter().copied().chain(pair.iter().map(OwnedString::raw)).collect();
-                &chained[..]
-            }
-            None => fields,
-        };
-        ctx.replicate_xadd(name, (!approx).then_some(cap), id_text.raw(), written);
+        let written = linked.as_ref().map_or(fields, |linked| &linked.fields[..]);
+        ctx.replicate_xadd(name, (!approx).then_some(cap), id_text.as_bytes(), written);
         ctx.wrote(name, Notify::Stream, c"xadd");
         let trim_floor = if approx { first_kept } else { floor.filter(|_| aged_out > 0) };
         if let Some(trim_floor) = trim_floor {
-            ctx.replicate_xtrim_minid(name, ctx.stream_id_string(trim_floor).raw());
+            ctx.replicate_xtrim_minid(name, StreamIdText::new(trim_floor).as_bytes());
         }
         if capped + aged_out > 0 {
             ctx.wrote(name, Notify::Stream, c"xtrim");
@@ -152,16 +143,25 @@ consumer groups under ONFULL REFUSE";
         if let Some(producers) = producers {
             producers.record(ctx, id)?;
         }
-        ctx.reply_string(id_text.raw());
+        ctx.reply_bulk(id_text.as_bytes());
         Ok(())
     }
+}
+
+/// An entry added to a chained stream.
+struct Linked<'c> {
+    id: StreamId,
+    /// The caller's fields and the `chain` pair, as written.
+    fields: SmallVec<[RawString; 16]>,
+    /// The `chain` pair's strings, which `fields` points to.
+    _chain: [OwnedString<'c>; 2],
 }
 
 /// Adds an entry to a chained stream with its link, under the ID XADD `*` would give it at
 /// `now` (the link covers the ID).
 #[allow(clippy::too_many_arguments)]
-fn add_linked(
-    ctx: &Ctx,
+fn add_linked<'c>(
+    ctx: &'c Ctx,
     log: &AuditLog,
     key: &[u8],
     name: RawString,
@@ -169,7 +169,7 @@ fn add_linked(
     now: i64,
     fields: &[RawString],
     field_bytes: &[&[u8]],
-) -> Result<(StreamId, Hash), Error> {
+) -> Result<Linked<'c>, Error> {
     let (last, prev) = match newest_entry(stream) {
         Some((id, Some(hash))) => (id, hash),
         Some((_, None)) => return Err(Error::ChainBroken(key.to_vec())),
@@ -187,7 +187,7 @@ fn add_linked(
         let mut linked: SmallVec<[RawString; 16]> = fields.iter().copied().collect();
         linked.extend([field_name.raw(), hex.raw()]);
         if stream.stream_add(Some(id), &linked)?.is_some() {
-            return Ok((id, hash));
+            return Ok(Linked { id, fields: linked, _chain: [field_name, hex] });
         }
         last = ctx.stream_last_generated_id(name)?;
     }
@@ -227,6 +227,9 @@ fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
 /// its fields whatever is kept of them, so one pass is the cheapest.)
 fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(StreamId, Hash)> {
     let over = stream.len().saturating_sub(cap.unsigned_abs());
+    if over == 0 && floor.is_none() {
+        return None;
+    }
     let mut seen = 0;
     let mut newest = None;
     stream.stream_walk(None, false, true, |id, fields| {
@@ -235,7 +238,9 @@ fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(Stre
             newest = chain_of(fields).map(|hash| (id, hash));
         }
         seen += 1;
-        goes
+        // Without retention the first `over` entries go: the walk ends on the last of them
+        // rather than reading the next (the head of an exactly trimmed node is costly to step).
+        goes && (floor.is_some() || seen < over)
     });
     newest
 }

@@ -45,7 +45,7 @@ impl Command for Create {
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
         // Settings live beside the stream: only a key with a hash tag can have them.
         let anchor_name = ctx.string(&companion_key(key, ANCHOR_SUFFIX, AUDIT_LOG)?);
-        let log = AuditLog::open(ctx, key)?;
+        let log = AuditLog::open(ctx, key, None)?;
         let companions: Vec<_> = log.settings_key.iter().chain([&anchor_name]).map(OwnedString::raw).collect();
         ctx.check_permissions(&companions, KeyAccess::UPSERT)?;
         let entries = ctx.open_kind(name, KeyKind::Stream, false)?.len();

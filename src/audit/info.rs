@@ -30,7 +30,7 @@ its groups and settings, and under ONFULL REFUSE the appends left before it refu
         core::parse_info(args.bytes())?;
         let name = keys::single(args, KEY_POS)?;
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        let log = AuditLog::open(ctx, key)?;
+        let log = AuditLog::open(ctx, key, None)?;
         let stream_key = ctx.open_kind(name, KeyKind::Stream, false)?;
         if stream_key.kind() == KeyKind::Empty {
             ctx.reply_null();

@@ -12,7 +12,7 @@ use crate::server::{register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAcces
 use tally_core::audit::chain::{self, Hash};
 use tally_core::audit::settings::{self, Settings};
 use tally_core::audit::{StreamId, ANCHOR_SUFFIX, AUDIT_LOG, SETTINGS_SUFFIX};
-use tally_core::slot::{companion_key, hash_tag};
+use tally_core::slot::{hash_tag, Companions};
 use tally_core::Error;
 
 pub fn register(ctx: &LoadCtx) -> Result<(), String> {
@@ -55,8 +55,9 @@ struct AuditLog<'c> {
 
 impl<'c> AuditLog<'c> {
     /// Reads the settings of the stream `key`. A stream that has settings needs read access
-    /// to them (argv does not name that key); the anchor is checked where it is used.
-    fn open(ctx: &'c Ctx, key: &[u8]) -> Result<AuditLog<'c>, Error> {
+    /// to them (argv does not name that key), and a chained one `anchor` access to its
+    /// anchor when given: both checked with one lookup of the user.
+    fn open(ctx: &'c Ctx, key: &[u8], anchor: Option<KeyAccess>) -> Result<AuditLog<'c>, Error> {
         if hash_tag(key).is_none() {
             return Ok(AuditLog {
                 settings: Settings::default(),
@@ -65,21 +66,17 @@ impl<'c> AuditLog<'c> {
                 anchor_key: None,
             });
         }
-        let settings_key = ctx.string(&companion_key(key, SETTINGS_SUFFIX, AUDIT_LOG)?);
+        let mut names = Companions::new(key, AUDIT_LOG)?;
+        let settings_key = ctx.string(names.name(SETTINGS_SUFFIX));
         let stored = read_settings(ctx, settings_key.raw(), key)?;
-        if stored.is_some() {
-            ctx.check_permissions(&[settings_key.raw()], KeyAccess::READ)?;
-        }
         let settings = stored.unwrap_or_default();
         // Only a chained stream uses its anchor.
-        let anchor_key =
-            settings.chain.then(|| companion_key(key, ANCHOR_SUFFIX, AUDIT_LOG).map(|name| ctx.string(&name)));
-        Ok(AuditLog {
-            settings,
-            created: stored.is_some(),
-            settings_key: Some(settings_key),
-            anchor_key: anchor_key.transpose()?,
-        })
+        let anchor_key = settings.chain.then(|| ctx.string(names.name(ANCHOR_SUFFIX)));
+        if stored.is_some() {
+            let anchor_check = anchor_key.as_ref().zip(anchor).map(|(name, access)| (name.raw(), access));
+            ctx.check_each([(settings_key.raw(), KeyAccess::READ)].into_iter().chain(anchor_check))?;
+        }
+        Ok(AuditLog { settings, created: stored.is_some(), settings_key: Some(settings_key), anchor_key })
     }
 
     /// The newest trimmed entry of a chained stream and its link (`None`: nothing trimmed).
@@ -94,14 +91,6 @@ impl<'c> AuditLog<'c> {
 
     fn anchor_raw(&self) -> Option<RawString> {
         self.anchor_key.as_ref().map(OwnedString::raw)
-    }
-
-    /// Checks `access` to the anchor key (a chained stream's), which argv does not name.
-    fn check_anchor(&self, ctx: &Ctx, access: KeyAccess) -> Result<(), Error> {
-        match self.anchor_raw() {
-            Some(anchor) if self.settings.chain => ctx.check_permissions(&[anchor], access),
-            _ => Ok(()),
-        }
     }
 }
 

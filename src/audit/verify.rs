@@ -47,11 +47,10 @@ entry and its link), at most COUNT links; replies ok, checked, the first bad ID,
         let verify = parse_verify(args.bytes(), config::audit_verify_max())?;
         let name = keys::single(args, KEY_POS)?;
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        let log = AuditLog::open(ctx, key)?;
+        let log = AuditLog::open(ctx, key, Some(KeyAccess::READ))?;
         if !log.settings.chain {
             return Err(Error::NotChained);
         }
-        log.check_anchor(ctx, KeyAccess::READ)?;
         let stream = ctx.open_kind(name, KeyKind::Stream, false)?;
         // FROM names an entry whose link the caller holds: it must still be there, and the
         // walk starts after it. Without FROM, the walk starts at the oldest entry, linked to
@@ -158,7 +157,7 @@ impl Command for Digest {
         parse_digest(args.bytes())?;
         let name = keys::single(args, KEY_POS)?;
         let key = args.bytes().get(KEY_POS).copied().unwrap_or_default();
-        if !AuditLog::open(ctx, key)?.settings.chain {
+        if !AuditLog::open(ctx, key, None)?.settings.chain {
             return Err(Error::NotChained);
         }
         let stream = ctx.open_kind(name, KeyKind::Stream, false)?;

@@ -48,6 +48,11 @@ impl Ctx {
     /// (the server checks only the keys declared in argv). A refusal is recorded in ACL
     /// LOG like the server's own key refusals.
     pub fn check_permissions(&self, keys: &[RawString], access: KeyAccess) -> Result<(), Error> {
+        self.check_each(keys.iter().map(|&key| (key, access)))
+    }
+
+    /// As `check_permissions`, each key for its own access, the user looked up once.
+    pub fn check_each(&self, keys: impl IntoIterator<Item = (RawString, KeyAccess)>) -> Result<(), Error> {
         let name = api!(RedisModule_GetCurrentUserName(self.raw), ptr::null_mut());
         if name.is_null() {
             // No calling client (the server itself): nothing to check.
@@ -58,9 +63,10 @@ impl Ctx {
         if user.is_null() {
             return Err(Error::NoPermission);
         }
-        let flags = access.acl_flags();
-        let refused =
-            keys.iter().copied().find(|&key| !ok(api!(RedisModule_ACLCheckKeyPermissions(user, key, flags), ERR)));
+        let refused = keys.into_iter().find_map(|(key, access)| {
+            let allowed = ok(api!(RedisModule_ACLCheckKeyPermissions(user, key, access.acl_flags()), ERR));
+            (!allowed).then_some(key)
+        });
         if let Some(key) = refused {
             let reason = raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_KEY;
             api!(RedisModule_ACLAddLogEntry(self.raw, user, key, reason), ());

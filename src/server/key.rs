@@ -48,7 +48,7 @@ impl Ctx {
             KeyKind::String => {
                 let mut buf = [0u8; COMPANION_MAX_BYTES];
                 let len = key.string_value(&mut buf).ok_or(())?;
-                Ok(Some(buf.get(..len).ok_or(())?.iter().copied().collect()))
+                Ok(Some(SmallVec::from_slice(buf.get(..len).ok_or(())?)))
             }
             _ => Err(()),
         }
@@ -223,7 +223,7 @@ impl Key<'_> {
         if !ok(api!(RedisModule_StreamIteratorStart(self.key, flags, start_ptr, ptr::null_mut()), ERR)) {
             return;
         }
-        let mut fields: Vec<(OwnedString, OwnedString)> = Vec::new();
+        let mut fields: SmallVec<[(OwnedString, OwnedString); 8]> = SmallVec::new();
         loop {
             let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
             let mut count = 0;

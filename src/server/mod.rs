@@ -12,7 +12,6 @@
 use redis_module::raw;
 use std::ffi::{c_char, c_int};
 use std::ptr;
-use tally_core::audit::StreamId;
 use tally_core::number::IntText;
 
 /// Calls an optional module API function, or evaluates `$missing` when the server lacks it.
@@ -76,15 +75,6 @@ impl Ctx {
         let raw =
             api!(RedisModule_CreateString(self.raw, bytes.as_ptr().cast::<c_char>(), bytes.len()), ptr::null_mut());
         OwnedString { ctx: self, raw }
-    }
-
-    /// A new server string holding a stream ID; freed on drop.
-    pub fn stream_id_string(&self, id: StreamId) -> OwnedString<'_> {
-        let raw_id = raw::RedisModuleStreamID { ms: id.ms, seq: id.seq };
-        OwnedString {
-            ctx: self,
-            raw: api!(RedisModule_CreateStringFromStreamID(self.raw, &raw const raw_id), ptr::null_mut()),
-        }
     }
 
     fn free_string(&self, value: RawString) {

@@ -117,15 +117,16 @@ impl Ctx {
 
     /// Replicates `XADD key [MAXLEN = cap] id field value ...` with the ID the entry got
     /// (without a cap when the trim is replicated on its own, as `XTRIM key MINID = id`).
-    pub fn replicate_xadd(&self, key: RawString, cap: Option<i64>, id: RawString, fields: &[RawString]) {
+    pub fn replicate_xadd(&self, key: RawString, cap: Option<i64>, id: &[u8], fields: &[RawString]) {
         let Some(cap) = cap else {
             api!(
                 RedisModule_Replicate(
                     self.raw,
                     c"XADD".as_ptr(),
-                    c"ssv".as_ptr(),
+                    c"sbv".as_ptr(),
                     key,
-                    id,
+                    id.as_ptr().cast::<c_char>(),
+                    id.len(),
                     fields.as_ptr(),
                     fields.len()
                 ),
@@ -139,13 +140,14 @@ impl Ctx {
             RedisModule_Replicate(
                 self.raw,
                 c"XADD".as_ptr(),
-                c"sccbsv".as_ptr(),
+                c"sccbbv".as_ptr(),
                 key,
                 c"MAXLEN".as_ptr(),
                 c"=".as_ptr(),
                 cap.as_ptr().cast::<c_char>(),
                 cap.len(),
-                id,
+                id.as_ptr().cast::<c_char>(),
+                id.len(),
                 fields.as_ptr(),
                 fields.len(),
             ),
@@ -154,16 +156,17 @@ impl Ctx {
     }
 
     /// Replicates `XTRIM key MINID = id`.
-    pub fn replicate_xtrim_minid(&self, key: RawString, id: RawString) {
+    pub fn replicate_xtrim_minid(&self, key: RawString, id: &[u8]) {
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"XTRIM".as_ptr(),
-                c"sccs".as_ptr(),
+                c"sccb".as_ptr(),
                 key,
                 c"MINID".as_ptr(),
                 c"=".as_ptr(),
-                id
+                id.as_ptr().cast::<c_char>(),
+                id.len()
             ),
             0
         );

@@ -18,22 +18,59 @@ pub const FIELD: &[u8] = b"chain";
 /// The link of the entry `id` with these field/value pairs (without the `chain` field),
 /// following `prev`.
 pub fn link<'a>(prev: &Hash, id: StreamId, pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> Hash {
-    let mut hasher = Sha256::new();
-    hasher.update(prev);
-    hasher.update(id.ms.to_be_bytes());
-    hasher.update(id.seq.to_be_bytes());
+    let mut feed = Feed { hasher: Sha256::new(), buf: [0; FEED_BYTES], len: 0 };
+    feed.put(prev);
+    feed.put(&id.ms.to_be_bytes());
+    feed.put(&id.seq.to_be_bytes());
     for (field, value) in pairs {
-        hash_bytes(&mut hasher, field);
-        hash_bytes(&mut hasher, value);
+        feed.put_prefixed(field);
+        feed.put_prefixed(value);
     }
-    hasher.finalize().into()
+    feed.flush();
+    feed.hasher.finalize().into()
 }
 
-/// A length-prefixed byte string. Lengths above u32 cannot reach a stream (the server
-/// refuses elements that large), so saturating keeps the function total.
-fn hash_bytes(hasher: &mut Sha256, bytes: &[u8]) {
-    hasher.update(u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
-    hasher.update(bytes);
+const FEED_BYTES: usize = 256;
+
+/// The hasher behind a small buffer: the layout is many short pieces (IDs, lengths, field
+/// names), and every update of the hasher itself has a fixed cost larger than the copy.
+struct Feed {
+    hasher: Sha256,
+    buf: [u8; FEED_BYTES],
+    len: usize,
+}
+
+impl Feed {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.room(bytes.len()).is_none() {
+            self.flush();
+        }
+        match self.room(bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.hasher.update(bytes),
+        }
+    }
+
+    /// Where `n` more bytes go in the buffer, when they fit.
+    fn room(&mut self, n: usize) -> Option<&mut [u8]> {
+        let end = self.len.checked_add(n)?;
+        self.buf.get_mut(self.len..end)
+    }
+
+    /// A length-prefixed byte string. Lengths above u32 cannot reach a stream (the server
+    /// refuses elements that large), so saturating keeps the function total.
+    fn put_prefixed(&mut self, bytes: &[u8]) {
+        self.put(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        self.put(bytes);
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -167,6 +204,24 @@ mod tests {
         assert_eq!(&to_hex(&first), b"bb1c7bc71a262ce98e6976a32cadffdc427c76eb2925840e8c0eae4f97321b25");
         let second = link(&first, id(1_700_000_000_000, 1), [(&b"action"[..], &b"refund"[..]), (b"amount", b"10")]);
         assert_eq!(&to_hex(&second), b"bff29b9b4fb458a1695f3b43d7c3302b732c47b670c3a788b80613cd86967a65");
+    }
+
+    #[test]
+    fn long_values_hash_as_short_ones() {
+        // Pieces larger than the feed's buffer, and pieces that straddle it.
+        for len in [FEED_BYTES - 40, FEED_BYTES, FEED_BYTES + 1, 3 * FEED_BYTES] {
+            let value = vec![b'v'; len];
+            let mut bytes = vec![0u8; 32];
+            bytes.extend_from_slice(&5u64.to_be_bytes());
+            bytes.extend_from_slice(&1u64.to_be_bytes());
+            for _ in 0..2 {
+                bytes.extend_from_slice(&[0, 0, 0, 1, b'a']);
+                bytes.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
+                bytes.extend_from_slice(&value);
+            }
+            let expected: Hash = Sha256::digest(&bytes).into();
+            assert_eq!(link(&GENESIS, id(5, 1), [(&b"a"[..], &value[..]), (b"a", &value)]), expected, "{len}");
+        }
     }
 
     #[test]

@@ -61,6 +61,53 @@ impl StreamId {
     }
 }
 
+/// A stream ID's text as `Display` writes it, built on the stack: every append replies
+/// and replicates its entry's ID, and the server's own formatting costs more than the append's
+/// other argument handling.
+pub struct StreamIdText {
+    buf: [u8; 41],
+    len: usize,
+}
+
+impl StreamIdText {
+    pub fn new(id: StreamId) -> StreamIdText {
+        let mut text = StreamIdText { buf: [0; 41], len: 0 };
+        text.push_decimal(id.ms);
+        text.push(b'-');
+        text.push_decimal(id.seq);
+        text
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn push_decimal(&mut self, value: u64) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = value;
+        while let Some(slot) = start.checked_sub(1).and_then(|at| digits.get_mut(at)) {
+            // `rest % 10` is a single digit.
+            *slot = b'0' + (rest % 10) as u8;
+            start -= 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &digit in digits.get(start..).unwrap_or_default() {
+            self.push(digit);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Idempotent<'a> {
     pub producer: &'a [u8],
@@ -296,6 +343,11 @@ mod tests {
         assert_eq!(StreamId::parse(b"1700000000000-3"), Some(StreamId { ms: 1700000000000, seq: 3 }));
         assert_eq!(StreamId::parse(b"17"), None);
         assert_eq!(StreamId { ms: 1, seq: 2 }.to_string(), "1-2");
+        for id in
+            [StreamId::default(), StreamId { ms: 1_700_000_000_000, seq: 10 }, StreamId { ms: u64::MAX, seq: u64::MAX }]
+        {
+            assert_eq!(StreamIdText::new(id).as_bytes(), id.to_string().as_bytes());
+        }
         assert_eq!(retention_floor(10_000, 0), None);
         assert_eq!(retention_floor(10_000, 3_000), Some(StreamId { ms: 7_000, seq: 0 }));
         assert_eq!(retention_floor(1_000, 3_000), Some(StreamId { ms: 0, seq: 0 }));

@@ -5,6 +5,7 @@
 use super::{chain::Hash, StreamId, KEY_POSITION};
 use crate::number::{parse_i64, parse_i64_in};
 use crate::Error;
+use smallvec::SmallVec;
 
 /// What an append does when the stream is at its cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,28 +83,28 @@ impl Settings {
 
     /// Reads a settings value back, exactly as `encode` writes it; `None` when tally did
     /// not write it.
+    /// Every append of a stream with a hash tag reads them: words are compared as bytes.
     pub fn decode(bytes: &[u8]) -> Option<Settings> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut words = text.split(' ');
+        let mut words = bytes.split(|&b| b == b' ');
         let mut settings = Settings::default();
-        if words.next()? != "onfull" {
+        if words.next()? != b"onfull" {
             return None;
         }
         let onfull = words.next()?;
-        settings.onfull = [OnFull::Trim, OnFull::Refuse].into_iter().find(|o| o.word() == onfull)?;
+        settings.onfull = [OnFull::Trim, OnFull::Refuse].into_iter().find(|o| o.word().as_bytes() == onfull)?;
         let mut next = words.next();
-        if next == Some("maxlen") {
+        if next == Some(&b"maxlen"[..]) {
             let mode = words.next()?;
-            settings.mode = [CapMode::Exact, CapMode::Approx].into_iter().find(|m| m.word() == mode)?;
-            settings.cap = Some(parse_i64(words.next()?.as_bytes()).ok().filter(|&cap| cap >= 1)?);
+            settings.mode = [CapMode::Exact, CapMode::Approx].into_iter().find(|m| m.word().as_bytes() == mode)?;
+            settings.cap = Some(parse_i64(words.next()?).ok().filter(|&cap| cap >= 1)?);
             next = words.next();
         }
-        if next == Some("retention") {
-            let retention = parse_i64(words.next()?.as_bytes()).ok();
+        if next == Some(&b"retention"[..]) {
+            let retention = parse_i64(words.next()?).ok();
             settings.retention_ms = Some(retention.filter(|r| (0..=MAX_RETENTION_MS).contains(r))?);
             next = words.next();
         }
-        if next == Some("chain") {
+        if next == Some(&b"chain"[..]) {
             settings.chain = true;
             next = words.next();
         }
@@ -242,8 +243,8 @@ pub fn parse_digest(args: &[&[u8]]) -> Result<(), Error> {
 
 /// The anchor of a chained stream whose head was trimmed: the newest trimmed entry and
 /// its link, kept as `<id> <hex>`, so VERIFY can check the oldest remaining entry.
-pub fn encode_anchor(id: StreamId, hash: &Hash) -> Vec<u8> {
-    let mut text = id.to_string().into_bytes();
+pub fn encode_anchor(id: StreamId, hash: &Hash) -> SmallVec<[u8; 128]> {
+    let mut text = SmallVec::from_slice(super::StreamIdText::new(id).as_bytes());
     text.push(b' ');
     text.extend_from_slice(&super::chain::to_hex(hash));
     text
