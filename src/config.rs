@@ -3,7 +3,7 @@
 //! registers them with the server, which serves CONFIG GET/SET and range-checks them.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
-use tally_core::config::{self as spec, HashtagMode, Numeric, NUMERIC};
+use tally_core::config::{self as spec, Flag, HashtagMode, Numeric, FLAGS, NUMERIC};
 use tally_core::tourney::Limits;
 
 /// The value of each config of `NUMERIC`, at the same index.
@@ -12,6 +12,17 @@ pub static NUMERIC_VALUES: [AtomicI64; NUMERIC.len()] = {
     let mut index = 0;
     while index < NUMERIC.len() {
         values[index] = AtomicI64::new(NUMERIC[index].default);
+        index += 1;
+    }
+    values
+};
+
+/// The value of each config of `FLAGS`, at the same index.
+pub static FLAG_VALUES: [AtomicBool; FLAGS.len()] = {
+    let mut values = [const { AtomicBool::new(false) }; FLAGS.len()];
+    let mut index = 0;
+    while index < FLAGS.len() {
+        values[index] = AtomicBool::new(FLAGS[index].default);
         index += 1;
     }
     values
@@ -29,24 +40,44 @@ pub fn require_hashtag() -> HashtagMode {
     HashtagMode::ALL.into_iter().find(|mode| *mode as i32 == stored).unwrap_or(HashtagMode::DEFAULT)
 }
 
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut at = 0;
+    while at < a.len() {
+        if a[at] != b[at] {
+            return false;
+        }
+        at += 1;
+    }
+    true
+}
+
 /// Where `config` sits in `NUMERIC` (and `NUMERIC_VALUES`), found at compile time: a
 /// config missing from `NUMERIC` fails the build.
 const fn slot(config: Numeric) -> usize {
     let mut index = 0;
     while index < NUMERIC.len() {
-        let (name, wanted) = (NUMERIC[index].name.as_bytes(), config.name.as_bytes());
-        let mut same = name.len() == wanted.len();
-        let mut at = 0;
-        while same && at < name.len() {
-            same = name[at] == wanted[at];
-            at += 1;
-        }
-        if same {
+        if same_name(NUMERIC[index].name, config.name) {
             return index;
         }
         index += 1;
     }
     panic!("a config missing from tally_core::config::NUMERIC")
+}
+
+/// Where `flag` sits in `FLAGS` (and `FLAG_VALUES`), found at compile time.
+const fn flag_slot(flag: Flag) -> usize {
+    let mut index = 0;
+    while index < FLAGS.len() {
+        if same_name(FLAGS[index].name, flag.name) {
+            return index;
+        }
+        index += 1;
+    }
+    panic!("a config missing from tally_core::config::FLAGS")
 }
 
 fn value(slot: usize) -> i64 {
@@ -58,6 +89,11 @@ pub fn limits() -> Limits {
         max_member_bytes: value(const { slot(spec::MAX_MEMBER_BYTES) }),
         max_range: value(const { slot(spec::MAX_RANGE) }),
     }
+}
+
+/// `tally.limit-shadow`: refusals are answered as allowed, and counted.
+pub fn limit_shadow() -> bool {
+    FLAG_VALUES.get(const { flag_slot(spec::LIMIT_SHADOW) }).is_some_and(|value| value.load(Ordering::Relaxed))
 }
 
 /// `tally.limit-max-log`: the most entries one sliding log may hold.
@@ -92,6 +128,7 @@ pub fn audit_verify_max() -> i64 {
 /// applies config-file lines over them).
 pub struct LoadValues {
     pub numeric: [i64; NUMERIC.len()],
+    pub flags: [bool; FLAGS.len()],
     pub hashtag: HashtagMode,
 }
 
@@ -102,7 +139,11 @@ pub fn load_values(args: &[&[u8]]) -> Result<LoadValues, String> {
     if !args.len().is_multiple_of(2) {
         return Err("loadmodule arguments must be pairs of config name and value".into());
     }
-    let mut values = LoadValues { numeric: NUMERIC.map(|config| config.default), hashtag: HashtagMode::DEFAULT };
+    let mut values = LoadValues {
+        numeric: NUMERIC.map(|config| config.default),
+        flags: FLAGS.map(|flag| flag.default),
+        hashtag: HashtagMode::DEFAULT,
+    };
     for pair in args.chunks_exact(2) {
         let &[name, value] = pair else { continue };
         if name == HashtagMode::NAME.as_bytes() {
@@ -114,6 +155,10 @@ pub fn load_values(args: &[&[u8]]) -> Result<LoadValues, String> {
             NUMERIC.iter().zip(&mut values.numeric).find(|(config, _)| config.name.as_bytes() == name)
         {
             *slot = config.parse(value)?;
+        } else if let Some((flag, slot)) =
+            FLAGS.iter().zip(&mut values.flags).find(|(flag, _)| flag.name.as_bytes() == name)
+        {
+            *slot = flag.parse(value)?;
         } else {
             let known: Vec<&str> = spec::names().collect();
             return Err(format!(

@@ -15,19 +15,40 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tally_core::limit::{self as core, Decision, LogState, Window};
 use tally_core::Error;
 
+mod fixed;
+mod lease;
+
 const KEY_POS: usize = 1;
 
 pub fn register(ctx: &LoadCtx) -> Result<(), String> {
     register_command::<Slide>(ctx)?;
     register_command::<Multi>(ctx)?;
     register_command::<Gcra>(ctx)?;
+    register_command::<fixed::Fixed>(ctx)?;
+    register_command::<lease::Acquire>(ctx)?;
+    register_command::<lease::Release>(ctx)?;
+    register_command::<lease::Renew>(ctx)?;
     register_command::<Reset>(ctx)
 }
 
+/// Counts a decision and returns what the caller is told: under `tally.limit-shadow` a
+/// refusal is answered as allowed (the state stays as the refusal leaves it).
+fn judge(decision: &Decision) -> Decision {
+    if decision.allowed {
+        stats::count(&stats::LIMIT_ALLOWED, 1);
+        *decision
+    } else if config::limit_shadow() {
+        stats::count(&stats::LIMIT_SHADOW_DENIED, 1);
+        decision.shadowed()
+    } else {
+        stats::count(&stats::LIMIT_DENIED, 1);
+        *decision
+    }
+}
+
 fn reply_decision(ctx: &Ctx, decision: &Decision) {
-    stats::count(if decision.allowed { &stats::LIMIT_ALLOWED } else { &stats::LIMIT_DENIED }, 1);
     ctx.reply_array(5);
-    for value in decision.as_array() {
+    for value in judge(decision).as_array() {
         ctx.reply_integer(value);
     }
 }

@@ -25,6 +25,8 @@ static ERRORS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64
 
 pub static LIMIT_ALLOWED: AtomicU64 = AtomicU64::new(0);
 pub static LIMIT_DENIED: AtomicU64 = AtomicU64::new(0);
+/// Calls refused by a limit but answered as allowed under `tally.limit-shadow`.
+pub static LIMIT_SHADOW_DENIED: AtomicU64 = AtomicU64::new(0);
 pub static AUDIT_TRIMMED: AtomicU64 = AtomicU64::new(0);
 pub static AUDIT_DUPLICATES: AtomicU64 = AtomicU64::new(0);
 
@@ -57,6 +59,7 @@ pub fn report(info: &InfoSink) {
     }
     info.field_u64(c"limit_allowed", get(&LIMIT_ALLOWED));
     info.field_u64(c"limit_denied", get(&LIMIT_DENIED));
+    info.field_u64(c"limit_shadow_denied", get(&LIMIT_SHADOW_DENIED));
     info.field_u64(c"audit_entries_trimmed", get(&AUDIT_TRIMMED));
     info.field_u64(c"audit_duplicates_dropped", get(&AUDIT_DUPLICATES));
     let limits = config::limits();
@@ -65,8 +68,10 @@ pub fn report(info: &InfoSink) {
     info.field_i64(c"max_member_bytes", limits.max_member_bytes);
     info.field_i64(c"max_range", limits.max_range);
     info.field_i64(c"limit_max_log", config::limit_max_log());
+    info.field_str(c"limit_shadow", if config::limit_shadow() { "yes" } else { "no" });
     info.field_i64(c"audit_max_len", audit.max_len);
     info.field_i64(c"audit_retention_ms", config::audit_retention_ms());
     info.field_i64(c"audit_max_field_bytes", audit.max_field_bytes);
     info.field_i64(c"audit_max_producers", config::audit_max_producers());
+    info.field_i64(c"audit_verify_max", config::audit_verify_max());
 }

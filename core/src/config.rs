@@ -44,6 +44,34 @@ pub const NUMERIC: [Numeric; 8] = [
     AUDIT_VERIFY_MAX,
 ];
 
+/// A yes/no config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag {
+    /// The name without the `tally.` prefix.
+    pub name: &'static str,
+    pub default: bool,
+}
+
+/// Shadow mode: LIMIT.* calls that would be refused are answered as allowed (and counted),
+/// so a new limit can be watched before it is enforced.
+pub const LIMIT_SHADOW: Flag = Flag { name: "limit-shadow", default: false };
+
+/// Every yes/no config, listed after the numeric ones.
+pub const FLAGS: [Flag; 1] = [LIMIT_SHADOW];
+
+impl Flag {
+    /// Parses `yes` or `no` (any case), as the server reads its own yes/no configs.
+    pub fn parse(&self, text: &[u8]) -> Result<bool, String> {
+        if text.eq_ignore_ascii_case(b"yes") {
+            Ok(true)
+        } else if text.eq_ignore_ascii_case(b"no") {
+            Ok(false)
+        } else {
+            Err(format!("{} {} is not yes or no", self.name, String::from_utf8_lossy(text)))
+        }
+    }
+}
+
 /// `tally.require-hashtag`: whether keys must carry a hash tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashtagMode {
@@ -84,7 +112,11 @@ impl HashtagMode {
 
 /// The names of every config, for the message that lists them.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    NUMERIC.iter().map(|config| config.name).chain(std::iter::once(HashtagMode::NAME))
+    NUMERIC
+        .iter()
+        .map(|config| config.name)
+        .chain(FLAGS.iter().map(|flag| flag.name))
+        .chain(std::iter::once(HashtagMode::NAME))
 }
 
 impl Numeric {
@@ -165,6 +197,13 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), count);
+    }
+
+    #[test]
+    fn flags_read_yes_and_no() {
+        assert_eq!(LIMIT_SHADOW.parse(b"YES"), Ok(true));
+        assert_eq!(LIMIT_SHADOW.parse(b"no"), Ok(false));
+        assert_eq!(LIMIT_SHADOW.parse(b"1"), Err("limit-shadow 1 is not yes or no".to_string()));
     }
 
     #[test]

@@ -54,6 +54,14 @@ pub enum Error {
     RefillTooLong,
     /// A string key that does not hold GCRA limiter state.
     NotALimiter,
+    /// A string key that does not hold a LIMIT.FIXED count.
+    NotACounter,
+    /// LIMIT.ACQUIRE, RELEASE or RENEW with an empty token.
+    EmptyToken,
+    /// A lease token longer than the most a call may name.
+    TokenTooLong {
+        max: usize,
+    },
     /// TIES DENSE asked of a leaderboard whose tournament does not keep dense ranks.
     DenseNotKept,
     /// TOURNEY.CREATE with settings other than the tournament's; carries the key.
@@ -163,6 +171,9 @@ impl fmt::Display for Error {
                 "ERR burst, count and period_ms give a refill time over ten years",
             ),
             Error::NotALimiter => f.write_str("WRONGTYPE key holds a string that is not GCRA limiter state"),
+            Error::NotACounter => f.write_str("WRONGTYPE key holds a string that is not a LIMIT.FIXED count"),
+            Error::EmptyToken => f.write_str("ERR token must not be empty"),
+            Error::TokenTooLong { max } => write!(f, "ERR token is longer than {max} bytes"),
             Error::DenseNotKept => {
                 f.write_str("ERR TIES DENSE needs a tournament created with TOURNEY.CREATE ... TIES DENSE")
             }

@@ -5,6 +5,9 @@ use crate::number::{parse_i64_in, IntText};
 use crate::Error;
 use smallvec::SmallVec;
 
+pub mod fixed;
+pub mod lease;
+
 /// Longest window or period a limiter accepts: one year.
 pub const MAX_WINDOW_MS: i64 = 365 * 24 * 3600 * 1000;
 /// Longest time a GCRA limiter may take to refill its whole burst: ten years.
@@ -28,6 +31,12 @@ pub struct Decision {
 impl Decision {
     pub fn as_array(&self) -> [i64; 5] {
         [i64::from(self.allowed), self.limit, self.remaining, self.retry_after_ms, self.reset_after_ms]
+    }
+
+    /// What a refused call is told under shadow mode (`tally.limit-shadow yes`): allowed,
+    /// with nothing remaining; the state stays as the refusal leaves it.
+    pub fn shadowed(&self) -> Decision {
+        Decision { allowed: true, remaining: 0, retry_after_ms: 0, ..*self }
     }
 
     /// Combines the decisions of several windows checked together: allowed only if every

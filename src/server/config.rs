@@ -1,22 +1,27 @@
-//! The `tally.*` configs, registered with the server (RM_RegisterNumericConfig and
-//! RM_RegisterEnumConfig, 7.0 API) from `tally_core::config`, their values kept in
+//! The `tally.*` configs, registered with the server (RM_RegisterNumericConfig,
+//! RM_RegisterBoolConfig and RM_RegisterEnumConfig, 7.0 API) from `tally_core::config`, their values kept in
 //! `crate::config`'s atomics. The server prefixes the names with `tally.`, serves
 //! CONFIG GET/SET, range-checks and parses memory units.
 
 use super::{ok, LoadCtx, RawString};
-use crate::config::{LoadValues, NUMERIC_VALUES, REQUIRE_HASHTAG};
+use crate::config::{LoadValues, FLAG_VALUES, NUMERIC_VALUES, REQUIRE_HASHTAG};
 use redis_module::raw;
 use std::ffi::{c_char, c_int, c_longlong, c_uint, c_void, CString};
 use std::ptr;
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
-use tally_core::config::{HashtagMode, NUMERIC};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+use tally_core::config::{HashtagMode, FLAGS, NUMERIC};
 
 /// Registers every config with `values` as its default, then has the server apply the
 /// config file's `tally.*` lines.
 pub fn register_configs(ctx: &LoadCtx, values: &LoadValues) -> Result<(), String> {
     // SAFETY: API pointers are set by RedisModule_Init before registration runs.
-    let (Some(register_numeric), Some(register_enum), Some(load_configs)) = (unsafe {
-        (raw::RedisModule_RegisterNumericConfig, raw::RedisModule_RegisterEnumConfig, raw::RedisModule_LoadConfigs)
+    let (Some(register_numeric), Some(register_bool), Some(register_enum), Some(load_configs)) = (unsafe {
+        (
+            raw::RedisModule_RegisterNumericConfig,
+            raw::RedisModule_RegisterBoolConfig,
+            raw::RedisModule_RegisterEnumConfig,
+            raw::RedisModule_LoadConfigs,
+        )
     }) else {
         return Err("this server lacks the module config API of Redis 7.0".into());
     };
@@ -42,6 +47,27 @@ pub fn register_configs(ctx: &LoadCtx, values: &LoadValues) -> Result<(), String
         };
         if !ok(status) {
             return Err(format!("could not register config {}", config.name));
+        }
+    }
+
+    for ((flag, value), default) in FLAGS.iter().zip(&FLAG_VALUES).zip(values.flags) {
+        let name = CString::new(flag.name).map_err(|e| e.to_string())?;
+        let value = ptr::from_ref(value).cast_mut().cast::<c_void>();
+        // SAFETY: as above; `value` is a static that get_bool and set_bool read it as.
+        let status = unsafe {
+            register_bool(
+                ctx.raw,
+                name.as_ptr(),
+                c_int::from(default),
+                raw::REDISMODULE_CONFIG_DEFAULT as c_uint,
+                Some(get_bool),
+                Some(set_bool),
+                None,
+                value,
+            )
+        };
+        if !ok(status) {
+            return Err(format!("could not register config {}", flag.name));
         }
     }
 
@@ -89,6 +115,17 @@ extern "C" fn get_numeric(_name: *const c_char, value: *mut c_void) -> c_longlon
 extern "C" fn set_numeric(_name: *const c_char, new: c_longlong, value: *mut c_void, _err: *mut RawString) -> c_int {
     // SAFETY: see above.
     unsafe { &*value.cast::<AtomicI64>() }.store(new, Ordering::Relaxed);
+    raw::REDISMODULE_OK as c_int
+}
+
+extern "C" fn get_bool(_name: *const c_char, value: *mut c_void) -> c_int {
+    // SAFETY: see above.
+    c_int::from(unsafe { &*value.cast::<AtomicBool>() }.load(Ordering::Relaxed))
+}
+
+extern "C" fn set_bool(_name: *const c_char, new: c_int, value: *mut c_void, _err: *mut RawString) -> c_int {
+    // SAFETY: see above.
+    unsafe { &*value.cast::<AtomicBool>() }.store(new != 0, Ordering::Relaxed);
     raw::REDISMODULE_OK as c_int
 }
 

@@ -77,6 +77,13 @@ impl Ctx {
         OwnedString { ctx: self, raw }
     }
 
+    /// `N` random hex digits from the server's own generator (seeded at startup).
+    pub fn random_hex<const N: usize>(&self) -> [u8; N] {
+        let mut digits = [b'0'; N];
+        api!(RedisModule_GetRandomHexChars(digits.as_mut_ptr().cast::<c_char>(), N), ());
+        digits
+    }
+
     fn free_string(&self, value: RawString) {
         api!(RedisModule_FreeString(self.raw, value), ());
     }

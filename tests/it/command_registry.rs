@@ -3,15 +3,19 @@
 use crate::common::*;
 use redis::Value;
 
-const COMMANDS: [&str; 19] = [
+const COMMANDS: [&str; 23] = [
     "audit.append",
     "audit.create",
     "audit.digest",
     "audit.group",
     "audit.info",
     "audit.verify",
+    "limit.acquire",
+    "limit.fixed",
     "limit.gcra",
     "limit.multi",
+    "limit.release",
+    "limit.renew",
     "limit.reset",
     "limit.slide",
     "tourney.around",

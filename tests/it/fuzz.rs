@@ -36,7 +36,7 @@ const HUGE_EVERY: u64 = 5000;
 const MB: usize = 1024 * 1024;
 const INTERNAL: &str = "internal error in tally";
 
-const COMMANDS: [&str; 19] = [
+const COMMANDS: [&str; 23] = [
     "TOURNEY.INCR",
     "TOURNEY.SUBMIT",
     "TOURNEY.RANK",
@@ -56,6 +56,10 @@ const COMMANDS: [&str; 19] = [
     "AUDIT.CREATE",
     "AUDIT.VERIFY",
     "AUDIT.DIGEST",
+    "LIMIT.FIXED",
+    "LIMIT.ACQUIRE",
+    "LIMIT.RELEASE",
+    "LIMIT.RENEW",
 ];
 
 fn command_name(index: usize) -> &'static str {
@@ -109,7 +113,8 @@ fn home_keys(command: usize) -> &'static [&'static [u8]] {
     match command {
         0..=8 => &[b"fz:{f}:1", b"fz:{f}:2"],
         9 | 10 | 12 => &[b"fz:{f}:3", b"fz:{f}:4", b"fz:{f}:5", b"fz:{f}:6", b"fz:{f}:7"],
-        11 => &[b"fz:{f}:gcra", b"fz:{f}:8"],
+        11 | 19 => &[b"fz:{f}:gcra", b"fz:{f}:8"],
+        20..=22 => &[b"fz:{f}:lease", b"fz:{f}:3", b"fz:{f}:8"],
         // AUDIT.CREATE, VERIFY and DIGEST: chained streams only they append nothing to, and
         // one AUDIT.APPEND also writes.
         16..=18 => &[b"fz:{f}:chain1", b"fz:{f}:chain2"],
@@ -119,8 +124,9 @@ fn home_keys(command: usize) -> &'static [&'static [u8]] {
 }
 
 /// Module configs, their defaults, and the other valid values a batch may run with.
-const CONFIGS: [(&str, &str, &[&str]); 8] = [
+const CONFIGS: [(&str, &str, &[&str]); 9] = [
     ("tally.require-hashtag", "auto", &["yes", "no"]),
+    ("tally.limit-shadow", "no", &["yes"]),
     ("tally.max-member-bytes", "128", &["1", "8", "65536"]),
     ("tally.max-range", "1000", &["1", "5", "100000"]),
     ("tally.limit-max-log", "100000", &["1", "3", "10000000"]),
@@ -583,6 +589,34 @@ impl Gen {
                     args.push(b(self.rng.pick(&[0i64, 1, 5, 100_000, 100_001]).to_string()));
                 }
             }
+            19 => {
+                args.push(self.home(command));
+                let r = &mut self.rng;
+                let max = *r.pick(&[1i64, 3, 1000, 1_000_000_000]);
+                args.push(b(r.pick(&[1i64, 7, 1000, 86_400_000, 31_536_000_000]).to_string()));
+                args.push(b(max.to_string()));
+                if r.one_in(2) {
+                    args.push(b("COST"));
+                    args.push(b(r.range(0, max.min(3)).to_string()));
+                }
+            }
+            20 => {
+                args.push(self.home(command));
+                let r = &mut self.rng;
+                args.push(b(r.pick(&[1i64, 2, 5, 100_000]).to_string()));
+                args.push(b(r.pick(&[1i64, 5, 1000, 31_536_000_000]).to_string()));
+                if self.rng.one_in(2) {
+                    args.push(b("TOKEN"));
+                    args.push(self.lease_token());
+                }
+            }
+            21 | 22 => {
+                args.push(self.home(command));
+                args.push(self.lease_token());
+                if command == 22 {
+                    args.push(b(self.rng.pick(&[1i64, 5, 1000, 31_536_000_000]).to_string()));
+                }
+            }
             _ => {
                 args.push(self.home(command));
                 if self.rng.one_in(10) {
@@ -591,6 +625,15 @@ impl Gen {
             }
         }
         args
+    }
+
+    /// A lease token: mostly one of a few workers', so leases are renewed and released.
+    fn lease_token(&mut self) -> Vec<u8> {
+        if self.rng.one_in(5) {
+            self.token()
+        } else {
+            b(self.rng.pick(&["w1", "w2", "w3"]))
+        }
     }
 
     /// One invocation: a shaped call (sometimes mutated) or random arguments.
@@ -1017,6 +1060,12 @@ fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
         (18, Reply::Array(Some(items))) => {
             matches!(items.as_slice(), [Reply::Bulk(_), Reply::Bulk(_), Reply::Int(length)] if *length >= 0)
         }
+        (19, reply) => is_decision(reply),
+        (20, Reply::Array(Some(items))) => matches!(items.as_slice(),
+            [Reply::Int(acquired), Reply::Int(limit), Reply::Int(remaining), Reply::Int(retry), token]
+                if *limit >= 1 && (0..=*limit).contains(remaining) && *retry >= 0
+                    && matches!((acquired, token), (1, Reply::Bulk(Some(_))) | (0, Reply::Bulk(None)))),
+        (21 | 22, Reply::Int(done)) => (0..=1).contains(done),
         _ => false,
     }
 }

@@ -645,7 +645,7 @@ struct Spec {
 
 const UPDATE_KEY: &[&str] = &["RW", "access", "update"];
 
-const SPECS: [Spec; 4] = [
+const SPECS: [Spec; 8] = [
     Spec {
         name: "limit.slide",
         arity: -4,
@@ -669,6 +669,39 @@ const SPECS: [Spec; 4] = [
         triple: (0, 0, 0),
         key_flags: UPDATE_KEY,
         doc_args: &["numkeys", "key", "window", "cost"],
+    },
+    Spec {
+        name: "limit.fixed",
+        arity: -4,
+        flags: &["write", "denyoom", "module", "fast"],
+        triple: (1, 1, 1),
+        key_flags: UPDATE_KEY,
+        doc_args: &["key", "period_ms", "max", "cost"],
+    },
+    Spec {
+        name: "limit.acquire",
+        arity: -4,
+        flags: &["write", "denyoom", "module", "fast"],
+        triple: (1, 1, 1),
+        key_flags: UPDATE_KEY,
+        doc_args: &["key", "max", "lease_ms", "token"],
+    },
+    Spec {
+        // Ending or extending a lease grows nothing: no deny-oom, so leases are kept above maxmemory.
+        name: "limit.release",
+        arity: 3,
+        flags: &["write", "module", "fast"],
+        triple: (1, 1, 1),
+        key_flags: UPDATE_KEY,
+        doc_args: &["key", "token"],
+    },
+    Spec {
+        name: "limit.renew",
+        arity: 4,
+        flags: &["write", "module", "fast"],
+        triple: (1, 1, 1),
+        key_flags: UPDATE_KEY,
+        doc_args: &["key", "token", "lease_ms"],
     },
     Spec {
         // Removing frees memory: no deny-oom.
@@ -714,6 +747,12 @@ fn command_getkeys_finds_every_key() {
             "limit.multi 3 rl:{k}:a rl:{k}:b rl:{k}:c 1000 5 2000 5 3000 5 COST 2",
             "[\"rl:{k}:a\", \"rl:{k}:b\", \"rl:{k}:c\"]",
         ),
+        ("limit.fixed rl:{k}:f 86400000 1000", "[\"rl:{k}:f\"]"),
+        ("limit.fixed rl:{k}:f 86400000 1000 COST 0", "[\"rl:{k}:f\"]"),
+        ("limit.acquire rl:{k}:l 5 30000", "[\"rl:{k}:l\"]"),
+        ("limit.acquire rl:{k}:l 5 30000 TOKEN w1", "[\"rl:{k}:l\"]"),
+        ("limit.release rl:{k}:l w1", "[\"rl:{k}:l\"]"),
+        ("limit.renew rl:{k}:l w1 30000", "[\"rl:{k}:l\"]"),
         ("limit.reset rl:{k}:a", "[\"rl:{k}:a\"]"),
         ("limit.reset rl:{k}:a rl:{k}:b rl:{k}:c", "[\"rl:{k}:a\", \"rl:{k}:b\", \"rl:{k}:c\"]"),
     ] {
@@ -753,6 +792,14 @@ fn command_docs_describe_every_command() {
                     assert_eq!(text(field(arg, "token")), "COST", "{context}");
                     assert_eq!(flags, ["optional"], "{context}");
                 }
+                "token" => {
+                    assert_eq!(kind, "string", "{context}");
+                    let optional = spec.name == "limit.acquire";
+                    assert_eq!(flags.contains(&"optional".to_string()), optional, "{context}");
+                    if optional {
+                        assert_eq!(text(field(arg, "token")), "TOKEN", "{context}");
+                    }
+                }
                 "window" => {
                     assert_eq!(kind, "block", "{context}");
                     assert_eq!(flags, ["multiple"], "{context}");
@@ -790,6 +837,12 @@ fn key_patterns_are_enforced_for_every_limit_command() {
         "LIMIT.MULTI 2 rl:{x}:a other:{x}:new 3600000 5 3600000 5 COST 0",
         "LIMIT.RESET other:{x}:a",
         "LIMIT.RESET rl:{x}:a other:{x}:g",
+        "LIMIT.FIXED other:{x}:f 3600000 5",
+        "LIMIT.FIXED other:{x}:f 3600000 5 COST 0",
+        "LIMIT.ACQUIRE other:{x}:l 5 3600000",
+        "LIMIT.ACQUIRE other:{x}:l 5 3600000 TOKEN w1",
+        "LIMIT.RELEASE other:{x}:l w1",
+        "LIMIT.RENEW other:{x}:l w1 3600000",
     ];
     for line in refused {
         let reply = sh(&mut user, line);
@@ -797,11 +850,16 @@ fn key_patterns_are_enforced_for_every_limit_command() {
     }
     assert_eq!(snapshot(&mut admin), before, "refused calls changed nothing (rl:{{x}}:a not created either)");
 
+    // Its reset is the time left in the current hour.
+    assert!(sh(&mut user, "LIMIT.FIXED rl:{x}:f 3600000 5").starts_with("[1, 5, 4, 0, "));
     for (line, expected) in [
         ("LIMIT.SLIDE rl:{x}:a 3600000 5", "[1, 5, 4, 0, 3600000]"),
         ("LIMIT.GCRA rl:{x}:g 2 1 3600000", "[1, 3, 2, 0, 3600000]"),
         ("LIMIT.MULTI 2 rl:{x}:a rl:{x}:b 3600000 5 3600000 5", "[1, 5, 3, 0, 3600000]"),
-        ("LIMIT.RESET rl:{x}:a rl:{x}:b rl:{x}:g", "3"),
+        ("LIMIT.ACQUIRE rl:{x}:l 5 3600000 TOKEN w1", "[1, 5, 4, 0, \"w1\"]"),
+        ("LIMIT.RENEW rl:{x}:l w1 3600000", "1"),
+        ("LIMIT.RELEASE rl:{x}:l w1", "1"),
+        ("LIMIT.RESET rl:{x}:a rl:{x}:b rl:{x}:g rl:{x}:f", "4"),
     ] {
         assert_eq!(sh(&mut user, line), expected, "{line}");
     }
@@ -832,6 +890,11 @@ fn read_only_key_permission_refuses_every_limit_command() {
         "LIMIT.MULTI 1 rl:{x}:a 3600000 5 COST 0",
         "LIMIT.RESET rl:{x}:a",
         "LIMIT.RESET rl:{x}:missing",
+        "LIMIT.FIXED rl:{x}:g 3600000 5",
+        "LIMIT.FIXED rl:{x}:new 3600000 5 COST 0",
+        "LIMIT.ACQUIRE rl:{x}:new 5 3600000",
+        "LIMIT.RELEASE rl:{x}:a w1",
+        "LIMIT.RENEW rl:{x}:a w1 1000",
     ] {
         let reply = sh(&mut reader, line);
         assert!(reply.starts_with(NOPERM), "{line}: {reply}");

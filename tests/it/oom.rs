@@ -1,5 +1,5 @@
 //! tally under `maxmemory` with `maxmemory-policy noeviction`: every command that can grow
-//! memory (TOURNEY.INCR / SUBMIT, LIMIT.SLIDE / MULTI / GCRA, AUDIT.APPEND with and
+//! memory (TOURNEY.INCR / SUBMIT, LIMIT.SLIDE / MULTI / GCRA / FIXED / ACQUIRE, AUDIT.APPEND with and
 //! without IDEMPOTENT, AUDIT.GROUP) is declared `denyoom`, so the server refuses it with its
 //! own OOM error before the module runs, and the data set stays as it was (each key's
 //! `DUMP` and `PEXPIRETIME` compared before and after). Reads keep working, and so do the
@@ -300,7 +300,7 @@ fn audit_writes_are_refused_while_info_and_the_consumer_loop_keep_working() {
 // ---- every family on one full server ------------------------------------------------------------
 
 /// Every tally write that can grow memory, at least once per command.
-const GROWING_WRITES: [&str; 13] = [
+const GROWING_WRITES: [&str; 16] = [
     "TOURNEY.INCR tournament:{t1}:scores alice 1",
     "TOURNEY.CREATE tournament:{t1}:next TIEBREAK FIRST TIES DENSE",
     "TOURNEY.SUBMIT tournament:{t1}:scores alice 100",
@@ -309,6 +309,9 @@ const GROWING_WRITES: [&str; 13] = [
     "LIMIT.MULTI 2 limiter:{u1}:second limiter:{u1}:minute 3600000 5 3600000 50",
     "LIMIT.GCRA limiter:{u1}:gcra 2 1 3600000",
     "LIMIT.GCRA limiter:{u1}:gcra 2 1 3600000 COST 0",
+    "LIMIT.FIXED limiter:{u1}:fixed 3600000 5",
+    "LIMIT.FIXED limiter:{u1}:fixed 3600000 5 COST 0",
+    "LIMIT.ACQUIRE limiter:{u1}:lease 2 3600000 TOKEN w1",
     "AUDIT.APPEND warehouse:{inv}:audit sku 4",
     "AUDIT.APPEND warehouse:{inv}:audit IDEMPOTENT p 2 sku 4",
     "AUDIT.APPEND warehouse:{inv}:audit IDEMPOTENT p 1 sku 1",
@@ -348,6 +351,8 @@ fn a_full_server_refuses_every_growing_tally_write_and_serves_the_rest() {
             "audit.digest",
             "audit.info",
             "audit.verify",
+            "limit.release",
+            "limit.renew",
             "limit.reset",
             "tourney.around",
             "tourney.info",

@@ -962,7 +962,8 @@ fn config_defaults() {
     assert_eq!(config_get(&mut con, "tally.audit-max-field-bytes"), "65536");
     assert_eq!(config_get(&mut con, "tally.audit-max-producers"), "10000");
     assert_eq!(config_get(&mut con, "tally.audit-verify-max"), "100000");
-    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 18);
+    assert_eq!(config_get(&mut con, "tally.limit-shadow"), "no");
+    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 20);
 }
 
 #[test]
@@ -972,6 +973,7 @@ fn config_set_accepts_in_range_and_refuses_out_of_range() {
         ("tally.max-range", &["1", "100000", "10"], &["0", "100001", "-1", "abc", "1.5"]),
         ("tally.max-member-bytes", &["1", "65536", "4"], &["0", "65537", "-1", "abc"]),
         ("tally.require-hashtag", &["yes", "no", "auto"], &["maybe", "", "1"]),
+        ("tally.limit-shadow", &["yes", "no"], &["maybe", "", "2"]),
     ];
     for (name, good, bad) in cases {
         for value in *good {
