@@ -11,7 +11,16 @@
 // cluster, pool, sentinel and MULTI under the key it is registered with.
 
 import { AUDIT_APPEND, AUDIT_CREATE, AUDIT_DIGEST, AUDIT_GROUP, AUDIT_INFO, AUDIT_VERIFY } from './audit.js';
-import { LIMIT_GCRA, LIMIT_MULTI, LIMIT_RESET, LIMIT_SLIDE } from './limit.js';
+import {
+  LIMIT_ACQUIRE,
+  LIMIT_FIXED,
+  LIMIT_GCRA,
+  LIMIT_MULTI,
+  LIMIT_RELEASE,
+  LIMIT_RENEW,
+  LIMIT_RESET,
+  LIMIT_SLIDE
+} from './limit.js';
 import {
   TOURNEY_AROUND,
   TOURNEY_CREATE,
@@ -52,6 +61,14 @@ export const tally = {
   limitMulti: LIMIT_MULTI,
   LIMIT_GCRA,
   limitGcra: LIMIT_GCRA,
+  LIMIT_FIXED,
+  limitFixed: LIMIT_FIXED,
+  LIMIT_ACQUIRE,
+  limitAcquire: LIMIT_ACQUIRE,
+  LIMIT_RELEASE,
+  limitRelease: LIMIT_RELEASE,
+  LIMIT_RENEW,
+  limitRenew: LIMIT_RENEW,
   LIMIT_RESET,
   limitReset: LIMIT_RESET,
   AUDIT_APPEND,

@@ -2,7 +2,7 @@
 
 import type { CommandParser, RedisArgument } from '@redis/client';
 import type { RedisVariadicArgument } from '@redis/client/dist/lib/commands/generic-transformers.js';
-import { toArray, toInteger, type RawReply } from './reply.js';
+import { toArray, toInteger, toText, type RawReply } from './reply.js';
 
 /** Every limiting command's decision. */
 export interface LimitDecision {
@@ -18,6 +18,23 @@ export interface LimitDecision {
 export interface LimitCostOptions {
   /** Units this request consumes (default 1); 0 checks without consuming. */
   cost?: number;
+}
+
+/** LIMIT.ACQUIRE's reply: a lease on one of `limit` slots, or a refusal. */
+export interface LimitLease {
+  acquired: boolean;
+  limit: number;
+  /** Slots left after this call. */
+  remaining: number;
+  /** 0 when acquired, else ms until the earliest lease ends. */
+  retryAfterMs: number;
+  /** The lease's token (the one given, or the server's 32 hex digits); null when refused. */
+  token: string | null;
+}
+
+export interface LimitAcquireOptions {
+  /** The lease's token: a token that already holds a live lease renews it instead of taking a second slot. */
+  token?: RedisArgument;
 }
 
 /** One window of LIMIT.MULTI. */
@@ -92,6 +109,87 @@ export const LIMIT_GCRA = {
   },
   transformReply(this: void, reply: RawReply): LimitDecision {
     return decision(reply, 'LIMIT.GCRA');
+  }
+} as const;
+
+/**
+ * `LIMIT.FIXED key period_ms max [COST n]`: a fixed window aligned to multiples of `periodMs`
+ * since the Unix epoch on the server clock (86400000 = UTC days); one string counter per key.
+ */
+export const LIMIT_FIXED = {
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    periodMs: number,
+    max: number,
+    options?: LimitCostOptions
+  ) {
+    parser.push('LIMIT.FIXED');
+    parser.pushKey(key);
+    parser.push(String(periodMs), String(max));
+    pushCost(parser, options);
+  },
+  transformReply(this: void, reply: RawReply): LimitDecision {
+    return decision(reply, 'LIMIT.FIXED');
+  }
+} as const;
+
+/**
+ * `LIMIT.ACQUIRE key max lease_ms [TOKEN token]`: one of `max` concurrent slots for `leaseMs`;
+ * a lease never released frees its slot when it ends.
+ */
+export const LIMIT_ACQUIRE = {
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    max: number,
+    leaseMs: number,
+    options?: LimitAcquireOptions
+  ) {
+    parser.push('LIMIT.ACQUIRE');
+    parser.pushKey(key);
+    parser.push(String(max), String(leaseMs));
+    if (options?.token !== undefined) parser.push('TOKEN', options.token);
+  },
+  transformReply(this: void, reply: RawReply): LimitLease {
+    const what = 'LIMIT.ACQUIRE';
+    const [acquired, limit, remaining, retryAfterMs, token] = toArray(reply, what, 5);
+    return {
+      acquired: toInteger(acquired, what) === 1,
+      limit: toInteger(limit, what),
+      remaining: toInteger(remaining, what),
+      retryAfterMs: toInteger(retryAfterMs, what),
+      token: token === null ? null : toText(token, what)
+    };
+  }
+} as const;
+
+/** `LIMIT.RELEASE key token` -> true if a live lease was released, false if none was held. */
+export const LIMIT_RELEASE = {
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, token: RedisArgument) {
+    parser.push('LIMIT.RELEASE');
+    parser.pushKey(key);
+    parser.push(token);
+  },
+  transformReply(this: void, reply: RawReply): boolean {
+    return toInteger(reply, 'LIMIT.RELEASE') === 1;
+  }
+} as const;
+
+/**
+ * `LIMIT.RENEW key token lease_ms` -> true if a live lease now ends `leaseMs` from now; false if
+ * it had ended or never existed (the worker must stop: its slot may be taken).
+ */
+export const LIMIT_RENEW = {
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, token: RedisArgument, leaseMs: number) {
+    parser.push('LIMIT.RENEW');
+    parser.pushKey(key);
+    parser.push(token, String(leaseMs));
+  },
+  transformReply(this: void, reply: RawReply): boolean {
+    return toInteger(reply, 'LIMIT.RENEW') === 1;
   }
 } as const;
 

@@ -146,15 +146,31 @@ for (const RESP of [2, 3] as const) {
         const second = await client.tally.limitMulti(windows);
         assert.deepEqual([second.allowed, second.limit, second.remaining], [false, 1, 0]);
         assert.ok(second.retryAfterMs > 3_590_000 && second.retryAfterMs <= 3_600_000, String(second.retryAfterMs));
+        const fixed = await client.tally.limitFixed(`rl:{${tag}}:day`, 86_400_000, 2);
+        assert.deepEqual([fixed.allowed, fixed.limit, fixed.remaining, fixed.retryAfterMs], [true, 2, 1, 0]);
+        const lease = await client.tally.limitAcquire(`rl:{${tag}}:lease`, 1, 60_000);
+        assert.deepEqual([lease.acquired, lease.limit, lease.remaining], [true, 1, 0]);
+        assert.match(lease.token ?? '', /^[0-9a-f]{32}$/);
+        assert.equal(await client.tally.limitRenew(`rl:{${tag}}:lease`, lease.token!, 60_000), true);
+        // Every key went to the primary that serves its tag.
         const owner = await nodeClient(port);
         try {
           assert.equal(await owner.zCard(`rl:{${tag}}:minute`), 1);
+          assert.equal(await owner.get(`rl:{${tag}}:day`), '1');
+          assert.equal(await owner.zCard(`rl:{${tag}}:lease`), 1);
         } finally {
           owner.destroy();
         }
+        assert.equal(await client.tally.limitRelease(`rl:{${tag}}:lease`, lease.token!), true);
         assert.equal(
-          await client.tally.limitReset([`rl:{${tag}}:slide`, `rl:{${tag}}:gcra`, `rl:{${tag}}:minute`, `rl:{${tag}}:hour`]),
-          4
+          await client.tally.limitReset([
+            `rl:{${tag}}:slide`,
+            `rl:{${tag}}:gcra`,
+            `rl:{${tag}}:minute`,
+            `rl:{${tag}}:hour`,
+            `rl:{${tag}}:day`
+          ]),
+          5
         );
       }
     });

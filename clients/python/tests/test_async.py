@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio
 
 from conftest import Server
-from tally_redis import Decision, ScoreRank, TourneyInfo, tally
+from tally_redis import Decision, Lease, ScoreRank, TourneyInfo, tally
 
 
 @pytest.fixture
@@ -27,6 +27,9 @@ async def test_commands(ar: redis.asyncio.Redis) -> None:
     assert await t.tourney_rank_with_score("a:{cup}", "ada") == ScoreRank(10.0, 1)
     assert (await t.tourney_info("a:{cup}")).members == 1
     assert (await t.limit_slide("l:{cup}", 1000, 1)) == Decision(True, 1, 0, 0, 1000)
+    assert await t.limit_acquire("a:{lease}", 1, 60000, token="w") == Lease(True, 1, 0, 0, "w")
+    assert await t.limit_release("a:{lease}", "w") is True
+    assert (await t.limit_fixed("f:{cup}", 3_600_000, 2, cost=0)).remaining == 2
     entry = await t.audit_append("s:{cup}", {"k": "v"})
     assert (await t.audit_info("s:{cup}")).last_entry_id == entry  # type: ignore[union-attr]
 

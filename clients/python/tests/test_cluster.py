@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
 from conftest import Server
-from tally_redis import ScoreRank, tally
+from tally_redis import Lease, ScoreRank, tally
 
 # Keys spread over the three primaries' slots.
 BOARDS = [f"board:{{{n}}}" for n in range(12)]
@@ -27,6 +27,11 @@ def test_sync_cluster(cluster: List[Server], protocol: int) -> None:
             assert t.tourney_incr(board, "ada", 3) == ScoreRank(3.0, 1)
             assert t.tourney_rank(board, "ada") == 1
         assert t.limit_multi([("s:{u}", 1000, 5), ("m:{u}", 60000, 50)]).allowed is True
+        for board in BOARDS:
+            assert t.limit_fixed(f"{board}:day", 86_400_000, 2).remaining == 1
+            assert t.limit_acquire(f"{board}:lease", 1, 60000, token="w") == Lease(True, 1, 0, 0, "w")
+            assert t.limit_renew(f"{board}:lease", "w", 60000) is True
+            assert t.limit_release(f"{board}:lease", "w") is True
         # redis-py finds both keys from the module's key specs and refuses before sending.
         with pytest.raises(RedisClusterException, match="same key slot"):
             t.limit_reset("a:{x}", "b:{y}")
@@ -49,5 +54,8 @@ async def test_async_cluster(cluster: List[Server]) -> None:
         for board in BOARDS:
             assert await t.tourney_incr(board, "bob", 2) == ScoreRank(2.0, 1)
         assert (await t.limit_gcra("g:{u}", 1, 10, 1000)).allowed is True
+        lease = await t.limit_acquire("l:{u}", 1, 60000)
+        assert lease.acquired and lease.token is not None
+        assert await t.limit_release("l:{u}", lease.token) is True
     finally:
         await rc.aclose()

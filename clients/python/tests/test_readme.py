@@ -43,6 +43,14 @@ def test_quick_start_and_pipeline(server: Server) -> None:
     assert run_with_replies(pipeline, scope) == 1
 
 
+def test_quotas_and_leases(server: Server) -> None:
+    server.client().flushall()
+    [block] = [b for b in python_blocks() if "limit_acquire" in b]
+    local = block.replace("redis.Redis(decode_responses=True)", f"redis.Redis(port={server.port}, decode_responses=True)")
+    assert local != block
+    assert run_with_replies(local, {}) == 7
+
+
 @pytest.fixture
 def classes(server: Server) -> Dict[str, Any]:
     server.client().flushall()

@@ -226,6 +226,29 @@ class Tally:
         """LIMIT.GCRA: ``count`` per ``period_ms`` with bursts up to ``burst + 1``, in O(1) memory."""
         return ("LIMIT.GCRA", key, burst, count, period_ms) + _cost(cost)
 
+    @replies_with(replies.decision)
+    def limit_fixed(self, key: Key, period_ms: int, max_requests: int, *, cost: Optional[int] = None) -> Args:
+        """LIMIT.FIXED: a counter per window aligned to multiples of ``period_ms`` since the Unix
+        epoch on the server clock (86400000 = UTC days); ``cost=0`` checks without consuming."""
+        return ("LIMIT.FIXED", key, period_ms, max_requests) + _cost(cost)
+
+    @replies_with(replies.lease)
+    def limit_acquire(self, key: Key, max_leases: int, lease_ms: int, *, token: Optional[Key] = None) -> Args:
+        """LIMIT.ACQUIRE: one of ``max_leases`` concurrent slots for ``lease_ms``; a ``token`` that
+        already holds a lease renews it instead of taking a second slot."""
+        return ("LIMIT.ACQUIRE", key, max_leases, lease_ms) + (() if token is None else ("TOKEN", token))
+
+    @replies_with(replies.flag)
+    def limit_release(self, key: Key, token: Key) -> Args:
+        """LIMIT.RELEASE: free the token's slot; True if it held a live lease."""
+        return ("LIMIT.RELEASE", key, token)
+
+    @replies_with(replies.flag)
+    def limit_renew(self, key: Key, token: Key, lease_ms: int) -> Args:
+        """LIMIT.RENEW: the token's lease now ends ``lease_ms`` from now; False if it had ended or
+        never existed (the worker must stop: its slot may be taken)."""
+        return ("LIMIT.RENEW", key, token, lease_ms)
+
     @replies_with(replies.integer)
     def limit_reset(self, *keys: Key) -> Args:
         """LIMIT.RESET: delete limiter keys (of one slot); how many existed."""

@@ -74,6 +74,20 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """What LIMIT.ACQUIRE replies: a lease on one of ``limit`` slots, or a refusal."""
+
+    acquired: bool
+    limit: int
+    remaining: int
+    """Slots left after this call."""
+    retry_after_ms: int
+    """0 when acquired, else ms until the earliest lease ends."""
+    token: Optional[str]
+    """The lease's token (the one given, or the server's 32 hex digits); None when refused."""
+
+
+@dataclass(frozen=True)
 class AuditGroup:
     name: str
     consumers: int
@@ -251,6 +265,23 @@ def decision(reply: Any, **_: Any) -> Decision:
     return Decision(allowed == 1, limit, remaining, retry, reset)
 
 
+def lease(reply: Any, **_: Any) -> Lease:
+    what = "LIMIT.ACQUIRE"
+    acquired, limit, remaining, retry, token = _array(reply, what, 5)
+    return Lease(
+        acquired=_integer(acquired, what) == 1,
+        limit=_integer(limit, what),
+        remaining=_integer(remaining, what),
+        retry_after_ms=_integer(retry, what),
+        token=_optional(_text, token, what),
+    )
+
+
+def flag(reply: Any, **_: Any) -> bool:
+    """An integer 1 or 0 as True or False (LIMIT.RELEASE, LIMIT.RENEW)."""
+    return _integer(reply, "flag") == 1
+
+
 def entry_id(reply: Any, **_: Any) -> str:
     return _text(reply, "AUDIT.APPEND")
 
@@ -327,6 +358,10 @@ CALLBACKS: Dict[str, Callable[..., Any]] = {
     "LIMIT.SLIDE": decision,
     "LIMIT.MULTI": decision,
     "LIMIT.GCRA": decision,
+    "LIMIT.FIXED": decision,
+    "LIMIT.ACQUIRE": lease,
+    "LIMIT.RELEASE": flag,
+    "LIMIT.RENEW": flag,
     "LIMIT.RESET": integer,
     "AUDIT.APPEND": entry_id,
     "AUDIT.GROUP": ok,
