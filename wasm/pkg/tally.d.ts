@@ -1,7 +1,7 @@
 // Types of tally.mjs: tally's core as WebAssembly (docs/wasm.md).
 
 /** The ABI version this wrapper speaks; `load()` refuses a .wasm of another version. */
-export const ABI_VERSION: 3;
+export const ABI_VERSION: 4;
 
 /** Bytes or text (encoded as UTF-8), as a Redis client sends a key or argument. */
 export type Bytes = string | Uint8Array;
@@ -28,6 +28,8 @@ export interface Decision {
   reply: [number, number, number, number, number];
   /** True when the call changed the state (allowed with a cost above 0). */
   written: boolean;
+  /** True when the call was refused and, under `shadow`, replied as allowed (nothing written). */
+  shadowed: boolean;
 }
 
 export interface LimiterOptions {
@@ -35,6 +37,11 @@ export interface LimiterOptions {
   nowMs: number | bigint;
   /** As `tally.require-hashtag yes` (default false). */
   requireHashtag?: boolean;
+  /**
+   * As `tally.limit-shadow yes` (default false): a call that would be refused is replied as
+   * allowed with nothing remaining and writes nothing; `shadowed` tells it apart.
+   */
+  shadow?: boolean;
 }
 
 export interface SlideOptions extends LimiterOptions {
@@ -93,15 +100,112 @@ export interface GcraResult extends Decision {
   expireAtMs: number | null;
 }
 
+export interface FixedOptions extends LimiterOptions {
+  key?: Bytes;
+  /** The window's length: windows are aligned to multiples of it since the Unix epoch. */
+  periodMs: Arg;
+  max: Arg;
+  cost?: Arg;
+  /** The key's stored count (the string INCR leaves), null/undefined when absent. */
+  count?: string | number | bigint | Uint8Array | null;
+  /** The key's absolute expiry (ms), null/undefined when it has none. */
+  expireAtMs?: number | bigint | null;
+}
+
+export interface FixedResult extends Decision {
+  /** The count to keep: the new count when written, else the one given; null when none. */
+  count: string | null;
+  /** The end of the current window (the key's expiry on the server), when written. */
+  expireAtMs: number | null;
+}
+
+/** A token as a lease set holds it: text or bytes (a sorted-set member). */
+export type Token = string | Uint8Array;
+/** A key's leases, token -> end ms (the sorted set's scores); results come back as the same kind. */
+export type Leases = Map<Token, number> | Record<string, number> | Iterable<[Token, number]>;
+
+export interface LeaseOptions {
+  key?: Bytes;
+  /** The key's leases; null/undefined when the key is absent. Ended leases are dropped. */
+  leases?: Leases | null;
+  nowMs: number | bigint;
+  requireHashtag?: boolean;
+}
+
+export interface AcquireOptions extends LeaseOptions {
+  max: Arg;
+  leaseMs: Arg;
+  /** The lease's token; a held token renews its lease. Without one, a token is made. */
+  token?: Token | number | bigint | null;
+  /** Makes the token when none is given (default: 32 random hex digits from Web Crypto). */
+  makeToken?: () => Token;
+  shadow?: boolean;
+  /** `tally.limit-max-log`, the largest `max` (default: the module's). */
+  maxLog?: number;
+}
+
+export interface LeaseState {
+  /** The leases after the call, in the server's order (by end, then token). */
+  leases: Map<Token, number> | Record<string, number> | [Token, number][];
+  /** The key's expiry: the last lease's end; null when no lease is left (the key is deleted). */
+  expireAtMs: number | null;
+}
+
+export interface AcquireResult extends LeaseState {
+  acquired: boolean;
+  /** The same as `acquired`. */
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  retryAfterMs: number;
+  /** The token replied: the one given or made, null when refused. */
+  token: Token | null;
+  /** `[acquired, limit, remaining, retry_after_ms, token-or-nil]` as the server replies. */
+  reply: [number, number, number, number, Token | null];
+  /** True when a lease was taken or renewed. */
+  written: boolean;
+  shadowed: boolean;
+}
+
+export interface ReleaseOptions extends LeaseOptions {
+  token: Token | number | bigint;
+}
+
+export interface RenewOptions extends ReleaseOptions {
+  leaseMs: Arg;
+}
+
+export interface ReleaseResult extends LeaseState {
+  /** 1 when a live lease was released, else 0. */
+  reply: 0 | 1;
+  released: boolean;
+}
+
+export interface RenewResult extends LeaseState {
+  /** 1 when a live lease was extended, else 0 (it had ended: the worker must stop). */
+  reply: 0 | 1;
+  renewed: boolean;
+}
+
 export interface CommandState {
   nowMs: number | bigint;
   /** Sliding logs by key (missing keys have empty logs). */
   logs?: Record<string, Iterable<number>> | Map<string, Iterable<number>>;
   /** A GCRA key's stored string. */
   tatUs?: string | number | bigint | Uint8Array | null;
+  /** A LIMIT.FIXED key's stored count and expiry. */
+  count?: string | number | bigint | Uint8Array | null;
+  expireAtMs?: number | bigint | null;
+  /** A LIMIT.ACQUIRE/RELEASE/RENEW key's leases, and how to make a token (as `acquire()`). */
+  leases?: Leases | null;
+  makeToken?: () => Token;
   requireHashtag?: boolean;
+  shadow?: boolean;
   maxLog?: number;
 }
+
+/** A command name as argv's first item, upper or lower case (any case at run time). */
+export type CommandName<N extends string> = Uppercase<N> | Lowercase<N>;
 
 export interface LogCommandResult extends Decision {
   /** The logs of the call's keys after it. */
@@ -153,8 +257,22 @@ export class Tally {
   multi(options: MultiOptions): MultiResult;
   /** LIMIT.GCRA on a TAT the caller keeps. */
   gcra(options: GcraOptions): GcraResult;
-  /** A limiter command as argv (`['LIMIT.SLIDE', key, ...]`) with the state of its keys. */
-  command(argv: Arg[], state: CommandState): LogCommandResult | GcraResult;
+  /** LIMIT.FIXED on a count (and its expiry) the caller keeps. */
+  fixed(options: FixedOptions): FixedResult;
+  /** LIMIT.ACQUIRE on leases the caller keeps. */
+  acquire(options: AcquireOptions): AcquireResult;
+  /** LIMIT.RELEASE on leases the caller keeps. */
+  release(options: ReleaseOptions): ReleaseResult;
+  /** LIMIT.RENEW on leases the caller keeps. */
+  renew(options: RenewOptions): RenewResult;
+  /**
+   * A limiter command as argv (`['LIMIT.SLIDE', key, ...]`) with the state of its keys; the
+   * lease commands' results are typed when argv starts with their name as a literal.
+   */
+  command(argv: [CommandName<'limit.acquire'>, ...Arg[]], state: CommandState): AcquireResult;
+  command(argv: [CommandName<'limit.release'>, ...Arg[]], state: CommandState): ReleaseResult;
+  command(argv: [CommandName<'limit.renew'>, ...Arg[]], state: CommandState): RenewResult;
+  command(argv: Arg[], state: CommandState): LogCommandResult | GcraResult | FixedResult;
   /** TOURNEY.PERCENTILE's number: 100 * atOrBelow / len (0 when len is 0). */
   percentile(atOrBelow: number, len: number): number;
   /** TOURNEY.AROUND's window around a 0-based reverse rank, or null when rank >= len. */
@@ -194,7 +312,14 @@ export function validateKeys(keys: Iterable<Bytes>, requireHashtag?: boolean): s
 export function slide(options: SlideOptions): SlideResult;
 export function multi(options: MultiOptions): MultiResult;
 export function gcra(options: GcraOptions): GcraResult;
-export function command(argv: Arg[], state: CommandState): LogCommandResult | GcraResult;
+export function fixed(options: FixedOptions): FixedResult;
+export function acquire(options: AcquireOptions): AcquireResult;
+export function release(options: ReleaseOptions): ReleaseResult;
+export function renew(options: RenewOptions): RenewResult;
+export function command(argv: [CommandName<'limit.acquire'>, ...Arg[]], state: CommandState): AcquireResult;
+export function command(argv: [CommandName<'limit.release'>, ...Arg[]], state: CommandState): ReleaseResult;
+export function command(argv: [CommandName<'limit.renew'>, ...Arg[]], state: CommandState): RenewResult;
+export function command(argv: Arg[], state: CommandState): LogCommandResult | GcraResult | FixedResult;
 export function percentile(atOrBelow: number, len: number): number;
 export function aroundWindow(rank: number, radius: number, len: number): AroundWindow | null;
 export function pageRanks(scores: Iterable<number>, options?: PageRankOptions): number[];

@@ -2,11 +2,17 @@
 // with the module's exact rules and error texts. No dependencies; runs in Node >= 18,
 // browsers, Deno and edge workers. ABI and examples: docs/wasm.md.
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 const OK = 0;
 const REFUSED = 1;
 const INVALID = 2;
+
+// Limiter exports' `flags`, and a decision's `outcome` codes.
+const REQUIRE_HASHTAG = 1;
+const SHADOW = 2;
+const WRITTEN = 1;
+const SHADOWED = 2;
 
 // The names of the ABI's enum codes, in code order.
 const PERIODS = ['daily', 'weekly', 'monthly'];
@@ -114,6 +120,13 @@ function arg(value, name) {
   return bytesOf(value, name);
 }
 
+/** A required value as given (a token, which comes back as it was given). */
+function required(value, name) {
+  if (value === undefined || value === null) throw new TypeError(`tally: ${name} is required`);
+  bytesOf(value, name);
+  return value;
+}
+
 /** `argv` plus `COST n` when a cost is given. */
 function withCost(argv, cost) {
   return cost === undefined ? argv : [...argv, 'COST', arg(cost, 'cost')];
@@ -137,8 +150,13 @@ function f64Array(values, name) {
   return Float64Array.from(values, (v) => (typeof v === 'bigint' ? Number(v) : v));
 }
 
+function flagsOf(requireHashtag, shadow) {
+  return (requireHashtag ? REQUIRE_HASHTAG : 0) | (shadow ? SHADOW : 0);
+}
+
 function decision(view) {
   const reply = [0, 1, 2, 3, 4].map((i) => view.getFloat64(8 * i, true));
+  const outcome = view.getFloat64(40, true);
   return {
     allowed: reply[0] === 1,
     limit: reply[1],
@@ -146,8 +164,61 @@ function decision(view) {
     retryAfterMs: reply[3],
     resetAfterMs: reply[4],
     reply,
-    written: view.getFloat64(40, true) === 1,
+    written: outcome === WRITTEN,
+    shadowed: outcome === SHADOWED,
   };
+}
+
+/** The bytes of a token as a Map key (tokens are compared as bytes, as sorted-set members). */
+function bytesKey(bytes) {
+  let key = '';
+  for (const byte of bytes) key += String.fromCharCode(byte);
+  return key;
+}
+
+/** A token as the caller gave it: text and bytes as they are, numbers as their text. */
+function tokenLike(value, bytes) {
+  return typeof value === 'string' || value instanceof Uint8Array ? value : decoder.decode(bytes);
+}
+
+/**
+ * A key's leases (a Map or object of token -> end ms, or an iterable of [token, end] pairs;
+ * null/undefined when the key is absent) as the kind of container they came in and their
+ * tokens (as given and as bytes) and ends.
+ */
+function leaseList(leases) {
+  let kind;
+  let pairs;
+  if (leases === undefined || leases === null) {
+    [kind, pairs] = ['object', []];
+  } else if (leases instanceof Map) {
+    [kind, pairs] = ['map', Array.from(leases)];
+  } else if (typeof leases[Symbol.iterator] === 'function' && typeof leases !== 'string') {
+    [kind, pairs] = ['array', Array.from(leases)];
+  } else if (typeof leases === 'object') {
+    [kind, pairs] = ['object', Object.entries(leases)];
+  } else {
+    throw new TypeError('tally: leases must be a Map or object of token -> end ms, or [token, end] pairs');
+  }
+  const tokens = [];
+  const bytes = [];
+  const ends = new Float64Array(pairs.length);
+  pairs.forEach((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('tally: each lease is a [token, end] pair');
+    tokens.push(pair[0]);
+    bytes.push(bytesOf(pair[0], 'a lease token'));
+    ends[i] = number(pair[1], 'a lease end');
+  });
+  return { kind, tokens, bytes, ends };
+}
+
+/** 128 random bits as 32 hex digits, the shape of the token the server makes. */
+function randomToken() {
+  const webCrypto = globalThis.crypto;
+  if (!webCrypto || typeof webCrypto.getRandomValues !== 'function') {
+    throw new TypeError('tally: acquire without a token needs makeToken or Web Crypto (globalThis.crypto)');
+  }
+  return Array.from(webCrypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export class Tally {
@@ -227,7 +298,7 @@ export class Tally {
 
   /** LIMIT.SLIDE, or LIMIT.MULTI when `multi`, with one log per key: the decision and per
    * key `{log, expireAtMs}`. */
-  #logCall(argv, { nowMs, requireHashtag = false, maxLog = this.#maxLogDefault }, logs, multi) {
+  #logCall(argv, { nowMs, requireHashtag = false, shadow = false, maxLog = this.#maxLogDefault }, logs, multi) {
     const items = argv.map((a) => bytesOf(a, 'argument'));
     const packed = pack(items);
     const counts = new Uint8Array(4 * logs.length);
@@ -240,7 +311,7 @@ export class Tally {
       at += log.length;
     }
     const x = this.exports;
-    const call = [number(maxLog, 'maxLog'), requireHashtag ? 1 : 0, number(nowMs, 'nowMs')];
+    const call = [number(maxLog, 'maxLog'), flagsOf(requireHashtag, shadow), number(nowMs, 'nowMs')];
     const status = this.#with([packed, entries, counts], (argvPtr, logsPtr, countsPtr) => (multi
       ? x.tally_multi(argvPtr, packed.length, items.length, ...call, logsPtr, countsPtr, logs.length)
       : x.tally_slide(argvPtr, packed.length, items.length, ...call, logsPtr, entries.length)));
@@ -263,9 +334,9 @@ export class Tally {
    * LIMIT.SLIDE key window_ms max [COST n] at `nowMs` against `log` (the entry times, any
    * order). Returns the reply, and the log to keep (`log`) with its expiry when written.
    */
-  slide({ key = '{tally}', windowMs, max, cost, log, nowMs, requireHashtag, maxLog } = {}) {
+  slide({ key = '{tally}', windowMs, max, cost, log, nowMs, requireHashtag, shadow, maxLog } = {}) {
     const argv = withCost(['limit.slide', key, arg(windowMs, 'windowMs'), arg(max, 'max')], cost);
-    const { windows, ...rest } = this.#logCall(argv, { nowMs, requireHashtag, maxLog }, [f64Array(log, 'log')], false);
+    const { windows, ...rest } = this.#logCall(argv, { nowMs, requireHashtag, shadow, maxLog }, [f64Array(log, 'log')], false);
     return { ...rest, log: windows[0].log, expireAtMs: windows[0].expireAtMs };
   }
 
@@ -273,58 +344,193 @@ export class Tally {
    * LIMIT.MULTI: one sliding window per entry of `windows` ({key, windowMs, max, log}),
    * consumed from all or none. Keys default to distinct keys of one slot.
    */
-  multi({ windows, cost, nowMs, requireHashtag, maxLog } = {}) {
+  multi({ windows, cost, nowMs, requireHashtag, shadow, maxLog } = {}) {
     if (!Array.isArray(windows)) throw new TypeError('tally: windows must be an array');
     const keys = windows.map((w, i) => (w.key === undefined ? `{tally}${i}` : w.key));
     const argv = ['limit.multi', String(windows.length), ...keys];
     windows.forEach((w, i) => argv.push(arg(w.windowMs, `windows[${i}].windowMs`), arg(w.max, `windows[${i}].max`)));
     const logs = windows.map((w, i) => f64Array(w.log, `windows[${i}].log`));
-    return this.#logCall(withCost(argv, cost), { nowMs, requireHashtag, maxLog }, logs, true);
+    return this.#logCall(withCost(argv, cost), { nowMs, requireHashtag, shadow, maxLog }, logs, true);
   }
 
   /**
    * LIMIT.GCRA key burst count period_ms [COST n] at `nowMs`, given the stored TAT (µs, the
    * key's string; null/undefined when absent). `tatUs` in the result is the state to keep.
    */
-  gcra({ key = '{tally}', burst, count, periodMs, cost, tatUs, nowMs, requireHashtag = false } = {}) {
+  gcra({ key = '{tally}', burst, count, periodMs, cost, tatUs, nowMs, requireHashtag = false, shadow = false } = {}) {
     const argv = ['limit.gcra', key, arg(burst, 'burst'), arg(count, 'count'), arg(periodMs, 'periodMs')];
-    return this.#gcra(withCost(argv, cost), { tatUs, nowMs, requireHashtag });
+    return this.#gcra(withCost(argv, cost), { tatUs, nowMs, requireHashtag, shadow });
   }
 
-  #gcra(argv, { tatUs, nowMs, requireHashtag }) {
+  #gcra(argv, { tatUs, nowMs, requireHashtag, shadow }) {
+    const { stored, ...result } = this.#stateCall(argv, { stored: tatUs, name: 'tatUs', nowMs, requireHashtag, shadow });
+    return { ...result, tatUs: stored };
+  }
+
+  /**
+   * LIMIT.FIXED key period_ms max [COST n] at `nowMs`, given the key's stored count (the
+   * string INCR leaves; null/undefined when absent) and its expiry. `count` in the result is
+   * the count to keep; when `written`, store it to expire at `expireAtMs`.
+   */
+  fixed({ key = '{tally}', periodMs, max, cost, count, expireAtMs, nowMs, requireHashtag = false, shadow = false } = {}) {
+    const argv = ['limit.fixed', key, arg(periodMs, 'periodMs'), arg(max, 'max')];
+    return this.#fixed(withCost(argv, cost), { count, expireAtMs, nowMs, requireHashtag, shadow });
+  }
+
+  #fixed(argv, { count, expireAtMs, nowMs, requireHashtag, shadow }) {
+    const { stored, ...result } = this.#stateCall(argv, { stored: count, name: 'count', expireAtMs, nowMs, requireHashtag, shadow });
+    return { ...result, count: stored };
+  }
+
+  /** LIMIT.GCRA (no `expireAtMs` given) or LIMIT.FIXED on a key's stored string. */
+  #stateCall(argv, { stored, name, expireAtMs, nowMs, requireHashtag = false, shadow = false }) {
     const items = argv.map((a) => bytesOf(a, 'argument'));
     const packed = pack(items);
-    const hasState = tatUs !== undefined && tatUs !== null;
-    const state = hasState ? bytesOf(tatUs, 'tatUs') : new Uint8Array(0);
+    const hasState = stored !== undefined && stored !== null;
+    const state = hasState ? bytesOf(stored, name) : new Uint8Array(0);
     const now = number(nowMs, 'nowMs');
-    const status = this.#with([packed, state], (argvPtr, statePtr) =>
-      this.exports.tally_gcra(argvPtr, packed.length, items.length, requireHashtag ? 1 : 0, now, statePtr, state.length, hasState ? 1 : 0));
+    const flags = flagsOf(requireHashtag, shadow);
+    const x = this.exports;
+    let status;
+    if (name === 'tatUs') {
+      status = this.#with([packed, state], (argvPtr, statePtr) =>
+        x.tally_gcra(argvPtr, packed.length, items.length, flags, now, statePtr, state.length, hasState ? 1 : 0));
+    } else {
+      const hasExpiry = expireAtMs !== undefined && expireAtMs !== null;
+      const expiry = hasExpiry ? number(expireAtMs, 'expireAtMs') : 0;
+      status = this.#with([packed, state], (argvPtr, statePtr) =>
+        x.tally_fixed(argvPtr, packed.length, items.length, flags, now, statePtr, state.length, hasState ? 1 : 0, expiry, hasExpiry ? 1 : 0));
+    }
     const out = this.#checked(status);
     const view = new DataView(out.buffer);
     const result = decision(view);
-    const kept = hasState ? (typeof tatUs === 'string' ? tatUs : decoder.decode(state)) : null;
+    const kept = hasState ? (typeof stored === 'string' ? stored : decoder.decode(state)) : null;
     return {
       ...result,
-      tatUs: result.written ? decoder.decode(out.subarray(56)) : kept,
+      stored: result.written ? decoder.decode(out.subarray(56)) : kept,
       expireAtMs: result.written ? view.getFloat64(48, true) : null,
     };
+  }
+
+  /**
+   * LIMIT.ACQUIRE key max lease_ms [TOKEN token] at `nowMs` on the key's `leases` (token ->
+   * end ms). Without `token`, a token is made (`makeToken()`, or 128 random bits as 32 hex
+   * digits from Web Crypto, as the server makes one) and replied when acquired.
+   */
+  acquire({ key = '{tally}', max, leaseMs, token, leases, nowMs, requireHashtag, shadow, maxLog, makeToken } = {}) {
+    const argv = ['limit.acquire', key, arg(max, 'max'), arg(leaseMs, 'leaseMs')];
+    if (token !== undefined && token !== null) argv.push('TOKEN', required(token, 'token'));
+    return this.#leaseCall(argv, { leases, nowMs, requireHashtag, shadow, maxLog, makeToken });
+  }
+
+  /** LIMIT.RELEASE key token on the key's `leases`: `released` (reply 1) if a live lease was. */
+  release({ key = '{tally}', token, leases, nowMs, requireHashtag } = {}) {
+    return this.#leaseCall(['limit.release', key, required(token, 'token')], { leases, nowMs, requireHashtag });
+  }
+
+  /** LIMIT.RENEW key token lease_ms on the key's `leases`: `renewed` (reply 1) if a live lease was. */
+  renew({ key = '{tally}', token, leaseMs, leases, nowMs, requireHashtag } = {}) {
+    return this.#leaseCall(['limit.renew', key, required(token, 'token'), arg(leaseMs, 'leaseMs')], { leases, nowMs, requireHashtag });
+  }
+
+  #leaseCall(argv, { leases, nowMs, requireHashtag = false, shadow = false, maxLog = this.#maxLogDefault, makeToken }) {
+    const items = argv.map((a) => bytesOf(a, 'argument'));
+    const name = decoder.decode(items[0]).toLowerCase();
+    const packed = pack(items);
+    const given = leaseList(leases);
+    const tokens = pack(given.bytes);
+    // Tokens come back as they were given: the same string or Uint8Array.
+    const originals = new Map();
+    given.bytes.forEach((bytes, i) => originals.set(bytesKey(bytes), given.tokens[i]));
+    const named = name === 'limit.acquire' ? 5 : 2;
+    if (items.length > named) originals.set(bytesKey(items[named]), tokenLike(argv[named], items[named]));
+    let made = new Uint8Array(0);
+    if (name === 'limit.acquire' && items.length === 4) {
+      // The server draws until no lease of the key holds its token; so does the wrapper.
+      for (let draw = 0; ; draw++) {
+        if (draw === 100) throw new RangeError('tally: makeToken keeps making tokens the leases hold');
+        const value = makeToken === undefined ? randomToken() : makeToken();
+        made = bytesOf(value, 'the made token');
+        if (!originals.has(bytesKey(made))) {
+          originals.set(bytesKey(made), tokenLike(value, made));
+          break;
+        }
+      }
+    }
+    const flags = flagsOf(requireHashtag, shadow);
+    const now = number(nowMs, 'nowMs');
+    const x = this.exports;
+    const status = this.#with([packed, tokens, given.ends, made], (argvPtr, tokensPtr, endsPtr, madePtr) => (name === 'limit.acquire'
+      ? x.tally_acquire(argvPtr, packed.length, items.length, number(maxLog, 'maxLog'), flags, now,
+        tokensPtr, tokens.length, endsPtr, given.ends.length, madePtr, made.length)
+      : x.tally_lease_change(name === 'limit.renew' ? 1 : 0, argvPtr, packed.length, items.length, flags, now,
+        tokensPtr, tokens.length, endsPtr, given.ends.length)));
+    const out = this.#checked(status);
+    const view = new DataView(out.buffer);
+    const tokenOf = (bytes) => originals.get(bytesKey(bytes)) ?? decoder.decode(bytes);
+    let at = 8;
+    let head;
+    if (name === 'limit.acquire') {
+      const reply = [0, 1, 2, 3].map((i) => view.getFloat64(8 * i, true));
+      const outcome = view.getFloat64(32, true);
+      const tokenLen = view.getFloat64(40, true);
+      const token = tokenLen < 0 ? null : tokenOf(out.subarray(48, 48 + tokenLen));
+      head = {
+        acquired: reply[0] === 1,
+        allowed: reply[0] === 1,
+        limit: reply[1],
+        remaining: reply[2],
+        retryAfterMs: reply[3],
+        token,
+        reply: [...reply, token],
+        written: outcome === WRITTEN,
+        shadowed: outcome === SHADOWED,
+      };
+      at = 48 + Math.max(tokenLen, 0);
+    } else {
+      const reply = view.getFloat64(0, true);
+      head = { [name === 'limit.renew' ? 'renewed' : 'released']: reply === 1, reply };
+    }
+    const n = view.getFloat64(at, true);
+    const expireAtMs = n > 0 ? view.getFloat64(at + 8, true) : null;
+    const ends = Array.from({ length: n }, (_, i) => view.getFloat64(at + 16 + 8 * i, true));
+    let offset = at + 16 + 8 * n;
+    const pairs = ends.map((end) => {
+      const len = view.getUint32(offset, true);
+      const token = tokenOf(out.subarray(offset + 4, offset + 4 + len));
+      offset += 4 + len;
+      return [token, end];
+    });
+    let after;
+    if (given.kind === 'map') after = new Map(pairs);
+    else if (given.kind === 'array') after = pairs;
+    else after = Object.fromEntries(pairs.map(([token, end]) => [typeof token === 'string' ? token : decoder.decode(token), end]));
+    return { ...head, leases: after, expireAtMs };
   }
 
   /**
    * Runs a limiter command given as the server receives it, e.g.
    * `['LIMIT.SLIDE', 'rl:{u1}', '1000', '10', 'COST', '2']`, with the state of its keys:
    * `logs` maps each sliding-log key to its entry times (missing keys are empty), `tatUs`
-   * is a GCRA key's stored string. Returns the reply and, for sliding logs, `logs` and
-   * `expireAtMs` maps for the call's keys (`expireAtMs` empty when nothing was written); for
-   * GCRA, `tatUs` and `expireAtMs` as `gcra()` does.
+   * is a GCRA key's stored string, `count` and `expireAtMs` a LIMIT.FIXED key's string and
+   * expiry, `leases` a LIMIT.ACQUIRE/RELEASE/RENEW key's leases (`makeToken` as for
+   * `acquire()`). Returns the reply and, for sliding logs, `logs` and `expireAtMs` maps for
+   * the call's keys (`expireAtMs` empty when nothing was written); for the others, what
+   * `gcra()`, `fixed()`, `acquire()`, `release()` and `renew()` return.
    */
-  command(argv, { nowMs, logs = {}, tatUs, requireHashtag = false, maxLog } = {}) {
+  command(argv, { nowMs, logs = {}, tatUs, count, expireAtMs, leases, makeToken, requireHashtag = false, shadow = false, maxLog } = {}) {
     if (!Array.isArray(argv) || argv.length === 0) throw new TypeError('tally: argv must be a non-empty array');
     const items = argv.map((a) => bytesOf(a, 'argument'));
     const text = (bytes) => decoder.decode(bytes);
     const name = text(items[0]).toLowerCase();
     if (name === 'limit.gcra') {
-      return this.#gcra(items, { tatUs, nowMs, requireHashtag });
+      return this.#gcra(items, { tatUs, nowMs, requireHashtag, shadow });
+    }
+    if (name === 'limit.fixed') {
+      return this.#fixed(items, { count, expireAtMs, nowMs, requireHashtag, shadow });
+    }
+    if (name === 'limit.acquire' || name === 'limit.release' || name === 'limit.renew') {
+      return this.#leaseCall(argv, { leases, nowMs, requireHashtag, shadow, maxLog, makeToken });
     }
     let keys;
     if (name === 'limit.slide') {
@@ -340,14 +546,14 @@ export class Tally {
     const names = keys.map(text);
     const stateOf = (key) => (logs instanceof Map ? logs.get(key) : Object.prototype.hasOwnProperty.call(logs, key) ? logs[key] : undefined);
     const given = names.map((key) => f64Array(stateOf(key), `logs[${JSON.stringify(key)}]`));
-    const { windows, ...result } = this.#logCall(items, { nowMs, requireHashtag, maxLog }, given, name === 'limit.multi');
+    const { windows, ...result } = this.#logCall(items, { nowMs, requireHashtag, shadow, maxLog }, given, name === 'limit.multi');
     const after = {};
-    const expireAtMs = {};
+    const expiries = {};
     names.forEach((key, i) => {
       after[key] = windows[i].log;
-      if (windows[i].expireAtMs !== null) expireAtMs[key] = windows[i].expireAtMs;
+      if (windows[i].expireAtMs !== null) expiries[key] = windows[i].expireAtMs;
     });
-    return { ...result, logs: after, expireAtMs };
+    return { ...result, logs: after, expireAtMs: expiries };
   }
 
   /**
@@ -478,6 +684,10 @@ export const validateKeys = (keys, requireHashtag) => loaded().validateKeys(keys
 export const slide = (options) => loaded().slide(options);
 export const multi = (options) => loaded().multi(options);
 export const gcra = (options) => loaded().gcra(options);
+export const fixed = (options) => loaded().fixed(options);
+export const acquire = (options) => loaded().acquire(options);
+export const release = (options) => loaded().release(options);
+export const renew = (options) => loaded().renew(options);
 export const command = (argv, state) => loaded().command(argv, state);
 export const percentile = (atOrBelow, len) => loaded().percentile(atOrBelow, len);
 export const aroundWindow = (rank, radius, len) => loaded().aroundWindow(rank, radius, len);

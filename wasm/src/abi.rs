@@ -11,14 +11,20 @@
 //!   status: 0 done, 1 refused with the module's error text in the result (UTF-8), 2 an
 //!   unusable input that a server never sees (a NaN, a fractional time, bad packing), with a
 //!   text in the result.
+//! - Limiter exports take `flags`: bit 0 `tally.require-hashtag` applies, bit 1
+//!   `tally.limit-shadow yes`; a decision's `outcome` is 0 nothing written, 1 written, 2
+//!   refused but replied as allowed under shadow mode (nothing written).
 
-use crate::{Failure, GcraResult, LogOutcome, Server, ABI_VERSION};
+use crate::{
+    AcquireResult, Failure, FixedResult, GcraResult, Lease, LeaseChange, LeaseSet, LogOutcome, Server, ABI_VERSION,
+};
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 use tally_core::audit::chain::{self, Hash};
 use tally_core::audit::StreamId;
 use tally_core::config::LIMIT_MAX_LOG;
-use tally_core::number::{parse_finite_f64, ScoreText};
+use tally_core::limit::Decision;
+use tally_core::number::{parse_finite_f64, IntText, ScoreText};
 use tally_core::season::{season_at, season_key, Period};
 use tally_core::slot;
 use tally_core::tourney::{self, PageRanks, Ties};
@@ -127,16 +133,25 @@ fn put(out: &mut Vec<u8>, value: i64) -> Result<(), Failure> {
     Ok(())
 }
 
-fn put_decision(out: &mut Vec<u8>, decision: &tally_core::limit::Decision) -> Result<(), Failure> {
+fn put_decision(out: &mut Vec<u8>, decision: &Decision) -> Result<(), Failure> {
     decision.as_array().iter().try_for_each(|&value| put(out, value))
 }
 
-/// Result of LIMIT.SLIDE and LIMIT.MULTI: the 5 reply integers, `written` (0|1), then per
+/// A decision's `outcome` code: 0 nothing written, 1 written, 2 shadowed (see the module doc).
+fn outcome(written: bool, shadowed: bool) -> i64 {
+    if shadowed {
+        2
+    } else {
+        i64::from(written)
+    }
+}
+
+/// Result of LIMIT.SLIDE and LIMIT.MULTI: the 5 reply integers, `outcome`, then per
 /// window: its expiry (ms), its entry count n, and n entry times; all f64.
 fn log_result(outcome: &LogOutcome) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::with_capacity(8 * (6 + outcome.logs.iter().map(|log| log.len() + 2).sum::<usize>()));
     put_decision(&mut out, &outcome.decision)?;
-    put(&mut out, i64::from(outcome.written))?;
+    put(&mut out, self::outcome(outcome.written, outcome.shadowed))?;
     for (expire_at, log) in outcome.expire_at_ms.iter().zip(&outcome.logs) {
         put(&mut out, *expire_at)?;
         put(&mut out, log.len() as i64)?;
@@ -147,16 +162,65 @@ fn log_result(outcome: &LogOutcome) -> Result<Vec<u8>, Failure> {
     Ok(out)
 }
 
-/// Result of LIMIT.GCRA: the 5 reply integers, `written` (0|1), the expiry (ms, 0 when
-/// not written), all f64, then the new TAT as decimal ASCII (empty when not written).
-fn gcra_result(result: GcraResult) -> Result<Vec<u8>, Failure> {
+/// Result of LIMIT.GCRA and LIMIT.FIXED: the 5 reply integers, `outcome`, the expiry (ms, 0
+/// when not written), all f64, then the string to store (GCRA's new TAT, FIXED's count) as
+/// decimal ASCII, empty when not written.
+fn state_result(decision: &Decision, shadowed: bool, write: Option<(&[u8], i64)>) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::with_capacity(64);
-    put_decision(&mut out, &result.decision)?;
-    put(&mut out, i64::from(result.new_tat.is_some()))?;
-    put(&mut out, result.expire_at_ms.unwrap_or(0))?;
-    if let Some(tat) = result.new_tat {
-        out.extend_from_slice(&tat.encode());
+    put_decision(&mut out, decision)?;
+    put(&mut out, outcome(write.is_some(), shadowed))?;
+    put(&mut out, write.map_or(0, |(_, expire_at_ms)| expire_at_ms))?;
+    if let Some((text, _)) = write {
+        out.extend_from_slice(text);
     }
+    Ok(out)
+}
+
+fn gcra_result(result: GcraResult) -> Result<Vec<u8>, Failure> {
+    let tat = result.new_tat.map(|tat| tat.encode());
+    let write = tat.as_deref().map(|text| (text, result.expire_at_ms.unwrap_or(0)));
+    state_result(&result.decision, result.shadowed, write)
+}
+
+fn fixed_result(result: FixedResult) -> Result<Vec<u8>, Failure> {
+    let count = result.count.map(IntText::new);
+    let write = count.as_ref().map(|text| (text.as_bytes(), result.expire_at_ms.unwrap_or(0)));
+    state_result(&result.decision, result.shadowed, write)
+}
+
+/// Appends a lease set: `n` and the key's expiry (0 when `n` is 0), then the `n` ends, all
+/// f64, then the `n` tokens packed, in the same order, up to the end of the buffer.
+fn put_leases(out: &mut Vec<u8>, set: &LeaseSet<'_>) -> Result<(), Failure> {
+    put(out, set.leases.len() as i64)?;
+    put(out, set.expire_at_ms.unwrap_or(0))?;
+    for lease in &set.leases {
+        out.extend_from_slice(&lease.end_ms.to_le_bytes());
+    }
+    let tokens: Vec<&[u8]> = set.leases.iter().map(|lease| lease.token).collect();
+    out.extend_from_slice(&pack(&tokens));
+    Ok(())
+}
+
+/// Result of LIMIT.ACQUIRE: `acquired`, `limit`, `remaining`, `retry_after_ms`, `outcome`
+/// and the replied token's length (-1 for nil), all f64; the token's bytes; the lease set.
+fn acquire_result(result: &AcquireResult<'_>) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(64 + 48 * result.set.leases.len());
+    let reply = result.decision.as_array();
+    for value in reply.get(..4).unwrap_or_default() {
+        put(&mut out, *value)?;
+    }
+    put(&mut out, outcome(result.stored, result.shadowed))?;
+    put(&mut out, result.token.map_or(-1, |token| token.len() as i64))?;
+    out.extend_from_slice(result.token.unwrap_or_default());
+    put_leases(&mut out, &result.set)?;
+    Ok(out)
+}
+
+/// Result of LIMIT.RELEASE and LIMIT.RENEW: the reply (1|0) as f64, then the lease set.
+fn change_result(change: &LeaseChange<'_>) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(24 + 48 * change.set.leases.len());
+    put(&mut out, i64::from(change.done))?;
+    put_leases(&mut out, &change.set)?;
     Ok(out)
 }
 
@@ -265,22 +329,36 @@ pub unsafe extern "C" fn tally_validate_keys(
 
 // ---- limiters -------------------------------------------------------------------------
 
-/// What every limiter export does around its call: unpack argv, check the clock and, for
-/// sliding logs, `max_log` (GCRA passes `None`: it does not read the config).
-fn limiter<T>(
-    packed: &[u8],
+/// `flags` bit 0: `tally.require-hashtag` applies; bit 1: `tally.limit-shadow yes`.
+const REQUIRE_HASHTAG: u32 = 1;
+const SHADOW: u32 = 2;
+
+/// What every limiter export does around its call: unpack argv, check the flags, the clock
+/// and, for sliding logs and leases, `max_log` (GCRA and FIXED pass `None`: they do not
+/// read the config).
+fn limiter<'a, T>(
+    packed: &'a [u8],
     argc: usize,
     max_log: Option<f64>,
-    require_hashtag: u32,
+    flags: u32,
     now_ms: f64,
-    call: impl FnOnce(&[&[u8]], Server) -> Result<T, Failure>,
+    call: impl FnOnce(&[&'a [u8]], Server) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let argv = unpack(packed, argc)?;
     let max_log = match max_log {
         Some(value) => whole(value, "max_log", LIMIT_MAX_LOG.min, LIMIT_MAX_LOG.max)?,
         None => LIMIT_MAX_LOG.default,
     };
-    call(&argv, Server { now_ms: time(now_ms)?, require_hashtag: require_hashtag != 0, max_log })
+    if flags & !(REQUIRE_HASHTAG | SHADOW) != 0 {
+        return Err(Failure::Invalid(format!("flags must be bit 0 (require hashtag) and bit 1 (shadow), got {flags}")));
+    }
+    let server = Server {
+        now_ms: time(now_ms)?,
+        require_hashtag: flags & REQUIRE_HASHTAG != 0,
+        max_log,
+        shadow: flags & SHADOW != 0,
+    };
+    call(&argv, server)
 }
 
 /// LIMIT.SLIDE: `argv` is the packed command (name first, not read), `log` the key's
@@ -294,16 +372,15 @@ pub unsafe extern "C" fn tally_slide(
     argv_len: usize,
     argc: usize,
     max_log: f64,
-    require_hashtag: u32,
+    flags: u32,
     now_ms: f64,
     log_ptr: *const u8,
     log_count: usize,
 ) -> i32 {
     // SAFETY: forwarded from the caller.
     let (packed, log) = unsafe { (bytes(argv_ptr, argv_len), bytes(log_ptr, log_count.saturating_mul(8))) };
-    let outcome = limiter(packed, argc, Some(max_log), require_hashtag, now_ms, |argv, server| {
-        crate::slide(argv, server, f64s(log))
-    });
+    let outcome =
+        limiter(packed, argc, Some(max_log), flags, now_ms, |argv, server| crate::slide(argv, server, f64s(log)));
     finish(outcome.and_then(|outcome| log_result(&outcome)))
 }
 
@@ -318,7 +395,7 @@ pub unsafe extern "C" fn tally_multi(
     argv_len: usize,
     argc: usize,
     max_log: f64,
-    require_hashtag: u32,
+    flags: u32,
     now_ms: f64,
     logs_ptr: *const u8,
     counts_ptr: *const u8,
@@ -340,8 +417,7 @@ pub unsafe extern "C" fn tally_multi(
             log.to_vec()
         })
         .collect();
-    let outcome =
-        limiter(packed, argc, Some(max_log), require_hashtag, now_ms, |argv, server| crate::multi(argv, server, logs));
+    let outcome = limiter(packed, argc, Some(max_log), flags, now_ms, |argv, server| crate::multi(argv, server, logs));
     finish(outcome.and_then(|outcome| log_result(&outcome)))
 }
 
@@ -354,7 +430,7 @@ pub unsafe extern "C" fn tally_gcra(
     argv_ptr: *const u8,
     argv_len: usize,
     argc: usize,
-    require_hashtag: u32,
+    flags: u32,
     now_ms: f64,
     state_ptr: *const u8,
     state_len: usize,
@@ -363,9 +439,116 @@ pub unsafe extern "C" fn tally_gcra(
     // SAFETY: forwarded from the caller.
     let (packed, state) = unsafe { (bytes(argv_ptr, argv_len), bytes(state_ptr, state_len)) };
     let stored = (has_state != 0).then_some(state);
-    let outcome =
-        limiter(packed, argc, None, require_hashtag, now_ms, |argv, server| crate::gcra(argv, server, stored));
+    let outcome = limiter(packed, argc, None, flags, now_ms, |argv, server| crate::gcra(argv, server, stored));
     finish(outcome.and_then(gcra_result))
+}
+
+/// LIMIT.FIXED: `count` is the key's stored string when `has_count` is 1, and
+/// `expire_at_ms` its absolute expiry when `has_expiry` is 1.
+///
+/// # Safety
+/// Both ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_fixed(
+    argv_ptr: *const u8,
+    argv_len: usize,
+    argc: usize,
+    flags: u32,
+    now_ms: f64,
+    count_ptr: *const u8,
+    count_len: usize,
+    has_count: u32,
+    expire_at_ms: f64,
+    has_expiry: u32,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (packed, count) = unsafe { (bytes(argv_ptr, argv_len), bytes(count_ptr, count_len)) };
+    let stored = (has_count != 0).then_some(count);
+    let outcome = limiter(packed, argc, None, flags, now_ms, |argv, server| {
+        let expiry =
+            if has_expiry != 0 { Some(whole(expire_at_ms, "expire_at_ms", -MAX_SAFE, MAX_SAFE)?) } else { None };
+        crate::fixed(argv, server, stored, expiry)
+    });
+    finish(outcome.and_then(fixed_result))
+}
+
+/// A key's leases: `count` tokens packed at `tokens`, and their ends (f64) at `ends`.
+///
+/// # Safety
+/// Both ranges must be readable for the lifetime `'a`.
+unsafe fn leases<'a>(
+    tokens_ptr: *const u8,
+    tokens_len: usize,
+    ends_ptr: *const u8,
+    count: usize,
+) -> Result<Vec<Lease<'a>>, Failure> {
+    // SAFETY: forwarded from the caller.
+    let (packed, ends) = unsafe { (bytes(tokens_ptr, tokens_len), bytes(ends_ptr, count.saturating_mul(8))) };
+    let tokens = unpack(packed, count)?;
+    Ok(tokens.into_iter().zip(f64s(ends)).map(|(token, end_ms)| Lease { token, end_ms }).collect())
+}
+
+/// LIMIT.ACQUIRE: the key's leases as `count` packed tokens and their ends (f64); `made`
+/// the token to reply and store when argv names none (made by the host: status 2 when it
+/// is empty, over 256 bytes or held by a live lease; unused otherwise, `made_len` 0 for
+/// none).
+///
+/// # Safety
+/// The three ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_acquire(
+    argv_ptr: *const u8,
+    argv_len: usize,
+    argc: usize,
+    max_log: f64,
+    flags: u32,
+    now_ms: f64,
+    tokens_ptr: *const u8,
+    tokens_len: usize,
+    ends_ptr: *const u8,
+    count: usize,
+    made_ptr: *const u8,
+    made_len: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let (packed, made) = unsafe { (bytes(argv_ptr, argv_len), bytes(made_ptr, made_len)) };
+    let made = (made_len != 0).then_some(made);
+    let outcome = limiter(packed, argc, Some(max_log), flags, now_ms, |argv, server| {
+        // SAFETY: forwarded from the caller.
+        let leases = unsafe { leases(tokens_ptr, tokens_len, ends_ptr, count) }?;
+        crate::acquire(argv, server, leases, made)
+    });
+    finish(outcome.and_then(|result| acquire_result(&result)))
+}
+
+/// LIMIT.RELEASE (`renew` 0) or LIMIT.RENEW (`renew` 1) on the key's leases, given as for
+/// `tally_acquire`.
+///
+/// # Safety
+/// Both ranges must be readable.
+#[no_mangle]
+pub unsafe extern "C" fn tally_lease_change(
+    renew: u32,
+    argv_ptr: *const u8,
+    argv_len: usize,
+    argc: usize,
+    flags: u32,
+    now_ms: f64,
+    tokens_ptr: *const u8,
+    tokens_len: usize,
+    ends_ptr: *const u8,
+    count: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let packed = unsafe { bytes(argv_ptr, argv_len) };
+    let outcome = limiter(packed, argc, None, flags, now_ms, |argv, server| {
+        let commands = [crate::release, crate::renew];
+        let command = choice(renew, &commands, "renew must be 0 (LIMIT.RELEASE) or 1 (LIMIT.RENEW)")?;
+        // SAFETY: forwarded from the caller.
+        let leases = unsafe { leases(tokens_ptr, tokens_len, ends_ptr, count) }?;
+        command(argv, server, leases)
+    });
+    finish(outcome.and_then(|change| change_result(&change)))
 }
 
 // ---- seasons --------------------------------------------------------------------------
@@ -752,5 +935,136 @@ mod tests {
         // SAFETY: the buffer outlives the call.
         assert_eq!(unsafe { tally_parse_score(b"nan".as_ptr(), 3) }, REFUSED);
         assert_eq!(result(), b"ERR value is not a valid float");
+    }
+
+    #[test]
+    fn flags_and_outcome_codes() {
+        let argv = pack(&[b"limit.gcra", b"k", b"2", b"10", b"1000"]);
+        let state = b"300000";
+        // SAFETY: buffers outlive the calls.
+        unsafe {
+            // Refused: outcome 0; under shadow (flags bit 1) replied allowed, outcome 2.
+            assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, 0, 0.0, state.as_ptr(), 6, 1), OK);
+            assert_eq!(f64s(&result()), [0.0, 3.0, 0.0, 100.0, 300.0, 0.0, 0.0]);
+            assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, SHADOW, 0.0, state.as_ptr(), 6, 1), OK);
+            assert_eq!(f64s(&result()), [1.0, 3.0, 0.0, 0.0, 300.0, 2.0, 0.0]);
+            assert_eq!(
+                tally_gcra(argv.as_ptr(), argv.len(), 5, REQUIRE_HASHTAG | SHADOW, 0.0, state.as_ptr(), 6, 1),
+                REFUSED
+            );
+            assert_eq!(tally_gcra(argv.as_ptr(), argv.len(), 5, 4, 0.0, state.as_ptr(), 6, 1), INVALID);
+            assert!(String::from_utf8(result()).unwrap().starts_with("flags must be"));
+        }
+    }
+
+    #[test]
+    fn fixed_layout() {
+        let argv = pack(&[b"limit.fixed", b"k", b"1000", b"2"]);
+        let count = b"1";
+        // SAFETY: buffers outlive the calls.
+        unsafe {
+            assert_eq!(tally_fixed(argv.as_ptr(), argv.len(), 4, 0, 10_900.0, count.as_ptr(), 1, 1, 11_000.0, 1), OK);
+            let out = result();
+            assert_eq!(f64s(&out[..56]), [1.0, 2.0, 0.0, 0.0, 100.0, 1.0, 11_000.0]);
+            assert_eq!(&out[56..], b"2");
+            // Without the key: a fresh window.
+            assert_eq!(tally_fixed(argv.as_ptr(), argv.len(), 4, 0, 10_900.0, std::ptr::null(), 0, 0, 0.0, 0), OK);
+            assert_eq!(&result()[56..], b"1");
+            let full = b"2";
+            assert_eq!(
+                tally_fixed(argv.as_ptr(), argv.len(), 4, SHADOW, 10_900.0, full.as_ptr(), 1, 1, 11_000.0, 1),
+                OK
+            );
+            assert_eq!(f64s(&result()), [1.0, 2.0, 0.0, 0.0, 100.0, 2.0, 0.0]);
+            let bad = b"two";
+            assert_eq!(tally_fixed(argv.as_ptr(), argv.len(), 4, 0, 0.0, bad.as_ptr(), 3, 1, 0.0, 0), REFUSED);
+            assert_eq!(result(), b"WRONGTYPE key holds a string that is not a LIMIT.FIXED count");
+            assert_eq!(tally_fixed(argv.as_ptr(), argv.len(), 4, 0, 0.0, count.as_ptr(), 1, 1, 0.5, 1), INVALID);
+        }
+    }
+
+    /// The lease set of a result from `at`: (n, expiry, [(token, end)]), and where it ends.
+    fn lease_section(out: &[u8]) -> (f64, f64, Vec<(Vec<u8>, f64)>) {
+        let head = f64s(&out[..16]);
+        let n = head[0] as usize;
+        let ends = f64s(&out[16..16 + 8 * n]);
+        let tokens = unpack(&out[16 + 8 * n..], n).unwrap();
+        (head[0], head[1], tokens.into_iter().map(<[u8]>::to_vec).zip(ends).collect())
+    }
+
+    #[test]
+    fn lease_layouts() {
+        let tokens = pack(&[b"w2", b"w1", b"old"]);
+        let ends = log_bytes(&[1600.0, 1500.0, 900.0]);
+        let acquire = |argv: &[u8], argc: usize, flags: u32, made: &[u8]| {
+            // SAFETY: buffers outlive the call.
+            let status = unsafe {
+                tally_acquire(
+                    argv.as_ptr(),
+                    argv.len(),
+                    argc,
+                    100.0,
+                    flags,
+                    1000.0,
+                    tokens.as_ptr(),
+                    tokens.len(),
+                    ends.as_ptr(),
+                    3,
+                    made.as_ptr(),
+                    made.len(),
+                )
+            };
+            (status, result())
+        };
+        let argv = pack(&[b"limit.acquire", b"k", b"3", b"500"]);
+        let (status, out) = acquire(&argv, 4, 0, b"new");
+        assert_eq!(status, OK);
+        assert_eq!(f64s(&out[..48]), [1.0, 3.0, 0.0, 0.0, 1.0, 3.0]);
+        assert_eq!(&out[48..51], b"new");
+        assert_eq!(
+            lease_section(&out[51..]),
+            // By end, then token, as ZRANGE lists them; "old" had ended.
+            (3.0, 1600.0, vec![(b"new".to_vec(), 1500.0), (b"w1".to_vec(), 1500.0), (b"w2".to_vec(), 1600.0)])
+        );
+        let argv = pack(&[b"limit.acquire", b"k", b"2", b"500", b"TOKEN", b"w3"]);
+        let (status, out) = acquire(&argv, 6, 0, b"");
+        assert_eq!(status, OK);
+        assert_eq!(f64s(&out[..48]), [0.0, 2.0, 0.0, 500.0, 0.0, -1.0]);
+        assert_eq!(lease_section(&out[48..]), (2.0, 1600.0, vec![(b"w1".to_vec(), 1500.0), (b"w2".to_vec(), 1600.0)]));
+        let (status, out) = acquire(&argv, 6, SHADOW, b"");
+        assert_eq!(status, OK);
+        assert_eq!(f64s(&out[..48]), [1.0, 2.0, 0.0, 0.0, 2.0, 2.0]);
+        assert_eq!(&out[48..50], b"w3");
+        assert_eq!(acquire(&argv, 6, 8, b"").0, INVALID);
+
+        let change = |renew: u32, argv: &[u8], argc: usize| {
+            // SAFETY: buffers outlive the call.
+            let status = unsafe {
+                tally_lease_change(
+                    renew,
+                    argv.as_ptr(),
+                    argv.len(),
+                    argc,
+                    0,
+                    1000.0,
+                    tokens.as_ptr(),
+                    tokens.len(),
+                    ends.as_ptr(),
+                    3,
+                )
+            };
+            (status, result())
+        };
+        let (status, out) = change(0, &pack(&[b"limit.release", b"k", b"w1"]), 3);
+        assert_eq!((status, f64s(&out[..8])), (OK, vec![1.0]));
+        assert_eq!(lease_section(&out[8..]), (1.0, 1600.0, vec![(b"w2".to_vec(), 1600.0)]));
+        let (status, out) = change(1, &pack(&[b"limit.renew", b"k", b"old", b"100"]), 4);
+        assert_eq!((status, f64s(&out[..8])), (OK, vec![0.0]));
+        let (status, out) = change(1, &pack(&[b"limit.renew", b"k", b"w1", b"1000"]), 4);
+        assert_eq!((status, f64s(&out[..8])), (OK, vec![1.0]));
+        assert_eq!(lease_section(&out[8..]), (2.0, 2000.0, vec![(b"w2".to_vec(), 1600.0), (b"w1".to_vec(), 2000.0)]));
+        assert_eq!(change(2, &pack(&[b"limit.renew", b"k", b"w1", b"1000"]), 4).0, INVALID);
+        let (status, out) = change(0, &pack(&[b"limit.release", b"k"]), 2);
+        assert_eq!((status, out), (REFUSED, b"ERR wrong number of arguments for 'limit.release' command".to_vec()));
     }
 }

@@ -21,8 +21,8 @@ test('the .wasm exports exactly the documented ABI and imports nothing', async (
   const names = WebAssembly.Module.exports(module).map((e) => e.name).sort();
   assert.deepEqual(names, [
     '__data_end', '__heap_base', 'memory',
-    'tally_abi_version', 'tally_alloc', 'tally_around_window', 'tally_chain_link', 'tally_format_score', 'tally_free', 'tally_gcra',
-    'tally_hash_slot', 'tally_hash_tag', 'tally_limit_max_log_default', 'tally_multi', 'tally_page_ranks', 'tally_parse_score', 'tally_percentile',
+    'tally_abi_version', 'tally_acquire', 'tally_alloc', 'tally_around_window', 'tally_chain_link', 'tally_fixed', 'tally_format_score', 'tally_free', 'tally_gcra',
+    'tally_hash_slot', 'tally_hash_tag', 'tally_lease_change', 'tally_limit_max_log_default', 'tally_multi', 'tally_page_ranks', 'tally_parse_score', 'tally_percentile',
     'tally_result_len', 'tally_result_ptr', 'tally_season', 'tally_slide', 'tally_validate_keys', 'tally_verify_chain',
   ]);
   const tally = await load(module);
@@ -59,7 +59,7 @@ test('load() refuses a .wasm of another ABI version', async () => {
     0x07, 0x15, 0x01, 0x11, ...new TextEncoder().encode('tally_abi_version'), 0x00, 0x00,
     0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x01, 0x0b,
   ]);
-  await assert.rejects(load(other), /ABI version 1, this wrapper speaks 3/);
+  await assert.rejects(load(other), /ABI version 1, this wrapper speaks 4/);
 });
 
 test('keys: strings and bytes, tags, validation texts', async () => {
@@ -155,6 +155,192 @@ test('command(): argv as the server receives it', async () => {
   assert.deepEqual(out.expireAtMs, { 'a{x}': 1005, 'b{x}': 1005 });
   assert.throws(() => tally.command(['limit.multi', '1', 'k'], { nowMs: 0 }), /wrong number of arguments for 'limit.multi'/);
   assert.throws(() => tally.command(['GET', 'k'], { nowMs: 0 }), TypeError);
+});
+
+test('shadow: a refusal of slide, multi or gcra is replied as allowed, nothing written', async () => {
+  const tally = await load();
+  // As under `tally.limit-shadow yes`: allowed 1, remaining 0, retry_after 0; limit and reset as refused.
+  const log = [NOW - 10, NOW];
+  const enforced = tally.slide({ nowMs: NOW, windowMs: 1000, max: 2, log });
+  assert.deepEqual([enforced.reply, enforced.shadowed], [[0, 2, 0, 990, 1000], false]);
+  const shadowed = tally.slide({ nowMs: NOW, windowMs: 1000, max: 2, log, shadow: true });
+  assert.deepEqual(shadowed.reply, [1, 2, 0, 0, 1000]);
+  assert.deepEqual([shadowed.allowed, shadowed.shadowed, shadowed.written, shadowed.expireAtMs], [true, true, false, null]);
+  assert.deepEqual(shadowed.log, log);
+  // An allowed call is the same with or without shadow mode.
+  const allowed = tally.slide({ nowMs: NOW, windowMs: 1000, max: 3, log, shadow: true });
+  assert.deepEqual([allowed.reply, allowed.shadowed, allowed.written], [[1, 3, 0, 0, 1000], false, true]);
+
+  const multi = tally.multi({ nowMs: 100, shadow: true, windows: [{ windowMs: 1000, max: 5 }, { windowMs: 60000, max: 1, log: [10] }] });
+  assert.deepEqual([multi.reply, multi.shadowed, multi.written], [[1, 1, 0, 0, 59910], true, false]);
+  assert.deepEqual(multi.windows, [{ log: [], expireAtMs: null }, { log: [10], expireAtMs: null }]);
+
+  const gcra = tally.gcra({ nowMs: 0, burst: 2, count: 10, periodMs: 1000, tatUs: '300000', shadow: true });
+  assert.deepEqual([gcra.reply, gcra.shadowed, gcra.written, gcra.tatUs, gcra.expireAtMs], [[1, 3, 0, 0, 300], true, false, '300000', null]);
+  const viaCommand = tally.command(['LIMIT.GCRA', '{k}', '2', '10', '1000'], { nowMs: 0, tatUs: '300000', shadow: true });
+  assert.deepEqual([viaCommand.reply, viaCommand.shadowed], [[1, 3, 0, 0, 300], true]);
+  const slideCommand = tally.command(['LIMIT.SLIDE', '{k}', '1000', '2'], { nowMs: NOW, logs: { '{k}': log }, shadow: true });
+  assert.deepEqual([slideCommand.reply, slideCommand.logs, slideCommand.expireAtMs], [[1, 2, 0, 0, 1000], { '{k}': log }, {}]);
+  // Errors are not shadowed.
+  assert.throws(() => tally.gcra({ nowMs: 0, burst: 2, count: 0, periodMs: 1000, shadow: true }), TallyError);
+});
+
+test('fixed: a counter per window aligned to the epoch, kept as the string INCR leaves', async () => {
+  const tally = await load();
+  const call = (nowMs, count, expireAtMs, extra = {}) => tally.fixed({ periodMs: 1000, max: 2, nowMs, count, expireAtMs, ...extra });
+  // 10500 is in the window [10000, 11000): 500 ms to its end.
+  const first = call(10_500, null, null);
+  assert.deepEqual([first.reply, first.written, first.count, first.expireAtMs], [[1, 2, 1, 0, 500], true, '1', 11_000]);
+  const second = call(10_900, first.count, first.expireAtMs);
+  assert.deepEqual([second.reply, second.count, second.expireAtMs], [[1, 2, 0, 0, 100], '2', 11_000]);
+  const third = call(10_999, second.count, 11_000);
+  assert.deepEqual([third.reply, third.written, third.shadowed, third.count, third.expireAtMs], [[0, 2, 0, 1, 1], false, false, '2', null]);
+  // Shadow mode: told allowed, nothing remaining, nothing written.
+  const shadowed = call(10_999, '2', 11_000, { shadow: true });
+  assert.deepEqual([shadowed.reply, shadowed.allowed, shadowed.shadowed, shadowed.written, shadowed.count], [[1, 2, 0, 0, 1], true, true, false, '2']);
+  // The next window starts afresh: a counter counts only for the window it expires with.
+  const next = call(11_000, '2', 11_000);
+  assert.deepEqual([next.reply, next.count, next.expireAtMs], [[1, 2, 1, 0, 1000], '1', 12_000]);
+  for (const expireAtMs of [null, undefined, 12_000, 10_999]) {
+    assert.deepEqual(call(10_500, '9', expireAtMs).reply, [1, 2, 1, 0, 500], String(expireAtMs));
+  }
+  // The count as a number, a bigint or bytes; kept as text when not written.
+  for (const count of [2, 2n, new TextEncoder().encode('2')]) {
+    const out = call(10_999, count, 11_000);
+    assert.deepEqual([out.reply, out.count], [[0, 2, 0, 1, 1], '2']);
+  }
+  // UTC days: 23:00 is an hour before the window's end; COST 10 of 1000.
+  const day = tally.fixed({ periodMs: 86_400_000, max: 1000, cost: 10, nowMs: Date.UTC(2026, 0, 1, 23) });
+  assert.deepEqual([day.reply, day.count, day.expireAtMs], [[1, 1000, 990, 0, 3_600_000], '10', Date.UTC(2026, 0, 2)]);
+  // COST 0 peeks, even over a lower max than the count was written with.
+  const peek = tally.fixed({ periodMs: 1000, max: 5, cost: 0, count: '7', expireAtMs: 1000, nowMs: 400 });
+  assert.deepEqual([peek.reply, peek.written, peek.count], [[1, 5, 0, 0, 600], false, '7']);
+  const costly = tally.fixed({ periodMs: 1000, max: 5, cost: 3, count: '3', expireAtMs: 1000, nowMs: 400 });
+  assert.deepEqual(costly.reply, [0, 5, 2, 600, 600]);
+
+  const refused = (options, text) => assert.throws(() => tally.fixed({ nowMs: 0, periodMs: 1000, max: 2, ...options }),
+    (e) => e instanceof TallyError && e.message === text, text);
+  const notCount = 'WRONGTYPE key holds a string that is not a LIMIT.FIXED count';
+  for (const count of ['x', '-1', '1.5', '', ' 1', '01', '1'.repeat(21), '99999999999999999999']) refused({ count }, notCount);
+  refused({ periodMs: 0 }, 'ERR period_ms must be between 1 and 31536000000');
+  refused({ max: 0 }, 'ERR max must be between 1 and 1000000000');
+  refused({ cost: 3 }, 'ERR cost must be between 0 and 2');
+  refused({ key: 'plain', requireHashtag: true }, "ERR key 'plain' needs a hash tag like {id} so related keys share a cluster slot");
+  assert.throws(() => tally.command(['LIMIT.FIXED', '{k}', '1000'], { nowMs: 0 }), /^TallyError: ERR wrong number of arguments for 'limit.fixed' command$/);
+  assert.throws(() => tally.command(['LIMIT.FIXED', '{k}', '1000', '2', 'PRICE', '1'], { nowMs: 0 }), /^TallyError: ERR syntax error$/);
+  assert.throws(() => tally.fixed({ periodMs: 1000, max: 2, nowMs: 0, count: '1', expireAtMs: 0.5 }), RangeError);
+  assert.throws(() => tally.fixed({ periodMs: 1000, max: 2, nowMs: 0.5 }), RangeError);
+
+  const viaCommand = tally.command(['limit.fixed', '{k}', '1000', '2', 'COST', '2'], { nowMs: 10_500, count: '0', expireAtMs: 11_000 });
+  assert.deepEqual([viaCommand.reply, viaCommand.count, viaCommand.expireAtMs], [[1, 2, 0, 0, 500], '2', 11_000]);
+  const shadowCommand = tally.command(['limit.fixed', '{k}', '1000', '2'], { nowMs: 10_500, count: '2', expireAtMs: 11_000, shadow: true });
+  assert.deepEqual([shadowCommand.reply, shadowCommand.shadowed], [[1, 2, 0, 0, 500], true]);
+});
+
+test('acquire: leases the caller keeps, ended ones dropped, a held token renewed', async () => {
+  const tally = await load();
+  const first = tally.acquire({ max: 2, leaseMs: 500, token: 'w1', nowMs: 1000 });
+  assert.deepEqual([first.reply, first.acquired, first.written, first.leases, first.expireAtMs],
+    [[1, 2, 1, 0, 'w1'], true, true, { w1: 1500 }, 1500]);
+  const second = tally.acquire({ max: 2, leaseMs: 500, token: 'w2', nowMs: 1100, leases: first.leases });
+  assert.deepEqual([second.reply, second.leases, second.expireAtMs], [[1, 2, 0, 0, 'w2'], { w1: 1500, w2: 1600 }, 1600]);
+  // Full: retry when the earliest lease ends (1500 - 1200).
+  const full = tally.acquire({ max: 2, leaseMs: 500, token: 'w3', nowMs: 1200, leases: second.leases });
+  assert.deepEqual([full.reply, full.acquired, full.token, full.written, full.shadowed, full.leases, full.expireAtMs],
+    [[0, 2, 0, 300, null], false, null, false, false, { w1: 1500, w2: 1600 }, 1600]);
+  // Shadow mode: told acquired with the token, nothing stored.
+  const shadowed = tally.acquire({ max: 2, leaseMs: 500, token: 'w3', nowMs: 1200, leases: second.leases, shadow: true });
+  assert.deepEqual([shadowed.reply, shadowed.shadowed, shadowed.written, shadowed.leases], [[1, 2, 0, 0, 'w3'], true, false, { w1: 1500, w2: 1600 }]);
+  // A held token renews its lease rather than taking a second slot; leases in the server's order (by end).
+  const renewed = tally.acquire({ max: 2, leaseMs: 500, token: 'w1', nowMs: 1200, leases: second.leases });
+  assert.deepEqual([renewed.reply, Object.entries(renewed.leases), renewed.expireAtMs], [[1, 2, 0, 0, 'w1'], [['w2', 1600], ['w1', 1700]], 1700]);
+  // A lease has ended at its end: at 1600 both have, and the key is free again.
+  const later = tally.acquire({ max: 2, leaseMs: 500, token: 'w3', nowMs: 1600, leases: second.leases });
+  assert.deepEqual([later.reply, later.leases], [[1, 2, 1, 0, 'w3'], { w3: 2100 }]);
+  // A max lowered below the leases held refuses and reports nothing remaining.
+  const lowered = tally.acquire({ max: 1, leaseMs: 500, token: 'x', nowMs: 1200, leases: second.leases });
+  assert.deepEqual(lowered.reply, [0, 1, 0, 300, null]);
+
+  // Leases as a Map or [token, end] pairs come back as the same kind; bytes stay bytes.
+  const bytes = Uint8Array.from([0xff, 0x00]);
+  const map = tally.acquire({ max: 3, leaseMs: 100, token: bytes, nowMs: 0, leases: new Map([['a', 50], ['b', 0]]) });
+  assert.deepEqual([map.reply, map.leases], [[1, 3, 1, 0, bytes], new Map([['a', 50], [bytes, 100]])]);
+  assert.equal(map.token, bytes);
+  const pairs = tally.acquire({ max: 3, leaseMs: 100, token: 'c', nowMs: 0, leases: [['b', 100], ['a', 100]] });
+  assert.deepEqual(pairs.leases, [['a', 100], ['b', 100], ['c', 100]]);
+  assert.equal(tally.acquire({ max: 1, leaseMs: 100, token: 42, nowMs: 0 }).token, '42');
+
+  const refused = (options, text) => assert.throws(() => tally.acquire({ nowMs: 0, max: 2, leaseMs: 100, token: 't', ...options }),
+    (e) => e instanceof TallyError && e.message === text, text);
+  refused({ max: 0 }, 'ERR max must be between 1 and 100000');
+  refused({ max: 6, maxLog: 5 }, 'ERR max must be between 1 and 5');
+  refused({ leaseMs: 0 }, 'ERR lease_ms must be between 1 and 31536000000');
+  refused({ leaseMs: 1.5 }, 'ERR value is not an integer or out of range');
+  refused({ token: '' }, 'ERR token must not be empty');
+  refused({ token: 'x'.repeat(257) }, 'ERR token is longer than 256 bytes');
+  refused({ key: 'plain', requireHashtag: true }, "ERR key 'plain' needs a hash tag like {id} so related keys share a cluster slot");
+  assert.throws(() => tally.command(['LIMIT.ACQUIRE', '{k}', '1', '1', 'TOKENS', 'a'], { nowMs: 0 }), /^TallyError: ERR syntax error$/);
+  assert.throws(() => tally.command(['LIMIT.ACQUIRE', '{k}', '1'], { nowMs: 0 }), /^TallyError: ERR wrong number of arguments for 'limit.acquire' command$/);
+  assert.throws(() => tally.command(['LIMIT.ACQUIRE', '{k}', '1', '1', 'TOKEN'], { nowMs: 0 }), /^TallyError: ERR wrong number of arguments for 'limit.acquire' command$/);
+  // Leases no sorted set holds are the caller's bugs.
+  assert.throws(() => tally.acquire({ max: 2, leaseMs: 1, token: 't', nowMs: 0, leases: { a: NaN } }), RangeError);
+  assert.throws(() => tally.acquire({ max: 2, leaseMs: 1, token: 't', nowMs: 0, leases: [['a', 5], ['a', 6]] }), /given twice/);
+  assert.throws(() => tally.acquire({ max: 2, leaseMs: 1, token: 't', nowMs: 0, leases: { a: '5' } }), TypeError);
+  assert.throws(() => tally.acquire({ max: 2, leaseMs: 1, token: 't', nowMs: 0, leases: 5 }), TypeError);
+});
+
+test('acquire without a token: made like the server makes one, or by makeToken', async () => {
+  const tally = await load();
+  const made = tally.acquire({ max: 2, leaseMs: 1000, nowMs: 0 });
+  assert.match(made.token, /^[0-9a-f]{32}$/);
+  assert.deepEqual([made.reply, made.leases], [[1, 2, 1, 0, made.token], { [made.token]: 1000 }]);
+  // makeToken draws again while a lease of the key holds its token (ended ones too).
+  const drawn = ['a', 'b', 'c'];
+  const out = tally.acquire({ max: 3, leaseMs: 10, nowMs: 100, leases: { a: 200, b: 50 }, makeToken: () => drawn.shift() });
+  assert.deepEqual([out.reply, out.leases, drawn], [[1, 3, 1, 0, 'c'], { a: 200, c: 110 }, []]);
+  assert.throws(() => tally.acquire({ max: 3, leaseMs: 10, nowMs: 0, leases: { a: 200 }, makeToken: () => 'a' }), RangeError);
+  // Refused: nil, nothing stored; under shadow mode the made token is replied but not stored.
+  const full = tally.acquire({ max: 1, leaseMs: 10, nowMs: 100, leases: { a: 200 }, makeToken: () => 'z' });
+  assert.deepEqual([full.reply, full.leases], [[0, 1, 0, 100, null], { a: 200 }]);
+  const shadowed = tally.acquire({ max: 1, leaseMs: 10, nowMs: 100, leases: { a: 200 }, makeToken: () => 'z', shadow: true });
+  assert.deepEqual([shadowed.reply, shadowed.shadowed, shadowed.written, shadowed.leases], [[1, 1, 0, 0, 'z'], true, false, { a: 200 }]);
+  assert.throws(() => tally.acquire({ max: 1, leaseMs: 10, nowMs: 0, makeToken: () => '' }), RangeError);
+  // command(): no TOKEN, a token is made; a TOKEN is used as given.
+  const viaCommand = tally.command(['LIMIT.ACQUIRE', '{k}', '2', '1000'], { nowMs: 0, leases: new Map(), makeToken: () => 'm' });
+  assert.deepEqual([viaCommand.reply, viaCommand.leases], [[1, 2, 1, 0, 'm'], new Map([['m', 1000]])]);
+  const named = tally.command(['LIMIT.ACQUIRE', '{k}', '2', '1000', 'token', 'n'], { nowMs: 0, leases: { m: 1000 }, makeToken: () => assert.fail('not called') });
+  assert.deepEqual([named.reply, named.leases], [[1, 2, 0, 0, 'n'], { m: 1000, n: 1000 }]);
+});
+
+test('release and renew: 1 for a live lease, 0 for an ended or unknown one', async () => {
+  const tally = await load();
+  const leases = { w1: 1500, w2: 1600 };
+  const released = tally.release({ token: 'w1', leases, nowMs: 1000 });
+  assert.deepEqual([released.reply, released.released, released.leases, released.expireAtMs], [1, true, { w2: 1600 }, 1600]);
+  assert.deepEqual(leases, { w1: 1500, w2: 1600 }, 'the input is not changed');
+  const ended = tally.release({ token: 'w1', leases, nowMs: 1500 });
+  assert.deepEqual([ended.reply, ended.released, ended.leases], [0, false, { w2: 1600 }]);
+  const last = tally.release({ token: 'w2', leases: { w2: 1600 }, nowMs: 1000 });
+  assert.deepEqual([last.reply, last.leases, last.expireAtMs], [1, {}, null]);
+  assert.deepEqual(tally.release({ token: 'x', nowMs: 0 }).reply, 0);
+
+  const renewed = tally.renew({ token: 'w1', leaseMs: 1000, leases, nowMs: 1200 });
+  assert.deepEqual([renewed.reply, renewed.renewed, Object.entries(renewed.leases), renewed.expireAtMs],
+    [1, true, [['w2', 1600], ['w1', 2200]], 2200]);
+  const late = tally.renew({ token: 'w1', leaseMs: 1000, leases, nowMs: 1500 });
+  assert.deepEqual([late.reply, late.renewed, late.leases, late.expireAtMs], [0, false, { w2: 1600 }, 1600]);
+
+  assert.throws(() => tally.release({ token: '', nowMs: 0 }), /^TallyError: ERR token must not be empty$/);
+  assert.throws(() => tally.renew({ token: 't', leaseMs: -5, nowMs: 0 }), /^TallyError: ERR lease_ms must be between 1 and 31536000000$/);
+  assert.throws(() => tally.release({ key: 'plain', token: 't', nowMs: 0, requireHashtag: true }), /needs a hash tag/);
+  assert.throws(() => tally.release({ nowMs: 0 }), /token is required/);
+  for (const argv of [['LIMIT.RELEASE', '{k}'], ['LIMIT.RELEASE', '{k}', 'a', 'b']]) {
+    assert.throws(() => tally.command(argv, { nowMs: 0 }), /^TallyError: ERR wrong number of arguments for 'limit.release' command$/);
+  }
+  assert.throws(() => tally.command(['LIMIT.RENEW', '{k}', 't'], { nowMs: 0 }), /^TallyError: ERR wrong number of arguments for 'limit.renew' command$/);
+  const viaCommand = tally.command(['limit.renew', '{k}', 'w2', '100'], { nowMs: 1000, leases: [['w1', 1500], ['w2', 1600]] });
+  assert.deepEqual([viaCommand.reply, viaCommand.leases], [1, [['w2', 1100], ['w1', 1500]]]);
+  assert.deepEqual(tally.command(['LIMIT.RELEASE', '{k}', 'w1'], { nowMs: 1000, leases }).leases, { w2: 1600 });
 });
 
 test('rank maths', async () => {
@@ -279,6 +465,9 @@ test('calls free what they allocate: memory stops growing', async () => {
       tally.slide({ nowMs: NOW, windowMs: 60000, max: 1000, log });
       tally.validateKeys(['a{1}', 'b{1}', 'c{1}']);
       tally.season('{lb}', 'weekly', NOW);
+      tally.fixed({ nowMs: NOW, periodMs: 1000, max: 5, count: '1', expireAtMs: NOW + 1000 });
+      tally.acquire({ nowMs: NOW, max: 5, leaseMs: 1000, leases: { a: NOW + 5, b: NOW - 5 } });
+      tally.renew({ nowMs: NOW, token: 'a', leaseMs: 1000, leases: { a: NOW + 5 } });
       try {
         tally.gcra({ nowMs: NOW, burst: 1, count: 1, periodMs: 0 });
       } catch {}
