@@ -50,6 +50,9 @@ prefill() {
     checked eval "$(cat bench/lua/prefill_streams.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" audit audit2 audit3 >/dev/null
     INCR_SHA=$(checked script load "$(cat bench/lua/incr_rank.lua)")
     SLIDE_SHA=$(checked script load "$(cat bench/lua/sliding_window.lua)")
+    FIXED_SHA=$(checked script load "$(cat bench/lua/fixed_window.lua)")
+    ACQUIRE_SHA=$(checked script load "$(cat bench/lua/semaphore_acquire.lua)")
+    RELEASE_SHA=$(checked script load "$(cat bench/lua/semaphore_release.lua)")
     NOW=$(server_now_ms)
     [[ $NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $NOW"
     callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1 || die "could not switch instrumentation on"
@@ -91,6 +94,13 @@ main() {
     measure slidelua "$LIMIT_KEYS" EVALSHA "$SLIDE_SHA" 1 "sl2:{__rand_int__}" 3600000 100000 "$NOW" 'req:__rand_int__:__rand_int__'
     measure gcra "$LIMIT_KEYS" LIMIT.GCRA "$rl" 100 1000 1000
     measure setpx "$LIMIT_KEYS" SET "$rl:s" v PX 1000
+    measure fixed "$LIMIT_KEYS" LIMIT.FIXED 'fx:{__rand_int__}' 3600000 1000000000
+    measure fixedlua "$LIMIT_KEYS" EVALSHA "$FIXED_SHA" 1 'fx2:{__rand_int__}' 3600000 1000000000
+    measure incrbare "$LIMIT_KEYS" INCR 'fx3:{__rand_int__}'
+    measure acquire "$LIMIT_KEYS" LIMIT.ACQUIRE 'ls:{__rand_int__}' 100000 3600000 TOKEN 't:__rand_int__'
+    measure acquirelua "$LIMIT_KEYS" EVALSHA "$ACQUIRE_SHA" 1 'ls2:{__rand_int__}' 100000 3600000 't:__rand_int__' "$NOW"
+    measure release "$LIMIT_KEYS" LIMIT.RELEASE 'ls:{__rand_int__}' 't:__rand_int__'
+    measure releaselua "$LIMIT_KEYS" EVALSHA "$RELEASE_SHA" 1 'ls2:{__rand_int__}' 't:__rand_int__'
     measure append "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' "${entry[@]}"
     measure idem "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' IDEMPOTENT 'p:__rand_int__:__rand_int__' 1 "${entry[@]}"
     measure xadd "$AUDIT_KEYS" XADD 'audit2:{__rand_int__}' MAXLEN '~' "$AUDIT_CAP" '*' "${entry[@]}"
@@ -131,6 +141,10 @@ rows() {
     row 'TOURNEY.TOP key 10' top 'ZRANGE key 0 9 REV WITHSCORES' zrange
     row LIMIT.SLIDE slide 'EVALSHA (sliding-window Lua script)' slidelua
     row LIMIT.GCRA gcra 'SET key v PX 1000' setpx
+    row LIMIT.FIXED fixed 'EVALSHA (fixed-window Lua script)' fixedlua
+    row LIMIT.FIXED fixed 'INCR' incrbare
+    row LIMIT.ACQUIRE acquire 'EVALSHA (semaphore acquire script)' acquirelua
+    row LIMIT.RELEASE release 'EVALSHA (semaphore release script)' releaselua
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" append "XADD MAXLEN ~ $AUDIT_CAP" xadd
     row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" idem "XADD MAXLEN ~ $AUDIT_CAP" xadd
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" append "XADD MAXLEN = $AUDIT_CAP (exact)" xaddexact

@@ -43,6 +43,15 @@ readonly AUDIT_KEYS=${BENCH_AUDIT_KEYS:-300}
 readonly AUDIT_DB=2
 # Tournaments with TIEBREAK FIRST, the same boards and players as database 0.
 readonly FIRST_DB=3
+# Concurrency leases (LIMIT.ACQUIRE / RELEASE and the Lua semaphore), kept across runs so that
+# releases find leases: an hour long, so none ends during the benchmark.
+readonly LEASE_DB=4
+readonly LEASE_MS=3600000
+readonly LEASE_MAX=100000
+readonly LEASE_TOKEN='t:__rand_int__'
+# Fixed windows an hour long that never refuse (the max is above any run's calls).
+readonly FIXED_PERIOD=3600000
+readonly FIXED_MAX=1000000000
 # The cap of every audit stream: tally.audit-max-len for AUDIT.APPEND (set with CONFIG SET; the
 # default is 10000), the MAXLEN of the XADD baselines. 1000 keeps the filled streams small (AUDIT_KEYS x 1000
 # entries per side); the trimming work per append does not depend on the cap.
@@ -75,7 +84,8 @@ readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
 readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
-    slide/16 slidelua/16 gcra/16 setpx/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
+    slide/16 slidelua/16 gcra/16 setpx/16 fixed/16 fixedlua/16 incrbare/16 acquire/16 acquirelua/16 release/16
+    releaselua/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
     incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1
     setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
@@ -85,6 +95,10 @@ INCR_SCRIPT=$(cat bench/lua/incr_rank.lua)
 # The classic sliding-window limiter as applications run it: the client sends the window, the
 # max, its clock's now (ms) and a request id. Same steps as LIMIT.SLIDE without the module.
 SLIDE_SCRIPT=$(cat bench/lua/sliding_window.lua)
+# The fixed-window script (INCR, then PEXPIRE on the first call) and a Lua counting semaphore.
+FIXED_SCRIPT=$(cat bench/lua/fixed_window.lua)
+ACQUIRE_SCRIPT=$(cat bench/lua/semaphore_acquire.lua)
+RELEASE_SCRIPT=$(cat bench/lua/semaphore_release.lua)
 # The other scripts; each file says what it does and what it takes.
 LOG_SIZES_SCRIPT=$(cat bench/lua/log_sizes.lua)
 MEMORY_SCRIPT=$(cat bench/lua/call_memory.lua)
@@ -100,6 +114,9 @@ SERVER_PID=""
 BENCH_PID=""
 SCRIPT_SHA=""
 SLIDE_SHA=""
+FIXED_SHA=""
+ACQUIRE_SHA=""
+RELEASE_SHA=""
 SLIDE_NOW=""
 PIN=()
 PIPELINE_OF_TABLE=""   # the pipeline of the results table being written
@@ -125,6 +142,9 @@ prefill() {
     ((keys == 4 * KEYSPACE)) || die "the FIRST prefill made $keys keys, expected $((4 * KEYSPACE))"
     SCRIPT_SHA=$(checked script load "$INCR_SCRIPT")
     SLIDE_SHA=$(checked script load "$SLIDE_SCRIPT")
+    FIXED_SHA=$(checked script load "$FIXED_SCRIPT")
+    ACQUIRE_SHA=$(checked script load "$ACQUIRE_SCRIPT")
+    RELEASE_SHA=$(checked script load "$RELEASE_SCRIPT")
     # The fixed now of the Lua test: the server's clock at the start, in ms.
     SLIDE_NOW=$(server_now_ms)
     [[ $SLIDE_NOW =~ ^[0-9]{13}$ ]] || die "could not read the server time: $SLIDE_NOW"
@@ -143,8 +163,12 @@ command_of() {
     DB=0
     RANGE=$KEYSPACE
     case $1 in
-        slide | slidelua | gcra | setpx)
+        slide | slidelua | gcra | setpx | fixed | fixedlua | incrbare)
             DB=$LIMIT_DB
+            RANGE=$LIMIT_KEYS
+            ;;
+        acquire | acquirelua | release | releaselua)
+            DB=$LEASE_DB
             RANGE=$LIMIT_KEYS
             ;;
         append | xadd | idem | xaddexact | approx | chained | refuse)
@@ -166,6 +190,13 @@ command_of() {
         slidelua) CMD=(EVALSHA "$SLIDE_SHA" 1 "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX" "$SLIDE_NOW" "$REQUEST_ID") ;;
         gcra) CMD=(LIMIT.GCRA "$LIMIT_KEY" 100 1000 1000) ;;
         setpx) CMD=(SET "$LIMIT_KEY" v PX 1000) ;;
+        fixed) CMD=(LIMIT.FIXED "$LIMIT_KEY" "$FIXED_PERIOD" "$FIXED_MAX") ;;
+        fixedlua) CMD=(EVALSHA "$FIXED_SHA" 1 "$LIMIT_KEY" "$FIXED_PERIOD" "$FIXED_MAX") ;;
+        incrbare) CMD=(INCR "$LIMIT_KEY") ;;
+        acquire) CMD=(LIMIT.ACQUIRE 'lease:{__rand_int__}' "$LEASE_MAX" "$LEASE_MS" TOKEN "$LEASE_TOKEN") ;;
+        acquirelua) CMD=(EVALSHA "$ACQUIRE_SHA" 1 'lease2:{__rand_int__}' "$LEASE_MAX" "$LEASE_MS" "$LEASE_TOKEN" "$SLIDE_NOW") ;;
+        release) CMD=(LIMIT.RELEASE 'lease:{__rand_int__}' "$LEASE_TOKEN") ;;
+        releaselua) CMD=(EVALSHA "$RELEASE_SHA" 1 'lease2:{__rand_int__}' "$LEASE_TOKEN") ;;
         append) CMD=(AUDIT.APPEND "$AUDIT_KEY" "${ENTRY[@]}") ;;
         xadd) CMD=(XADD "$XADD_KEY" MAXLEN '~' "$AUDIT_CAP" '*' "${ENTRY[@]}") ;;
         idem) CMD=(AUDIT.APPEND "$AUDIT_KEY" IDEMPOTENT "$PRODUCER" 1 "${ENTRY[@]}") ;;
@@ -182,6 +213,10 @@ label_of() {
     case $1 in
         evalsha) echo "EVALSHA (INCR script)" ;;
         slidelua) echo "EVALSHA (sliding-window script)" ;;
+        fixedlua) echo "EVALSHA (fixed-window script)" ;;
+        incrbare) echo "INCR" ;;
+        acquirelua) echo "EVALSHA (semaphore acquire script)" ;;
+        releaselua) echo "EVALSHA (semaphore release script)" ;;
         zrange) echo "ZRANGE 0 9 REV WITHSCORES" ;;
         xadd) echo "XADD MAXLEN ~ $AUDIT_CAP" ;;
         idem) echo "AUDIT.APPEND IDEMPOTENT" ;;
@@ -206,15 +241,17 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 # the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx append xadd idem \
-        xaddexact approx chained refuse; do
+    for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx fixed fixedlua \
+        incrbare acquire acquirelua release releaselua append xadd idem xaddexact approx chained refuse; do
         command_of "$name"
         concrete=()
         for arg in "${CMD[@]}"; do concrete+=("${arg//__rand_int__/000000000007}"); done
         ((DB == 0)) || empty_limit_db
         reply=$(checked -n "$DB" "${concrete[@]}")
         case $name in
-            slide | slidelua | gcra) [[ ${reply%%$'\n'*} == 1 ]] || die "${concrete[*]} did not allow: $reply" ;;
+            slide | slidelua | gcra | fixed | fixedlua | acquire | acquirelua | release | releaselua)
+                [[ ${reply%%$'\n'*} == 1 ]] || die "${concrete[*]} did not allow: $reply"
+                ;;
             append | xadd | idem | xaddexact | approx | chained | refuse)
                 [[ $reply =~ ^[0-9]+-[0-9]+$ ]] || die "${concrete[*]} replied no stream ID: $reply"
                 ;;
@@ -346,12 +383,16 @@ measure_verify() {
     log "AUDIT.VERIFY: $VERIFY_ROW"
 }
 
-# Fills MEMORY_ROWS: MEMORY USAGE of a GCRA key and a 100-entry sliding log, with baselines.
+# Fills MEMORY_ROWS: MEMORY USAGE of a GCRA key, a fixed-window count and a 100-entry sliding log, with baselines.
 measure_memory() {
     local key='rl:{000000000007}' reply i
     empty_limit_db
     reply=$(checked -n "$LIMIT_DB" eval "$MEMORY_SCRIPT" 1 "$key" LIMIT.GCRA "$key" 100 1000 1000 | paste -sd' ')
     memory_row "GCRA state" "\`LIMIT.GCRA $key 100 1000 1000\`" "$reply"
+    empty_limit_db
+    reply=$(checked -n "$LIMIT_DB" eval "$MEMORY_SCRIPT" 1 "$key" LIMIT.FIXED "$key" 86400000 1000 COST 999 | paste -sd' ')
+    memory_row "fixed-window count (999 of 1000 today)" "\`LIMIT.FIXED $key 86400000 1000 COST 999\`" "$reply"
+    empty_limit_db
     # Not in a script: there SET would store the script's cached argument object, which is larger.
     reply=$(printf '%s\n' MULTI "SET $key v PX 1000" "MEMORY USAGE $key SAMPLES 0" "OBJECT ENCODING $key" EXEC |
         cli -n "$LIMIT_DB" | tail -n 2 | paste -sd' ')
@@ -414,6 +455,20 @@ two_round_trips() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", 1 / (1 / a +
 
 fmt_rps() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
 
+# Requests/s of test $1 at pipeline $2; a pair "a+b" (a client sending a, then b) counts pairs
+# per second, 1/(1/a + 1/b), from the two tests' medians.
+rate_of() {
+    if [[ $1 == *+* ]]; then two_round_trips "$(med "${1%+*}/$2")" "$(med "${1#*+}/$2")"; else med "$1/$2"; fi
+}
+
+# latency of test $1 at pipeline $2; of a pair, the sums of its two tests'.
+latency_of() {
+    [[ $1 == *+* ]] || { latency "$1/$2"; return; }
+    local a=${1%+*}/$2 b=${1#*+}/$2
+    awk -v a="$(median "${P50[$a]}")" -v b="$(median "${P50[$b]}")" -v c="$(median "${P99[$a]}")" \
+        -v d="$(median "${P99[$b]}")" 'BEGIN { printf "%.3f / %.3f (sums)", a + b, c + d }'
+}
+
 # Median p50 and p99 latency of a test, "p50 / p99" in ms.
 latency() { awk -v a="$(median "${P50[$1]}")" -v b="$(median "${P99[$1]}")" 'BEGIN { printf "%.3f / %.3f", a, b }'; }
 
@@ -426,7 +481,7 @@ row() {
     local command=$1 baseline=$2 name=$3 base_name=$4 target=$5 chart_label=$6 pipeline
     pipeline=$PIPELINE_OF_TABLE
     local rps base base_latency ping
-    rps=$(med "$name/$pipeline")
+    rps=$(rate_of "$name" "$pipeline")
     ping=$(med "ping/$pipeline")
     if [[ $base_name == split ]]; then
         base=$(two_round_trips "$(med zincrby/1)" "$(med zrevrank/1)")
@@ -434,11 +489,11 @@ row() {
             -v c="$(median "${P99[zincrby/1]}")" -v d="$(median "${P99[zrevrank/1]}")" \
             'BEGIN { printf "%.3f / %.3f (sums)", a + b, c + d }')
     else
-        base=$(med "$base_name/$pipeline")
-        base_latency=$(latency "$base_name/$pipeline")
+        base=$(rate_of "$base_name" "$pipeline")
+        base_latency=$(latency_of "$base_name" "$pipeline")
     fi
     awk -v c="$command" -v b="$baseline" -v r="$rps" -v s="$base" -v t="$target" -v ping="$ping" \
-        -v l="$(latency "$name/$pipeline")" -v bl="$base_latency" 'BEGIN {
+        -v l="$(latency_of "$name" "$pipeline")" -v bl="$base_latency" 'BEGIN {
         ratio = r / s
         if (t == "-") { target = "-"; met = "-" } else { target = sprintf(">= %.1fx", t); met = (ratio >= t) ? "yes" : "NO" }
         printf "| %s | %s | %.0f | %s | %.0f | %s | %.3fx | %s | %s | %.3f | %.3f |\n", c, b, r, l, s, bl, ratio, target, met, r / ping, s / ping
@@ -480,6 +535,17 @@ settings_rows() {
     row "AUDIT.APPEND, ONFULL REFUSE, 2 groups, at cap" "AUDIT.APPEND (ONFULL TRIM)" refuse append 0.5 "APPEND REFUSE / APPEND"
 }
 
+# Fixed windows and leases against the scripts they replace, at pipeline 16 only.
+limiter_rows() {
+    row LIMIT.FIXED "EVALSHA (fixed-window Lua script: INCR, PEXPIRE on the first call)" fixed fixedlua 2.0 \
+        "LIMIT.FIXED / Lua script"
+    row LIMIT.FIXED "INCR (no expiry, no decision)" fixed incrbare 0.7 "LIMIT.FIXED / INCR"
+    row "LIMIT.ACQUIRE + LIMIT.RELEASE (pairs/s)" "the Lua semaphore's acquire + release scripts" acquire+release \
+        acquirelua+releaselua 2.0 "ACQUIRE+RELEASE / Lua"
+    row LIMIT.ACQUIRE "EVALSHA (semaphore acquire script)" acquire acquirelua - "LIMIT.ACQUIRE / Lua acquire"
+    row LIMIT.RELEASE "EVALSHA (semaphore release script)" release releaselua - "LIMIT.RELEASE / Lua release"
+}
+
 # TIEBREAK FIRST tournaments against the same calls on plain leaderboards.
 first_rows() {
     row "TOURNEY.INCR, TIEBREAK FIRST" "TOURNEY.INCR, plain leaderboard" incrfirst incr "$1" "INCR FIRST / INCR plain"
@@ -492,6 +558,7 @@ pipelined_table() {
     row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha 1.6 "TOURNEY.INCR / Lua script"
     common_rows 0.8 2.0 0.9 0.7 0.9
+    limiter_rows
     settings_rows
     first_rows 0.6
     ping_row "$PIPELINE"
