@@ -237,11 +237,15 @@ impl Command for Gcra {
         let outcome = gcra.decide(now, stored);
         if let Some(tat) = outcome.new_tat {
             let expire_at = tat.expire_at_ms();
-            let tat_text = ctx.string(&tat.encode());
-            state.set_string(&tat_text)?;
+            let tat_text = tat.encode();
+            if stored.is_some() {
+                state.overwrite_string(&tat_text)?;
+            } else {
+                state.set_string(&ctx.string(&tat_text))?;
+            }
             state.set_expire_at(expire_at)?;
             drop(state);
-            ctx.replicate_set_pxat(name, tat_text.raw(), expire_at);
+            ctx.replicate_set_pxat(name, &tat_text, expire_at);
             ctx.wrote(name, Notify::String, c"set");
             ctx.notify_expire(name);
         }

@@ -8,6 +8,7 @@ use crate::server::{Arg, ArgKind, Ctx, KeyAccess, KeyKind, KeySpec, Keys, Notify
 use crate::stats::Family;
 use std::ffi::CStr;
 use tally_core::limit::fixed::{self as core, Counter, COUNTER_MAX_BYTES};
+use tally_core::number::IntText;
 use tally_core::Error;
 
 pub struct Fixed;
@@ -45,11 +46,17 @@ impl Command for Fixed {
         };
         let outcome = fixed.decide(now, stored);
         if let Some(Counter { count, expire_at_ms: Some(end) }) = outcome.write {
-            let count = ctx.integer_string(count);
-            key.set_string(&count)?;
-            key.set_expire_at(end)?;
+            let text = IntText::new(count);
+            // Within its window the counter keeps its expiry: only its digits change.
+            let same_window = stored.is_some_and(|counter| counter.expire_at_ms == Some(end));
+            if same_window {
+                key.overwrite_string(text.as_bytes())?;
+            } else {
+                key.set_string(&ctx.string(text.as_bytes()))?;
+                key.set_expire_at(end)?;
+            }
             drop(key);
-            ctx.replicate_set_pxat(name, count.raw(), end);
+            ctx.replicate_set_pxat(name, text.as_bytes(), end);
             ctx.wrote(name, Notify::String, c"set");
             ctx.notify_expire(name);
         }

@@ -167,6 +167,25 @@ impl Key<'_> {
         }
     }
 
+    /// Rewrites a string value's bytes in place, keeping its expiry: cheaper than
+    /// `set_string`, whose RM_StringSet deletes the key and adds it again, expiry lost.
+    pub fn overwrite_string(&self, bytes: &[u8]) -> Result<(), Error> {
+        if !ok(api!(RedisModule_StringTruncate(self.key, bytes.len()), ERR)) {
+            return Err(Error::Internal);
+        }
+        let mut len = 0;
+        let data = api!(
+            RedisModule_StringDMA(self.key, &raw mut len, (raw::REDISMODULE_READ | raw::REDISMODULE_WRITE) as c_int),
+            ptr::null_mut()
+        );
+        if data.is_null() || len != bytes.len() {
+            return Err(Error::Internal);
+        }
+        // SAFETY: the server returned `len` writable bytes of the open key's unshared value.
+        unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), len) }.copy_from_slice(bytes);
+        Ok(())
+    }
+
     // ---- streams -------------------------------------------------------------------
 
     /// Appends an entry from field/value pairs, with the ID given or (`None`) one the server

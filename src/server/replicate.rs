@@ -97,16 +97,17 @@ impl Ctx {
     }
 
     /// Replicates `SET key value PXAT at_ms`.
-    pub fn replicate_set_pxat(&self, key: RawString, value: RawString, at_ms: i64) {
+    pub fn replicate_set_pxat(&self, key: RawString, value: &[u8], at_ms: i64) {
         let at = IntText::new(at_ms);
         let at = at.as_bytes();
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"SET".as_ptr(),
-                c"sscb".as_ptr(),
+                c"sbcb".as_ptr(),
                 key,
-                value,
+                value.as_ptr().cast::<c_char>(),
+                value.len(),
                 c"PXAT".as_ptr(),
                 at.as_ptr().cast::<c_char>(),
                 at.len(),
