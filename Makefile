@@ -98,6 +98,7 @@ python-client: build
 # (or TALLY_SERVER=..., as for the tests).
 BENCH_SERVERS ?= $(if $(TALLY_SERVER),$(TALLY_SERVER),redis-server $(REDIS8) $(VALKEY))
 bench: build servers
+	scripts/install-redis-cell.sh
 	BENCH_SERVERS="$(BENCH_SERVERS)" bench/run.sh
 
 # The Scale section of docs/benchmarks.md: 10M-member board, 1M limiter keys (~6 min, ~3 GB).

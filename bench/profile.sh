@@ -33,7 +33,7 @@ start_callgrind() {
     valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$TMP/callgrind.out" \
         "$SERVER_BIN" --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' \
-        --loadmodule "$MODULE" >"$TMP/valgrind.log" 2>&1 &
+        --loadmodule "$MODULE" --loadmodule "$PWD/.tools/redis-cell/libredis_cell.so" >"$TMP/valgrind.log" 2>&1 &
     SERVER_PID=$!
     wait_ready "$SERVER_PID" 60 0.1 cli && return 0
     cat "$TMP/valgrind.log" >&2
@@ -94,6 +94,7 @@ main() {
     measure slidelua "$LIMIT_KEYS" EVALSHA "$SLIDE_SHA" 1 "sl2:{__rand_int__}" 3600000 100000 "$NOW" 'req:__rand_int__:__rand_int__'
     measure gcra "$LIMIT_KEYS" LIMIT.GCRA "$rl" 100 1000 1000
     measure setpx "$LIMIT_KEYS" SET "$rl:s" v PX 1000
+    measure throttle "$LIMIT_KEYS" CL.THROTTLE "$rl:t" 100 1000 1 1
     measure fixed "$LIMIT_KEYS" LIMIT.FIXED 'fx:{__rand_int__}' 3600000 1000000000
     measure fixedlua "$LIMIT_KEYS" EVALSHA "$FIXED_SHA" 1 'fx2:{__rand_int__}' 3600000 1000000000
     measure incrbare "$LIMIT_KEYS" INCR 'fx3:{__rand_int__}'
@@ -141,6 +142,7 @@ rows() {
     row 'TOURNEY.TOP key 10' top 'ZRANGE key 0 9 REV WITHSCORES' zrange
     row LIMIT.SLIDE slide 'EVALSHA (sliding-window Lua script)' slidelua
     row LIMIT.GCRA gcra 'SET key v PX 1000' setpx
+    row LIMIT.GCRA gcra 'CL.THROTTLE (redis-cell 0.2.2)' throttle
     row LIMIT.FIXED fixed 'EVALSHA (fixed-window Lua script)' fixedlua
     row LIMIT.FIXED fixed 'INCR' incrbare
     row LIMIT.ACQUIRE acquire 'EVALSHA (semaphore acquire script)' acquirelua

@@ -52,6 +52,7 @@ readonly LEASE_TOKEN='t:__rand_int__'
 # Fixed windows an hour long that never refuse (the max is above any run's calls).
 readonly FIXED_PERIOD=3600000
 readonly FIXED_MAX=1000000000
+readonly REDIS_CELL=$PWD/.tools/redis-cell/libredis_cell.so
 # The cap of every audit stream: tally.audit-max-len for AUDIT.APPEND (set with CONFIG SET; the
 # default is 10000), the MAXLEN of the XADD baselines. 1000 keeps the filled streams small (AUDIT_KEYS x 1000
 # entries per side); the trimming work per append does not depend on the cap.
@@ -84,9 +85,9 @@ readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
 readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
-    slide/16 slidelua/16 gcra/16 setpx/16 fixed/16 fixedlua/16 incrbare/16 acquire/16 acquirelua/16 release/16
+    slide/16 slidelua/16 gcra/16 setpx/16 throttle/16 fixed/16 fixedlua/16 incrbare/16 acquire/16 acquirelua/16 release/16
     releaselua/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
-    incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1
+    incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1 throttle/1
     setpx/1 append/1 xadd/1 idem/1 xaddexact/1 ping/1)
 
 # The script a client would run to get TOURNEY.INCR's reply without the module.
@@ -163,7 +164,7 @@ command_of() {
     DB=0
     RANGE=$KEYSPACE
     case $1 in
-        slide | slidelua | gcra | setpx | fixed | fixedlua | incrbare)
+        slide | slidelua | gcra | setpx | throttle | fixed | fixedlua | incrbare)
             DB=$LIMIT_DB
             RANGE=$LIMIT_KEYS
             ;;
@@ -190,6 +191,8 @@ command_of() {
         slidelua) CMD=(EVALSHA "$SLIDE_SHA" 1 "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX" "$SLIDE_NOW" "$REQUEST_ID") ;;
         gcra) CMD=(LIMIT.GCRA "$LIMIT_KEY" 100 1000 1000) ;;
         setpx) CMD=(SET "$LIMIT_KEY" v PX 1000) ;;
+        # The same limiter: bursts of 100 + 1, 1000 per second (CL.THROTTLE counts in seconds).
+        throttle) CMD=(CL.THROTTLE "$LIMIT_KEY" 100 1000 1 1) ;;
         fixed) CMD=(LIMIT.FIXED "$LIMIT_KEY" "$FIXED_PERIOD" "$FIXED_MAX") ;;
         fixedlua) CMD=(EVALSHA "$FIXED_SHA" 1 "$LIMIT_KEY" "$FIXED_PERIOD" "$FIXED_MAX") ;;
         incrbare) CMD=(INCR "$LIMIT_KEY") ;;
@@ -241,7 +244,7 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 # the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx fixed fixedlua \
+    for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx throttle fixed fixedlua \
         incrbare acquire acquirelua release releaselua append xadd idem xaddexact approx chained refuse; do
         command_of "$name"
         concrete=()
@@ -255,6 +258,7 @@ smoke_test() {
             append | xadd | idem | xaddexact | approx | chained | refuse)
                 [[ $reply =~ ^[0-9]+-[0-9]+$ ]] || die "${concrete[*]} replied no stream ID: $reply"
                 ;;
+            throttle) [[ ${reply%%$'\n'*} == 0 ]] || die "${concrete[*]} did not allow (0 is allowed): $reply" ;;
             top) (($(wc -l <<<"$reply") == 30)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
             zrange) (($(wc -l <<<"$reply") == 20)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
         esac
@@ -522,6 +526,7 @@ common_rows() {
     row "TOURNEY.TOP key 10" "ZRANGE key 0 9 REV WITHSCORES" top zrange "$1" "TOURNEY.TOP 10 / ZRANGE 0 9"
     row LIMIT.SLIDE "EVALSHA (sliding-window Lua script)" slide slidelua "$2" "LIMIT.SLIDE / Lua script"
     row LIMIT.GCRA "SET key v PX 1000" gcra setpx "$1" "LIMIT.GCRA / SET PX"
+    row LIMIT.GCRA "CL.THROTTLE (redis-cell 0.2.2)" gcra throttle "$6" "LIMIT.GCRA / CL.THROTTLE"
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" append xadd "$3" "AUDIT.APPEND / XADD ~"
     row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" "XADD MAXLEN ~ $AUDIT_CAP" idem xadd "$4" "APPEND IDEMPOTENT / XADD ~"
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" "XADD MAXLEN = $AUDIT_CAP (exact, like AUDIT.APPEND)" append xaddexact "$5" \
@@ -557,7 +562,7 @@ pipelined_table() {
     PIPELINE_OF_TABLE=$PIPELINE
     row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha 1.6 "TOURNEY.INCR / Lua script"
-    common_rows 0.8 2.0 0.9 0.7 0.9
+    common_rows 0.8 2.0 0.9 0.7 0.9 1.2
     limiter_rows
     settings_rows
     first_rows 0.6
@@ -570,7 +575,7 @@ pipeline1_table() {
     row TOURNEY.INCR ZINCRBY incr zincrby - "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha - "TOURNEY.INCR / Lua script"
     row TOURNEY.INCR "ZINCRBY, then ZREVRANK (two round trips)" incr split 1.8 "TOURNEY.INCR / 2 round trips"
-    common_rows - - - - -
+    common_rows - - - - - -
     first_rows -
     ping_row 1
 }
@@ -781,7 +786,8 @@ report() {
 server_part() {
     local part_dir=$1
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
-    start_server "$TMP"
+    # redis-cell's CL.THROTTLE, LIMIT.GCRA's baseline (scripts/install-redis-cell.sh).
+    start_server "$TMP" --loadmodule "$REDIS_CELL"
     prefill
     smoke_test
     run_rounds
