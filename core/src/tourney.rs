@@ -198,6 +198,16 @@ pub struct Top {
     pub ties: Option<Ties>,
 }
 
+/// `TOURNEY.RANKS`: how many members the call names (from `RANKS_FIRST_MEMBER` on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranks {
+    pub count: usize,
+    pub ties: Option<Ties>,
+}
+
+/// Where TOURNEY.RANKS names its first member (after `nummembers`).
+pub const RANKS_FIRST_MEMBER: usize = 3;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Around {
     pub radius: u64,
@@ -359,6 +369,28 @@ pub fn parse_around(args: &[&[u8]], limits: &Limits) -> Result<Around, Error> {
     Ok(Around { radius: radius.unsigned_abs(), ties })
 }
 
+/// How many members `TOURNEY.RANKS key nummembers member ...` names, read before its options
+/// (so that a member may be named like an option word).
+pub fn ranks_count(args: &[&[u8]], limits: &Limits) -> Result<usize, Error> {
+    arity(args, 4, usize::MAX, "tourney.ranks")?;
+    let count = parse_i64_in(get(args, 2)?, "nummembers", 1, limits.max_range)?;
+    usize::try_from(count).map_err(|_| Error::Syntax)
+}
+
+/// `TOURNEY.RANKS key nummembers member [member ...] [TIES ORDINAL|COMPETITION|DENSE]`
+pub fn parse_ranks(args: &[&[u8]], limits: &Limits) -> Result<Ranks, Error> {
+    let count = ranks_count(args, limits)?;
+    let after = RANKS_FIRST_MEMBER.saturating_add(count);
+    let members = args.get(RANKS_FIRST_MEMBER..after).ok_or(Error::WrongArity("tourney.ranks"))?;
+    members.iter().try_for_each(|member| check_member(member, limits))?;
+    let ties = match args.get(after..) {
+        Some([]) | None => None,
+        Some([word, value]) if is(word, "TIES") => Some(parse_ties(value)?),
+        Some(_) => return Err(Error::Syntax),
+    };
+    Ok(Ranks { count, ties })
+}
+
 /// `TOURNEY.PERCENTILE key member`
 pub fn parse_percentile(args: &[&[u8]], limits: &Limits) -> Result<(), Error> {
     arity(args, 3, 3, "tourney.percentile")?;
@@ -503,6 +535,28 @@ mod tests {
             Err(Error::OutOfRange { what: "radius", min: 0, max: 49 })
         );
         assert_eq!(parse_around(&args("tourney.around k a 1 ties"), &LIMITS), Err(Error::Syntax));
+    }
+
+    #[test]
+    fn ranks_names_its_members_then_its_options() {
+        assert_eq!(parse_ranks(&args("tourney.ranks k 2 a b"), &LIMITS), Ok(Ranks { count: 2, ties: None }));
+        assert_eq!(
+            parse_ranks(&args("tourney.ranks k 1 ties ties dense"), &LIMITS),
+            Ok(Ranks { count: 1, ties: Some(Ties::Dense) })
+        );
+        assert_eq!(parse_ranks(&args("tourney.ranks k 3 a b"), &LIMITS), Err(Error::WrongArity("tourney.ranks")));
+        assert_eq!(parse_ranks(&args("tourney.ranks k 1 a b"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_ranks(&args("tourney.ranks k 1 a ties"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(
+            parse_ranks(&args("tourney.ranks k 0 a"), &LIMITS),
+            Err(Error::OutOfRange { what: "nummembers", min: 1, max: 100 })
+        );
+        assert_eq!(
+            parse_ranks(&args("tourney.ranks k 101 a"), &LIMITS),
+            Err(Error::OutOfRange { what: "nummembers", min: 1, max: 100 })
+        );
+        assert_eq!(parse_ranks(&args("tourney.ranks k 1 aliceislong"), &LIMITS), Err(Error::MemberTooLong { max: 8 }));
+        assert_eq!(parse_ranks(&args("tourney.ranks k 1"), &LIMITS), Err(Error::WrongArity("tourney.ranks")));
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod write;
 use crate::command::Args;
 use crate::server::{register_command, Arg, ArgFlags, ArgKind, LoadCtx};
 use create::{Create, Info};
-use read::{Around, Percentile, Rank, Top};
+use read::{Around, Percentile, Rank, Ranks, Top};
 use std::borrow::Cow;
 use tally_core::season::{self, SeasonChoice};
 use tally_core::Error;
@@ -36,6 +36,7 @@ pub fn register(ctx: &LoadCtx) -> Result<(), String> {
     register_command::<Incr>(ctx)?;
     register_command::<Submit>(ctx)?;
     register_command::<Rank>(ctx)?;
+    register_command::<Ranks>(ctx)?;
     register_command::<Top>(ctx)?;
     register_command::<Around>(ctx)?;
     register_command::<Percentile>(ctx)?;

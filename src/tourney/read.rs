@@ -1,14 +1,16 @@
-//! The reads: TOURNEY.RANK, TOURNEY.TOP, TOURNEY.AROUND and TOURNEY.PERCENTILE.
+//! The reads: TOURNEY.RANK, TOURNEY.RANKS, TOURNEY.TOP, TOURNEY.AROUND and TOURNEY.PERCENTILE.
 
 use super::board::{reply_entry, Board};
 use super::{split_season, READ_SEASON_ARG, TIES_ARG};
 use crate::command::{Args, Command};
 use crate::config;
-use crate::server::{string_bytes, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, Order};
+use crate::server::{string_bytes, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, Order, RawString};
 use crate::stats::Family;
+use smallvec::SmallVec;
+use std::cmp::Ordering;
 use std::ffi::CStr;
 use tally_core::tourney::ties::order_entry_member;
-use tally_core::tourney::{self as core, PageRanks, Ties, MEMBER};
+use tally_core::tourney::{self as core, PageRanks, Ties, MEMBER, RANKS_FIRST_MEMBER};
 use tally_core::Error;
 
 pub struct Rank;
@@ -58,6 +60,78 @@ impl Command for Rank {
             ctx.reply_double(score);
         } else {
             ctx.reply_integer(position);
+        }
+        Ok(())
+    }
+}
+
+pub struct Ranks;
+
+/// A member TOURNEY.RANKS found: its name, score, arrival (TIEBREAK FIRST) and rank.
+struct Found {
+    member: RawString,
+    score: f64,
+    arrival: Option<u64>,
+    rank: u64,
+}
+
+impl Command for Ranks {
+    const NAME: &'static CStr = c"tourney.ranks";
+    const FAMILY: Family = Family::Tourney;
+    const FLAGS: &'static CStr = c"readonly";
+    const ARITY: i32 = -4;
+    const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
+    const SUMMARY: &'static CStr =
+        c"Returns the scores and ranks of a list of members (a friends view), best first; absent members are left out";
+    const COMPLEXITY: &'static CStr = c"O(M*log(N)) where N is the number of members and M the number named";
+    const ARGS: &'static [Arg] = &[
+        Arg::new(c"key", ArgKind::Key),
+        Arg::new(c"nummembers", ArgKind::Integer),
+        Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"member", ArgKind::String) },
+        TIES_ARG,
+        READ_SEASON_ARG,
+    ];
+
+    fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
+        let limits = config::limits();
+        let count = core::ranks_count(args.bytes(), &limits)?;
+        let (words, period) = split_season(args, RANKS_FIRST_MEMBER.saturating_add(count))?;
+        let ranks = core::parse_ranks(&words, &limits)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let ties = board.policy.ties_for(ranks.ties)?;
+        let mut named: SmallVec<[RawString; 16]> =
+            args.raw_range(RANKS_FIRST_MEMBER..RANKS_FIRST_MEMBER.saturating_add(count))?.into();
+        // A member named twice is listed once.
+        named.sort_unstable_by(|a, b| string_bytes(*a).cmp(string_bytes(*b)));
+        named.dedup_by(|a, b| string_bytes(*a) == string_bytes(*b));
+        let zset = ctx.open_zset(board.key, false)?;
+        let len = zset.len();
+        let mut found: SmallVec<[Found; 16]> = named
+            .iter()
+            .filter_map(|&member| Some(Found { member, score: zset.score(member)?, arrival: None, rank: 0 }))
+            .collect();
+        drop(zset);
+        board.check_in_step(len, None)?;
+        if board.ranks_by_arrival() && !found.is_empty() {
+            let tie_keys = board.open_ties(false)?;
+            for entry in &mut found {
+                entry.arrival = Some(tie_keys.arrival_of(entry.member).ok_or_else(|| board.out_of_sync())?);
+            }
+        }
+        for entry in &mut found {
+            entry.rank = board.rank(entry.member, entry.score, ties, entry.arrival)?;
+        }
+        // Best first, equal scores in the leaderboard's own order (arrival, else greater member first).
+        found.sort_unstable_by(|a, b| {
+            // Scores are never NaN; -0 and 0 are the same score, as in the sorted set.
+            b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal).then_with(|| match (a.arrival, b.arrival) {
+                (Some(first), Some(second)) => first.cmp(&second),
+                _ => string_bytes(b.member).cmp(string_bytes(a.member)),
+            })
+        });
+        ctx.reply_array(found.len());
+        for entry in &found {
+            reply_entry(ctx, |ctx| ctx.reply_string(entry.member), entry.score, entry.rank);
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use crate::common::*;
 use redis::Value;
 
-const COMMANDS: [&str; 23] = [
+const COMMANDS: [&str; 24] = [
     "audit.append",
     "audit.create",
     "audit.digest",
@@ -24,6 +24,7 @@ const COMMANDS: [&str; 23] = [
     "tourney.info",
     "tourney.percentile",
     "tourney.rank",
+    "tourney.ranks",
     "tourney.rem",
     "tourney.submit",
     "tourney.top",

@@ -36,7 +36,7 @@ const HUGE_EVERY: u64 = 5000;
 const MB: usize = 1024 * 1024;
 const INTERNAL: &str = "internal error in tally";
 
-const COMMANDS: [&str; 23] = [
+const COMMANDS: [&str; 24] = [
     "TOURNEY.INCR",
     "TOURNEY.SUBMIT",
     "TOURNEY.RANK",
@@ -60,6 +60,7 @@ const COMMANDS: [&str; 23] = [
     "LIMIT.ACQUIRE",
     "LIMIT.RELEASE",
     "LIMIT.RENEW",
+    "TOURNEY.RANKS",
 ];
 
 fn command_name(index: usize) -> &'static str {
@@ -111,7 +112,7 @@ const COMPANIONS: [&[u8]; 8] = [
 /// The keys a command mostly works on, so that its own state builds up.
 fn home_keys(command: usize) -> &'static [&'static [u8]] {
     match command {
-        0..=8 => &[b"fz:{f}:1", b"fz:{f}:2"],
+        0..=8 | 23 => &[b"fz:{f}:1", b"fz:{f}:2"],
         9 | 10 | 12 => &[b"fz:{f}:3", b"fz:{f}:4", b"fz:{f}:5", b"fz:{f}:6", b"fz:{f}:7"],
         11 | 19 => &[b"fz:{f}:gcra", b"fz:{f}:8"],
         20..=22 => &[b"fz:{f}:lease", b"fz:{f}:3", b"fz:{f}:8"],
@@ -610,6 +611,15 @@ impl Gen {
                     args.push(self.lease_token());
                 }
             }
+            23 => {
+                args.push(self.home(command));
+                let n = if self.rng.one_in(20) { self.rng.range(-1, 1001) } else { self.rng.range(1, 6) };
+                args.push(b(n.to_string()));
+                for _ in 0..n.clamp(0, 8) {
+                    args.push(self.member());
+                }
+                self.ties(&mut args);
+            }
             21 | 22 => {
                 args.push(self.home(command));
                 args.push(self.lease_token());
@@ -1066,6 +1076,7 @@ fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
                 if *limit >= 1 && (0..=*limit).contains(remaining) && *retry >= 0
                     && matches!((acquired, token), (1, Reply::Bulk(Some(_))) | (0, Reply::Bulk(None)))),
         (21 | 22, Reply::Int(done)) => (0..=1).contains(done),
+        (23, Reply::Array(Some(items))) => items.iter().all(is_entry),
         _ => false,
     }
 }

@@ -358,6 +358,7 @@ fn a_full_server_refuses_every_growing_tally_write_and_serves_the_rest() {
             "tourney.info",
             "tourney.percentile",
             "tourney.rank",
+            "tourney.ranks",
             "tourney.rem",
             "tourney.top"
         ]
