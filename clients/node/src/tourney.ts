@@ -205,6 +205,34 @@ export const TOURNEY_TOP = {
   }
 } as const;
 
+/**
+ * `TOURNEY.RANKS key nummembers member [member ...] [TIES ...] [SEASON ...]` -> the entries of the named
+ * members, best first (a friends view): members not on the board are left out and a member named twice is
+ * listed once, so the array may be shorter than the list, or empty (also for a missing key). `nummembers` is
+ * the list's length; an empty list throws before anything is sent (the server wants at least one member).
+ */
+export const TOURNEY_RANKS = {
+  IS_READ_ONLY: true,
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    members: RedisVariadicArgument,
+    options?: TiesOptions
+  ) {
+    if (Array.isArray(members) && members.length === 0) {
+      throw new RangeError('TOURNEY.RANKS needs at least one member (nummembers must be at least 1)');
+    }
+    parser.push('TOURNEY.RANKS');
+    parser.pushKey(key);
+    parser.pushVariadicWithLength(members);
+    pushTies(parser, options);
+  },
+  transformReply(this: void, reply: RawReply): Array<TourneyEntry> {
+    return entries(reply, 'TOURNEY.RANKS');
+  }
+} as const;
+
 /** `TOURNEY.AROUND key member radius [TIES ...] [SEASON ...]` -> the entries around a member, or null when absent. */
 export const TOURNEY_AROUND = {
   IS_READ_ONLY: true,

@@ -82,6 +82,10 @@ for (const RESP of [2, 3] as const) {
           ['b', 'a', 'c']
         );
         assert.equal(await client.tally.tourneyPercentile(key, 'a'), 200 / 3);
+        assert.deepEqual(await client.tally.tourneyRanks(key, ['c', 'zz', 'a']), [
+          { member: 'a', score: 10, rank: 2 },
+          { member: 'c', score: 1, rank: 3 }
+        ]);
         assert.equal(await client.tally.tourneyRem(key, ['c', 'zz']), 1);
         // The data lives on the primary that serves the slot.
         const owner = await nodeClient(port);

@@ -116,6 +116,50 @@ for (const RESP of [2, 3] as const) {
       assert.equal(await client.tally.tourneyAround(k('missing'), 'w', 2), null);
     });
 
+    test('tourneyRanks lists the named members best first, leaving out the absent and the repeated', async () => {
+      const board = k('board');
+      assert.deepEqual(await client.tally.tourneyRanks(board, ['z', 'x', 'nobody', 'w', 'x']), [
+        { member: 'w', score: 20, rank: 1 },
+        { member: 'x', score: 10, rank: 3 },
+        { member: 'z', score: 5, rank: 4 }
+      ]);
+      // Equal scores in the board's order (y before x), sharing a rank under COMPETITION.
+      assert.deepEqual(await client.tally.tourneyRanks(board, ['z', 'x', 'y', 'y'], { ties: 'COMPETITION' }), [
+        { member: 'y', score: 10, rank: 2 },
+        { member: 'x', score: 10, rank: 2 },
+        { member: 'z', score: 5, rank: 4 }
+      ]);
+      assert.deepEqual(await client.tally.tourneyRanks(board, ['x', 'y'], { ties: 'ORDINAL' }), [
+        { member: 'y', score: 10, rank: 2 },
+        { member: 'x', score: 10, rank: 3 }
+      ]);
+      // One member, not in an array; a member named like an option word is just a member.
+      assert.deepEqual(await client.tally.tourneyRanks(board, 'y'), [{ member: 'y', score: 10, rank: 2 }]);
+      assert.deepEqual(await client.tally.tourneyRanks(board, ['TIES', 'w', 'COMPETITION']), [
+        { member: 'w', score: 20, rank: 1 }
+      ]);
+      assert.deepEqual(await client.tally.tourneyRanks(board, ['nobody', 'nobody-else']), []);
+      assert.deepEqual(await client.tally.tourneyRanks(k('missing'), ['w', 'x']), []);
+    });
+
+    test('tourneyRanks with no members throws before sending', async () => {
+      const board = k('board');
+      for (const call of [
+        () => client.tally.tourneyRanks(board, []),
+        () => client.tally.tourneyRanks(board, [], { ties: 'COMPETITION', season: 'DAILY' })
+      ]) {
+        await assert.rejects(call(), (err: unknown) => {
+          // A client-side error, not the server's ErrorReply.
+          assert.ok(err instanceof RangeError, `expected a RangeError, got ${String(err)}`);
+          assert.match(err.message, /nummembers must be at least 1/);
+          return true;
+        });
+      }
+      assert.throws(() => client.multi().tally.tourneyRanks(board, []), RangeError);
+      // The connection is still usable.
+      assert.deepEqual(await client.tally.tourneyRanks(board, ['w']), [{ member: 'w', score: 20, rank: 1 }]);
+    });
+
     test('tourneyPercentile is a number, null when absent', async () => {
       const board = k('board');
       assert.equal(await client.tally.tourneyPercentile(board, 'z'), 25);
@@ -158,6 +202,11 @@ for (const RESP of [2, 3] as const) {
       assert.equal(entry!.score, 2);
       assert.equal(entry!.rank, 1);
       assert.deepEqual(await buffers.tally.tourneyRankWithScore(key, member), { rank: 1, score: 2 });
+      const [named] = await buffers.tally.tourneyRanks(key, [member, Buffer.from('nobody')]);
+      assert.ok(Buffer.isBuffer(named!.member));
+      assert.ok(member.equals(named!.member));
+      assert.equal(named!.score, 2);
+      assert.equal(named!.rank, 1);
       assert.equal(await buffers.tally.tourneyPercentile(key, member), 100);
     });
 
@@ -168,6 +217,7 @@ for (const RESP of [2, 3] as const) {
         .tally.tourneyIncr(key, 'a', 1)
         .tally.tourneySubmit(key, 'b', 5)
         .tally.tourneyTop(key, 2)
+        .tally.tourneyRanks(key, ['a', 'nobody', 'a'])
         .exec();
       assert.deepEqual(replies, [
         { score: 1, rank: 1 },
@@ -175,7 +225,8 @@ for (const RESP of [2, 3] as const) {
         [
           { member: 'b', score: 5, rank: 1 },
           { member: 'a', score: 1, rank: 2 }
-        ]
+        ],
+        [{ member: 'a', score: 1, rank: 2 }]
       ]);
     });
 
@@ -208,10 +259,20 @@ for (const RESP of [2, 3] as const) {
         'ERR syntax error'
       );
       await rejectsWith(client.tally.tourneyRem(board, []), "ERR wrong number of arguments for 'tourney.rem' command");
+      await rejectsWith(client.tally.tourneyRanks(board, ['w'], { ties: 'SPARSE' as Ties }), 'ERR syntax error');
+      await rejectsWith(
+        client.tally.tourneyRanks(board, ['w'], { ties: 'DENSE' }),
+        'ERR TIES DENSE needs a tournament created with TOURNEY.CREATE ... TIES DENSE'
+      );
+      await rejectsWith(
+        client.tally.tourneyRanks(board, ['x'.repeat(129)]),
+        'ERR member is longer than tally.max-member-bytes (128 bytes)'
+      );
       const wrongType = 'WRONGTYPE Operation against a key holding the wrong kind of value';
       await rejectsWith(client.tally.tourneySubmit(k('string'), 'a', 1), wrongType);
       await rejectsWith(client.tally.tourneyRank(k('string'), 'a'), wrongType);
       await rejectsWith(client.tally.tourneyTop(k('string'), 1), wrongType);
+      await rejectsWith(client.tally.tourneyRanks(k('string'), ['a']), wrongType);
       // The connection is still usable after errors.
       assert.equal(await client.tally.tourneyRank(board, 'w'), 1);
     });
@@ -289,6 +350,22 @@ for (const RESP of [2, 3] as const) {
         ['dave', 3]
       ]);
       assert.equal(await client.tally.tourneyPercentile(key, 'carol'), 80);
+      // RANKS: arrival order among equal scores, under each tie rule (the tournament's DENSE by default).
+      assert.deepEqual(ranks(await client.tally.tourneyRanks(key, ['erin', 'carol', 'nobody', 'bob'])), [
+        ['bob', 2],
+        ['carol', 2],
+        ['erin', 3]
+      ]);
+      assert.deepEqual(ranks(await client.tally.tourneyRanks(key, ['erin', 'carol', 'bob'], { ties: 'COMPETITION' })), [
+        ['bob', 2],
+        ['carol', 2],
+        ['erin', 4]
+      ]);
+      assert.deepEqual(ranks(await client.tally.tourneyRanks(key, ['erin', 'carol', 'bob'], { ties: 'ORDINAL' })), [
+        ['bob', 2],
+        ['carol', 3],
+        ['erin', 5]
+      ]);
       // INCR replies the DENSE rank too; erin leaves 30 and comes back behind dave.
       assert.deepEqual(await client.tally.tourneyIncr(key, 'erin', 15), { score: 45, rank: 2 });
       assert.deepEqual(await client.tally.tourneyIncr(key, 'erin', -15), { score: 30, rank: 3 });
@@ -448,6 +525,12 @@ for (const RESP of [2, 3] as const) {
         { member: 'a', score: 5, rank: 2 }
       ]);
       assert.equal(await client.tally.tourneyPercentile(key, 'a', { season: 'DAILY' }), 50);
+      assert.deepEqual(await client.tally.tourneyRanks(key, ['a', 'b'], { season: 'DAILY', ties: 'COMPETITION' }), [
+        { member: 'b', score: 7, rank: 1 },
+        { member: 'a', score: 5, rank: 2 }
+      ]);
+      assert.deepEqual(await client.tally.tourneyRanks(key, ['a', 'b'], { season: 'DAILY', previousSeason: true }), []);
+      assert.deepEqual(await client.tally.tourneyRanks(key, ['a', 'b']), []);
       assert.deepEqual(await client.tally.tourneyTop(key, 5, { season: 'DAILY', previousSeason: true }), []);
       const info = await client.tally.tourneyInfo(key, { season: 'DAILY' });
       assert.deepEqual({ ...info, expireAt: null }, {

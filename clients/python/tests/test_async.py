@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio
 
 from conftest import Server
-from tally_redis import Decision, Lease, ScoreRank, TourneyInfo, tally
+from tally_redis import Decision, Entry, Lease, ScoreRank, TourneyInfo, tally
 
 
 @pytest.fixture
@@ -26,6 +26,7 @@ async def test_commands(ar: redis.asyncio.Redis) -> None:
     assert await t.tourney_incr("a:{cup}", "ada", 10) == ScoreRank(10.0, 1)
     assert await t.tourney_rank_with_score("a:{cup}", "ada") == ScoreRank(10.0, 1)
     assert (await t.tourney_info("a:{cup}")).members == 1
+    assert await t.tourney_ranks("a:{cup}", ["nobody", "ada"]) == [Entry("ada", 10.0, 1)]
     assert (await t.limit_slide("l:{cup}", 1000, 1)) == Decision(True, 1, 0, 0, 1000)
     assert await t.limit_acquire("a:{lease}", 1, 60000, token="w") == Lease(True, 1, 0, 0, "w")
     assert await t.limit_release("a:{lease}", "w") is True
@@ -39,5 +40,7 @@ async def test_pipeline(ar: redis.asyncio.Redis) -> None:
         queued = tally(pipe)
         queued.tourney_incr("a:{cup}", "ada", 2)
         queued.tourney_info("a:{cup}")
-        incr, info = await pipe.execute()
+        queued.tourney_ranks("a:{cup}", ["ada"], ties="COMPETITION")
+        incr, info, ranks = await pipe.execute()
     assert incr == ScoreRank(2.0, 1) and isinstance(info, TourneyInfo)
+    assert ranks == [Entry("ada", 2.0, 1)]

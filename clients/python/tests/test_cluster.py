@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
 from conftest import Server
-from tally_redis import Lease, ScoreRank, tally
+from tally_redis import Entry, Lease, ScoreRank, tally
 
 # Keys spread over the three primaries' slots.
 BOARDS = [f"board:{{{n}}}" for n in range(12)]
@@ -26,6 +26,7 @@ def test_sync_cluster(cluster: List[Server], protocol: int) -> None:
         for board in BOARDS:
             assert t.tourney_incr(board, "ada", 3) == ScoreRank(3.0, 1)
             assert t.tourney_rank(board, "ada") == 1
+            assert t.tourney_ranks(board, ["nobody", "ada"]) == [Entry("ada", 3.0, 1)]
         assert t.limit_multi([("s:{u}", 1000, 5), ("m:{u}", 60000, 50)]).allowed is True
         for board in BOARDS:
             assert t.limit_fixed(f"{board}:day", 86_400_000, 2).remaining == 1
@@ -53,6 +54,7 @@ async def test_async_cluster(cluster: List[Server]) -> None:
         t = tally(rc)
         for board in BOARDS:
             assert await t.tourney_incr(board, "bob", 2) == ScoreRank(2.0, 1)
+            assert await t.tourney_ranks(board, ["bob", "bob"]) == [Entry("bob", 2.0, 1)]
         assert (await t.limit_gcra("g:{u}", 1, 10, 1000)).allowed is True
         lease = await t.limit_acquire("l:{u}", 1, 60000)
         assert lease.acquired and lease.token is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List, Sequence
+
 import pytest
 import redis
 
@@ -50,6 +52,58 @@ def test_ties_top_around_percentile(r: redis.Redis) -> None:
     assert r.zcard(KEY) == 2
 
 
+def test_ranks(r: redis.Redis) -> None:
+    t = tally(r)
+    for member, score in [("a", 30), ("b", 20), ("c", 20), ("d", 10)]:
+        t.tourney_submit(KEY, member, score)
+    # Best first; the absent left out, the repeated listed once.
+    assert t.tourney_ranks(KEY, ["d", "b", "nobody", "a", "b"]) == [
+        Entry(text(r, "a"), 30.0, 1),
+        Entry(text(r, "b"), 20.0, 3),
+        Entry(text(r, "d"), 10.0, 4),
+    ]
+    # Equal scores in Redis' order (the greater member first), sharing a rank under COMPETITION.
+    assert t.tourney_ranks(KEY, ["d", "b", "c", "c"], ties="COMPETITION") == [
+        Entry(text(r, "c"), 20.0, 2),
+        Entry(text(r, "b"), 20.0, 2),
+        Entry(text(r, "d"), 10.0, 4),
+    ]
+    assert t.tourney_ranks(KEY, ("b", "c"), ties="ORDINAL") == [
+        Entry(text(r, "c"), 20.0, 2),
+        Entry(text(r, "b"), 20.0, 3),
+    ]
+    # One member, bytes or str; a member named like an option word is just a member.
+    assert t.tourney_ranks(KEY, "c") == [Entry(text(r, "c"), 20.0, 2)]
+    assert t.tourney_ranks(KEY, [b"a", "TIES", "COMPETITION"]) == [Entry(text(r, "a"), 30.0, 1)]
+    assert t.tourney_ranks(KEY, ["nobody", "nobody-else"]) == []
+    assert t.tourney_ranks("missing:{t}", ["a", "b"]) == []
+    # Seasons: the day's board, and the one before (empty).
+    t.tourney_incr(KEY, "zed", 3, season="DAILY")
+    assert t.tourney_ranks(KEY, ["zed", "a"], season="DAILY") == [Entry(text(r, "zed"), 3.0, 1)]
+    assert t.tourney_ranks(KEY, ["zed"], season="DAILY", previous=True) == []
+
+
+def test_ranks_refuses_an_empty_list_before_sending(r: redis.Redis) -> None:
+    t = tally(r)
+    t.tourney_submit(KEY, "a", 1)
+    stats = r.info("commandstats").get("cmdstat_tourney.ranks")
+    empty: List[Sequence[str]] = [[], ()]
+    for members in empty:
+        with pytest.raises(ValueError, match="nummembers must be at least 1"):
+            t.tourney_ranks(KEY, members)
+        with pytest.raises(ValueError, match="nummembers must be at least 1"):
+            t.tourney_ranks(KEY, members, ties="COMPETITION", season="DAILY")
+    with pytest.raises(ValueError):
+        t.tourney_ranks(KEY, ["a"], previous=True)
+    pipe = r.pipeline()
+    with pytest.raises(ValueError):
+        tally(pipe).tourney_ranks(KEY, [])
+    assert len(pipe) == 0
+    # Nothing reached the server.
+    assert r.info("commandstats").get("cmdstat_tourney.ranks") == stats
+    assert t.tourney_ranks(KEY, ["a"]) == [Entry(text(r, "a"), 1.0, 1)]
+
+
 def test_create_info_and_seasons(r: redis.Redis) -> None:
     t = tally(r)
     assert t.tourney_info(KEY) == TourneyInfo(
@@ -60,6 +114,11 @@ def test_create_info_and_seasons(r: redis.Redis) -> None:
     t.tourney_incr(KEY, "amy", 3, season="DAILY")
     # TIEBREAK FIRST: zed got there first.
     assert t.tourney_rank(KEY, "zed", season="DAILY", ties="ORDINAL") == 1
+    assert t.tourney_ranks(KEY, ["amy", "zed"], season="DAILY", ties="ORDINAL") == [
+        Entry(text(r, "zed"), 3.0, 1),
+        Entry(text(r, "amy"), 3.0, 2),
+    ]
+    assert [e.rank for e in t.tourney_ranks(KEY, ["amy", "zed"], season="DAILY")] == [1, 1]
     assert t.tourney_top(KEY, 10, season="DAILY", previous=True) == []
     info = t.tourney_info(KEY, season="DAILY")
     assert (info.created, info.tiebreak, info.ties, info.members, info.top) == (True, "FIRST", "DENSE", 2, 3.0)
@@ -75,6 +134,10 @@ def test_errors_are_redis_errors(r: redis.Redis) -> None:
         t.tourney_incr("text:{t}", "a", 1)
     with pytest.raises(redis.ResponseError, match="^count must be between 1 and"):
         t.tourney_top(KEY, -1)
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        t.tourney_ranks("text:{t}", ["a"])
+    with pytest.raises(redis.ResponseError, match="^TIES DENSE needs a tournament created with"):
+        t.tourney_ranks(KEY, ["a"], ties="DENSE")
     t.tourney_create(KEY, ties="DENSE")
     with pytest.raises(redis.ResponseError, match="already exists with other settings"):
         t.tourney_create(KEY, ties="COMPETITION")
@@ -87,5 +150,7 @@ def test_pipeline_and_transaction(r: redis.Redis) -> None:
         queued.tourney_incr(KEY, "ada", 1)
         queued.tourney_rank(KEY, "ada")
         queued.tourney_info(KEY)
-        incr, rank, info = pipe.execute()
+        queued.tourney_ranks(KEY, ["ada", "nobody", "ada"])
+        incr, rank, info, ranks = pipe.execute()
         assert isinstance(incr, ScoreRank) and rank == 1 and isinstance(info, TourneyInfo)
+        assert ranks == [Entry(text(r, "ada"), incr.score, 1)]

@@ -172,6 +172,24 @@ class Tally:
         """TOURNEY.AROUND: up to ``radius`` entries each side of the member; None when it is absent."""
         return ("TOURNEY.AROUND", key, member, radius) + _ties(ties, season, previous)
 
+    @replies_with(replies.ranks)
+    def tourney_ranks(
+        self,
+        key: Key,
+        members: Union[Key, Sequence[Key]],
+        *,
+        ties: Optional[Ties] = None,
+        season: Optional[Season] = None,
+        previous: bool = False,
+    ) -> Args:
+        """TOURNEY.RANKS: the entries of the named members (one member, or a list), best first; members
+        not on the board are left out and a repeated one is listed once. Raises ValueError for an
+        empty list (nummembers, its length, must be at least 1) before sending."""
+        named: Tuple[Key, ...] = (members,) if isinstance(members, (bytes, str)) else tuple(members)
+        if not named:
+            raise ValueError("tourney_ranks needs at least one member (nummembers must be at least 1)")
+        return ("TOURNEY.RANKS", key, len(named)) + named + _ties(ties, season, previous)
+
     @replies_with(replies.percentile)
     def tourney_percentile(
         self, key: Key, member: Key, *, season: Optional[Season] = None, previous: bool = False

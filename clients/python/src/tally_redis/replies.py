@@ -227,13 +227,21 @@ rank_only: Callable[..., Optional[int]] = rank  # type: ignore[assignment]
 rank_with_score: Callable[..., Optional[ScoreRank]] = rank  # type: ignore[assignment]
 
 
-def top(reply: Any, **_: Any) -> List[Entry]:
-    what = "TOURNEY.TOP"
+def _entries(reply: Any, what: str) -> List[Entry]:
     parsed = []
     for item in _array(reply, what):
         member, score, position = _array(item, what, 3)
         parsed.append(Entry(member, _double(score, what), _integer(position, what)))
     return parsed
+
+
+def top(reply: Any, **_: Any) -> List[Entry]:
+    return _entries(reply, "TOURNEY.TOP")
+
+
+def ranks(reply: Any, **_: Any) -> List[Entry]:
+    """TOURNEY.RANKS: as TOP, the named members that are on the board."""
+    return _entries(reply, "TOURNEY.RANKS")
 
 
 def around(reply: Any, **_: Any) -> Optional[List[Entry]]:
@@ -349,6 +357,7 @@ CALLBACKS: Dict[str, Callable[..., Any]] = {
     "TOURNEY.INCR": score_rank,
     "TOURNEY.SUBMIT": submit_result,
     "TOURNEY.RANK": rank,
+    "TOURNEY.RANKS": ranks,
     "TOURNEY.TOP": top,
     "TOURNEY.AROUND": around,
     "TOURNEY.PERCENTILE": percentile,
