@@ -86,6 +86,7 @@ main() {
     measure evalsha "$PLAYERS" EVALSHA "$INCR_SHA" 1 "$board" "$member" 1
     measure rank "$PLAYERS" TOURNEY.RANK "$board" "$member"
     measure zrevrank "$PLAYERS" ZREVRANK "$board" "$member"
+    measure ranks10 "$PLAYERS" TOURNEY.RANKS "$board" 10 "$member" "$member" "$member" "$member" "$member" "$member" "$member" "$member" "$member" "$member"
     measure incrfirst "$PLAYERS" TOURNEY.INCR 'first:{1}' "$member" 1
     measure rankfirst "$PLAYERS" TOURNEY.RANK 'first:{1}' "$member"
     measure top "$PLAYERS" TOURNEY.TOP "$board" 10
@@ -137,6 +138,8 @@ rows() {
     row TOURNEY.INCR incr ZINCRBY zincrby
     row TOURNEY.INCR incr 'EVALSHA (ZINCRBY + ZREVRANK in Lua)' evalsha
     row TOURNEY.RANK rank ZREVRANK zrevrank
+    COUNT[rank10]=$((COUNT[rank] * 10))
+    row 'TOURNEY.RANKS of 10 members' ranks10 'TOURNEY.RANK x 10' rank10
     row 'TOURNEY.INCR, TIEBREAK FIRST' incrfirst 'TOURNEY.INCR, plain leaderboard' incr
     row 'TOURNEY.RANK, TIEBREAK FIRST' rankfirst 'TOURNEY.RANK, plain leaderboard' rank
     row 'TOURNEY.TOP key 10' top 'ZRANGE key 0 9 REV WITHSCORES' zrange

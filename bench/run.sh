@@ -84,7 +84,7 @@ readonly PRODUCER='p:__rand_int__:__rand_int__'
 readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
-readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
+readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 ranks10/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
     slide/16 slidelua/16 gcra/16 setpx/16 throttle/16 fixed/16 fixedlua/16 incrbare/16 acquire/16 acquirelua/16 release/16
     releaselua/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
     incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1 throttle/1
@@ -183,6 +183,8 @@ command_of() {
         zincrby) CMD=(ZINCRBY "$KEY" 1 "$MEMBER") ;;
         evalsha) CMD=(EVALSHA "$SCRIPT_SHA" 1 "$KEY" "$MEMBER" 1) ;;
         rank | rankfirst) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
+        # Ten members of one board (each drawn on its own), the friends view.
+        ranks10) CMD=(TOURNEY.RANKS "$KEY" 10 "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER") ;;
         zrevrank) CMD=(ZREVRANK "$KEY" "$MEMBER") ;;
         top) CMD=(TOURNEY.TOP "$KEY" 10) ;;
         zrange) CMD=(ZRANGE "$KEY" 0 9 REV WITHSCORES) ;;
@@ -228,6 +230,7 @@ label_of() {
         chained) echo "AUDIT.APPEND (stream created CHAIN)" ;;
         refuse) echo "AUDIT.APPEND (stream created ONFULL REFUSE, 2 groups)" ;;
         incrfirst) echo "TOURNEY.INCR (TIEBREAK FIRST)" ;;
+        ranks10) echo "TOURNEY.RANKS (10 members)" ;;
         rankfirst) echo "TOURNEY.RANK (TIEBREAK FIRST)" ;;
         *)
             command_of "$1"
@@ -244,7 +247,7 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 # the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx throttle fixed fixedlua \
+    for name in incr zincrby evalsha rank ranks10 zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx throttle fixed fixedlua \
         incrbare acquire acquirelua release releaselua append xadd idem xaddexact approx chained refuse; do
         command_of "$name"
         concrete=()
@@ -460,13 +463,21 @@ two_round_trips() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", 1 / (1 / a +
 fmt_rps() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
 
 # Requests/s of test $1 at pipeline $2; a pair "a+b" (a client sending a, then b) counts pairs
-# per second, 1/(1/a + 1/b), from the two tests' medians.
+# per second, 1/(1/a + 1/b), from the two tests' medians; "test*n" counts n units per call
+# (members per second of a call that ranks n members).
 rate_of() {
-    if [[ $1 == *+* ]]; then two_round_trips "$(med "${1%+*}/$2")" "$(med "${1#*+}/$2")"; else med "$1/$2"; fi
+    if [[ $1 == *+* ]]; then
+        two_round_trips "$(med "${1%+*}/$2")" "$(med "${1#*+}/$2")"
+    elif [[ $1 == *'*'* ]]; then
+        awk -v r="$(med "${1%'*'*}/$2")" -v n="${1#*'*'}" 'BEGIN { printf "%.2f", r * n }'
+    else
+        med "$1/$2"
+    fi
 }
 
 # latency of test $1 at pipeline $2; of a pair, the sums of its two tests'.
 latency_of() {
+    [[ $1 != *'*'* ]] || { latency "${1%'*'*}/$2"; return; }
     [[ $1 == *+* ]] || { latency "$1/$2"; return; }
     local a=${1%+*}/$2 b=${1#*+}/$2
     awk -v a="$(median "${P50[$a]}")" -v b="$(median "${P50[$b]}")" -v c="$(median "${P99[$a]}")" \
@@ -562,6 +573,8 @@ pipelined_table() {
     PIPELINE_OF_TABLE=$PIPELINE
     row TOURNEY.INCR ZINCRBY incr zincrby 0.7 "TOURNEY.INCR / ZINCRBY"
     row TOURNEY.INCR "EVALSHA (ZINCRBY + ZREVRANK in Lua)" incr evalsha 1.6 "TOURNEY.INCR / Lua script"
+    row "TOURNEY.RANKS of 10 members (members/s)" "TOURNEY.RANK, one call per member" 'ranks10*10' rank 5.0 \
+        "RANKS 10 / RANK (members/s)"
     common_rows 0.8 2.0 0.9 0.7 0.9 1.2
     limiter_rows
     settings_rows
