@@ -65,7 +65,11 @@ measure() {
     local name=$1 range=$2
     shift 2
     counted_since_dump "$SERVER_PID" "$TMP" >/dev/null
-    redis-benchmark -s "$TMP/redis.sock" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >/dev/null
+    if ! redis-benchmark -s "$TMP/redis.sock" -n "$CALLS" -c 1 -P 16 -r "$range" -q "$@" >"$TMP/benchmark.txt" 2>&1; then
+        tail -n 5 "$TMP/benchmark.txt" >&2
+        tail -n 60 "$TMP/valgrind.log" >&2
+        die "redis-benchmark failed measuring $name"
+    fi
     COUNT[$name]=$(($(counted_since_dump "$SERVER_PID" "$TMP") / CALLS))
 }
 

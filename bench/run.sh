@@ -32,9 +32,9 @@ LOG_NAME=bench
 
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 39 tests x 5 rounds take about 3.5 minutes per server on 2 idle CPUs (a run at
+# Sized so that the 49 tests x 5 rounds take about 5 minutes per server on 2 idle CPUs (a run at
 # pipeline 1 takes about a second), and each server's part, with the prefill and bench/profile.sh,
-# about 4.5: make bench on the three servers of the test matrix takes about 14 minutes.
+# about 6: make bench on the three servers of the test matrix takes about 19 minutes.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-100000}
 readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
