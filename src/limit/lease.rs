@@ -86,19 +86,33 @@ impl Command for Acquire {
             Some(_) => Some(args.raw(ACQUIRE_TOKEN_POSITION)?),
             None => None,
         };
-        let live = Leases {
-            live: leases.len(),
-            holds_token: named.is_some_and(|token| leases.score(token).is_some()),
-            earliest_end: leases.nth_lowest_score(0).map(|end| end as i64),
+        let count = leases.len();
+        // With a slot free, a named token gets its lease whether it held one or not: it is
+        // written at once, and the write tells which it was, sparing a lookup.
+        let written = match named {
+            Some(token) if acquire.acquires(count, false) => {
+                Some(leases.set(core::lease_end(now, acquire.lease_ms) as f64, token)?)
+            }
+            _ => None,
         };
-        let outcome = acquire.decide(now, &live);
+        let holds_token = match (written, named) {
+            (Some(added), _) => !added,
+            (None, Some(token)) => leases.score(token).is_some(),
+            (None, None) => false,
+        };
+        // Only a refusal replies when the soonest lease ends.
+        let earliest_end =
+            if acquire.acquires(count, holds_token) { None } else { leases.nth_lowest_score(0).map(|end| end as i64) };
+        let outcome = acquire.decide(now, &Leases { live: count, holds_token, earliest_end });
         let shown = judge(&outcome.decision);
         // The token replied: the caller's, or one made for this lease (under shadow mode
         // also for a refused call, which is not stored).
         let made = if named.is_none() && shown.allowed { Some(made_token(ctx, &leases)?) } else { None };
         let token = named.or(made.as_ref().map(OwnedString::raw));
         if let (Some(end), Some(token)) = (outcome.lease_end, token) {
-            leases.set(end as f64, token)?;
+            if written.is_none() {
+                leases.set(end as f64, token)?;
+            }
             ctx.replicate_with_key(c"ZADD", name, &[ctx.integer_string(end).raw(), token]);
             ctx.wrote(name, Notify::Zset, c"zadd");
         }

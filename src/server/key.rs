@@ -337,11 +337,11 @@ impl Key<'_> {
         ok(api!(RedisModule_ZsetScore(self.key, member, &raw mut score), ERR)).then_some(score)
     }
 
-    /// Sets `member`'s score (adding it if absent).
-    pub fn set(&self, score: f64, member: RawString) -> Result<(), Error> {
+    /// Sets `member`'s score (adding it if absent); true when it was added.
+    pub fn set(&self, score: f64, member: RawString) -> Result<bool, Error> {
         let mut flags: c_int = 0;
         if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &raw mut flags), ERR)) {
-            Ok(())
+            Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
         } else {
             Err(Error::Internal)
         }

@@ -98,11 +98,16 @@ pub fn lease_end(now_ms: i64, lease_ms: i64) -> i64 {
 }
 
 impl Acquire<'_> {
-    /// A token that already holds a lease renews it rather than taking a second slot.
+    /// Whether the call gets a lease: a token that already holds one renews it rather than
+    /// taking a second slot. Only a refusal needs `Leases::earliest_end`.
+    pub fn acquires(&self, live: u64, holds_token: bool) -> bool {
+        holds_token || i64::try_from(live).unwrap_or(i64::MAX) < self.max
+    }
+
     pub fn decide(&self, now_ms: i64, leases: &Leases) -> AcquireOutcome {
         let live = i64::try_from(leases.live).unwrap_or(i64::MAX);
         let takes_slot = !leases.holds_token;
-        let acquired = leases.holds_token || live < self.max;
+        let acquired = self.acquires(leases.live, leases.holds_token);
         let held = if acquired && takes_slot { live.saturating_add(1) } else { live };
         let retry_after_ms =
             if acquired { 0 } else { leases.earliest_end.map_or(0, |end| end.saturating_sub(now_ms).max(0)) };
