@@ -47,9 +47,8 @@ impl Command for Fixed {
         let outcome = fixed.decide(now, stored);
         if let Some(Counter { count, expire_at_ms: Some(end) }) = outcome.write {
             let text = IntText::new(count);
-            // Within its window the counter keeps its expiry: only its digits change.
-            let same_window = stored.is_some_and(|counter| counter.expire_at_ms == Some(end));
-            if same_window {
+            // A counter of this window keeps its expiry: only its digits change.
+            if stored.is_some_and(|counter| fixed.counts(now, &counter)) {
                 key.overwrite_string(text.as_bytes())?;
             } else {
                 key.set_string(&ctx.string(text.as_bytes()))?;

@@ -187,9 +187,9 @@ impl<'c> Board<'c> {
         TieKeys::open(self.ctx, &self.ties, write, self.policy.expire_at)
     }
 
-    /// For reads: checks the tie structures against a leaderboard of `len` members, and
-    /// looks up `member`'s arrival number under TIEBREAK FIRST while they are open.
-    pub(super) fn check_in_step(&self, len: u64, member: Option<RawString>) -> Result<Option<u64>, Error> {
+    /// For reads: the tie structures, checked against a leaderboard of `len` members;
+    /// `None` when the board keeps none or is empty.
+    pub(super) fn ties_in_step(&self, len: u64) -> Result<Option<TieKeys<'c>>, Error> {
         // An empty board (deleted or expired on its own) reads as empty; its stale tie
         // structures go with the next write.
         if len == 0 || self.ties.iter().next().is_none() {
@@ -199,7 +199,12 @@ impl<'c> Board<'c> {
         if !ties.in_step(len) {
             return Err(self.out_of_sync());
         }
-        Ok(member.and_then(|member| ties.arrival_of(member)))
+        Ok(Some(ties))
+    }
+
+    /// `ties_in_step`, and `member`'s arrival number under TIEBREAK FIRST while they are open.
+    pub(super) fn check_in_step(&self, len: u64, member: Option<RawString>) -> Result<Option<u64>, Error> {
+        Ok(self.ties_in_step(len)?.and_then(|ties| member.and_then(|member| ties.arrival_of(member))))
     }
 
     /// Whether the board ranks by arrival (TIEBREAK FIRST): its ranked set is then the

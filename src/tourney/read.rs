@@ -111,13 +111,14 @@ impl Command for Ranks {
             .filter_map(|&member| Some(Found { member, score: zset.score(member)?, arrival: None, rank: 0 }))
             .collect();
         drop(zset);
-        board.check_in_step(len, None)?;
-        if board.ranks_by_arrival() && !found.is_empty() {
-            let tie_keys = board.open_ties(false)?;
+        let tie_keys = board.ties_in_step(len)?;
+        if board.ranks_by_arrival() {
             for entry in &mut found {
-                entry.arrival = Some(tie_keys.arrival_of(entry.member).ok_or_else(|| board.out_of_sync())?);
+                let arrival = tie_keys.as_ref().and_then(|ties| ties.arrival_of(entry.member));
+                entry.arrival = Some(arrival.ok_or_else(|| board.out_of_sync())?);
             }
         }
+        drop(tie_keys);
         for entry in &mut found {
             entry.rank = board.rank(entry.member, entry.score, ties, entry.arrival)?;
         }

@@ -56,12 +56,17 @@ impl Fixed {
         now_ms.saturating_sub(now_ms.rem_euclid(period)).saturating_add(period)
     }
 
+    /// Whether a stored counter counts at `now_ms`: a counter counts for the window it
+    /// expires with; one left by an earlier window (or written with another period, or
+    /// without expiry) does not, and the window starts afresh.
+    pub fn counts(&self, now_ms: i64, counter: &Counter) -> bool {
+        counter.expire_at_ms == Some(self.window_end(now_ms))
+    }
+
     /// Decides `cost` units at `now_ms` against the stored counter.
     pub fn decide(&self, now_ms: i64, stored: Option<Counter>) -> FixedOutcome {
         let end = self.window_end(now_ms);
-        // A counter counts for the window it expires with: one left by an earlier window
-        // (or written with another period, or without expiry) starts the window afresh.
-        let count = stored.filter(|counter| counter.expire_at_ms == Some(end)).map_or(0, |counter| counter.count);
+        let count = stored.filter(|counter| self.counts(now_ms, counter)).map_or(0, |counter| counter.count);
         // A peek (COST 0) always passes, even over a lower max than the counter was written with.
         let allowed = self.cost == 0 || i128::from(count) + i128::from(self.cost) <= i128::from(self.max);
         let consumed = allowed && self.cost > 0;
