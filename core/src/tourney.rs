@@ -79,9 +79,55 @@ impl Tiebreak {
     }
 }
 
+/// Which end of the board ranks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// The highest score is rank 1 (ZREVRANK order).
+    #[default]
+    Desc,
+    /// The lowest score is rank 1 (ZRANK order): lap times, golf, speedruns.
+    Asc,
+}
+
+impl Order {
+    fn word(self) -> &'static str {
+        match self {
+            Order::Desc => "desc",
+            Order::Asc => "asc",
+        }
+    }
+
+    /// Whether `score` ranks strictly before `other`.
+    pub fn better(self, score: f64, other: f64) -> bool {
+        match self {
+            Order::Desc => score > other,
+            Order::Asc => score < other,
+        }
+    }
+
+    /// Best first: the order in which scores rank (never NaN; -0 and 0 are one score).
+    pub fn compare(self, score: f64, other: f64) -> std::cmp::Ordering {
+        let ascending = score.partial_cmp(&other).unwrap_or(std::cmp::Ordering::Equal);
+        match self {
+            Order::Desc => ascending.reverse(),
+            Order::Asc => ascending,
+        }
+    }
+
+    /// Among equal scores without arrivals, Redis' own order: ZREVRANK lists the greater
+    /// member bytes first, ZRANK the smaller.
+    pub fn compare_members(self, member: &[u8], other: &[u8]) -> std::cmp::Ordering {
+        match self {
+            Order::Desc => other.cmp(member),
+            Order::Asc => member.cmp(other),
+        }
+    }
+}
+
 /// A tournament's settings; the default is a leaderboard never created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Policy {
+    pub order: Order,
     pub tiebreak: Tiebreak,
     /// The ranks a call gets when it names no TIES.
     pub ties: Ties,
@@ -109,11 +155,16 @@ impl Policy {
     }
 
     /// The settings key's value: TOURNEY.CREATE's options, lower case, in a fixed order.
+    /// `order asc` only for ASC, so DESC settings read the same as before ORDER existed.
     pub fn encode(&self) -> String {
         let (tiebreak, ties) = (self.tiebreak.word(), self.ties.word());
+        let order = match self.order {
+            Order::Desc => "",
+            Order::Asc => " order asc",
+        };
         match self.expire_at {
-            Some(at) => format!("tiebreak {tiebreak} ties {ties} expireat {at}"),
-            None => format!("tiebreak {tiebreak} ties {ties}"),
+            Some(at) => format!("tiebreak {tiebreak} ties {ties}{order} expireat {at}"),
+            None => format!("tiebreak {tiebreak} ties {ties}{order}"),
         }
     }
 
@@ -128,11 +179,15 @@ impl Policy {
         let (ties, rest) = [Ties::Ordinal, Ties::Competition, Ties::Dense]
             .into_iter()
             .find_map(|ties| Some((ties, rest.strip_prefix(ties.word().as_bytes())?)))?;
+        let (order, rest) = match rest.strip_prefix(b" order asc") {
+            Some(rest) => (Order::Asc, rest),
+            None => (Order::Desc, rest),
+        };
         let expire_at = match rest {
             [] => None,
             _ => Some(parse_i64(rest.strip_prefix(b" expireat ")?).ok().filter(|&at| at > 0)?),
         };
-        Some(Policy { tiebreak, ties, expire_at })
+        Some(Policy { order, tiebreak, ties, expire_at })
     }
 
     /// The settings key's value: `encode`, and when the tournament was created (unix ms),
@@ -153,6 +208,10 @@ impl Policy {
             }
             None => Some((Policy::decode(bytes)?, None)),
         }
+    }
+
+    pub fn order_word(&self) -> &'static str {
+        self.order.word()
     }
 
     pub fn tiebreak_word(&self) -> &'static str {
@@ -257,13 +316,21 @@ fn parse_ties(word: &[u8]) -> Result<Ties, Error> {
     }
 }
 
-/// `[TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT unix_ms]` in any
-/// order; a repeated option keeps its last value.
+/// `[ORDER DESC|ASC] [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT unix_ms]`
+/// in any order; a repeated option keeps its last value.
 fn parse_options<'a>(mut rest: impl Iterator<Item = &'a [u8]>) -> Result<Policy, Error> {
     let mut policy = Policy::default();
     while let Some(word) = rest.next() {
         let value = rest.next().ok_or(Error::Syntax)?;
-        if is(word, "TIEBREAK") {
+        if is(word, "ORDER") {
+            policy.order = if is(value, "DESC") {
+                Order::Desc
+            } else if is(value, "ASC") {
+                Order::Asc
+            } else {
+                return Err(Error::Syntax);
+            };
+        } else if is(word, "TIEBREAK") {
             policy.tiebreak = if is(value, "FIRST") {
                 Tiebreak::First
             } else if is(value, "MEMBER") {
@@ -282,10 +349,10 @@ fn parse_options<'a>(mut rest: impl Iterator<Item = &'a [u8]>) -> Result<Policy,
     Ok(policy)
 }
 
-/// `TOURNEY.CREATE key [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT unix_ms]`;
-/// EXPIREAT must be later than `now_ms`.
+/// `TOURNEY.CREATE key [ORDER DESC|ASC] [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE]
+/// [EXPIREAT unix_ms]`; EXPIREAT must be later than `now_ms`.
 pub fn parse_create(args: &[&[u8]], now_ms: i64) -> Result<Policy, Error> {
-    arity(args, 2, 8, "tourney.create")?;
+    arity(args, 2, 10, "tourney.create")?;
     let policy = parse_options(args.iter().skip(2).copied())?;
     match policy.expire_at {
         Some(at) if at <= now_ms => Err(Error::ExpireInPast),
@@ -403,11 +470,12 @@ pub fn parse_rem(args: &[&[u8]], limits: &Limits) -> Result<(), Error> {
     args.iter().skip(MEMBER).try_for_each(|member| check_member(member, limits))
 }
 
-/// The score SUBMIT stores, or `None` when the stored score stays as it is.
-pub fn submit_decision(old: Option<f64>, new: f64, mode: SubmitMode) -> Option<f64> {
+/// The score SUBMIT stores, or `None` when the stored score stays as it is. BEST keeps
+/// the score that ranks better under `order`.
+pub fn submit_decision(old: Option<f64>, new: f64, mode: SubmitMode, order: Order) -> Option<f64> {
     match (old, mode) {
         (None, _) => Some(new),
-        (Some(old), SubmitMode::Best) if new > old => Some(new),
+        (Some(old), SubmitMode::Best) if order.better(new, old) => Some(new),
         (Some(old), SubmitMode::Latest) if new != old => Some(new),
         _ => None,
     }
@@ -438,7 +506,7 @@ pub fn around_window(rank: u64, radius: u64, len: u64) -> Option<(u64, u64)> {
     Some((start, stop))
 }
 
-/// 100 * (members with a score <= the member's) / all members.
+/// 100 * (members with the member's score or a worse one) / all members.
 pub fn percentile(at_or_below: u64, len: u64) -> f64 {
     if len == 0 {
         return 0.0;
@@ -568,11 +636,17 @@ mod tests {
 
     #[test]
     fn submit_keeps_best_or_latest() {
-        assert_eq!(submit_decision(None, 3.0, SubmitMode::Best), Some(3.0));
-        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Best), None);
-        assert_eq!(submit_decision(Some(5.0), 7.0, SubmitMode::Best), Some(7.0));
-        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Latest), Some(3.0));
-        assert_eq!(submit_decision(Some(5.0), 5.0, SubmitMode::Latest), None);
+        let (desc, asc) = (Order::Desc, Order::Asc);
+        assert_eq!(submit_decision(None, 3.0, SubmitMode::Best, desc), Some(3.0));
+        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Best, desc), None);
+        assert_eq!(submit_decision(Some(5.0), 7.0, SubmitMode::Best, desc), Some(7.0));
+        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Latest, desc), Some(3.0));
+        assert_eq!(submit_decision(Some(5.0), 5.0, SubmitMode::Latest, desc), None);
+        // A lowest-wins board keeps the lower score.
+        assert_eq!(submit_decision(Some(5.0), 3.0, SubmitMode::Best, asc), Some(3.0));
+        assert_eq!(submit_decision(Some(5.0), 7.0, SubmitMode::Best, asc), None);
+        assert_eq!(submit_decision(Some(5.0), 5.0, SubmitMode::Best, asc), None);
+        assert_eq!(submit_decision(Some(5.0), 7.0, SubmitMode::Latest, asc), Some(7.0));
     }
 
     #[test]
@@ -622,7 +696,10 @@ mod tests {
     #[test]
     fn create_options_round_trip_through_the_settings_key() {
         let policy = parse_create(&args("tourney.create k ties dense tiebreak first expireat 5000"), 1000).unwrap();
-        assert_eq!(policy, Policy { tiebreak: Tiebreak::First, ties: Ties::Dense, expire_at: Some(5000) });
+        assert_eq!(
+            policy,
+            Policy { order: Order::Desc, tiebreak: Tiebreak::First, ties: Ties::Dense, expire_at: Some(5000) }
+        );
         assert_eq!(policy.encode(), "tiebreak first ties dense expireat 5000");
         assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
         assert_eq!(Policy::decode(Policy::default().encode().as_bytes()), Some(Policy::default()));
@@ -642,14 +719,23 @@ mod tests {
         ] {
             assert_eq!(Policy::decode(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
-        for tiebreak in [Tiebreak::Member, Tiebreak::First] {
-            for ties in [Ties::Ordinal, Ties::Competition, Ties::Dense] {
-                for expire_at in [None, Some(1), Some(i64::MAX)] {
-                    let policy = Policy { tiebreak, ties, expire_at };
-                    assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
+        for order in [Order::Desc, Order::Asc] {
+            for tiebreak in [Tiebreak::Member, Tiebreak::First] {
+                for ties in [Ties::Ordinal, Ties::Competition, Ties::Dense] {
+                    for expire_at in [None, Some(1), Some(i64::MAX)] {
+                        let policy = Policy { order, tiebreak, ties, expire_at };
+                        assert_eq!(Policy::decode(policy.encode().as_bytes()), Some(policy));
+                        let text = policy.encode_with_created(7);
+                        assert_eq!(Policy::decode_with_created(text.as_bytes()), Some((policy, Some(7))));
+                    }
                 }
             }
         }
+        let asc = parse_create(&args("tourney.create k order asc ties dense expireat 5000"), 0).unwrap();
+        assert_eq!(asc.encode(), "tiebreak member ties dense order asc expireat 5000");
+        assert_eq!(parse_create(&args("tourney.create k order desc"), 0), Ok(Policy::default()));
+        assert_eq!(parse_create(&args("tourney.create k order up"), 0), Err(Error::Syntax));
+        assert_eq!(Policy::decode(b"tiebreak member ties ordinal order desc"), None);
         assert_eq!(Policy::decode(b""), None);
         assert_eq!(parse_create(&args("tourney.create k"), 0), Ok(Policy::default()));
         assert_eq!(parse_create(&args("tourney.create k expireat 1000"), 1000), Err(Error::ExpireInPast));
@@ -668,6 +754,19 @@ mod tests {
         let dense = Policy { ties: Ties::Dense, ..Policy::default() };
         assert_eq!(dense.ties_for(None), Ok(Ties::Dense));
         assert_eq!(dense.ties_for(Some(Ties::Ordinal)), Ok(Ties::Ordinal));
+    }
+
+    #[test]
+    fn orders_rank_their_own_end_first() {
+        use std::cmp::Ordering::{Greater, Less};
+        assert!(Order::Desc.better(2.0, 1.0) && !Order::Desc.better(1.0, 1.0));
+        assert!(Order::Asc.better(1.0, 2.0) && !Order::Asc.better(2.0, 1.0));
+        assert_eq!(Order::Desc.compare(2.0, 1.0), Less);
+        assert_eq!(Order::Asc.compare(2.0, 1.0), Greater);
+        assert_eq!(Order::Asc.compare(-0.0, 0.0), std::cmp::Ordering::Equal);
+        // ZREVRANK puts "b" before "a" among equal scores; ZRANK "a" before "b".
+        assert_eq!(Order::Desc.compare_members(b"b", b"a"), Less);
+        assert_eq!(Order::Asc.compare_members(b"a", b"b"), Less);
     }
 
     #[test]

@@ -7,11 +7,12 @@ use tally_core::tourney::ties::{
     order_entry, order_entry_arrival, order_entry_member, plan_removal, plan_write, OutOfStep, RemovalPlan, ScoreWrite,
     TiePlan, TieReads,
 };
-use tally_core::tourney::{Policy, Tiebreak, Ties};
+use tally_core::tourney::{Order, Policy, Tiebreak, Ties};
 
-const FIRST: Policy = Policy { tiebreak: Tiebreak::First, ties: Ties::Ordinal, expire_at: None };
-const DENSE: Policy = Policy { tiebreak: Tiebreak::Member, ties: Ties::Dense, expire_at: None };
-const FIRST_DENSE: Policy = Policy { tiebreak: Tiebreak::First, ties: Ties::Dense, expire_at: None };
+const FIRST: Policy = Policy { order: Order::Desc, tiebreak: Tiebreak::First, ties: Ties::Ordinal, expire_at: None };
+const DENSE: Policy = Policy { order: Order::Desc, tiebreak: Tiebreak::Member, ties: Ties::Dense, expire_at: None };
+const FIRST_DENSE: Policy =
+    Policy { order: Order::Desc, tiebreak: Tiebreak::First, ties: Ties::Dense, expire_at: None };
 
 /// A tournament's leaderboard and tie structures.
 #[derive(Debug, Default)]
@@ -35,13 +36,19 @@ impl TieReads for Reads<'_> {
     }
 
     fn has_order_entry(&self, arrival: u64) -> bool {
-        let entry = order_entry(arrival, self.member.as_bytes());
+        let entry = order_entry(self.model.policy.order, arrival, self.member.as_bytes());
         self.model.order.iter().any(|(_, held)| *held == entry)
     }
 
     fn latest_arrival(&self, score: f64) -> Result<Option<u64>, OutOfStep> {
-        let lowest = self.model.order.iter().filter(|(held, _)| *held == score).map(|(_, entry)| entry).min();
-        lowest.map(|entry| order_entry_arrival(entry).ok_or(OutOfStep)).transpose()
+        let order = self.model.policy.order;
+        let at_score = self.model.order.iter().filter(|(held, _)| *held == score).map(|(_, entry)| entry);
+        // The last entry in ranking order: ZREVRANGE's last is the lowest, ZRANGE's the highest.
+        let last = match order {
+            Order::Desc => at_score.min(),
+            Order::Asc => at_score.max(),
+        };
+        last.map(|entry| order_entry_arrival(order, entry).ok_or(OutOfStep)).transpose()
     }
 
     fn others_hold(&self, score: f64) -> bool {
@@ -85,13 +92,14 @@ impl Model {
             self.dense.clear();
         }
         self.scores.insert(member.to_string(), new);
+        let order = self.policy.order;
         if let Some(arrival) = plan.order_remove {
-            let entry = order_entry(arrival, member.as_bytes());
+            let entry = order_entry(order, arrival, member.as_bytes());
             self.order.retain(|(_, held)| *held != entry);
         }
         if let Some(arrival) = plan.order_add {
             self.arrivals.insert(member.to_string(), arrival);
-            self.order.push((new, order_entry(arrival, member.as_bytes())));
+            self.order.push((new, order_entry(order, arrival, member.as_bytes())));
         }
         if let Some(score) = plan.dense_add.filter(|score| !self.dense.contains(score)) {
             self.dense.push(score);
@@ -122,7 +130,7 @@ impl Model {
         if plan.forget_arrivals {
             for (member, _) in removed {
                 if let Some(arrival) = self.arrivals.remove(member) {
-                    let entry = order_entry(arrival, member.as_bytes());
+                    let entry = order_entry(self.policy.order, arrival, member.as_bytes());
                     self.order.retain(|(_, held)| *held != entry);
                 }
             }
@@ -131,16 +139,20 @@ impl Model {
         plan
     }
 
-    /// The members by TIEBREAK FIRST: highest score first, earlier arrivals first.
+    /// The members by TIEBREAK FIRST, as the order set walked in ranking order lists them:
+    /// best score first, equal scores by entry (descending for DESC, ascending for ASC).
     fn ranking(&self) -> Vec<&str> {
-        let mut order: Vec<&(f64, Vec<u8>)> = self.order.iter().collect();
-        order.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
-        order.iter().map(|(_, entry)| std::str::from_utf8(order_entry_member(entry)).unwrap()).collect()
+        let mut entries: Vec<&(f64, Vec<u8>)> = self.order.iter().collect();
+        entries.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        if self.policy.order == Order::Desc {
+            entries.reverse();
+        }
+        entries.iter().map(|(_, entry)| std::str::from_utf8(order_entry_member(entry)).unwrap()).collect()
     }
 
     fn dense_rank(&self, member: &str) -> usize {
         let score = self.scores[member];
-        1 + self.dense.iter().filter(|&&held| held > score).count()
+        1 + self.dense.iter().filter(|&&held| self.policy.order.better(held, score)).count()
     }
 
     /// The tie structures hold exactly what the leaderboard implies.
@@ -149,7 +161,7 @@ impl Model {
             assert_eq!(self.arrivals.len(), self.scores.len(), "{self:?}");
             assert_eq!(self.order.len(), self.scores.len(), "{self:?}");
             for (member, &score) in &self.scores {
-                let entry = order_entry(self.arrivals[member], member.as_bytes());
+                let entry = order_entry(self.policy.order, self.arrivals[member], member.as_bytes());
                 assert!(self.order.contains(&(score, entry)), "{member} out of order in {self:?}");
             }
         }
@@ -292,7 +304,7 @@ fn keys_changed_outside_tourney_commands_refuse_the_write() {
     board.order.push((12.0, b"short".to_vec()));
     assert_eq!(board.write("ann", 12.0), Err(OutOfStep));
     // A score whose arrival numbers ran out.
-    board.order.push((13.0, order_entry(i64::MAX.unsigned_abs(), b"max")));
+    board.order.push((13.0, order_entry(Order::Desc, i64::MAX.unsigned_abs(), b"max")));
     assert_eq!(board.write("ben", 13.0), Err(OutOfStep));
     // Nothing was written by the refused calls.
     assert_eq!(board.scores["ann"], 10.0);
@@ -329,7 +341,29 @@ fn rem_on_dense_only_tournaments_keeps_no_arrivals() {
 }
 
 #[test]
+fn lowest_wins_boards_rank_earlier_arrivals_first_too() {
+    let asc = Policy { order: Order::Asc, ..FIRST_DENSE };
+    let mut board = Model::new(asc);
+    for (member, score) in [("zoe", 40.0), ("amy", 40.0), ("max", 30.0), ("bob", 40.0)] {
+        board.write(member, score).unwrap();
+    }
+    assert_eq!(board.ranking(), ["max", "zoe", "amy", "bob"]);
+    assert_eq!(board.dense_rank("amy"), 2);
+    // zoe leaves 40 and comes back: she arrives behind amy and bob.
+    board.write("zoe", 41.0).unwrap();
+    assert_eq!(board.write("zoe", 40.0).unwrap().arrival, Some(4));
+    assert_eq!(board.ranking(), ["max", "amy", "bob", "zoe"]);
+    board.check();
+}
+
+#[test]
 fn any_sequence_of_writes_and_removals_keeps_the_ties_in_step() {
+    for order in [Order::Desc, Order::Asc] {
+        random_walk(Policy { order, ..FIRST_DENSE });
+    }
+}
+
+fn random_walk(policy: Policy) {
     // A fixed pseudo-random walk (64-bit LCG) over few members and scores, so that
     // members meet, leave and come back to scores often.
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
@@ -338,7 +372,7 @@ fn any_sequence_of_writes_and_removals_keeps_the_ties_in_step() {
         (state >> 33) % below
     };
     let members = ["a", "b", "c", "d", "e", "f"];
-    let mut board = Model::new(FIRST_DENSE);
+    let mut board = Model::new(policy);
     for _ in 0..2000 {
         let member = members[next(6) as usize];
         if next(8) == 0 {

@@ -1,7 +1,7 @@
 //! Commands run through RM_Call, for what the key API lacks (ranks, counts, ranges,
 //! consumer groups), and their replies.
 
-use super::{ok, Ctx, RawString};
+use super::{ok, Ctx, Order, RawString};
 use redis_module::raw;
 use std::ffi::{c_char, c_int, CStr};
 use std::marker::PhantomData;
@@ -22,10 +22,14 @@ impl Ctx {
         Ok(reply)
     }
 
-    /// 0-based position of `member` from the highest score, as ZREVRANK; `None` when absent.
-    pub fn zrevrank(&self, key: RawString, member: RawString) -> Result<Option<u64>, Error> {
-        let reply =
-            api!(RedisModule_Call(self.raw, c"ZREVRANK".as_ptr(), c"ss".as_ptr(), key, member), ptr::null_mut());
+    /// 0-based position of `member` in `order`, as ZRANK (ascending) or ZREVRANK
+    /// (descending); `None` when absent.
+    pub fn zrank(&self, key: RawString, member: RawString, order: Order) -> Result<Option<u64>, Error> {
+        let command = match order {
+            Order::Ascending => c"ZRANK",
+            Order::Descending => c"ZREVRANK",
+        };
+        let reply = api!(RedisModule_Call(self.raw, command.as_ptr(), c"ss".as_ptr(), key, member), ptr::null_mut());
         let reply = self.checked(reply)?;
         if reply.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int {
             Ok(u64::try_from(reply.integer()).ok())
@@ -34,17 +38,26 @@ impl Ctx {
         }
     }
 
-    /// Members whose score is strictly above `score` (ZCOUNT key (score +inf).
-    pub fn count_above(&self, key: RawString, score: f64) -> Result<u64, Error> {
-        let mut min = [0u8; 41];
+    /// Members strictly before `score` in `order`: ZCOUNT key (score +inf descending,
+    /// ZCOUNT key -inf (score ascending.
+    pub fn count_before(&self, key: RawString, score: f64, order: Order) -> Result<u64, Error> {
+        let mut buf = [0u8; 41];
         let text = ScoreText::new(score);
-        let bound = exclusive_bound(&mut min, text.as_bytes());
-        self.zcount(key, bound, b"+inf")
+        let bound = exclusive_bound(&mut buf, text.as_bytes());
+        match order {
+            Order::Ascending => self.zcount(key, b"-inf", bound),
+            Order::Descending => self.zcount(key, bound, b"+inf"),
+        }
     }
 
-    /// Members whose score is at or below `score` (ZCOUNT key -inf score).
-    pub fn count_at_or_below(&self, key: RawString, score: f64) -> Result<u64, Error> {
-        self.zcount(key, b"-inf", ScoreText::new(score).as_bytes())
+    /// Members at `score` or after it in `order`: ZCOUNT key -inf score descending,
+    /// ZCOUNT key score +inf ascending.
+    pub fn count_from(&self, key: RawString, score: f64, order: Order) -> Result<u64, Error> {
+        let text = ScoreText::new(score);
+        match order {
+            Order::Ascending => self.zcount(key, text.as_bytes(), b"+inf"),
+            Order::Descending => self.zcount(key, b"-inf", text.as_bytes()),
+        }
     }
 
     fn zcount(&self, key: RawString, min: &[u8], max: &[u8]) -> Result<u64, Error> {
@@ -64,24 +77,38 @@ impl Ctx {
         Ok(u64::try_from(self.checked(reply)?.integer()).unwrap_or(0))
     }
 
-    /// Entries at 0-based reverse ranks `start..=stop`, best first, as RESP3
-    /// `[[member, score], ...]` (ZRANGE key start stop REV WITHSCORES).
-    pub fn zrange_rev(&self, key: RawString, start: u64, stop: u64) -> Result<CallReply<'_>, Error> {
+    /// Entries at 0-based positions `start..=stop` in `order`, as RESP3
+    /// `[[member, score], ...]` (ZRANGE key start stop [REV] WITHSCORES).
+    pub fn zrange(&self, key: RawString, start: u64, stop: u64, order: Order) -> Result<CallReply<'_>, Error> {
         let start = i64::try_from(start).unwrap_or(i64::MAX);
         let stop = i64::try_from(stop).unwrap_or(i64::MAX);
-        let reply = api!(
-            RedisModule_Call(
-                self.raw,
-                c"ZRANGE".as_ptr(),
-                c"3sllcc".as_ptr(),
-                key,
-                start,
-                stop,
-                c"REV".as_ptr(),
-                c"WITHSCORES".as_ptr(),
+        let reply = match order {
+            Order::Ascending => api!(
+                RedisModule_Call(
+                    self.raw,
+                    c"ZRANGE".as_ptr(),
+                    c"3sllc".as_ptr(),
+                    key,
+                    start,
+                    stop,
+                    c"WITHSCORES".as_ptr(),
+                ),
+                ptr::null_mut()
             ),
-            ptr::null_mut()
-        );
+            Order::Descending => api!(
+                RedisModule_Call(
+                    self.raw,
+                    c"ZRANGE".as_ptr(),
+                    c"3sllcc".as_ptr(),
+                    key,
+                    start,
+                    stop,
+                    c"REV".as_ptr(),
+                    c"WITHSCORES".as_ptr(),
+                ),
+                ptr::null_mut()
+            ),
+        };
         self.checked(reply)
     }
 

@@ -5,14 +5,14 @@
 use super::ties::TieKeys;
 use crate::command::Args;
 use crate::keys;
-use crate::server::{string_bytes, Ctx, KeyAccess, OwnedString, RawString};
+use crate::server::{string_bytes, Ctx, KeyAccess, Order, OwnedString, RawString};
 use smallvec::SmallVec;
 use tally_core::season::{named_season, season_at, season_key, SeasonChoice};
 use tally_core::slot::{hash_tag, Companions};
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
-    PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS, ORDER_SUFFIX, SETTINGS_SUFFIX,
-    TOURNAMENT,
+    self as core, PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS, ORDER_SUFFIX,
+    SETTINGS_SUFFIX, TOURNAMENT,
 };
 use tally_core::Error;
 
@@ -81,6 +81,14 @@ fn lookup_settings<'c>(ctx: &'c Ctx, key: &[u8]) -> Result<(OwnedString<'c>, Opt
     let name = settings_key(ctx, &mut Companions::new(key, TOURNAMENT)?);
     let found = read_policy(ctx, name.raw(), key)?;
     Ok((name, found))
+}
+
+/// The walk of a sorted set that lists a board of `order` best first.
+pub(super) fn ranking(order: core::Order) -> Order {
+    match order {
+        core::Order::Desc => Order::Descending,
+        core::Order::Asc => Order::Ascending,
+    }
 }
 
 /// Replies one page entry: `[member, score, rank]`.
@@ -184,7 +192,7 @@ impl<'c> Board<'c> {
     /// Opens the tie structures: every one for a write, those that tell whether they are
     /// in step for a read.
     pub(super) fn open_ties(&self, write: bool) -> Result<TieKeys<'c>, Error> {
-        TieKeys::open(self.ctx, &self.ties, write, self.policy.expire_at)
+        TieKeys::open(self.ctx, &self.ties, write, &self.policy)
     }
 
     /// For reads: the tie structures, checked against a leaderboard of `len` members;
@@ -213,28 +221,33 @@ impl<'c> Board<'c> {
         self.ties.order.is_some()
     }
 
-    /// The set whose reverse order is the ranking: the order set under TIEBREAK FIRST.
+    /// The set whose walk in `walk()` order is the ranking: the order set under TIEBREAK FIRST.
     pub(super) fn ranked_set(&self) -> RawString {
         self.ties.order.as_ref().map_or(self.key, OwnedString::raw)
+    }
+
+    /// The walk of the ranked set that lists the board best first.
+    pub(super) fn walk(&self) -> Order {
+        ranking(self.policy.order)
     }
 
     /// 0-based position of a member in the ranking, `None` when absent. Under TIEBREAK
     /// FIRST `arrival` is the member's arrival number, as the caller looked it up (`None`:
     /// the member has none, so it is absent).
     pub(super) fn position(&self, member: RawString, arrival: Option<u64>) -> Result<Option<u64>, Error> {
-        let Some(order) = &self.ties.order else { return self.ctx.zrevrank(self.key, member) };
+        let Some(order) = &self.ties.order else { return self.ctx.zrank(self.key, member, self.walk()) };
         let Some(arrival) = arrival else { return Ok(None) };
-        let entry = self.ctx.string(&order_entry(arrival, string_bytes(member)));
-        self.ctx.zrevrank(order.raw(), entry.raw())
+        let entry = self.ctx.string(&order_entry(self.policy.order, arrival, string_bytes(member)));
+        self.ctx.zrank(order.raw(), entry.raw(), self.walk())
     }
 
-    /// 1 + the members (COMPETITION) or distinct scores (DENSE) above `score`.
+    /// 1 + the members (COMPETITION) or distinct scores (DENSE) ranked before `score`.
     fn shared_rank(&self, ties: Ties, score: f64) -> Result<u64, Error> {
         let set = match ties {
             Ties::Dense => self.ties.dense.as_ref().ok_or(Error::DenseNotKept)?.raw(),
             _ => self.key,
         };
-        Ok(self.ctx.count_above(set, score)?.saturating_add(1))
+        Ok(self.ctx.count_before(set, score, self.walk())?.saturating_add(1))
     }
 
     /// 1-based rank of a member known to hold `score`.
@@ -245,10 +258,10 @@ impl<'c> Board<'c> {
         }
     }
 
-    /// Replies `[[member, score, rank], ...]` for reverse ranks `start..=stop`.
+    /// Replies `[[member, score, rank], ...]` for 0-based positions `start..=stop`.
     pub(super) fn reply_page(&self, start: u64, stop: u64, ties: Ties) -> Result<(), Error> {
         let ctx = self.ctx;
-        let page = ctx.zrange_rev(self.ranked_set(), start, stop)?;
+        let page = ctx.zrange(self.ranked_set(), start, stop, self.walk())?;
         let first_rank = match (ties, page.scored_member(0)) {
             (Ties::Ordinal, _) | (_, None) => start.saturating_add(1),
             (shared, Some((_, score))) => self.shared_rank(shared, score)?,

@@ -22,10 +22,19 @@ impl Command for Create {
     const ARITY: i32 = -2;
     const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::UPDATE };
     const SUMMARY: &'static CStr =
-        c"Makes a leaderboard a tournament with a tie-break rule, a rank rule for ties and an optional expiry";
+        c"Makes a leaderboard a tournament with an order (highest or lowest score first), a tie-break rule, a rank rule for ties and an optional expiry";
     const COMPLEXITY: &'static CStr = c"O(1)";
     const ARGS: &'static [Arg] = &[
         Arg::new(c"key", ArgKind::Key),
+        Arg {
+            token: Some(c"ORDER"),
+            flags: ArgFlags::OPTIONAL,
+            subargs: &[
+                Arg { token: Some(c"DESC"), ..Arg::new(c"desc", ArgKind::Token) },
+                Arg { token: Some(c"ASC"), ..Arg::new(c"asc", ArgKind::Token) },
+            ],
+            ..Arg::new(c"order", ArgKind::OneOf)
+        },
         Arg {
             token: Some(c"TIEBREAK"),
             flags: ArgFlags::OPTIONAL,
@@ -140,7 +149,7 @@ impl Command for Info {
     const ARITY: i32 = -2;
     const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
     const SUMMARY: &'static CStr =
-        c"Returns a leaderboard's tournament settings, its number of members and its top and bottom scores";
+        c"Returns a leaderboard's tournament settings, its number of members and its best (top) and worst (bottom) scores";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[Arg::new(c"key", ArgKind::Key), READ_SEASON_ARG];
 
@@ -149,10 +158,15 @@ impl Command for Info {
         core::parse_info(&words)?;
         let board = Board::open(ctx, args, KeyAccess::READ, season)?;
         let zset = ctx.open_zset(board.key, false)?;
-        let (members, top, bottom) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
+        let (members, highest, lowest) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
         drop(zset);
         let policy = board.policy;
-        ctx.reply_map(7);
+        // `top` is rank 1's score.
+        let (top, bottom) = match policy.order {
+            core::Order::Desc => (highest, lowest),
+            core::Order::Asc => (lowest, highest),
+        };
+        ctx.reply_map(8);
         ctx.reply_bulk(b"created");
         ctx.reply_integer(u64::from(board.created));
         ctx.reply_bulk(b"tiebreak");
@@ -173,6 +187,9 @@ impl Command for Info {
                 None => ctx.reply_null(),
             }
         }
+        // Last, so that clients reading the fields by position before ORDER existed still work.
+        ctx.reply_bulk(b"order");
+        ctx.reply_bulk(policy.order_word().as_bytes());
         Ok(())
     }
 }

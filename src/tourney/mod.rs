@@ -1,4 +1,5 @@
-//! TOURNEY.*: leaderboards over native sorted sets. Highest score is rank 1.
+//! TOURNEY.*: leaderboards over native sorted sets. Highest score is rank 1, or the lowest
+//! on a tournament created with ORDER ASC.
 //!
 //! A leaderboard is a plain sorted set. TOURNEY.CREATE makes it a tournament: its settings
 //! go in a string key beside it, and TIEBREAK FIRST and TIES DENSE keep tie structures in

@@ -4,10 +4,9 @@ use super::board::{reply_entry, Board};
 use super::{split_season, READ_SEASON_ARG, TIES_ARG};
 use crate::command::{Args, Command};
 use crate::config;
-use crate::server::{string_bytes, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, Order, RawString};
+use crate::server::{string_bytes, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, RawString};
 use crate::stats::Family;
 use smallvec::SmallVec;
-use std::cmp::Ordering;
 use std::ffi::CStr;
 use tally_core::tourney::ties::order_entry_member;
 use tally_core::tourney::{self as core, PageRanks, Ties, MEMBER, RANKS_FIRST_MEMBER};
@@ -21,7 +20,7 @@ impl Command for Rank {
     const FLAGS: &'static CStr = c"readonly fast";
     const ARITY: i32 = -3;
     const KEYS: KeySpec = KeySpec { keys: Keys::At(1), access: KeyAccess::READ };
-    const SUMMARY: &'static CStr = c"Returns a member's 1-based rank (highest score first), optionally with its score";
+    const SUMMARY: &'static CStr = c"Returns a member's 1-based rank (best score first), optionally with its score";
     const COMPLEXITY: &'static CStr = c"O(log(N)) where N is the number of members";
     const ARGS: &'static [Arg] = &[
         Arg::new(c"key", ArgKind::Key),
@@ -39,7 +38,7 @@ impl Command for Rank {
         let ties = board.policy.ties_for(rank.ties)?;
         if !rank.with_score && ties == Ties::Ordinal && !board.created {
             // The common case needs no key access of its own: one ZREVRANK.
-            match ctx.zrevrank(board.key, member)? {
+            match ctx.zrank(board.key, member, board.walk())? {
                 Some(position) => ctx.reply_integer(position.saturating_add(1)),
                 None => ctx.reply_null(),
             }
@@ -122,12 +121,12 @@ impl Command for Ranks {
         for entry in &mut found {
             entry.rank = board.rank(entry.member, entry.score, ties, entry.arrival)?;
         }
-        // Best first, equal scores in the leaderboard's own order (arrival, else greater member first).
+        // Best first, equal scores in the leaderboard's own order (arrival, else Redis' member order).
+        let order = board.policy.order;
         found.sort_unstable_by(|a, b| {
-            // Scores are never NaN; -0 and 0 are the same score, as in the sorted set.
-            b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal).then_with(|| match (a.arrival, b.arrival) {
+            order.compare(a.score, b.score).then_with(|| match (a.arrival, b.arrival) {
                 (Some(first), Some(second)) => first.cmp(&second),
-                _ => string_bytes(b.member).cmp(string_bytes(a.member)),
+                _ => order.compare_members(string_bytes(a.member), string_bytes(b.member)),
             })
         });
         ctx.reply_array(found.len());
@@ -189,7 +188,7 @@ impl Command for Top {
         let count = len.min(top.count);
         let mut ranks = PageRanks::new(ties, 1, 1);
         ctx.reply_array(usize::try_from(count).unwrap_or(0));
-        ranked.visit(Order::Descending, f64::NEG_INFINITY, f64::INFINITY, count, |entry, score| {
+        ranked.visit(board.walk(), f64::NEG_INFINITY, f64::INFINITY, count, |entry, score| {
             let rank = ranks.next(score);
             if board.ranks_by_arrival() {
                 reply_entry(ctx, |ctx| ctx.reply_bulk(order_entry_member(string_bytes(entry))), score, rank);
@@ -274,7 +273,7 @@ impl Command for Percentile {
             let position = board.position(member, arrival)?.ok_or_else(|| board.out_of_sync())?;
             len.saturating_sub(position)
         } else {
-            ctx.count_at_or_below(board.key, score)?
+            ctx.count_from(board.key, score, board.walk())?
         };
         ctx.reply_double(core::percentile(at_or_below, len));
         Ok(())

@@ -3,12 +3,13 @@
 //! `tally_core::tourney::ties`) is applied to them, replicated as native commands with
 //! concrete values and signalled with the native commands' keyspace events.
 
-use super::board::TieNames;
+use super::board::{ranking, TieNames};
 use crate::server::{string_bytes, Ctx, Key, KeyKind, Notify, Order, OwnedString, RawString};
 use smallvec::SmallVec;
 use tally_core::tourney::ties::{
     dense_member, order_entry, order_entry_arrival, parse_arrival, OutOfStep, RemovalPlan, TiePlan, TieReads,
 };
+use tally_core::tourney::{Order as BoardOrder, Policy};
 use tally_core::Error;
 
 /// One tie structure, open: its key, its name for replication and events, and whether
@@ -22,6 +23,8 @@ struct TieKey<'c> {
 /// The tie structures of a tournament, open for one call.
 pub(super) struct TieKeys<'c> {
     ctx: &'c Ctx,
+    /// The board's order, which its order entries encode.
+    order: BoardOrder,
     /// When every key of the tournament expires: the tie structures it creates too.
     expire_at: Option<i64>,
     arrival_hash: Option<TieKey<'c>>,
@@ -47,15 +50,11 @@ pub(super) fn expired_at(ctx: &Ctx, name: RawString, at: i64) {
 impl<'c> TieKeys<'c> {
     /// Opens the tie structures `names` holds: every one for a write; for a read only the
     /// arrival hash and the dense set, as the order set changes only with the arrival hash.
-    pub(super) fn open(
-        ctx: &'c Ctx,
-        names: &TieNames,
-        write: bool,
-        expire_at: Option<i64>,
-    ) -> Result<TieKeys<'c>, Error> {
+    pub(super) fn open(ctx: &'c Ctx, names: &TieNames, write: bool, policy: &Policy) -> Result<TieKeys<'c>, Error> {
         Ok(TieKeys {
             ctx,
-            expire_at,
+            order: policy.order,
+            expire_at: policy.expire_at,
             arrival_hash: open_tie(names.arrival.as_ref(), |name| ctx.open_kind(name, KeyKind::Hash, write))?,
             order_set: if write { open_tie(names.order.as_ref(), |name| ctx.open_zset(name, write))? } else { None },
             dense_set: open_tie(names.dense.as_ref(), |name| ctx.open_zset(name, write))?,
@@ -119,7 +118,7 @@ impl<'c> TieKeys<'c> {
         let member_bytes = string_bytes(member);
         let fresh = [arrival.key.kind() == KeyKind::Empty, order.key.kind() == KeyKind::Empty];
         if let Some(previous) = previous {
-            let entry = ctx.string(&order_entry(previous, member_bytes));
+            let entry = ctx.string(&order_entry(self.order, previous, member_bytes));
             if order.key.remove(entry.raw()) {
                 ctx.replicate_with_key(c"ZREM", order.name, &[entry.raw()]);
                 order.removed.set(true);
@@ -128,7 +127,7 @@ impl<'c> TieKeys<'c> {
         let next_text = ctx.integer_string(i64::try_from(next).map_err(|_| Error::Internal)?);
         arrival.key.hash_set(member, next_text.raw())?;
         ctx.replicate_with_key(c"HSET", arrival.name, &[member, next_text.raw()]);
-        let entry = ctx.string(&order_entry(next, member_bytes));
+        let entry = ctx.string(&order_entry(self.order, next, member_bytes));
         order.key.set(score, entry.raw())?;
         ctx.replicate_zadd(order.name, score, entry.raw());
         if let Some(at) = self.expire_at {
@@ -198,7 +197,7 @@ impl<'c> TieKeys<'c> {
             let mut entries: SmallVec<[OwnedString; 8]> = SmallVec::new();
             for &member in members {
                 if let Some(number) = self.arrival_of(member) {
-                    let entry = ctx.string(&order_entry(number, string_bytes(member)));
+                    let entry = ctx.string(&order_entry(self.order, number, string_bytes(member)));
                     if order.key.remove(entry.raw()) {
                         entries.push(entry);
                     }
@@ -240,16 +239,20 @@ impl TieReads for WriteReads<'_, '_> {
 
     fn has_order_entry(&self, arrival: u64) -> bool {
         let Some(order) = &self.ties.order_set else { return false };
-        let entry = self.ties.ctx.string(&order_entry(arrival, string_bytes(self.member)));
+        let entry = self.ties.ctx.string(&order_entry(self.ties.order, arrival, string_bytes(self.member)));
         order.key.score(entry.raw()).is_some()
     }
 
     fn latest_arrival(&self, score: f64) -> Result<Option<u64>, OutOfStep> {
         let Some(order) = &self.ties.order_set else { return Err(OutOfStep) };
-        // The latest arrival at a score is its lowest entry.
+        // The latest arrival at a score is its last entry in ranking order.
+        let against_ranking = match ranking(self.ties.order) {
+            Order::Descending => Order::Ascending,
+            Order::Ascending => Order::Descending,
+        };
         let mut latest = None;
-        order.key.visit(Order::Ascending, score, score, 1, |entry, _| {
-            latest = Some(order_entry_arrival(string_bytes(entry)));
+        order.key.visit(against_ranking, score, score, 1, |entry, _| {
+            latest = Some(order_entry_arrival(self.ties.order, string_bytes(entry)));
         });
         latest.map(|number| number.ok_or(OutOfStep)).transpose()
     }

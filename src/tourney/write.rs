@@ -119,7 +119,7 @@ impl Command for Submit {
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
-        let decision = core::submit_decision(old, submit.score, submit.mode);
+        let decision = core::submit_decision(old, submit.score, submit.mode, board.policy.order);
         let (stored, arrival) = match decision {
             Some(new) => (new, store(&board, zset, member, old, new, c"zadd")?),
             None => {

@@ -271,7 +271,7 @@ fn game_server_runs_tourney_on_tournament_keys_only() {
         (
             format!("TOURNEY.INFO {cup}"),
             "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"dense\", \"expireat\", nil, \"members\", 3, \
-             \"top\", \"15\", \"bottom\", \"10\"]",
+             \"top\", \"15\", \"bottom\", \"10\", \"order\", \"desc\"]",
         ),
         (format!("TOURNEY.CREATE {cup} TIEBREAK FIRST TIES DENSE"), "OK"),
         (
@@ -555,7 +555,7 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
         (
             "TOURNEY.INFO tournament:{t1}:scores",
             "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 3, \
-             \"top\", \"15\", \"bottom\", \"10\"]",
+             \"top\", \"15\", \"bottom\", \"10\", \"order\", \"desc\"]",
         ),
         // The tournament, in arrival order among equal scores, with dense ranks.
         (
@@ -567,7 +567,7 @@ fn dashboard_reads_leaderboards_and_audit_info_and_writes_nothing() {
         (
             "TOURNEY.INFO tournament:{t2}:scores",
             "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"dense\", \"expireat\", nil, \"members\", 3, \
-             \"top\", \"15\", \"bottom\", \"10\"]",
+             \"top\", \"15\", \"bottom\", \"10\", \"order\", \"desc\"]",
         ),
     ] {
         bench.allows(&mut dashboard, line, expected);

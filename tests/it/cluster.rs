@@ -423,7 +423,7 @@ fn play_first_dense(con: &mut Connection, key: &str) {
         (
             format!("TOURNEY.INFO {key}"),
             "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"dense\", \"expireat\", nil, \"members\", 5, \
-             \"top\", \"15\", \"bottom\", \"5\"]",
+             \"top\", \"15\", \"bottom\", \"5\", \"order\", \"desc\"]",
         ),
         // The native order breaks the ties by member bytes: not the tournament's.
         (format!("ZREVRANGE {key} 0 -1"), "[\"carol\", \"bob\", \"dave\", \"alice\", \"erin\"]"),
@@ -499,7 +499,7 @@ fn tournaments_keep_their_companion_keys_on_the_owner_of_the_leaderboard() {
         (
             format!("TOURNEY.INFO {routed}"),
             "[\"created\", 1, \"tiebreak\", \"first\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 3, \
-             \"top\", \"3\", \"bottom\", \"3\"]",
+             \"top\", \"3\", \"bottom\", \"3\", \"order\", \"desc\"]",
         ),
     ] {
         assert_eq!(client.sh(&line), expected, "{line}");

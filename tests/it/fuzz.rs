@@ -322,10 +322,14 @@ impl Gen {
         }
     }
 
-    /// TOURNEY.CREATE's options: none to four (one more than fits), in any order, repeated,
-    /// sometimes bad.
+    /// TOURNEY.CREATE's options: none to four, and sometimes an ORDER, in any order,
+    /// repeated, sometimes bad, sometimes one more than fits.
     fn tournament_options(&mut self, args: &mut Vec<Vec<u8>>) {
         let count = if self.rng.one_in(10) { 4 } else { self.rng.below(4) };
+        if self.rng.one_in(3) {
+            args.push(b(self.rng.pick(&["ORDER", "order"])));
+            args.push(b(self.rng.pick(&["ASC", "ASC", "asc", "DESC", "desc", "UP"])));
+        }
         for _ in 0..count {
             match self.rng.below(3) {
                 0 => {
@@ -978,10 +982,10 @@ fn is_decision(reply: &Reply) -> bool {
             && (allowed == 0 || retry == 0))
 }
 
-/// TOURNEY.INFO: its seven pairs in order (a RESP3 map read as its flat array), with the
+/// TOURNEY.INFO: its eight pairs in order (a RESP3 map read as its flat array), with the
 /// defaults for a leaderboard never created, and top and bottom present iff it has members.
 fn is_tournament_info(reply: &Reply) -> bool {
-    const NAMES: [&str; 7] = ["created", "tiebreak", "ties", "expireat", "members", "top", "bottom"];
+    const NAMES: [&str; 8] = ["created", "tiebreak", "ties", "expireat", "members", "top", "bottom", "order"];
     let Reply::Array(Some(items)) = reply else { return false };
     let is_name = |(name, want): (&Reply, &str)| matches!(name, Reply::Bulk(Some(n)) if n == want.as_bytes());
     let named = items.len() == 2 * NAMES.len() && items.iter().step_by(2).zip(NAMES).all(is_name);
@@ -989,8 +993,13 @@ fn is_tournament_info(reply: &Reply) -> bool {
         return false;
     }
     let value = |index: usize| &items[2 * index + 1];
-    let (Reply::Int(created), Reply::Bulk(Some(tiebreak)), Reply::Bulk(Some(ties)), Reply::Int(members)) =
-        (value(0), value(1), value(2), value(4))
+    let (
+        Reply::Int(created),
+        Reply::Bulk(Some(tiebreak)),
+        Reply::Bulk(Some(ties)),
+        Reply::Int(members),
+        Reply::Bulk(Some(order)),
+    ) = (value(0), value(1), value(2), value(4), value(7))
     else {
         return false;
     };
@@ -1005,10 +1014,11 @@ fn is_tournament_info(reply: &Reply) -> bool {
         _ => false,
     };
     let policy_ok = match created {
-        0 => tiebreak == b"member" && ties == b"ordinal",
+        0 => tiebreak == b"member" && ties == b"ordinal" && order == b"desc",
         1 => {
             (tiebreak == b"member" || tiebreak == b"first")
                 && [&b"ordinal"[..], b"competition", b"dense"].contains(&ties.as_slice())
+                && (order == b"desc" || order == b"asc")
         }
         _ => false,
     };

@@ -170,7 +170,7 @@ fn tourney_writes_are_refused_while_reads_and_rem_keep_working() {
             "[[\"carol\", \"10\", 2], [\"alice\", \"10\", 2], [\"dave\", \"3\", 4]]",
             "[[\"carol\", \"10\", 2], [\"alice\", \"10\", 3], [\"dave\", \"3\", 4]]",
             "\"75\"",
-            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 4, \"top\", \"15\", \"bottom\", \"3\"]",
+            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", nil, \"members\", 4, \"top\", \"15\", \"bottom\", \"3\", \"order\", \"desc\"]",
         ]
     );
 

@@ -115,7 +115,7 @@ fn season_calls_write_and_read_the_current_seasons_board() {
     assert_eq!(
         sh(&mut con, "TOURNEY.INFO {lb} SEASON daily"),
         format!(
-            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", {}, \"members\", 3, \"top\", \"12\", \"bottom\", \"10\"]",
+            "[\"created\", 0, \"tiebreak\", \"member\", \"ties\", \"ordinal\", \"expireat\", {}, \"members\", 3, \"top\", \"12\", \"bottom\", \"10\", \"order\", \"desc\"]",
             season_expiries(now)[0]
         ),
         "the season's board, and when it expires"

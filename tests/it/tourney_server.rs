@@ -102,7 +102,7 @@ const SPECS: [Spec; 9] = [
         flags: WRITE_FLAGS,
         key_flags: &["RW", "update"],
         example: &["mykey", "TIES", "DENSE"],
-        doc_args: &["key", "tiebreak", "ties", "unix-time-milliseconds"],
+        doc_args: &["key", "order", "tiebreak", "ties", "unix-time-milliseconds"],
     },
     Spec {
         name: "tourney.info",

@@ -130,7 +130,7 @@ fn info_reply(
     let (top, bottom) =
         top_bottom.map_or(("nil".to_string(), "nil".to_string()), |(t, b)| (format!("\"{t}\""), format!("\"{b}\"")));
     format!(
-        r#"["created", {}, "tiebreak", "{tiebreak}", "ties", "{ties}", "expireat", {expireat}, "members", {members}, "top", {top}, "bottom", {bottom}]"#,
+        r#"["created", {}, "tiebreak", "{tiebreak}", "ties", "{ties}", "expireat", {expireat}, "members", {members}, "top", {top}, "bottom", {bottom}, "order", "desc"]"#,
         u8::from(created)
     )
 }
@@ -857,12 +857,16 @@ fn create_syntax_and_arity_errors() {
     ] {
         refused(&mut con, line, SYNTAX);
     }
-    // The server refuses too few arguments; the module refuses more than 8.
+    // The server refuses too few arguments; the module refuses more than 10.
     refused(&mut con, "TOURNEY.CREATE", &arity_error("tourney.create"));
-    refused(&mut con, "TOURNEY.CREATE {lb} TIES DENSE TIES DENSE TIES DENSE TIES", &arity_error("tourney.create"));
     refused(
         &mut con,
-        "TOURNEY.CREATE {fresh} TIES DENSE TIES DENSE TIES DENSE TIES DENSE",
+        "TOURNEY.CREATE {lb} TIES DENSE TIES DENSE TIES DENSE TIES DENSE TIES",
+        &arity_error("tourney.create"),
+    );
+    refused(
+        &mut con,
+        "TOURNEY.CREATE {fresh} TIES DENSE TIES DENSE TIES DENSE TIES DENSE ORDER ASC",
         &arity_error("tourney.create"),
     );
     refused(&mut con, "TOURNEY.INFO", &arity_error("tourney.info"));
@@ -1782,7 +1786,7 @@ fn read_only_companions_allow_reads_and_refuse_writes() {
         ("TOURNEY.PERCENTILE {k} bob", r#""100""#),
         (
             "TOURNEY.INFO {k}",
-            r#"["created", 1, "tiebreak", "first", "ties", "dense", "expireat", nil, "members", 3, "top", "7", "bottom", "5"]"#,
+            r#"["created", 1, "tiebreak", "first", "ties", "dense", "expireat", nil, "members", 3, "top", "7", "bottom", "5", "order", "desc"]"#,
         ),
     ];
     let writes = [
@@ -1865,7 +1869,7 @@ fn create_needs_write_access_to_the_keys_the_policy_keeps() {
             ("TOURNEY.INCR t:{z}:lb b 1", r#"["1", 1]"#),
             (
                 "TOURNEY.INFO t:{z}:lb",
-                r#"["created", 1, "tiebreak", "member", "ties", "competition", "expireat", nil, "members", 2, "top", "1", "bottom", "1"]"#,
+                r#"["created", 1, "tiebreak", "member", "ties", "competition", "expireat", nil, "members", 2, "top", "1", "bottom", "1", "order", "desc"]"#,
             ),
         ],
     );
@@ -1928,6 +1932,7 @@ fn info_is_a_map_in_resp3() {
             ("members", Value::Int(0)),
             ("top", Value::Nil),
             ("bottom", Value::Nil),
+            ("order", word("desc")),
         ])
     );
     assert_eq!(
@@ -1946,6 +1951,7 @@ fn info_is_a_map_in_resp3() {
             ("members", Value::Int(2)),
             ("top", Value::Double(5.0)),
             ("bottom", Value::Double(-2.5)),
+            ("order", word("desc")),
         ])
     );
 }

@@ -2,30 +2,39 @@
 //!
 //! - TIEBREAK FIRST keeps an arrival hash (member -> its arrival number at its score) and
 //!   an order set: the leaderboard's scores, each member prefixed by its arrival number
-//!   (`order_entry`), so that its reverse order lists earlier arrivals first among equal
-//!   scores.
+//!   (`order_entry`), so that walked in the board's ranking order (reverse for DESC) it
+//!   lists earlier arrivals first among equal scores.
 //! - TIES DENSE keeps a dense set: one entry per distinct score (`dense_member`).
 //!
 //! A write's effect on them is decided here, without a server, as a plan (`plan_write`,
 //! `plan_removal`); the module applies the plan to its keys and replicates each change.
 
-use super::Policy;
+use super::{Order, Policy};
 use crate::number::{parse_i64, ScoreText};
 use smallvec::SmallVec;
 
 /// Bytes of the arrival prefix of an order entry.
 pub const ARRIVAL_BYTES: usize = 8;
 
-/// A TIEBREAK FIRST order entry: the arrival number, inverted and big-endian so that
-/// earlier arrivals sort after later ones (ZREVRANGE lists them first among equal
-/// scores), then the member.
+/// The arrival prefix as stored: big-endian, inverted on a DESC board so that earlier
+/// arrivals sort after later ones (ZREVRANGE lists them first among equal scores), as is
+/// on an ASC board (ZRANGE lists them first).
+fn arrival_prefix(order: Order, arrival: u64) -> u64 {
+    match order {
+        Order::Desc => u64::MAX - arrival,
+        Order::Asc => arrival,
+    }
+}
+
+/// A TIEBREAK FIRST order entry: the arrival prefix, then the member.
 ///
 /// Arrival numbers count per score: a member reaching a score gets one more than the
-/// latest arrival already there (1 when nobody is), the lowest entry of that score.
-/// Ties only ever compare entries of one score, so no tournament-wide counter is needed.
-pub fn order_entry(arrival: u64, member: &[u8]) -> Vec<u8> {
+/// latest arrival already there (1 when nobody is), the last entry of that score in
+/// ranking order. Ties only ever compare entries of one score, so no tournament-wide
+/// counter is needed.
+pub fn order_entry(order: Order, arrival: u64, member: &[u8]) -> Vec<u8> {
     let mut entry = Vec::with_capacity(ARRIVAL_BYTES + member.len());
-    entry.extend_from_slice(&(u64::MAX - arrival).to_be_bytes());
+    entry.extend_from_slice(&arrival_prefix(order, arrival).to_be_bytes());
     entry.extend_from_slice(member);
     entry
 }
@@ -36,9 +45,10 @@ pub fn order_entry_member(entry: &[u8]) -> &[u8] {
 }
 
 /// The arrival number of an order entry (`None` for bytes tally did not write).
-pub fn order_entry_arrival(entry: &[u8]) -> Option<u64> {
+pub fn order_entry_arrival(order: Order, entry: &[u8]) -> Option<u64> {
     let prefix: [u8; ARRIVAL_BYTES] = entry.get(..ARRIVAL_BYTES)?.try_into().ok()?;
-    Some(u64::MAX - u64::from_be_bytes(prefix))
+    // The prefix's mapping is its own inverse.
+    Some(arrival_prefix(order, u64::from_be_bytes(prefix)))
 }
 
 /// The arrival number of a member reaching a score whose latest arrival is `latest`;
@@ -89,8 +99,8 @@ pub trait TieReads {
     fn arrival(&self) -> Option<u64>;
     /// Whether the order set holds the written member's entry for `arrival`.
     fn has_order_entry(&self, arrival: u64) -> bool;
-    /// The arrival number of the latest member to reach `score`, its lowest order entry
-    /// (`Ok(None)`: nobody holds `score`).
+    /// The arrival number of the latest member to reach `score`, its last order entry in
+    /// ranking order (`Ok(None)`: nobody holds `score`).
     fn latest_arrival(&self, score: f64) -> Result<Option<u64>, OutOfStep>;
     /// Whether a member other than the written one holds `score`.
     fn others_hold(&self, score: f64) -> bool;
@@ -194,13 +204,19 @@ mod tests {
     #[test]
     fn order_entries_list_earlier_arrivals_first() {
         // ZREVRANGE of equal scores is descending member bytes.
-        let early = order_entry(1, b"zoe");
-        let late = order_entry(2, b"aaron");
+        let early = order_entry(Order::Desc, 1, b"zoe");
+        let late = order_entry(Order::Desc, 2, b"aaron");
         assert!(early > late);
-        assert!(order_entry(255, b"a") > order_entry(256, b"a"));
+        assert!(order_entry(Order::Desc, 255, b"a") > order_entry(Order::Desc, 256, b"a"));
         assert_eq!(order_entry_member(&early), b"zoe");
-        assert_eq!(order_entry_arrival(&late), Some(2));
-        assert_eq!(order_entry_arrival(b"short"), None);
+        assert_eq!(order_entry_arrival(Order::Desc, &late), Some(2));
+        assert_eq!(order_entry_arrival(Order::Desc, b"short"), None);
+        // ZRANGE of equal scores is ascending member bytes.
+        let (early, late) = (order_entry(Order::Asc, 1, b"zoe"), order_entry(Order::Asc, 2, b"aaron"));
+        assert!(early < late);
+        assert!(order_entry(Order::Asc, 255, b"z") < order_entry(Order::Asc, 256, b"a"));
+        assert_eq!(order_entry_arrival(Order::Asc, &late), Some(2));
+        assert_eq!(order_entry_member(&late), b"aaron");
         assert_eq!(next_arrival(None), Some(1));
         assert_eq!(next_arrival(Some(41)), Some(42));
         assert_eq!(next_arrival(Some(u64::MAX)), None);
