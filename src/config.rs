@@ -88,6 +88,7 @@ pub fn limits() -> Limits {
     Limits {
         max_member_bytes: value(const { slot(spec::MAX_MEMBER_BYTES) }),
         max_range: value(const { slot(spec::MAX_RANGE) }),
+        max_data_bytes: value(const { slot(spec::MAX_DATA_BYTES) }),
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Numeric {
 pub const MAX_MEMBER_BYTES: Numeric =
     Numeric { name: "max-member-bytes", default: 128, min: 1, max: 65_536, memory: false };
 pub const MAX_RANGE: Numeric = Numeric { name: "max-range", default: 1000, min: 1, max: 100_000, memory: false };
+/// The most bytes of a leaderboard member's data (`DATA`); 0 turns member data off.
+pub const MAX_DATA_BYTES: Numeric =
+    Numeric { name: "max-data-bytes", default: 1024, min: 0, max: 65_536, memory: false };
 pub const LIMIT_MAX_LOG: Numeric =
     Numeric { name: "limit-max-log", default: 100_000, min: 1, max: 10_000_000, memory: false };
 pub const AUDIT_MAX_LEN: Numeric =
@@ -33,9 +36,10 @@ pub const AUDIT_VERIFY_MAX: Numeric =
     Numeric { name: "audit-verify-max", default: 100_000, min: 1, max: 10_000_000, memory: false };
 
 /// Every numeric config, in the order `CONFIG GET tally.*` lists them.
-pub const NUMERIC: [Numeric; 8] = [
+pub const NUMERIC: [Numeric; 9] = [
     MAX_MEMBER_BYTES,
     MAX_RANGE,
+    MAX_DATA_BYTES,
     LIMIT_MAX_LOG,
     AUDIT_MAX_LEN,
     AUDIT_RETENTION_MS,

@@ -20,6 +20,11 @@ pub enum Error {
     MemberTooLong {
         max: i64,
     },
+    /// `DATA` while `tally.max-data-bytes` is 0.
+    DataDisabled,
+    DataTooLong {
+        max: i64,
+    },
     /// An increment whose result is infinite or NaN.
     ResultNotFinite,
     /// A key without a hash tag while tags are required; carries the key bytes.
@@ -132,6 +137,10 @@ impl fmt::Display for Error {
                 f,
                 "ERR member is longer than tally.max-member-bytes ({max} bytes)"
             ),
+            Error::DataDisabled => f.write_str("ERR member data is disabled (tally.max-data-bytes is 0)"),
+            Error::DataTooLong { max } => {
+                write!(f, "ERR member data is longer than tally.max-data-bytes ({max} bytes)")
+            }
             Error::ResultNotFinite => {
                 f.write_str("ERR increment would produce a score that is not a finite number")
             }

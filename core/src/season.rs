@@ -59,27 +59,44 @@ fn parse_period(word: &[u8]) -> Result<Period, Error> {
     }
 }
 
+/// Where the options of a call (from argv index `options`) name `SEASON`. With
+/// `data_values` (the command takes `DATA value`), the word after each `DATA` is its value,
+/// whatever its bytes, and is skipped. No other option takes SEASON or PREVIOUS as its value.
+fn season_index(args: &[&[u8]], options: usize, data_values: bool) -> Option<usize> {
+    let mut index = options;
+    while let Some(word) = args.get(index) {
+        if word.eq_ignore_ascii_case(b"SEASON") {
+            return Some(index);
+        }
+        let valued = data_values && word.eq_ignore_ascii_case(b"DATA");
+        index = index.saturating_add(if valued { 2 } else { 1 });
+    }
+    None
+}
+
 /// Finds `SEASON period [PREVIOUS]` among the options of a call (from argv index
-/// `options`) and returns the arguments without it, for the command's own parser. No
-/// other option takes the word SEASON or PREVIOUS as its value, so the words are
-/// unambiguous.
-pub fn take_season<'a>(args: &[&'a [u8]], options: usize) -> Result<(Vec<&'a [u8]>, Option<SeasonChoice>), Error> {
-    let found = args.iter().enumerate().skip(options).find(|(_, word)| word.eq_ignore_ascii_case(b"SEASON"));
-    let Some((at, _)) = found else { return Ok((args.to_vec(), None)) };
+/// `options`; `data_values` as in `season_index`) and returns the arguments without it,
+/// for the command's own parser.
+pub fn take_season<'a>(
+    args: &[&'a [u8]],
+    options: usize,
+    data_values: bool,
+) -> Result<(Vec<&'a [u8]>, Option<SeasonChoice>), Error> {
+    let Some(at) = season_index(args, options, data_values) else { return Ok((args.to_vec(), None)) };
     let period = parse_period(args.get(at + 1).ok_or(Error::Syntax)?)?;
     let previous = args.get(at + 2).is_some_and(|word| word.eq_ignore_ascii_case(b"PREVIOUS"));
     let taken = at..at + 2 + usize::from(previous);
     let rest: Vec<&[u8]> =
         args.iter().enumerate().filter(|(index, _)| !taken.contains(index)).map(|(_, word)| *word).collect();
-    if rest.iter().skip(options).any(|word| word.eq_ignore_ascii_case(b"SEASON")) {
+    if season_index(&rest, options, data_values).is_some() {
         return Err(Error::Syntax);
     }
     Ok((rest, Some(SeasonChoice { period, previous })))
 }
 
 /// True when a call names a season (a cheap check before `take_season`).
-pub fn names_season(args: &[&[u8]], options: usize) -> bool {
-    args.iter().skip(options).any(|word| word.eq_ignore_ascii_case(b"SEASON"))
+pub fn names_season(args: &[&[u8]], options: usize, data_values: bool) -> bool {
+    season_index(args, options, data_values).is_some()
 }
 
 /// Civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01.
@@ -229,23 +246,30 @@ mod tests {
     #[test]
     fn season_options_are_taken_out_of_the_call() {
         let args: Vec<&[u8]> = vec![b"tourney.top", b"lb", b"10", b"season", b"Weekly", b"TIES", b"DENSE"];
-        let (rest, choice) = take_season(&args, 3).unwrap();
+        let (rest, choice) = take_season(&args, 3, false).unwrap();
         assert_eq!(choice, Some(SeasonChoice { period: Period::Weekly, previous: false }));
         assert_eq!(rest, vec![&b"tourney.top"[..], b"lb", b"10", b"TIES", b"DENSE"]);
-        assert!(names_season(&args, 3));
+        assert!(names_season(&args, 3, false));
         let plain: Vec<&[u8]> = vec![b"tourney.incr", b"lb", b"SEASON", b"1"];
         // A member named SEASON is not an option.
-        assert_eq!(take_season(&plain, 4).unwrap().1, None);
-        assert!(!names_season(&plain, 4));
+        assert_eq!(take_season(&plain, 4, false).unwrap().1, None);
+        assert!(!names_season(&plain, 4, false));
         for bad in [&[&b"x"[..], b"k", b"m", b"1", b"SEASON"][..], &[b"x", b"k", b"m", b"1", b"SEASON", b"yearly"]] {
-            assert_eq!(take_season(bad, 4), Err(Error::Syntax));
+            assert_eq!(take_season(bad, 4, false), Err(Error::Syntax));
         }
         let twice: Vec<&[u8]> = vec![b"x", b"k", b"m", b"1", b"SEASON", b"daily", b"SEASON", b"daily"];
-        assert_eq!(take_season(&twice, 4), Err(Error::Syntax));
+        assert_eq!(take_season(&twice, 4, false), Err(Error::Syntax));
         let previous: Vec<&[u8]> = vec![b"x", b"k", b"10", b"SEASON", b"monthly", b"previous", b"TIES", b"DENSE"];
-        let (rest, choice) = take_season(&previous, 3).unwrap();
+        let (rest, choice) = take_season(&previous, 3, false).unwrap();
         assert_eq!(choice, Some(SeasonChoice { period: Period::Monthly, previous: true }));
         assert_eq!(rest, vec![&b"x"[..], b"k", b"10", b"TIES", b"DENSE"]);
+        // The value of DATA may be any bytes, SEASON too.
+        let data: Vec<&[u8]> = vec![b"x", b"k", b"m", b"1", b"DATA", b"season", b"SEASON", b"daily"];
+        let (rest, choice) = take_season(&data, 4, true).unwrap();
+        assert_eq!(choice, Some(SeasonChoice { period: Period::Daily, previous: false }));
+        assert_eq!(rest, vec![&b"x"[..], b"k", b"m", b"1", b"DATA", b"season"]);
+        assert!(!names_season(&data[..6], 4, true));
+        assert!(names_season(&data[..6], 4, false));
     }
 
     #[test]

@@ -17,18 +17,25 @@ pub const MEMBER: usize = 2;
 pub const SETTINGS_SUFFIX: &[u8] = b":tourney";
 /// What a tournament is called in errors about its companion keys.
 pub const TOURNAMENT: &str = "tournament";
+/// What a leaderboard given member data is called in errors about its companion keys.
+pub const WITH_DATA: &str = "leaderboard with member data";
 /// TIEBREAK FIRST: a hash of each member's arrival number at its score.
 pub const ARRIVAL_SUFFIX: &[u8] = b":arrival";
 /// TIEBREAK FIRST: a sorted set of the same scores whose members sort by arrival.
 pub const ORDER_SUFFIX: &[u8] = b":order";
 /// TIES DENSE: a sorted set with one member per distinct score.
 pub const DENSE_SUFFIX: &[u8] = b":dense";
+/// Member data (`DATA`): a hash member -> data, beside the leaderboard (a season's too).
+pub const DATA_SUFFIX: &[u8] = b":data";
 
-/// Bounds set by the module's configs (`tally.max-member-bytes`, `tally.max-range`).
+/// Bounds set by the module's configs (`tally.max-member-bytes`, `tally.max-range`,
+/// `tally.max-data-bytes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_member_bytes: i64,
     pub max_range: i64,
+    /// 0: member data is off.
+    pub max_data_bytes: i64,
 }
 
 impl Limits {
@@ -233,14 +240,18 @@ pub enum SubmitMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Incr {
+pub struct Incr<'a> {
     pub delta: f64,
+    /// `DATA value`: the member's data, replaced.
+    pub data: Option<&'a [u8]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Submit {
+pub struct Submit<'a> {
     pub score: f64,
     pub mode: SubmitMode,
+    /// `DATA value`: the member's data, replaced when the submitted score is stored.
+    pub data: Option<&'a [u8]>,
 }
 
 /// The TIES a read names (`None`: the tournament's).
@@ -255,6 +266,7 @@ pub struct Top {
     pub count: u64,
     pub offset: u64,
     pub ties: Option<Ties>,
+    pub with_data: bool,
 }
 
 /// `TOURNEY.RANKS`: how many members the call names (from `RANKS_FIRST_MEMBER` on).
@@ -262,6 +274,7 @@ pub struct Top {
 pub struct Ranks {
     pub count: usize,
     pub ties: Option<Ties>,
+    pub with_data: bool,
 }
 
 /// Where TOURNEY.RANKS names its first member (after `nummembers`).
@@ -271,6 +284,7 @@ pub const RANKS_FIRST_MEMBER: usize = 3;
 pub struct Around {
     pub radius: u64,
     pub ties: Option<Ties>,
+    pub with_data: bool,
 }
 
 fn arity(args: &[&[u8]], min: usize, max: usize, name: &'static str) -> Result<(), Error> {
@@ -289,6 +303,17 @@ pub fn check_member(member: &[u8], limits: &Limits) -> Result<(), Error> {
     match i64::try_from(member.len()) {
         Ok(len) if len <= limits.max_member_bytes => Ok(()),
         _ => Err(Error::MemberTooLong { max: limits.max_member_bytes }),
+    }
+}
+
+/// Member data must fit `max_data_bytes`, and is refused while that is 0.
+pub fn check_data(data: &[u8], limits: &Limits) -> Result<(), Error> {
+    if limits.max_data_bytes == 0 {
+        return Err(Error::DataDisabled);
+    }
+    match i64::try_from(data.len()) {
+        Ok(len) if len <= limits.max_data_bytes => Ok(()),
+        _ => Err(Error::DataTooLong { max: limits.max_data_bytes }),
     }
 }
 
@@ -365,25 +390,49 @@ pub fn parse_info(args: &[&[u8]]) -> Result<(), Error> {
     arity(args, 2, 2, "tourney.info")
 }
 
-/// `TOURNEY.INCR key member delta`
-pub fn parse_incr(args: &[&[u8]], limits: &Limits) -> Result<Incr, Error> {
-    arity(args, 4, 4, "tourney.incr")?;
-    member_of(args, limits)?;
-    Ok(Incr { delta: parse_finite_f64(get(args, 3)?)? })
+/// The value after a `DATA` word, checked.
+fn data_value<'a, 'b: 'a>(rest: &mut impl Iterator<Item = &'a &'b [u8]>, limits: &Limits) -> Result<&'b [u8], Error> {
+    let value: &'b [u8] = rest.next().ok_or(Error::Syntax)?;
+    check_data(value, limits)?;
+    Ok(value)
 }
 
-/// `TOURNEY.SUBMIT key member score [BEST|LATEST]`
-pub fn parse_submit(args: &[&[u8]], limits: &Limits) -> Result<Submit, Error> {
-    arity(args, 4, 5, "tourney.submit")?;
+/// `TOURNEY.INCR key member delta [DATA value]`
+pub fn parse_incr<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Incr<'a>, Error> {
+    arity(args, 4, 6, "tourney.incr")?;
     member_of(args, limits)?;
-    let score = parse_finite_f64(get(args, 3)?)?;
-    let mode = match args.get(4) {
-        None => SubmitMode::Best,
-        Some(word) if is(word, "BEST") => SubmitMode::Best,
-        Some(word) if is(word, "LATEST") => SubmitMode::Latest,
+    let delta = parse_finite_f64(get(args, 3)?)?;
+    let mut rest = args.get(4..).unwrap_or_default().iter();
+    let data = match rest.next() {
+        None => None,
+        Some(word) if is(word, "DATA") => Some(data_value(&mut rest, limits)?),
         Some(_) => return Err(Error::Syntax),
     };
-    Ok(Submit { score, mode })
+    Ok(Incr { delta, data })
+}
+
+/// `TOURNEY.SUBMIT key member score [BEST|LATEST] [DATA value]`, options in any order.
+pub fn parse_submit<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Submit<'a>, Error> {
+    arity(args, 4, 7, "tourney.submit")?;
+    member_of(args, limits)?;
+    let score = parse_finite_f64(get(args, 3)?)?;
+    let mut submit = Submit { score, mode: SubmitMode::Best, data: None };
+    let mut mode = None;
+    let mut rest = args.get(4..).unwrap_or_default().iter();
+    while let Some(word) = rest.next() {
+        // One mode at most: BEST LATEST is a contradiction, not a choice.
+        if mode.is_none() && is(word, "BEST") {
+            mode = Some(SubmitMode::Best);
+        } else if mode.is_none() && is(word, "LATEST") {
+            mode = Some(SubmitMode::Latest);
+        } else if is(word, "DATA") {
+            submit.data = Some(data_value(&mut rest, limits)?);
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    submit.mode = mode.unwrap_or_default();
+    Ok(submit)
 }
 
 /// `TOURNEY.RANK key member [WITHSCORE] [TIES ORDINAL|COMPETITION|DENSE]`, options in any order.
@@ -404,36 +453,41 @@ pub fn parse_rank(args: &[&[u8]], limits: &Limits) -> Result<Rank, Error> {
     Ok(rank)
 }
 
-/// `TOURNEY.TOP key count [OFFSET n] [TIES ORDINAL|COMPETITION|DENSE]`
-pub fn parse_top(args: &[&[u8]], limits: &Limits) -> Result<Top, Error> {
-    arity(args, 3, 7, "tourney.top")?;
-    let count = parse_i64_in(get(args, 2)?, "count", 1, limits.max_range)?;
-    let mut top = Top { count: count.unsigned_abs(), offset: 0, ties: None };
-    let mut rest = args.get(3..).unwrap_or_default().iter();
+/// The options a page read may end with: `[TIES ORDINAL|COMPETITION|DENSE] [WITHDATA]`, and
+/// `OFFSET n` where `offset` is asked for, in any order.
+fn page_options(words: &[&[u8]], mut offset: Option<&mut u64>) -> Result<(Option<Ties>, bool), Error> {
+    let (mut ties, mut with_data) = (None, false);
+    let mut rest = words.iter();
     while let Some(word) = rest.next() {
-        let value = rest.next().ok_or(Error::Syntax)?;
-        if is(word, "OFFSET") {
-            top.offset = parse_i64_in(value, "offset", 0, i64::MAX)?.unsigned_abs();
+        if is(word, "WITHDATA") {
+            with_data = true;
         } else if is(word, "TIES") {
-            top.ties = Some(parse_ties(value)?);
+            ties = Some(parse_ties(rest.next().ok_or(Error::Syntax)?)?);
+        } else if let (true, Some(offset)) = (is(word, "OFFSET"), offset.as_deref_mut()) {
+            *offset = parse_i64_in(rest.next().ok_or(Error::Syntax)?, "offset", 0, i64::MAX)?.unsigned_abs();
         } else {
             return Err(Error::Syntax);
         }
     }
-    Ok(top)
+    Ok((ties, with_data))
 }
 
-/// `TOURNEY.AROUND key member radius [TIES ORDINAL|COMPETITION|DENSE]`
+/// `TOURNEY.TOP key count [OFFSET n] [TIES ORDINAL|COMPETITION|DENSE] [WITHDATA]`
+pub fn parse_top(args: &[&[u8]], limits: &Limits) -> Result<Top, Error> {
+    arity(args, 3, 8, "tourney.top")?;
+    let count = parse_i64_in(get(args, 2)?, "count", 1, limits.max_range)?;
+    let mut offset = 0;
+    let (ties, with_data) = page_options(args.get(3..).unwrap_or_default(), Some(&mut offset))?;
+    Ok(Top { count: count.unsigned_abs(), offset, ties, with_data })
+}
+
+/// `TOURNEY.AROUND key member radius [TIES ORDINAL|COMPETITION|DENSE] [WITHDATA]`
 pub fn parse_around(args: &[&[u8]], limits: &Limits) -> Result<Around, Error> {
-    arity(args, 4, 6, "tourney.around")?;
+    arity(args, 4, 7, "tourney.around")?;
     member_of(args, limits)?;
     let radius = parse_i64_in(get(args, 3)?, "radius", 0, limits.max_radius())?;
-    let ties = match args.get(4..) {
-        Some([]) | None => None,
-        Some([word, value]) if is(word, "TIES") => Some(parse_ties(value)?),
-        Some(_) => return Err(Error::Syntax),
-    };
-    Ok(Around { radius: radius.unsigned_abs(), ties })
+    let (ties, with_data) = page_options(args.get(4..).unwrap_or_default(), None)?;
+    Ok(Around { radius: radius.unsigned_abs(), ties, with_data })
 }
 
 /// How many members `TOURNEY.RANKS key nummembers member ...` names, read before its options
@@ -444,18 +498,14 @@ pub fn ranks_count(args: &[&[u8]], limits: &Limits) -> Result<usize, Error> {
     usize::try_from(count).map_err(|_| Error::Syntax)
 }
 
-/// `TOURNEY.RANKS key nummembers member [member ...] [TIES ORDINAL|COMPETITION|DENSE]`
+/// `TOURNEY.RANKS key nummembers member [member ...] [TIES ORDINAL|COMPETITION|DENSE] [WITHDATA]`
 pub fn parse_ranks(args: &[&[u8]], limits: &Limits) -> Result<Ranks, Error> {
     let count = ranks_count(args, limits)?;
     let after = RANKS_FIRST_MEMBER.saturating_add(count);
     let members = args.get(RANKS_FIRST_MEMBER..after).ok_or(Error::WrongArity("tourney.ranks"))?;
     members.iter().try_for_each(|member| check_member(member, limits))?;
-    let ties = match args.get(after..) {
-        Some([]) | None => None,
-        Some([word, value]) if is(word, "TIES") => Some(parse_ties(value)?),
-        Some(_) => return Err(Error::Syntax),
-    };
-    Ok(Ranks { count, ties })
+    let (ties, with_data) = page_options(args.get(after..).unwrap_or_default(), None)?;
+    Ok(Ranks { count, ties, with_data })
 }
 
 /// `TOURNEY.PERCENTILE key member`
@@ -552,7 +602,7 @@ impl PageRanks {
 mod tests {
     use super::*;
 
-    const LIMITS: Limits = Limits { max_member_bytes: 8, max_range: 100 };
+    const LIMITS: Limits = Limits { max_member_bytes: 8, max_range: 100, max_data_bytes: 4 };
 
     fn args(line: &str) -> Vec<&[u8]> {
         line.split(' ').map(str::as_bytes).collect()
@@ -560,17 +610,19 @@ mod tests {
 
     #[test]
     fn incr_and_submit_parse() {
-        assert_eq!(parse_incr(&args("tourney.incr k alice 10"), &LIMITS), Ok(Incr { delta: 10.0 }));
+        assert_eq!(parse_incr(&args("tourney.incr k alice 10"), &LIMITS), Ok(Incr { delta: 10.0, data: None }));
         assert_eq!(parse_incr(&args("tourney.incr k alice"), &LIMITS), Err(Error::WrongArity("tourney.incr")));
         assert_eq!(parse_incr(&args("tourney.incr k alice nan"), &LIMITS), Err(Error::NotFloat));
         assert_eq!(parse_incr(&args("tourney.incr k aliceislong 1"), &LIMITS), Err(Error::MemberTooLong { max: 8 }));
         assert_eq!(parse_incr(&[b"x", b"k", b"", b"1"], &LIMITS), Err(Error::EmptyMember));
         assert_eq!(
             parse_submit(&args("tourney.submit k a 5 latest"), &LIMITS),
-            Ok(Submit { score: 5.0, mode: SubmitMode::Latest })
+            Ok(Submit { score: 5.0, mode: SubmitMode::Latest, data: None })
         );
         assert_eq!(parse_submit(&args("tourney.submit k a 5"), &LIMITS).map(|s| s.mode), Ok(SubmitMode::Best));
         assert_eq!(parse_submit(&args("tourney.submit k a 5 worst"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_submit(&args("tourney.submit k a 5 best latest"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_submit(&args("tourney.submit k a 5 best best"), &LIMITS), Err(Error::Syntax));
     }
 
     #[test]
@@ -588,7 +640,7 @@ mod tests {
     fn top_and_around_bounds() {
         assert_eq!(
             parse_top(&args("tourney.top k 10 offset 5 ties competition"), &LIMITS),
-            Ok(Top { count: 10, offset: 5, ties: Some(Ties::Competition) })
+            Ok(Top { count: 10, offset: 5, ties: Some(Ties::Competition), with_data: false })
         );
         assert_eq!(
             parse_top(&args("tourney.top k 101"), &LIMITS),
@@ -597,7 +649,10 @@ mod tests {
         assert!(parse_top(&args("tourney.top k 0"), &LIMITS).is_err());
         assert!(parse_top(&args("tourney.top k 1 offset -1"), &LIMITS).is_err());
         assert_eq!(parse_top(&args("tourney.top k 1 offset"), &LIMITS), Err(Error::Syntax));
-        assert_eq!(parse_around(&args("tourney.around k a 49"), &LIMITS), Ok(Around { radius: 49, ties: None }));
+        assert_eq!(
+            parse_around(&args("tourney.around k a 49"), &LIMITS),
+            Ok(Around { radius: 49, ties: None, with_data: false })
+        );
         assert_eq!(
             parse_around(&args("tourney.around k a 50"), &LIMITS),
             Err(Error::OutOfRange { what: "radius", min: 0, max: 49 })
@@ -607,10 +662,17 @@ mod tests {
 
     #[test]
     fn ranks_names_its_members_then_its_options() {
-        assert_eq!(parse_ranks(&args("tourney.ranks k 2 a b"), &LIMITS), Ok(Ranks { count: 2, ties: None }));
+        assert_eq!(
+            parse_ranks(&args("tourney.ranks k 2 a b"), &LIMITS),
+            Ok(Ranks { count: 2, ties: None, with_data: false })
+        );
         assert_eq!(
             parse_ranks(&args("tourney.ranks k 1 ties ties dense"), &LIMITS),
-            Ok(Ranks { count: 1, ties: Some(Ties::Dense) })
+            Ok(Ranks { count: 1, ties: Some(Ties::Dense), with_data: false })
+        );
+        assert_eq!(
+            parse_ranks(&args("tourney.ranks k 1 withdata withdata ties dense"), &LIMITS),
+            Ok(Ranks { count: 1, ties: Some(Ties::Dense), with_data: true })
         );
         assert_eq!(parse_ranks(&args("tourney.ranks k 3 a b"), &LIMITS), Err(Error::WrongArity("tourney.ranks")));
         assert_eq!(parse_ranks(&args("tourney.ranks k 1 a b"), &LIMITS), Err(Error::Syntax));
@@ -625,6 +687,28 @@ mod tests {
         );
         assert_eq!(parse_ranks(&args("tourney.ranks k 1 aliceislong"), &LIMITS), Err(Error::MemberTooLong { max: 8 }));
         assert_eq!(parse_ranks(&args("tourney.ranks k 1"), &LIMITS), Err(Error::WrongArity("tourney.ranks")));
+    }
+
+    #[test]
+    fn data_rides_on_writes_and_withdata_on_pages() {
+        let incr = parse_incr(&args("tourney.incr k a 1 DATA car7"), &LIMITS);
+        assert_eq!(incr, Ok(Incr { delta: 1.0, data: Some(&b"car7"[..]) }));
+        assert_eq!(parse_incr(&args("tourney.incr k a 1 DATA"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_incr(&args("tourney.incr k a 1 WITH car7"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_incr(&args("tourney.incr k a 1 DATA car77"), &LIMITS), Err(Error::DataTooLong { max: 4 }));
+        let submit = parse_submit(&args("tourney.submit k a 1 data best latest"), &LIMITS);
+        assert_eq!(submit, Ok(Submit { score: 1.0, mode: SubmitMode::Latest, data: Some(&b"best"[..]) }));
+        let submit = parse_submit(&args("tourney.submit k a 1 DATA x DATA y"), &LIMITS);
+        assert_eq!(submit, Err(Error::WrongArity("tourney.submit")));
+        assert_eq!(parse_submit(&[b"x", b"k", b"a", b"1", b"DATA", b""], &LIMITS).map(|s| s.data), Ok(Some(&b""[..])));
+        let off = Limits { max_data_bytes: 0, ..LIMITS };
+        assert_eq!(parse_submit(&args("tourney.submit k a 1 DATA x"), &off), Err(Error::DataDisabled));
+        assert_eq!(parse_submit(&args("tourney.submit k a 1"), &off).map(|s| s.data), Ok(None));
+        let top = parse_top(&args("tourney.top k 3 withdata offset 2"), &LIMITS);
+        assert_eq!(top, Ok(Top { count: 3, offset: 2, ties: None, with_data: true }));
+        assert_eq!(parse_around(&args("tourney.around k a 1 withdata"), &LIMITS).map(|a| a.with_data), Ok(true));
+        assert_eq!(parse_around(&args("tourney.around k a 1 offset 2"), &LIMITS), Err(Error::Syntax));
+        assert_eq!(parse_top(&args("tourney.top k 3 withdata data"), &LIMITS), Err(Error::Syntax));
     }
 
     #[test]

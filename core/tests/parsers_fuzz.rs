@@ -121,6 +121,8 @@ trait Inputs: Random {
                     "LATEST",
                     "latest",
                     "WITHSCORE",
+                    "WITHDATA",
+                    "DATA",
                     "TIES",
                     "ORDINAL",
                     "COMPETITION",
@@ -198,7 +200,11 @@ struct Stats {
 }
 
 fn tourney_limits(rng: &mut SplitMix64) -> Limits {
-    Limits { max_member_bytes: *rng.pick(&[1, 8, 128, 65_536]), max_range: *rng.pick(&[1, 2, 5, 1000, 100_000]) }
+    Limits {
+        max_member_bytes: *rng.pick(&[1, 8, 128, 65_536]),
+        max_range: *rng.pick(&[1, 2, 5, 1000, 100_000]),
+        max_data_bytes: *rng.pick(&[0, 1, 16, 1024, 65_536]),
+    }
 }
 
 fn audit_limits(rng: &mut SplitMix64) -> audit::Limits {
@@ -212,20 +218,22 @@ fn audit_limits(rng: &mut SplitMix64) -> audit::Limits {
 fn parse_all(args: &[&[u8]], rng: &mut SplitMix64, stats: &mut Stats) {
     let limits = tourney_limits(rng);
     let member_ok = |m: &[u8]| !m.is_empty() && m.len() as i64 <= limits.max_member_bytes;
+    let data_ok =
+        |data: Option<&[u8]>| data.is_none_or(|d| d.len() as i64 <= limits.max_data_bytes && limits.max_data_bytes > 0);
     check(tourney::parse_incr(args, &limits), args, stats, |i| {
-        args.len() == 4 && member_ok(args[2]) && i.delta.is_finite()
+        [4, 6].contains(&args.len()) && member_ok(args[2]) && i.delta.is_finite() && data_ok(i.data)
     });
     check(tourney::parse_submit(args, &limits), args, stats, |s| {
-        (4..=5).contains(&args.len()) && member_ok(args[2]) && s.score.is_finite()
+        (4..=7).contains(&args.len()) && member_ok(args[2]) && s.score.is_finite() && data_ok(s.data)
     });
     check(tourney::parse_rank(args, &limits), args, stats, |_| (3..=6).contains(&args.len()) && member_ok(args[2]));
     check(tourney::parse_top(args, &limits), args, stats, |t| {
-        (3..=7).contains(&args.len())
+        (3..=8).contains(&args.len())
             && (1..=limits.max_range as u64).contains(&t.count)
             && i64::try_from(t.offset).is_ok()
     });
     check(tourney::parse_around(args, &limits), args, stats, |a| {
-        (4..=6).contains(&args.len()) && member_ok(args[2]) && a.radius <= limits.max_radius() as u64
+        (4..=7).contains(&args.len()) && member_ok(args[2]) && a.radius <= limits.max_radius() as u64
     });
     check(tourney::parse_percentile(args, &limits), args, stats, |()| args.len() == 3 && member_ok(args[2]));
     check(tourney::parse_rem(args, &limits), args, stats, |()| {

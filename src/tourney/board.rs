@@ -2,17 +2,18 @@
 //! season's), the tournament's settings, the names of its companion keys, and the reads
 //! that rank members on it.
 
+use super::data::MemberData;
 use super::ties::TieKeys;
 use crate::command::Args;
 use crate::keys;
-use crate::server::{string_bytes, Ctx, KeyAccess, Order, OwnedString, RawString};
+use crate::server::{string_bytes, Ctx, KeyAccess, KeyKind, Order, OwnedString, RawString};
 use smallvec::SmallVec;
 use tally_core::season::{named_season, season_at, season_key, SeasonChoice};
 use tally_core::slot::{hash_tag, Companions};
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
-    self as core, PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS, ORDER_SUFFIX,
-    SETTINGS_SUFFIX, TOURNAMENT,
+    self as core, PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DATA_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS,
+    ORDER_SUFFIX, SETTINGS_SUFFIX, TOURNAMENT, WITH_DATA,
 };
 use tally_core::Error;
 
@@ -26,6 +27,9 @@ pub(super) struct Board<'c> {
     pub(super) policy: Policy,
     pub(super) created: bool,
     pub(super) ties: TieNames<'c>,
+    /// The member-data hash, named when the call reads or writes data (`with_data`) and
+    /// the key has a hash tag; its access is checked with the other derived keys.
+    pub(super) data: Option<OwnedString<'c>>,
 }
 
 /// The names of the tie structures a tournament keeps (`None`: its policy keeps none).
@@ -91,24 +95,40 @@ pub(super) fn ranking(order: core::Order) -> Order {
     }
 }
 
-/// Replies one page entry: `[member, score, rank]`.
-pub(super) fn reply_entry(ctx: &Ctx, member: impl FnOnce(&Ctx), score: f64, rank: u64) {
-    ctx.reply_array(3);
-    member(ctx);
+/// A page entry's member, as the read found it.
+#[derive(Clone, Copy)]
+pub(super) enum EntryMember<'a> {
+    Raw(RawString),
+    Bytes(&'a [u8]),
+}
+
+/// Replies one page entry: `[member, score, rank]`, and `data`'s value for the member
+/// (nil where none) when the call asked WITHDATA.
+pub(super) fn reply_entry(ctx: &Ctx, member: EntryMember, score: f64, rank: u64, data: Option<&MemberData>) {
+    ctx.reply_array(if data.is_some() { 4 } else { 3 });
+    match member {
+        EntryMember::Raw(member) => ctx.reply_string(member),
+        EntryMember::Bytes(member) => ctx.reply_bulk(member),
+    }
     ctx.reply_double(score);
     ctx.reply_integer(rank);
+    if let Some(data) = data {
+        data.reply(member);
+    }
 }
 
 impl<'c> Board<'c> {
     /// Validates the call's key and loads its tournament; with a season, the leaderboard
     /// is the season's key, with the tournament of the key the call names. The caller must
     /// be allowed `access` to the season, settings and tie-structure keys, which argv does
-    /// not name.
+    /// not name, and, `with_data`, to the member-data hash (which a write needs a hash tag
+    /// for).
     pub(super) fn open(
         ctx: &'c Ctx,
         args: &'c Args<'_>,
         access: KeyAccess,
         choice: Option<SeasonChoice>,
+        with_data: bool,
     ) -> Result<Board<'c>, Error> {
         let named = keys::single(args, KEY_POS)?;
         let named_bytes = args.bytes().get(KEY_POS).copied().unwrap_or_default();
@@ -119,6 +139,7 @@ impl<'c> Board<'c> {
             policy: Policy::default(),
             created: false,
             ties: TieNames::default(),
+            data: None,
         };
         let mut season_expiry = None;
         // Seasons that ended before the tournament was created are plain boards.
@@ -138,7 +159,7 @@ impl<'c> Board<'c> {
                 ended_before = Some(season_at(choice.period, now).start_ms);
             }
         }
-        let mut derived: SmallVec<[RawString; 5]> = SmallVec::new();
+        let mut derived: SmallVec<[RawString; 6]> = SmallVec::new();
         derived.extend(board.season.as_ref().map(OwnedString::raw));
         // Outlives the permission check below, which reads the name.
         let settings;
@@ -179,10 +200,51 @@ impl<'c> Board<'c> {
                 }
             }
         }
+        if with_data {
+            if access == KeyAccess::UPSERT {
+                Companions::new(named_bytes, WITH_DATA)?;
+            }
+            board.data = board.data_name();
+            derived.extend(board.data.as_ref().map(OwnedString::raw));
+        }
         if !derived.is_empty() {
             ctx.check_permissions(&derived, access)?;
         }
         Ok(board)
+    }
+
+    /// The name of the board's member-data hash, beside the board (a season's beside the
+    /// season's board); `None` for a key without a hash tag, which cannot have one.
+    fn data_name(&self) -> Option<OwnedString<'c>> {
+        let mut names = Companions::new(string_bytes(self.key), WITH_DATA).ok()?;
+        Some(self.ctx.string(names.name(DATA_SUFFIX)))
+    }
+
+    /// For a write: the member-data hash, open. With `writes_data` the one `open` named
+    /// (WRONGTYPE when something else holds its name); otherwise, for a write that only
+    /// deletes data (TOURNEY.REM, the first write of an emptied board), the hash when it
+    /// exists, after checking that the caller may change it.
+    pub(super) fn data_for_write(&self, writes_data: bool) -> Result<Option<MemberData<'c>>, Error> {
+        if writes_data {
+            let name = self.data_name().ok_or(Error::Internal)?;
+            return MemberData::open(self.ctx, name, self.policy.expire_at, true).map(Some);
+        }
+        let Some(name) = self.data_name() else { return Ok(None) };
+        // A key of another type under the name is not tally's: deletes leave it alone.
+        if self.ctx.open_quietly(name.raw()).kind() != KeyKind::Hash {
+            return Ok(None);
+        }
+        self.ctx.check_permissions(&[name.raw()], KeyAccess::UPDATE)?;
+        MemberData::open(self.ctx, name, self.policy.expire_at, true).map(Some)
+    }
+
+    /// For a WITHDATA read: the member-data hash, open (an empty one for a key without a
+    /// hash tag, which cannot have data).
+    pub(super) fn data_for_read(&self) -> Result<MemberData<'c>, Error> {
+        match self.data_name() {
+            Some(name) => MemberData::open(self.ctx, name, None, false),
+            None => Ok(MemberData::none(self.ctx)),
+        }
     }
 
     pub(super) fn out_of_sync(&self) -> Error {
@@ -258,8 +320,9 @@ impl<'c> Board<'c> {
         }
     }
 
-    /// Replies `[[member, score, rank], ...]` for 0-based positions `start..=stop`.
-    pub(super) fn reply_page(&self, start: u64, stop: u64, ties: Ties) -> Result<(), Error> {
+    /// Replies `[[member, score, rank], ...]` for 0-based positions `start..=stop`, with
+    /// each member's data from `data` (WITHDATA).
+    pub(super) fn reply_page(&self, start: u64, stop: u64, ties: Ties, data: Option<&MemberData>) -> Result<(), Error> {
         let ctx = self.ctx;
         let page = ctx.zrange(self.ranked_set(), start, stop, self.walk())?;
         let first_rank = match (ties, page.scored_member(0)) {
@@ -272,7 +335,7 @@ impl<'c> Board<'c> {
         for index in 0..len {
             let (entry, score) = page.scored_member(index).unwrap_or_default();
             let member = if self.ranks_by_arrival() { order_entry_member(entry) } else { entry };
-            reply_entry(ctx, |ctx| ctx.reply_bulk(member), score, ranks.next(score));
+            reply_entry(ctx, EntryMember::Bytes(member), score, ranks.next(score), data);
         }
         Ok(())
     }

@@ -154,9 +154,9 @@ impl Command for Info {
     const ARGS: &'static [Arg] = &[Arg::new(c"key", ArgKind::Key), READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, season) = split_season(args, 2)?;
+        let (words, season) = split_season(args, 2, false)?;
         core::parse_info(&words)?;
-        let board = Board::open(ctx, args, KeyAccess::READ, season)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, season, false)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (members, highest, lowest) = (zset.len(), zset.highest_score(), zset.nth_lowest_score(0));
         drop(zset);

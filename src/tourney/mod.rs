@@ -19,6 +19,7 @@
 
 mod board;
 mod create;
+mod data;
 mod read;
 mod ties;
 mod write;
@@ -52,14 +53,24 @@ pub fn register(ctx: &LoadCtx) -> Result<(), String> {
 type Words<'a> = Cow<'a, [&'a [u8]]>;
 
 /// The call's arguments without its `SEASON period [PREVIOUS]` (looked for from argv
-/// index `options`), for the command's parser, and the season it names.
-fn split_season<'a>(args: &'a Args<'_>, options: usize) -> Result<(Words<'a>, Option<SeasonChoice>), Error> {
-    if !season::names_season(args.bytes(), options) {
+/// index `options`; `data_values`: the command takes `DATA value`), for the command's
+/// parser, and the season it names.
+fn split_season<'a>(
+    args: &'a Args<'_>,
+    options: usize,
+    data_values: bool,
+) -> Result<(Words<'a>, Option<SeasonChoice>), Error> {
+    if !season::names_season(args.bytes(), options, data_values) {
         return Ok((Cow::Borrowed(args.bytes()), None));
     }
-    let (rest, period) = season::take_season(args.bytes(), options)?;
+    let (rest, period) = season::take_season(args.bytes(), options, data_values)?;
     Ok((Cow::Owned(rest), period))
 }
+
+const WITHDATA_ARG: Arg =
+    Arg { token: Some(c"WITHDATA"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"withdata", ArgKind::Token) };
+
+const DATA_ARG: Arg = Arg { token: Some(c"DATA"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"data", ArgKind::String) };
 
 const TIES_ARG: Arg = Arg {
     name: c"ties",

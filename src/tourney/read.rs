@@ -1,7 +1,7 @@
 //! The reads: TOURNEY.RANK, TOURNEY.RANKS, TOURNEY.TOP, TOURNEY.AROUND and TOURNEY.PERCENTILE.
 
-use super::board::{reply_entry, Board};
-use super::{split_season, READ_SEASON_ARG, TIES_ARG};
+use super::board::{reply_entry, Board, EntryMember};
+use super::{split_season, READ_SEASON_ARG, TIES_ARG, WITHDATA_ARG};
 use crate::command::{Args, Command};
 use crate::config;
 use crate::server::{string_bytes, Arg, ArgFlags, ArgKind, Ctx, KeyAccess, KeySpec, Keys, RawString};
@@ -31,9 +31,9 @@ impl Command for Rank {
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, period) = split_season(args, 3)?;
+        let (words, period) = split_season(args, 3, false)?;
         let rank = core::parse_rank(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period, false)?;
         let member = args.raw(MEMBER)?;
         let ties = board.policy.ties_for(rank.ties)?;
         if !rank.with_score && ties == Ties::Ordinal && !board.created {
@@ -88,15 +88,16 @@ impl Command for Ranks {
         Arg::new(c"nummembers", ArgKind::Integer),
         Arg { flags: ArgFlags::MULTIPLE, ..Arg::new(c"member", ArgKind::String) },
         TIES_ARG,
+        WITHDATA_ARG,
         READ_SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         let limits = config::limits();
         let count = core::ranks_count(args.bytes(), &limits)?;
-        let (words, period) = split_season(args, RANKS_FIRST_MEMBER.saturating_add(count))?;
+        let (words, period) = split_season(args, RANKS_FIRST_MEMBER.saturating_add(count), false)?;
         let ranks = core::parse_ranks(&words, &limits)?;
-        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period, ranks.with_data)?;
         let ties = board.policy.ties_for(ranks.ties)?;
         let mut named: SmallVec<[RawString; 16]> =
             args.raw_range(RANKS_FIRST_MEMBER..RANKS_FIRST_MEMBER.saturating_add(count))?.into();
@@ -129,9 +130,10 @@ impl Command for Ranks {
                 _ => order.compare_members(string_bytes(a.member), string_bytes(b.member)),
             })
         });
+        let data = if ranks.with_data { Some(board.data_for_read()?) } else { None };
         ctx.reply_array(found.len());
         for entry in &found {
-            reply_entry(ctx, |ctx| ctx.reply_string(entry.member), entry.score, entry.rank);
+            reply_entry(ctx, EntryMember::Raw(entry.member), entry.score, entry.rank, data.as_ref());
         }
         Ok(())
     }
@@ -152,13 +154,14 @@ impl Command for Top {
         Arg::new(c"count", ArgKind::Integer),
         Arg { token: Some(c"OFFSET"), flags: ArgFlags::OPTIONAL, ..Arg::new(c"offset", ArgKind::Integer) },
         TIES_ARG,
+        WITHDATA_ARG,
         READ_SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, period) = split_season(args, 3)?;
+        let (words, period) = split_season(args, 3, false)?;
         let top = core::parse_top(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period, top.with_data)?;
         let ties = board.policy.ties_for(top.ties)?;
         let zset = ctx.open_zset(board.key, false)?;
         let len = zset.len();
@@ -178,10 +181,11 @@ impl Command for Top {
         } else {
             zset
         };
+        let data = if top.with_data { Some(board.data_for_read()?) } else { None };
         if top.offset > 0 {
             drop(ranked);
             let stop = top.offset.saturating_add(top.count - 1);
-            return board.reply_page(top.offset, stop, ties);
+            return board.reply_page(top.offset, stop, ties, data.as_ref());
         }
         // The first page walks the ranked set from its top with no command call; its
         // first entry has rank 1 under every tie rule.
@@ -189,12 +193,12 @@ impl Command for Top {
         let mut ranks = PageRanks::new(ties, 1, 1);
         ctx.reply_array(usize::try_from(count).unwrap_or(0));
         ranked.visit(board.walk(), f64::NEG_INFINITY, f64::INFINITY, count, |entry, score| {
-            let rank = ranks.next(score);
-            if board.ranks_by_arrival() {
-                reply_entry(ctx, |ctx| ctx.reply_bulk(order_entry_member(string_bytes(entry))), score, rank);
+            let member = if board.ranks_by_arrival() {
+                EntryMember::Bytes(order_entry_member(string_bytes(entry)))
             } else {
-                reply_entry(ctx, |ctx| ctx.reply_string(entry), score, rank);
-            }
+                EntryMember::Raw(entry)
+            };
+            reply_entry(ctx, member, score, ranks.next(score), data.as_ref());
         });
         Ok(())
     }
@@ -216,13 +220,14 @@ impl Command for Around {
         Arg::new(c"member", ArgKind::String),
         Arg::new(c"radius", ArgKind::Integer),
         TIES_ARG,
+        WITHDATA_ARG,
         READ_SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, period) = split_season(args, 4)?;
+        let (words, period) = split_season(args, 4, false)?;
         let around = core::parse_around(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period, around.with_data)?;
         let member = args.raw(MEMBER)?;
         let ties = board.policy.ties_for(around.ties)?;
         let len = ctx.open_zset(board.key, false)?.len();
@@ -232,7 +237,10 @@ impl Command for Around {
             None => None,
         };
         match window {
-            Some((start, stop)) => board.reply_page(start, stop, ties),
+            Some((start, stop)) => {
+                let data = if around.with_data { Some(board.data_for_read()?) } else { None };
+                board.reply_page(start, stop, ties, data.as_ref())
+            }
             None => {
                 ctx.reply_null();
                 Ok(())
@@ -256,9 +264,9 @@ impl Command for Percentile {
         &[Arg::new(c"key", ArgKind::Key), Arg::new(c"member", ArgKind::String), READ_SEASON_ARG];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, period) = split_season(args, 3)?;
+        let (words, period) = split_season(args, 3, false)?;
         core::parse_percentile(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::READ, period)?;
+        let board = Board::open(ctx, args, KeyAccess::READ, period, false)?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, false)?;
         let (score, len) = (zset.score(member), zset.len());

@@ -1,8 +1,9 @@
 //! The writes: TOURNEY.INCR, TOURNEY.SUBMIT and TOURNEY.REM.
 
 use super::board::Board;
+use super::data::MemberData;
 use super::ties::expired_at;
-use super::{split_season, SEASON_ARG};
+use super::{split_season, DATA_ARG, SEASON_ARG};
 use crate::command::{Args, Command};
 use crate::config;
 use crate::server::{Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, Notify, RawString};
@@ -13,15 +14,15 @@ use tally_core::tourney::ties::{plan_removal, plan_write, OutOfStep, ScoreWrite}
 use tally_core::tourney::{self as core, MEMBER};
 use tally_core::Error;
 
-/// Stores `new` as `member`'s score (`old` before), keeps the tie structures in step as
-/// the core's plan says and replicates every change. Returns the member's arrival number
-/// under TIEBREAK FIRST.
+/// Stores `new` as `member`'s score (`old` before), and `data` as its data when given,
+/// keeps the tie structures in step as the core's plan says and replicates every change.
+/// Returns the member's arrival number under TIEBREAK FIRST.
 fn store(
     board: &Board,
     zset: Key,
     member: RawString,
-    old: Option<f64>,
-    new: f64,
+    (old, new): (Option<f64>, f64),
+    data: Option<&[u8]>,
     event: &CStr,
 ) -> Result<Option<u64>, Error> {
     let ctx = board.ctx;
@@ -31,10 +32,15 @@ fn store(
     if !board_empty && !ties.in_step(zset.len()) {
         return Err(board.out_of_sync());
     }
+    let member_data = if data.is_some() || board_empty { board.data_for_write(data.is_some())? } else { None };
     let write = ScoreWrite { old, new, board_empty };
     let plan = plan_write(&board.policy, write, &ties.reads(&zset, member)).map_err(|OutOfStep| board.out_of_sync())?;
     if plan.reset {
         ties.reset();
+        // The data of an emptied board's members went with them.
+        if let Some(member_data) = &member_data {
+            member_data.clear();
+        }
     }
     zset.set(new, member)?;
     let expire_at = board.policy.expire_at.filter(|_| board_empty);
@@ -49,6 +55,9 @@ fn store(
     }
     ties.apply_write(member, new, &plan)?;
     ties.close(&plan);
+    if let (Some(member_data), Some(value)) = (member_data, data) {
+        member_data.set(member, value)?;
+    }
     Ok(plan.arrival)
 }
 
@@ -66,18 +75,19 @@ impl Command for Incr {
         Arg::new(c"key", ArgKind::Key),
         Arg::new(c"member", ArgKind::String),
         Arg::new(c"delta", ArgKind::Double),
+        DATA_ARG,
         SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, period) = split_season(args, 4)?;
+        let (words, period) = split_season(args, 4, true)?;
         let incr = core::parse_incr(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::UPSERT, period)?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, period, incr.data.is_some())?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
         let score = core::incremented(old, incr.delta)?;
-        let arrival = store(&board, zset, member, old, score, c"zincr")?;
+        let arrival = store(&board, zset, member, (old, score), incr.data, c"zincr")?;
         let rank = board.rank(member, score, board.policy.ties, arrival)?;
         ctx.reply_array(2);
         ctx.reply_double(score);
@@ -109,19 +119,21 @@ impl Command for Submit {
             ],
             ..Arg::new(c"mode", ArgKind::OneOf)
         },
+        DATA_ARG,
         SEASON_ARG,
     ];
 
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
-        let (words, period) = split_season(args, 4)?;
+        let (words, period) = split_season(args, 4, true)?;
         let submit = core::parse_submit(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::UPSERT, period)?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, period, submit.data.is_some())?;
         let member = args.raw(MEMBER)?;
         let zset = ctx.open_zset(board.key, true)?;
         let old = zset.score(member);
         let decision = core::submit_decision(old, submit.score, submit.mode, board.policy.order);
+        // The data goes with the score: a score not stored writes none.
         let (stored, arrival) = match decision {
-            Some(new) => (new, store(&board, zset, member, old, new, c"zadd")?),
+            Some(new) => (new, store(&board, zset, member, (old, new), submit.data, c"zadd")?),
             None => {
                 let len = zset.len();
                 drop(zset);
@@ -157,18 +169,19 @@ impl Command for Rem {
     fn run(ctx: &Ctx, args: &Args) -> Result<(), Error> {
         // SEASON comes after the members (from the second one on, so that a first member
         // may be named SEASON), and last.
-        let (words, season) = split_season(args, MEMBER + 1)?;
+        let (words, season) = split_season(args, MEMBER + 1, false)?;
         if args.bytes().get(..words.len()) != Some(&words[..]) {
             return Err(Error::Syntax);
         }
         core::parse_rem(&words, &config::limits())?;
-        let board = Board::open(ctx, args, KeyAccess::UPSERT, season)?;
+        let board = Board::open(ctx, args, KeyAccess::UPSERT, season, false)?;
         let members = args.raw_from(MEMBER).get(..words.len().saturating_sub(MEMBER)).unwrap_or_default();
         let zset = ctx.open_zset(board.key, true)?;
         let ties = board.open_ties(true)?;
         if zset.len() > 0 && !ties.in_step(zset.len()) {
             return Err(board.out_of_sync());
         }
+        let member_data = board.data_for_write(false)?;
         let mut removed: SmallVec<[(RawString, f64); 8]> = SmallVec::new();
         for &member in members {
             if let Some(score) = zset.score(member) {
@@ -184,6 +197,7 @@ impl Command for Rem {
             drop(zset);
             if board_gone {
                 ties.reset();
+                member_data.iter().for_each(MemberData::clear);
             }
             ctx.reply_integer(0);
             return Ok(());
@@ -198,8 +212,10 @@ impl Command for Rem {
         if plan.reset {
             ctx.notify_deleted(board.key);
             ties.reset();
+            member_data.iter().for_each(MemberData::clear);
         } else {
             ties.forget(&members, &plan);
+            member_data.iter().for_each(|member_data| member_data.remove(&members));
         }
         drop(ties);
         ctx.reply_integer(removed.len() as u64);

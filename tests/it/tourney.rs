@@ -766,11 +766,11 @@ fn wrong_arity_is_refused() {
     let (mut server, mut con) = start();
     sh_ok(&mut con, "ZADD k 1 m 2 n");
     let cases: &[(&str, &[&str])] = &[
-        ("tourney.incr", &["TOURNEY.INCR", "TOURNEY.INCR k", "TOURNEY.INCR k m", "TOURNEY.INCR k m 1 2"]),
-        ("tourney.submit", &["TOURNEY.SUBMIT k", "TOURNEY.SUBMIT k m", "TOURNEY.SUBMIT k m 1 BEST LATEST"]),
+        ("tourney.incr", &["TOURNEY.INCR", "TOURNEY.INCR k", "TOURNEY.INCR k m", "TOURNEY.INCR k m 1 DATA x y"]),
+        ("tourney.submit", &["TOURNEY.SUBMIT k", "TOURNEY.SUBMIT k m", "TOURNEY.SUBMIT k m 1 BEST DATA x LATEST"]),
         ("tourney.rank", &["TOURNEY.RANK", "TOURNEY.RANK k", "TOURNEY.RANK k m WITHSCORE TIES ORDINAL WITHSCORE"]),
         ("tourney.top", &["TOURNEY.TOP", "TOURNEY.TOP k", "TOURNEY.TOP k 1 OFFSET 0 TIES ORDINAL OFFSET 1"]),
-        ("tourney.around", &["TOURNEY.AROUND k", "TOURNEY.AROUND k m", "TOURNEY.AROUND k m 1 TIES ORDINAL x"]),
+        ("tourney.around", &["TOURNEY.AROUND k", "TOURNEY.AROUND k m", "TOURNEY.AROUND k m 1 TIES ORDINAL WITHDATA x"]),
         ("tourney.percentile", &["TOURNEY.PERCENTILE", "TOURNEY.PERCENTILE k", "TOURNEY.PERCENTILE k m n"]),
         ("tourney.rem", &["TOURNEY.REM", "TOURNEY.REM k"]),
     ];
@@ -955,6 +955,7 @@ fn config_defaults() {
     let (_server, mut con) = start();
     assert_eq!(config_get(&mut con, "tally.max-member-bytes"), "128");
     assert_eq!(config_get(&mut con, "tally.max-range"), "1000");
+    assert_eq!(config_get(&mut con, "tally.max-data-bytes"), "1024");
     assert_eq!(config_get(&mut con, "tally.require-hashtag"), "auto");
     assert_eq!(config_get(&mut con, "tally.limit-max-log"), "100000");
     assert_eq!(config_get(&mut con, "tally.audit-max-len"), "10000");
@@ -963,7 +964,7 @@ fn config_defaults() {
     assert_eq!(config_get(&mut con, "tally.audit-max-producers"), "10000");
     assert_eq!(config_get(&mut con, "tally.audit-verify-max"), "100000");
     assert_eq!(config_get(&mut con, "tally.limit-shadow"), "no");
-    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 20);
+    assert_eq!(items(&ok(&mut con, &["CONFIG", "GET", "tally.*"])).len(), 22);
 }
 
 #[test]
@@ -972,6 +973,7 @@ fn config_set_accepts_in_range_and_refuses_out_of_range() {
     let cases: &[(&str, &[&str], &[&str])] = &[
         ("tally.max-range", &["1", "100000", "10"], &["0", "100001", "-1", "abc", "1.5"]),
         ("tally.max-member-bytes", &["1", "65536", "4"], &["0", "65537", "-1", "abc"]),
+        ("tally.max-data-bytes", &["0", "65536", "16"], &["65537", "-1", "abc"]),
         ("tally.require-hashtag", &["yes", "no", "auto"], &["maybe", "", "1"]),
         ("tally.limit-shadow", &["yes", "no"], &["maybe", "", "2"]),
     ];

@@ -44,7 +44,7 @@ const SPECS: [Spec; 9] = [
         flags: WRITE_FLAGS,
         key_flags: UPSERT_KEY,
         example: &["mykey", "alice", "1"],
-        doc_args: &["key", "member", "delta", "season"],
+        doc_args: &["key", "member", "delta", "data", "season"],
     },
     Spec {
         name: "tourney.submit",
@@ -52,7 +52,7 @@ const SPECS: [Spec; 9] = [
         flags: WRITE_FLAGS,
         key_flags: UPSERT_KEY,
         example: &["mykey", "alice", "1", "LATEST"],
-        doc_args: &["key", "member", "score", "mode", "season"],
+        doc_args: &["key", "member", "score", "mode", "data", "season"],
     },
     Spec {
         name: "tourney.rank",
@@ -68,7 +68,7 @@ const SPECS: [Spec; 9] = [
         flags: READ_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey", "10", "OFFSET", "1"],
-        doc_args: &["key", "count", "offset", "ties", "season"],
+        doc_args: &["key", "count", "offset", "ties", "withdata", "season"],
     },
     Spec {
         name: "tourney.around",
@@ -76,7 +76,7 @@ const SPECS: [Spec; 9] = [
         flags: READ_FLAGS,
         key_flags: READ_KEY,
         example: &["mykey", "alice", "2"],
-        doc_args: &["key", "member", "radius", "ties", "season"],
+        doc_args: &["key", "member", "radius", "ties", "withdata", "season"],
     },
     Spec {
         name: "tourney.percentile",
