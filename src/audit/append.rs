@@ -223,8 +223,8 @@ fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
 }
 
 /// On a chained stream about to be trimmed to `cap` entries and below `floor`: the newest
-/// entry that goes and its link, which becomes the stream's anchor. (Walking an entry reads
-/// its fields whatever is kept of them, so one pass is the cheapest.)
+/// entry that goes and its link, which becomes the stream's anchor. (One pass, reading each
+/// entry's link as it is stepped over: a second walk would step over them all again.)
 fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(StreamId, Hash)> {
     let over = stream.len().saturating_sub(cap.unsigned_abs());
     if over == 0 && floor.is_none() {
@@ -232,10 +232,10 @@ fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(Stre
     }
     let mut seen = 0;
     let mut newest = None;
-    stream.stream_walk(None, false, true, |id, fields| {
+    stream.stream_walk_last(None, false, |id, last| {
         let goes = seen < over || floor.is_some_and(|floor| id < floor);
         if goes {
-            newest = chain_of(fields).map(|hash| (id, hash));
+            newest = chain_of(last).map(|hash| (id, hash));
         }
         seen += 1;
         // Without retention the first `over` entries go: the walk ends on the last of them
