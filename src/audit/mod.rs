@@ -146,7 +146,10 @@ fn acknowledged(ctx: &Ctx, name: RawString) -> Result<Acknowledged, Error> {
         let field = |name: &[u8]| group.map_get(name).and_then(crate::server::ReplyRef::as_bytes);
         let group_name = field(b"name").unwrap_or_default();
         let delivered = field(b"last-delivered-id").and_then(StreamId::parse).unwrap_or_default();
-        let acked = settings::acknowledged_through(delivered, ctx.oldest_pending(name, group_name)?);
+        // XPENDING (a call per group) only for a group that has entries pending.
+        let nothing_pending = group.map_get(b"pending").and_then(crate::server::ReplyRef::as_integer) == Some(0);
+        let oldest_pending = if nothing_pending { None } else { ctx.oldest_pending(name, group_name)? };
+        let acked = settings::acknowledged_through(delivered, oldest_pending);
         if least.as_ref().is_none_or(|(least_acked, _)| acked < *least_acked) {
             least = Some((acked, group_name.to_vec()));
         }
