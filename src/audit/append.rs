@@ -83,11 +83,18 @@ consumer groups under ONFULL REFUSE";
         let acked = if refuse && (stream.len() >= cap.unsigned_abs() || retention_ms > 0) {
             let acked = acknowledged(ctx, name)?;
             let over = (stream.len() + 1).saturating_sub(cap.unsigned_abs());
-            if over > 0 {
-                let newest_going = nth_oldest(&stream, over - 1);
-                if acked.through.is_none_or(|through| newest_going.is_some_and(|going| going > through)) {
-                    return Err(Error::Full { key: key.to_vec(), group: acked.least });
-                }
+            // The `over` oldest entries go, all acknowledged when the newest of them is.
+            let held = over > 0
+                && match acked.through {
+                    None => true,
+                    // Only the oldest goes (the stream is not empty: the cap is at least 1), so
+                    // any entry acknowledged means it is, and walking back from `through` is
+                    // short while the groups keep up.
+                    Some(through) if over == 1 => stream.stream_newest_at_or_below(through).is_none(),
+                    Some(through) => nth_oldest(&stream, over - 1).is_some_and(|going| going > through),
+                };
+            if held {
+                return Err(Error::Full { key: key.to_vec(), group: acked.least });
             }
             acked.through
         } else {

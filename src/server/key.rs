@@ -234,7 +234,7 @@ impl Key<'_> {
         mut visit: impl FnMut(StreamId, &[(&[u8], &[u8])]) -> bool,
     ) {
         let mut fields: SmallVec<[(OwnedString, OwnedString); 8]> = SmallVec::new();
-        self.stream_iterate(from, newest_first, |id, count| {
+        self.stream_iterate(from, None, newest_first, |id, count| {
             fields.clear();
             for _ in 0..count {
                 match self.stream_field(read_fields) {
@@ -256,7 +256,7 @@ impl Key<'_> {
         newest_first: bool,
         mut visit: impl FnMut(StreamId, Option<(&[u8], &[u8])>) -> bool,
     ) {
-        self.stream_iterate(from, newest_first, |id, count| {
+        self.stream_iterate(from, None, newest_first, |id, count| {
             let mut last = None;
             for index in 1..=count {
                 match self.stream_field(index == count) {
@@ -268,17 +268,37 @@ impl Key<'_> {
         });
     }
 
-    /// Runs a stream iterator, handing `entry` each entry's ID and number of field/value
-    /// pairs until it returns false. `entry` steps over every pair with `stream_field`
+    /// The newest entry at or below `bound`, found walking back from `bound`: short when
+    /// `bound` is near the newest entry, unlike a walk from the oldest, which steps over
+    /// every entry trimmed from the oldest node.
+    pub fn stream_newest_at_or_below(&self, bound: StreamId) -> Option<StreamId> {
+        let mut found = None;
+        self.stream_iterate(None, Some(bound), true, |id, _| {
+            found = Some(id);
+            false
+        });
+        found
+    }
+
+    /// Runs a stream iterator over the IDs `from..=to` (`None`: unbounded), handing `entry`
+    /// each entry's ID and number of field/value pairs until it returns false. `entry` steps over every pair with `stream_field`
     /// before it returns true (the server's iterator asserts it).
-    fn stream_iterate(&self, from: Option<StreamId>, newest_first: bool, mut entry: impl FnMut(StreamId, i64) -> bool) {
+    fn stream_iterate(
+        &self,
+        from: Option<StreamId>,
+        to: Option<StreamId>,
+        newest_first: bool,
+        mut entry: impl FnMut(StreamId, i64) -> bool,
+    ) {
         if self.kind() != KeyKind::Stream {
             return;
         }
         let flags = if newest_first { raw::REDISMODULE_STREAM_ITERATOR_REVERSE as c_int } else { 0 };
         let mut start = from.map(|id| raw::RedisModuleStreamID { ms: id.ms, seq: id.seq });
         let start_ptr = start.as_mut().map_or(ptr::null_mut(), |id| &raw mut *id);
-        if !ok(api!(RedisModule_StreamIteratorStart(self.key, flags, start_ptr, ptr::null_mut()), ERR)) {
+        let mut end = to.map(|id| raw::RedisModuleStreamID { ms: id.ms, seq: id.seq });
+        let end_ptr = end.as_mut().map_or(ptr::null_mut(), |id| &raw mut *id);
+        if !ok(api!(RedisModule_StreamIteratorStart(self.key, flags, start_ptr, end_ptr), ERR)) {
             return;
         }
         loop {
