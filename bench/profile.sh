@@ -7,7 +7,8 @@
 # about native speed), then on for the measured calls only. The data mirrors `make bench`:
 # a 1000-player leaderboard with the names redis-benchmark writes (zero-padded to 12 digits,
 # so every call finds its member), audit streams filled to their cap of 1000 with the same
-# entry, and the same Lua scripts.
+# entry (and those created MAXLEN ~, CHAIN and ONFULL REFUSE with two groups), and the same
+# Lua scripts.
 #
 # Usage: bench/profile.sh [calls per command, default 5000]; TALLY_SERVER picks the server
 # binary (default redis-server), as for the tests, so each server of the matrix is counted.
@@ -47,7 +48,7 @@ prefill() {
     checked tourney.create 'first:{1}' TIEBREAK FIRST >/dev/null
     checked eval "$(cat bench/lua/submit_players.lua)" 1 'first:{1}' "$PLAYERS" 1 >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
-    checked eval "$(cat bench/lua/prefill_streams.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" audit audit2 audit3 >/dev/null
+    checked eval "$(cat bench/lua/prefill_audit.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" >/dev/null
     INCR_SHA=$(checked script load "$(cat bench/lua/incr_rank.lua)")
     SLIDE_SHA=$(checked script load "$(cat bench/lua/sliding_window.lua)")
     FIXED_SHA=$(checked script load "$(cat bench/lua/fixed_window.lua)")
@@ -111,9 +112,12 @@ main() {
     measure idem "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' IDEMPOTENT 'p:__rand_int__:__rand_int__' 1 "${entry[@]}"
     measure xadd "$AUDIT_KEYS" XADD 'audit2:{__rand_int__}' MAXLEN '~' "$AUDIT_CAP" '*' "${entry[@]}"
     measure xaddexact "$AUDIT_KEYS" XADD 'audit3:{__rand_int__}' MAXLEN = "$AUDIT_CAP" '*' "${entry[@]}"
+    measure approx "$AUDIT_KEYS" AUDIT.APPEND 'audit4:{__rand_int__}' "${entry[@]}"
+    measure chained "$AUDIT_KEYS" AUDIT.APPEND 'audit5:{__rand_int__}' "${entry[@]}"
+    measure refuse "$AUDIT_KEYS" AUDIT.APPEND 'audit6:{__rand_int__}' "${entry[@]}"
     measure ping 1 PING
     local prefix streams
-    for prefix in audit audit3; do
+    for prefix in audit audit3 audit5 audit6; do
         streams=$(cli eval "$(cat bench/lua/stream_lengths.lua)" 0 "$prefix" "$AUDIT_KEYS" | paste -sd/)
         [[ $streams == "$AUDIT_CAP/$AUDIT_CAP" ]] || die "the exactly trimmed $prefix streams hold $streams entries, not $AUDIT_CAP"
     done
@@ -157,6 +161,9 @@ rows() {
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" append "XADD MAXLEN ~ $AUDIT_CAP" xadd
     row "AUDIT.APPEND IDEMPOTENT (exact cap $AUDIT_CAP)" idem "XADD MAXLEN ~ $AUDIT_CAP" xadd
     row "AUDIT.APPEND (exact cap $AUDIT_CAP)" append "XADD MAXLEN = $AUDIT_CAP (exact)" xaddexact
+    row "AUDIT.APPEND, stream created MAXLEN ~ $AUDIT_CAP" approx "XADD MAXLEN ~ $AUDIT_CAP" xadd
+    row 'AUDIT.APPEND, stream created CHAIN' chained 'AUDIT.APPEND (exact, unchained)' append
+    row 'AUDIT.APPEND, ONFULL REFUSE, 2 groups, at cap' refuse 'AUDIT.APPEND (ONFULL TRIM)' append
     echo "| PING | ${COUNT[ping]} | - | - | - |"
 }
 

@@ -83,11 +83,18 @@ consumer groups under ONFULL REFUSE";
         let acked = if refuse && (stream.len() >= cap.unsigned_abs() || retention_ms > 0) {
             let acked = acknowledged(ctx, name)?;
             let over = (stream.len() + 1).saturating_sub(cap.unsigned_abs());
-            if over > 0 {
-                let newest_going = nth_oldest(&stream, over - 1);
-                if acked.through.is_none_or(|through| newest_going.is_some_and(|going| going > through)) {
-                    return Err(Error::Full { key: key.to_vec(), group: acked.least });
-                }
+            // The `over` oldest entries go, all acknowledged when the newest of them is.
+            let held = over > 0
+                && match acked.through {
+                    None => true,
+                    // Only the oldest goes (the stream is not empty: the cap is at least 1), so
+                    // any entry acknowledged means it is, and walking back from `through` is
+                    // short while the groups keep up.
+                    Some(through) if over == 1 => stream.stream_newest_at_or_below(through).is_none(),
+                    Some(through) => nth_oldest(&stream, over - 1).is_some_and(|going| going > through),
+                };
+            if held {
+                return Err(Error::Full { key: key.to_vec(), group: acked.least });
             }
             acked.through
         } else {
@@ -223,8 +230,8 @@ fn nth_oldest(stream: &Key, n: u64) -> Option<StreamId> {
 }
 
 /// On a chained stream about to be trimmed to `cap` entries and below `floor`: the newest
-/// entry that goes and its link, which becomes the stream's anchor. (Walking an entry reads
-/// its fields whatever is kept of them, so one pass is the cheapest.)
+/// entry that goes and its link, which becomes the stream's anchor. (One pass, reading each
+/// entry's link as it is stepped over: a second walk would step over them all again.)
 fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(StreamId, Hash)> {
     let over = stream.len().saturating_sub(cap.unsigned_abs());
     if over == 0 && floor.is_none() {
@@ -232,10 +239,10 @@ fn newest_below(stream: &Key, cap: i64, floor: Option<StreamId>) -> Option<(Stre
     }
     let mut seen = 0;
     let mut newest = None;
-    stream.stream_walk(None, false, true, |id, fields| {
+    stream.stream_walk_last(None, false, |id, last| {
         let goes = seen < over || floor.is_some_and(|floor| id < floor);
         if goes {
-            newest = chain_of(fields).map(|hash| (id, hash));
+            newest = chain_of(last).map(|hash| (id, hash));
         }
         seen += 1;
         // Without retention the first `over` entries go: the walk ends on the last of them

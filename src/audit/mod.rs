@@ -107,8 +107,8 @@ fn read_settings(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Option<Settin
 /// The newest entry of a stream: its ID and, when its last field is a valid `chain`, its link.
 fn newest_entry(stream: &Key) -> Option<(StreamId, Option<Hash>)> {
     let mut newest = None;
-    stream.stream_walk(None, true, true, |id, fields| {
-        newest = Some((id, chain_of(fields)));
+    stream.stream_walk_last(None, true, |id, last| {
+        newest = Some((id, chain_of(last)));
         false
     });
     newest
@@ -124,9 +124,9 @@ fn oldest_id(stream: &Key) -> Option<StreamId> {
     oldest
 }
 
-/// The link an entry stores in its last field, when that field is a valid `chain`.
-fn chain_of(fields: &[(&[u8], &[u8])]) -> Option<Hash> {
-    fields.last().filter(|(field, _)| *field == chain::FIELD).and_then(|(_, value)| chain::from_hex(value))
+/// The link an entry stores in its last field/value pair, when that field is a valid `chain`.
+fn chain_of(last: Option<(&[u8], &[u8])>) -> Option<Hash> {
+    last.filter(|(field, _)| *field == chain::FIELD).and_then(|(_, value)| chain::from_hex(value))
 }
 
 /// How far every consumer group has acknowledged the stream (see
@@ -146,7 +146,10 @@ fn acknowledged(ctx: &Ctx, name: RawString) -> Result<Acknowledged, Error> {
         let field = |name: &[u8]| group.map_get(name).and_then(crate::server::ReplyRef::as_bytes);
         let group_name = field(b"name").unwrap_or_default();
         let delivered = field(b"last-delivered-id").and_then(StreamId::parse).unwrap_or_default();
-        let acked = settings::acknowledged_through(delivered, ctx.oldest_pending(name, group_name)?);
+        // XPENDING (a call per group) only for a group that has entries pending.
+        let nothing_pending = group.map_get(b"pending").and_then(crate::server::ReplyRef::as_integer) == Some(0);
+        let oldest_pending = if nothing_pending { None } else { ctx.oldest_pending(name, group_name)? };
+        let acked = settings::acknowledged_through(delivered, oldest_pending);
         if least.as_ref().is_none_or(|(least_acked, _)| acked < *least_acked) {
             least = Some((acked, group_name.to_vec()));
         }

@@ -58,8 +58,8 @@ entry and its link), at most COUNT links; replies ok, checked, the first bad ID,
         let (start, walk_from, skip_first) = match verify.from {
             Some((id, hash)) => {
                 let mut stored = None;
-                stream.stream_walk(Some(id), false, true, |found, fields| {
-                    stored = Some((found, chain_of(fields)));
+                stream.stream_walk_last(Some(id), false, |found, last| {
+                    stored = Some((found, chain_of(last)));
                     false
                 });
                 match stored {

@@ -233,41 +233,97 @@ impl Key<'_> {
         read_fields: bool,
         mut visit: impl FnMut(StreamId, &[(&[u8], &[u8])]) -> bool,
     ) {
+        let mut fields: SmallVec<[(OwnedString, OwnedString); 8]> = SmallVec::new();
+        self.stream_iterate(from, None, newest_first, |id, count| {
+            fields.clear();
+            for _ in 0..count {
+                match self.stream_field(read_fields) {
+                    Some(Some(pair)) => fields.push(pair),
+                    Some(None) => {}
+                    None => break,
+                }
+            }
+            let pairs: SmallVec<[(&[u8], &[u8]); 8]> = fields.iter().map(|(f, v)| (f.bytes(), v.bytes())).collect();
+            visit(id, &pairs)
+        });
+    }
+
+    /// Walks like `stream_walk`, reading only each entry's last field/value pair (where a
+    /// chained entry keeps its link): the others are stepped over without copies.
+    pub fn stream_walk_last(
+        &self,
+        from: Option<StreamId>,
+        newest_first: bool,
+        mut visit: impl FnMut(StreamId, Option<(&[u8], &[u8])>) -> bool,
+    ) {
+        self.stream_iterate(from, None, newest_first, |id, count| {
+            let mut last = None;
+            for index in 1..=count {
+                match self.stream_field(index == count) {
+                    Some(pair) => last = pair,
+                    None => break,
+                }
+            }
+            visit(id, last.as_ref().map(|(f, v)| (f.bytes(), v.bytes())))
+        });
+    }
+
+    /// The newest entry at or below `bound`, found walking back from `bound`: short when
+    /// `bound` is near the newest entry, unlike a walk from the oldest, which steps over
+    /// every entry trimmed from the oldest node.
+    pub fn stream_newest_at_or_below(&self, bound: StreamId) -> Option<StreamId> {
+        let mut found = None;
+        self.stream_iterate(None, Some(bound), true, |id, _| {
+            found = Some(id);
+            false
+        });
+        found
+    }
+
+    /// Runs a stream iterator over the IDs `from..=to` (`None`: unbounded), handing `entry`
+    /// each entry's ID and number of field/value pairs until it returns false. `entry` steps over every pair with `stream_field`
+    /// before it returns true (the server's iterator asserts it).
+    fn stream_iterate(
+        &self,
+        from: Option<StreamId>,
+        to: Option<StreamId>,
+        newest_first: bool,
+        mut entry: impl FnMut(StreamId, i64) -> bool,
+    ) {
         if self.kind() != KeyKind::Stream {
             return;
         }
         let flags = if newest_first { raw::REDISMODULE_STREAM_ITERATOR_REVERSE as c_int } else { 0 };
         let mut start = from.map(|id| raw::RedisModuleStreamID { ms: id.ms, seq: id.seq });
         let start_ptr = start.as_mut().map_or(ptr::null_mut(), |id| &raw mut *id);
-        if !ok(api!(RedisModule_StreamIteratorStart(self.key, flags, start_ptr, ptr::null_mut()), ERR)) {
+        let mut end = to.map(|id| raw::RedisModuleStreamID { ms: id.ms, seq: id.seq });
+        let end_ptr = end.as_mut().map_or(ptr::null_mut(), |id| &raw mut *id);
+        if !ok(api!(RedisModule_StreamIteratorStart(self.key, flags, start_ptr, end_ptr), ERR)) {
             return;
         }
-        let mut fields: SmallVec<[(OwnedString, OwnedString); 8]> = SmallVec::new();
         loop {
             let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
             let mut count = 0;
-            if !ok(api!(RedisModule_StreamIteratorNextID(self.key, &raw mut id, &raw mut count), ERR)) {
-                break;
-            }
-            fields.clear();
-            // Every field must be read before the next ID (the server's iterator asserts it).
-            loop {
-                let (mut field, mut value): (RawString, RawString) = (ptr::null_mut(), ptr::null_mut());
-                if !ok(api!(RedisModule_StreamIteratorNextField(self.key, &raw mut field, &raw mut value), ERR)) {
-                    break;
-                }
-                // The server hands out new strings the module owns (no auto memory here).
-                let pair = (OwnedString { ctx: self.ctx, raw: field }, OwnedString { ctx: self.ctx, raw: value });
-                if read_fields {
-                    fields.push(pair);
-                }
-            }
-            let pairs: SmallVec<[(&[u8], &[u8]); 8]> = fields.iter().map(|(f, v)| (f.bytes(), v.bytes())).collect();
-            if !visit(StreamId { ms: id.ms, seq: id.seq }, &pairs) {
+            if !ok(api!(RedisModule_StreamIteratorNextID(self.key, &raw mut id, &raw mut count), ERR))
+                || !entry(StreamId { ms: id.ms, seq: id.seq }, count)
+            {
                 break;
             }
         }
         api!(RedisModule_StreamIteratorStop(self.key), ERR);
+    }
+
+    /// The next field/value pair of the entry being walked: as new strings the module owns
+    /// (no auto memory here) when `read`, else stepped over with none made; `None` past
+    /// the entry's last pair.
+    fn stream_field(&self, read: bool) -> Option<Option<(OwnedString<'_>, OwnedString<'_>)>> {
+        let (mut field, mut value): (RawString, RawString) = (ptr::null_mut(), ptr::null_mut());
+        let (field_ptr, value_ptr) =
+            if read { (&raw mut field, &raw mut value) } else { (ptr::null_mut(), ptr::null_mut()) };
+        if !ok(api!(RedisModule_StreamIteratorNextField(self.key, field_ptr, value_ptr), ERR)) {
+            return None;
+        }
+        Some(read.then(|| (OwnedString { ctx: self.ctx, raw: field }, OwnedString { ctx: self.ctx, raw: value })))
     }
 
     // ---- hashes --------------------------------------------------------------------

@@ -174,6 +174,25 @@ fn refuse_names_the_group_that_holds_the_stream_back() {
 }
 
 #[test]
+fn refuse_finds_the_acknowledged_oldest_across_stream_nodes() {
+    // 250 entries fill three stream nodes (100 entries each), and exact trims leave deleted
+    // entries at the head of the oldest: the check walks back from what the group has
+    // acknowledged, across them.
+    let server = Server::start();
+    let mut con = server.connect();
+    assert_eq!(sh(&mut con, "AUDIT.CREATE log:{a} MAXLEN 250 ONFULL REFUSE"), "OK");
+    assert_eq!(sh(&mut con, "AUDIT.GROUP log:{a} workers START 0"), "OK");
+    let first: Vec<String> = (0..250).map(|n| append(&mut con, "log:{a}", &format!("n {n}"))).collect();
+    sh_ok(&mut con, "XREADGROUP GROUP workers w COUNT 150 NOACK STREAMS log:{a} >");
+    for n in 250..400 {
+        append(&mut con, "log:{a}", &format!("n {n}"));
+    }
+    assert_eq!(sh(&mut con, "AUDIT.APPEND log:{a} n 400"), full_of("workers"));
+    assert_eq!(ids(&mut con, "log:{a}").first(), first.get(150));
+    assert_eq!(sh(&mut con, "XLEN log:{a}"), "250");
+}
+
+#[test]
 fn retention_under_refuse_trims_only_acknowledged_entries() {
     let server = Server::start();
     let mut con = server.connect();
