@@ -47,6 +47,13 @@ prefill() {
     checked eval "$(cat bench/lua/zadd_players.lua)" 1 'bench:{1}' "$PLAYERS" 1 >/dev/null
     checked tourney.create 'first:{1}' TIEBREAK FIRST >/dev/null
     checked eval "$(cat bench/lua/submit_players.lua)" 1 'first:{1}' "$PLAYERS" 1 >/dev/null
+    # The same board as tournaments created ORDER DESC (with member data) and ORDER ASC.
+    local order
+    for order in desc asc; do
+        checked eval "$(cat bench/lua/zadd_players.lua)" 1 "$order:{1}" "$PLAYERS" 1 >/dev/null
+        checked tourney.create "$order:{1}" ORDER "$order" >/dev/null
+    done
+    checked eval "$(cat bench/lua/player_data.lua)" 1 'desc:{1}:data' "$PLAYERS" >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
     checked eval "$(cat bench/lua/prefill_audit.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" >/dev/null
     INCR_SHA=$(checked script load "$(cat bench/lua/incr_rank.lua)")
@@ -95,6 +102,13 @@ main() {
     measure incrfirst "$PLAYERS" TOURNEY.INCR 'first:{1}' "$member" 1
     measure rankfirst "$PLAYERS" TOURNEY.RANK 'first:{1}' "$member"
     measure top "$PLAYERS" TOURNEY.TOP "$board" 10
+    measure incrdesc "$PLAYERS" TOURNEY.INCR 'desc:{1}' "$member" 1
+    measure incrasc "$PLAYERS" TOURNEY.INCR 'asc:{1}' "$member" 1
+    measure rankdesc "$PLAYERS" TOURNEY.RANK 'desc:{1}' "$member"
+    measure rankasc "$PLAYERS" TOURNEY.RANK 'asc:{1}' "$member"
+    measure topdesc "$PLAYERS" TOURNEY.TOP 'desc:{1}' 10
+    measure topasc "$PLAYERS" TOURNEY.TOP 'asc:{1}' 10
+    measure topdata "$PLAYERS" TOURNEY.TOP 'desc:{1}' 10 WITHDATA
     measure zrange "$PLAYERS" ZRANGE "$board" 0 9 REV WITHSCORES
     measure slide "$LIMIT_KEYS" LIMIT.SLIDE "$sl" 3600000 100000
     measure slidelua "$LIMIT_KEYS" EVALSHA "$SLIDE_SHA" 1 "sl2:{__rand_int__}" 3600000 100000 "$NOW" 'req:__rand_int__:__rand_int__'
@@ -151,6 +165,10 @@ rows() {
     row 'TOURNEY.INCR, TIEBREAK FIRST' incrfirst 'TOURNEY.INCR, plain leaderboard' incr
     row 'TOURNEY.RANK, TIEBREAK FIRST' rankfirst 'TOURNEY.RANK, plain leaderboard' rank
     row 'TOURNEY.TOP key 10' top 'ZRANGE key 0 9 REV WITHSCORES' zrange
+    row 'TOURNEY.INCR, ORDER ASC tournament' incrasc 'TOURNEY.INCR, ORDER DESC tournament' incrdesc
+    row 'TOURNEY.RANK, ORDER ASC tournament' rankasc 'TOURNEY.RANK, ORDER DESC tournament' rankdesc
+    row 'TOURNEY.TOP key 10, ORDER ASC tournament' topasc 'TOURNEY.TOP key 10, ORDER DESC tournament' topdesc
+    row 'TOURNEY.TOP key 10 WITHDATA' topdata 'TOURNEY.TOP key 10 (the same tournament)' topdesc
     row LIMIT.SLIDE slide 'EVALSHA (sliding-window Lua script)' slidelua
     row LIMIT.GCRA gcra 'SET key v PX 1000' setpx
     row LIMIT.GCRA gcra 'CL.THROTTLE (redis-cell 0.2.2)' throttle

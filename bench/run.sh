@@ -32,9 +32,9 @@ LOG_NAME=bench
 
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 49 tests x 5 rounds take about 5 minutes per server on 2 idle CPUs (a run at
+# Sized so that the 56 tests x 5 rounds take about 6 minutes per server on 2 idle CPUs (a run at
 # pipeline 1 takes about a second), and each server's part, with the prefill and bench/profile.sh,
-# about 6: make bench on the three servers of the test matrix takes about 19 minutes.
+# about 7: make bench on the three servers of the test matrix takes about 22 minutes.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
 readonly REQUESTS_P1=${BENCH_REQUESTS_P1:-100000}
 readonly LIMIT_KEYS=${BENCH_LIMIT_KEYS:-10000}
@@ -43,6 +43,10 @@ readonly AUDIT_KEYS=${BENCH_AUDIT_KEYS:-300}
 readonly AUDIT_DB=2
 # Tournaments with TIEBREAK FIRST, the same boards and players as database 0.
 readonly FIRST_DB=3
+# Tournaments created ORDER DESC (whose players have member data) and ORDER ASC, the same boards
+# and players as database 0.
+readonly DESC_DB=5
+readonly ASC_DB=6
 # Concurrency leases (LIMIT.ACQUIRE / RELEASE and the Lua semaphore), kept across runs so that
 # releases find leases: an hour long, so none ends during the benchmark.
 readonly LEASE_DB=4
@@ -85,6 +89,7 @@ readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
 readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 ranks10/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
+    incrdesc/16 incrasc/16 rankdesc/16 rankasc/16 topdesc/16 topasc/16 topdata/16
     slide/16 slidelua/16 gcra/16 setpx/16 throttle/16 fixed/16 fixedlua/16 incrbare/16 acquire/16 acquirelua/16 release/16
     releaselua/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
     incr/1 zincrby/1 zrevrank/1 evalsha/1 rank/1 top/1 zrange/1 incrfirst/1 rankfirst/1 slide/1 slidelua/1 gcra/1 throttle/1
@@ -105,6 +110,7 @@ LOG_SIZES_SCRIPT=$(cat bench/lua/log_sizes.lua)
 MEMORY_SCRIPT=$(cat bench/lua/call_memory.lua)
 PREFILL_SCRIPT=$(cat bench/lua/prefill_boards.lua)
 FIRST_PREFILL_SCRIPT=$(cat bench/lua/prefill_first.lua)
+TOURNAMENTS_PREFILL_SCRIPT=$(cat bench/lua/prefill_tournaments.lua)
 AUDIT_PREFILL_SCRIPT=$(cat bench/lua/prefill_audit.lua)
 STREAM_LENGTHS_SCRIPT=$(cat bench/lua/stream_lengths.lua)
 PRODUCERS_SCRIPT=$(cat bench/lua/producers.lua)
@@ -134,13 +140,25 @@ VERIFY_ROW=""          # AUDIT.VERIFY's throughput, for the report
 TIE_ROWS=""            # Markdown rows of the tie structures' memory table
 
 prefill() {
-    local keys
+    local keys data_sha k
     log "prefilling $KEYSPACE leaderboards x $KEYSPACE players"
     keys=$(checked eval "$PREFILL_SCRIPT" 0 "$KEYSPACE")
     ((keys == KEYSPACE)) || die "prefill made $keys keys, expected $KEYSPACE"
     log "prefilling the same leaderboards as TIEBREAK FIRST tournaments in database $FIRST_DB"
     keys=$(checked -n "$FIRST_DB" eval "$FIRST_PREFILL_SCRIPT" 0 "$KEYSPACE")
     ((keys == 4 * KEYSPACE)) || die "the FIRST prefill made $keys keys, expected $((4 * KEYSPACE))"
+    log "prefilling them as ORDER DESC tournaments with member data in database $DESC_DB, as ORDER ASC ones in $ASC_DB"
+    checked -n "$DESC_DB" eval "$PREFILL_SCRIPT" 0 "$KEYSPACE" >/dev/null
+    checked -n "$DESC_DB" eval "$TOURNAMENTS_PREFILL_SCRIPT" 0 "$KEYSPACE" desc >/dev/null
+    data_sha=$(checked script load "$(cat bench/lua/player_data.lua)")
+    for ((k = 0; k < KEYSPACE; k++)); do
+        printf 'EVALSHA %s 1 bench:{%012d}:data %d\n' "$data_sha" "$k" "$KEYSPACE"
+    done | cli -n "$DESC_DB" >/dev/null
+    keys=$(checked -n "$DESC_DB" dbsize)
+    ((keys == 3 * KEYSPACE)) || die "the ORDER DESC prefill made $keys keys, expected $((3 * KEYSPACE))"
+    checked -n "$ASC_DB" eval "$PREFILL_SCRIPT" 0 "$KEYSPACE" >/dev/null
+    keys=$(checked -n "$ASC_DB" eval "$TOURNAMENTS_PREFILL_SCRIPT" 0 "$KEYSPACE" asc)
+    ((keys == 2 * KEYSPACE)) || die "the ORDER ASC prefill made $keys keys, expected $((2 * KEYSPACE))"
     SCRIPT_SHA=$(checked script load "$INCR_SCRIPT")
     SLIDE_SHA=$(checked script load "$SLIDE_SCRIPT")
     FIXED_SHA=$(checked script load "$FIXED_SCRIPT")
@@ -177,16 +195,19 @@ command_of() {
             RANGE=$AUDIT_KEYS
             ;;
         incrfirst | rankfirst) DB=$FIRST_DB ;;
+        incrdesc | rankdesc | topdesc | topdata) DB=$DESC_DB ;;
+        incrasc | rankasc | topasc) DB=$ASC_DB ;;
     esac
     case $1 in
-        incr | incrfirst) CMD=(TOURNEY.INCR "$KEY" "$MEMBER" 1) ;;
+        incr | incrfirst | incrdesc | incrasc) CMD=(TOURNEY.INCR "$KEY" "$MEMBER" 1) ;;
         zincrby) CMD=(ZINCRBY "$KEY" 1 "$MEMBER") ;;
         evalsha) CMD=(EVALSHA "$SCRIPT_SHA" 1 "$KEY" "$MEMBER" 1) ;;
-        rank | rankfirst) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
+        rank | rankfirst | rankdesc | rankasc) CMD=(TOURNEY.RANK "$KEY" "$MEMBER") ;;
         # Ten members of one board (each drawn on its own), the friends view.
         ranks10) CMD=(TOURNEY.RANKS "$KEY" 10 "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER") ;;
         zrevrank) CMD=(ZREVRANK "$KEY" "$MEMBER") ;;
-        top) CMD=(TOURNEY.TOP "$KEY" 10) ;;
+        top | topdesc | topasc) CMD=(TOURNEY.TOP "$KEY" 10) ;;
+        topdata) CMD=(TOURNEY.TOP "$KEY" 10 WITHDATA) ;;
         zrange) CMD=(ZRANGE "$KEY" 0 9 REV WITHSCORES) ;;
         ping) CMD=(PING) ;;
         slide) CMD=(LIMIT.SLIDE "$LIMIT_KEY" "$SLIDE_WINDOW" "$SLIDE_MAX") ;;
@@ -232,6 +253,9 @@ label_of() {
         incrfirst) echo "TOURNEY.INCR (TIEBREAK FIRST)" ;;
         ranks10) echo "TOURNEY.RANKS (10 members)" ;;
         rankfirst) echo "TOURNEY.RANK (TIEBREAK FIRST)" ;;
+        incrdesc | rankdesc | topdesc) echo "$(label_of "${1%desc}") (ORDER DESC tournament)" ;;
+        incrasc | rankasc | topasc) echo "$(label_of "${1%asc}") (ORDER ASC tournament)" ;;
+        topdata) echo "TOURNEY.TOP WITHDATA" ;;
         *)
             command_of "$1"
             echo "${CMD[0]}"
@@ -247,8 +271,9 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 # the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank ranks10 zrevrank top zrange incrfirst rankfirst ping slide slidelua gcra setpx throttle fixed fixedlua \
-        incrbare acquire acquirelua release releaselua append xadd idem xaddexact approx chained refuse; do
+    for name in incr zincrby evalsha rank ranks10 zrevrank top zrange incrfirst rankfirst incrdesc incrasc rankdesc rankasc topdesc \
+        topasc topdata ping slide slidelua gcra setpx throttle fixed fixedlua incrbare acquire acquirelua release releaselua append \
+        xadd idem xaddexact approx chained refuse; do
         command_of "$name"
         concrete=()
         for arg in "${CMD[@]}"; do concrete+=("${arg//__rand_int__/000000000007}"); done
@@ -262,7 +287,11 @@ smoke_test() {
                 [[ $reply =~ ^[0-9]+-[0-9]+$ ]] || die "${concrete[*]} replied no stream ID: $reply"
                 ;;
             throttle) [[ ${reply%%$'\n'*} == 0 ]] || die "${concrete[*]} did not allow (0 is allowed): $reply" ;;
-            top) (($(wc -l <<<"$reply") == 30)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
+            top | topdesc | topasc) (($(wc -l <<<"$reply") == 30)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
+            topdata)
+                (($(wc -l <<<"$reply") == 40)) && [[ $reply == *'{"name":"Player '* ]] ||
+                    die "${concrete[*]} did not reply 10 players with their data: $reply"
+                ;;
             zrange) (($(wc -l <<<"$reply") == 20)) || die "${concrete[*]} did not reply 10 players: $reply" ;;
         esac
     done
@@ -510,7 +539,7 @@ row() {
     awk -v c="$command" -v b="$baseline" -v r="$rps" -v s="$base" -v t="$target" -v ping="$ping" \
         -v l="$(latency_of "$name" "$pipeline")" -v bl="$base_latency" 'BEGIN {
         ratio = r / s
-        if (t == "-") { target = "-"; met = "-" } else { target = sprintf(">= %.1fx", t); met = (ratio >= t) ? "yes" : "NO" }
+        if (t == "-") { target = "-"; met = "-" } else { target = ">= " t "x"; met = (ratio >= t) ? "yes" : "NO" }
         printf "| %s | %s | %.0f | %s | %.0f | %s | %.3fx | %s | %s | %.3f | %.3f |\n", c, b, r, l, s, bl, ratio, target, met, r / ping, s / ping
     }'
     awk -v p="$pipeline" -v l="$chart_label" -v r="$rps" -v s="$base" -v t="$target" -v ping="$ping" 'BEGIN {
@@ -562,6 +591,15 @@ limiter_rows() {
     row LIMIT.RELEASE "EVALSHA (semaphore release script)" release releaselua - "LIMIT.RELEASE / Lua release"
 }
 
+# Lowest-wins tournaments against highest-wins ones, and member data, at pipeline 16 only.
+order_and_data_rows() {
+    row "TOURNEY.INCR, ORDER ASC tournament" "TOURNEY.INCR, ORDER DESC tournament" incrasc incrdesc 0.95 "INCR ASC / DESC"
+    row "TOURNEY.RANK, ORDER ASC tournament" "TOURNEY.RANK, ORDER DESC tournament" rankasc rankdesc 0.95 "RANK ASC / DESC"
+    row "TOURNEY.TOP key 10, ORDER ASC tournament" "TOURNEY.TOP key 10, ORDER DESC tournament" topasc topdesc 0.95 \
+        "TOP ASC / DESC"
+    row "TOURNEY.TOP key 10 WITHDATA" "TOURNEY.TOP key 10 (the same tournament)" topdata topdesc 0.6 "TOP WITHDATA / TOP"
+}
+
 # TIEBREAK FIRST tournaments against the same calls on plain leaderboards.
 first_rows() {
     row "TOURNEY.INCR, TIEBREAK FIRST" "TOURNEY.INCR, plain leaderboard" incrfirst incr "$1" "INCR FIRST / INCR plain"
@@ -579,6 +617,7 @@ pipelined_table() {
     limiter_rows
     settings_rows
     first_rows 0.6
+    order_and_data_rows
     ping_row "$PIPELINE"
 }
 
@@ -705,6 +744,8 @@ setup_values() {
         SLIDE_WINDOW="$SLIDE_WINDOW"
         SLIDE_MAX="$SLIDE_MAX"
         FIRST_DB="$FIRST_DB"
+        DESC_DB="$DESC_DB"
+        ASC_DB="$ASC_DB"
         AUDIT_DB="$AUDIT_DB"
         AUDIT_KEYS="$AUDIT_KEYS"
         LAST_AUDIT_KEY="$(printf '%012d' $((AUDIT_KEYS - 1)))"
@@ -763,7 +804,7 @@ side_by_side() {
     awk -F'\t' -v p="$pipeline" -v servers=$# '
         $1 == p {
             n = ++rows[FILENAME]
-            if (FILENAME == ARGV[1]) { label[n] = "| " $2 " | " $3 " | " ($4 == "-" ? "-" : ">= " sprintf("%.1fx", $4)) " |" }
+            if (FILENAME == ARGV[1]) { label[n] = "| " $2 " | " $3 " | " ($4 == "-" ? "-" : ">= " $4 "x") " |" }
             cell[n] = cell[n] " " sprintf("%.3fx", $5) (($4 != "-" && $5 < $4) ? " NO" : "") " |"
         }
         END { for (i = 1; i <= rows[ARGV[1]]; i++) print label[i] cell[i] }' "${files[@]}"
