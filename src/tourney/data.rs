@@ -48,8 +48,9 @@ impl<'c> MemberData<'c> {
     }
 
     /// Sets `member`'s data to `value`; a hash created now gets the tournament's expiry.
-    pub(super) fn set(&self, member: RawString, value: &[u8]) -> Result<(), Error> {
-        let (Some(name), Some(hash)) = (&self.name, &self.hash) else { return Err(Error::Internal) };
+    /// Signals the change once the hash is closed, as the tie structures do.
+    pub(super) fn set(self, member: RawString, value: &[u8]) -> Result<(), Error> {
+        let (Some(name), Some(hash)) = (self.name, self.hash) else { return Err(Error::Internal) };
         let ctx = self.ctx;
         let fresh = hash.kind() == KeyKind::Empty;
         let value = ctx.string(value);
@@ -59,6 +60,7 @@ impl<'c> MemberData<'c> {
         if let Some(at) = expire_at {
             hash.set_expire_at(at)?;
         }
+        drop(hash);
         ctx.wrote(name.raw(), Notify::Hash, c"hset");
         if let Some(at) = expire_at {
             expired_at(ctx, name.raw(), at);
@@ -67,10 +69,11 @@ impl<'c> MemberData<'c> {
     }
 
     /// Removes the data of `members`, as HDEL of those that had some.
-    pub(super) fn remove(&self, members: &[RawString]) {
-        let (Some(name), Some(hash)) = (&self.name, &self.hash) else { return };
+    pub(super) fn remove(self, members: &[RawString]) {
+        let (Some(name), Some(hash)) = (self.name, self.hash) else { return };
         let removed: SmallVec<[RawString; 8]> =
             members.iter().copied().filter(|&member| hash.hash_delete(member)).collect();
+        drop(hash);
         if !removed.is_empty() {
             self.ctx.replicate_with_key(c"HDEL", name.raw(), &removed);
             self.ctx.wrote(name.raw(), Notify::Hash, c"hdel");

@@ -215,7 +215,9 @@ impl Command for Rem {
             member_data.iter().for_each(MemberData::clear);
         } else {
             ties.forget(&members, &plan);
-            member_data.iter().for_each(|member_data| member_data.remove(&members));
+            if let Some(member_data) = member_data {
+                member_data.remove(&members);
+            }
         }
         drop(ties);
         ctx.reply_integer(removed.len() as u64);
