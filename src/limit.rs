@@ -10,9 +10,9 @@ use crate::server::{
 use crate::stats::{self, Family};
 use smallvec::SmallVec;
 use std::ffi::CStr;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tally_core::limit::{self as core, Decision, LogState, Window};
+use tally_core::number::IntText;
 use tally_core::Error;
 
 mod fixed;
@@ -113,16 +113,16 @@ fn limit_windows(ctx: &Ctx, names: &[RawString], windows: &[Window], cost: i64) 
 /// script does (`ZADD key now id`, `PEXPIRE key window`), replicating concrete values.
 fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now: i64) -> Result<(), Error> {
     let now_text = ctx.integer_string(now);
+    let now_digits = IntText::new(now);
     let mut members = SmallVec::<[_; 4]>::new();
     while members.len() < cost.unsigned_abs() as usize {
-        let mut text = [0u8; 48];
-        let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
-        let unused = {
-            let mut cursor = &mut text[..];
-            write!(cursor, "{now}-{sequence}").map_err(|_| Error::Internal)?;
-            cursor.len()
-        };
-        let member = ctx.string(text.get(..text.len() - unused).unwrap_or_default());
+        // `<now>-<sequence>`, written without the formatting machinery (a hot path).
+        let sequence = IntText::new(i64::try_from(SEQUENCE.fetch_add(1, Ordering::Relaxed)).unwrap_or(i64::MAX));
+        let mut text = SmallVec::<[u8; 64]>::new();
+        text.extend_from_slice(now_digits.as_bytes());
+        text.push(b'-');
+        text.extend_from_slice(sequence.as_bytes());
+        let member = ctx.string(&text);
         if log.add_new(now as f64, member.raw())? {
             members.push(member);
         }

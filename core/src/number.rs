@@ -23,12 +23,16 @@ pub fn parse_i64(bytes: &[u8]) -> Result<i64, Error> {
             b'0'..=b'9' => i64::from(byte - b'0'),
             _ => return Err(Error::NotInteger),
         };
-        value = value.checked_mul(10).and_then(|v| v.checked_sub(digit)).ok_or(Error::NotInteger)?;
+        // Not `ok_or(Error::..)`: that builds (and drops) an error for every digit.
+        let Some(next) = value.checked_mul(10).and_then(|v| v.checked_sub(digit)) else {
+            return Err(Error::NotInteger);
+        };
+        value = next;
     }
-    if negative {
-        Ok(value)
-    } else {
-        value.checked_neg().ok_or(Error::NotInteger)
+    match (negative, value.checked_neg()) {
+        (true, _) => Ok(value),
+        (false, Some(positive)) => Ok(positive),
+        (false, None) => Err(Error::NotInteger),
     }
 }
 
