@@ -41,6 +41,19 @@ export function formatLap(ms: number): string {
   return `${minutes}:${seconds}`;
 }
 
+function row(entry: { member: string; score: number; rank: number; data: string | null }): LapRow {
+  // A member written without DATA (e.g. by another tool) still gets a row.
+  const driver: Partial<Driver> = entry.data === null ? {} : (JSON.parse(entry.data) as Driver);
+  return {
+    rank: entry.rank,
+    playerId: entry.member,
+    name: driver.name ?? entry.member,
+    car: driver.car ?? '?',
+    lapMs: entry.score,
+    lap: formatLap(entry.score)
+  };
+}
+
 const connect = (url: string) => createClient({ url, modules: { tally } });
 
 /** The lap times of one track: the lowest time is rank 1. */
@@ -91,19 +104,6 @@ export class LapBoard {
   async close(): Promise<void> {
     await this.client.close();
   }
-}
-
-function row(entry: { member: string; score: number; rank: number; data: string | null }): LapRow {
-  // A member written without DATA (e.g. by another tool) still gets a row.
-  const driver: Partial<Driver> = entry.data === null ? {} : (JSON.parse(entry.data) as Driver);
-  return {
-    rank: entry.rank,
-    playerId: entry.member,
-    name: driver.name ?? entry.member,
-    car: driver.car ?? '?',
-    lapMs: entry.score,
-    lap: formatLap(entry.score)
-  };
 }
 
 /** The race of docs/racing-game.md: five drivers at Monza; ana's friends are ben and eve. */

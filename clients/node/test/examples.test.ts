@@ -139,6 +139,15 @@ test('racing: an ASC lap-time board with driver data, a top-10 page and a friend
   assert.equal(formatLap(61_005), '1:01.005');
 });
 
+test('docs/racing-game.md shows exactly the code of examples/racing.ts', () => {
+  const source = readFileSync(new URL('../../examples/racing.ts', import.meta.url), 'utf8');
+  const page = readFileSync(new URL('../../../../docs/racing-game.md', import.meta.url), 'utf8');
+  const blocks = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(blocks.length > 0, 'docs/racing-game.md has no ts block');
+  for (const block of blocks) assert.ok(source.includes(block), 'a ts block of docs/racing-game.md differs from examples/racing.ts');
+  assert.ok(blocks.some((b) => b.includes('export class LapBoard')));
+});
+
 test('the README shows exactly the classes that run here', () => {
   const source = readFileSync(new URL('../../examples/design-notes.ts', import.meta.url), 'utf8');
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
