@@ -15,6 +15,9 @@ export type Ties = 'ORDINAL' | 'COMPETITION' | 'DENSE';
 /** Which of two equal scores ranks first: MEMBER (Redis' order, the default) or FIRST (who got there first). */
 export type Tiebreak = 'FIRST' | 'MEMBER';
 
+/** Which end of the board ranks first: DESC (the highest score, the default) or ASC (the lowest: lap times, golf). */
+export type Order = 'DESC' | 'ASC';
+
 /** The period of a season: the day, ISO week or month of the server's clock, in UTC (docs/seasons.md). */
 export type Season = 'DAILY' | 'WEEKLY' | 'MONTHLY';
 
@@ -37,9 +40,19 @@ export interface TourneyTopOptions extends TiesOptions {
   offset?: number;
 }
 
+export interface TourneyIncrOptions extends SeasonOptions {
+  /**
+   * Set (replace) the member's data, stored with the score: at most `tally.max-data-bytes` bytes
+   * (default 1024). `tourneyIncr(key, member, 0, { data })` changes only the data.
+   */
+  data?: RedisArgument;
+}
+
 export interface TourneySubmitOptions extends SeasonOptions {
-  /** BEST (default) keeps the higher of the old and new score; LATEST always sets it. */
+  /** BEST (default) keeps the better of the old and new score (the higher; the lower on ORDER ASC); LATEST always sets it. */
   mode?: 'BEST' | 'LATEST';
+  /** Set (replace) the member's data, only when the score is stored (the reply's `updated`). */
+  data?: RedisArgument;
 }
 
 /** A member's standing. `member` is a string, or a Buffer under a `BLOB_STRING: Buffer` type mapping. */
@@ -47,6 +60,12 @@ export interface TourneyEntry {
   member: BlobStringReply;
   score: number;
   rank: number;
+}
+
+/** An entry of a `...WithData` read: the member's data (`DATA`), null when it has none. */
+export interface TourneyDataEntry extends TourneyEntry {
+  /** A string, or a Buffer under a `BLOB_STRING: Buffer` type mapping, like `member`. */
+  data: BlobStringReply | null;
 }
 
 export interface TourneyScoreRank {
@@ -60,6 +79,8 @@ export interface TourneySubmitReply extends TourneyScoreRank {
 }
 
 export interface TourneyCreateOptions {
+  /** DESC (default): the highest score is rank 1; ASC: the lowest (every command follows it). */
+  order?: Order;
   /** MEMBER (default) or FIRST: among equal scores, the member that reached the score first ranks higher. */
   tiebreak?: Tiebreak;
   /** The ranks calls get when they name no `ties` (default ORDINAL). */
@@ -78,14 +99,23 @@ export interface TourneyInfo {
   expireAt: number | null;
   /** Number of members (ZCARD). */
   members: number;
-  /** The highest score, null when the leaderboard is empty. */
+  /** Rank 1's score (the highest; the lowest on ORDER ASC), null when the leaderboard is empty. */
   top: number | null;
-  /** The lowest score, null when the leaderboard is empty. */
+  /** The worst score (the lowest; the highest on ORDER ASC), null when the leaderboard is empty. */
   bottom: number | null;
+  /** Which end ranks first (DESC for a leaderboard never created). */
+  order: Order;
 }
 
 function pushTies(parser: CommandParser, options?: TiesOptions): void {
   if (options?.ties !== undefined) parser.push('TIES', options.ties);
+  pushSeasonRead(parser, options);
+}
+
+/** The options a page read (TOP, AROUND, RANKS) ends with: `[TIES ...] [WITHDATA] [SEASON ... [PREVIOUS]]`. */
+function pushPage(parser: CommandParser, withData: boolean, options?: TiesOptions): void {
+  if (options?.ties !== undefined) parser.push('TIES', options.ties);
+  if (withData) parser.push('WITHDATA');
   pushSeasonRead(parser, options);
 }
 
@@ -96,6 +126,10 @@ function pushSeasonRead(parser: CommandParser, options?: SeasonReadOptions): voi
 
 function pushSeason(parser: CommandParser, options?: SeasonOptions): void {
   if (options?.season !== undefined) parser.push('SEASON', options.season);
+}
+
+function pushData(parser: CommandParser, data?: RedisArgument): void {
+  if (data !== undefined) parser.push('DATA', data);
 }
 
 function scoreRank(reply: RawReply, what: string): TourneyScoreRank {
@@ -114,7 +148,22 @@ function entries(reply: RawReply, what: string): Array<TourneyEntry> {
   });
 }
 
-/** `TOURNEY.INCR key member delta [SEASON ...]` -> the member's score and rank (under the tournament's ties) after the increment. */
+function dataEntries(reply: RawReply, what: string): Array<TourneyDataEntry> {
+  return toArray(reply, what).map((item) => {
+    const [member, score, rank, data] = toArray(item, what, 4);
+    return {
+      member: member as BlobStringReply,
+      score: toDouble(score, what),
+      rank: toInteger(rank, what),
+      data: data === null || data === undefined ? null : (data as BlobStringReply)
+    };
+  });
+}
+
+/**
+ * `TOURNEY.INCR key member delta [DATA value] [SEASON ...]` -> the member's score and rank (under the tournament's
+ * ties) after the increment; `data` is written with the score.
+ */
 export const TOURNEY_INCR = {
   parseCommand(
     this: void,
@@ -122,11 +171,12 @@ export const TOURNEY_INCR = {
     key: RedisArgument,
     member: RedisArgument,
     delta: number,
-    options?: SeasonOptions
+    options?: TourneyIncrOptions
   ) {
     parser.push('TOURNEY.INCR');
     parser.pushKey(key);
     parser.push(member, String(delta));
+    pushData(parser, options?.data);
     pushSeason(parser, options);
   },
   transformReply(this: void, reply: RawReply): TourneyScoreRank {
@@ -134,7 +184,10 @@ export const TOURNEY_INCR = {
   }
 } as const;
 
-/** `TOURNEY.SUBMIT key member score [BEST|LATEST] [SEASON ...]` -> score, rank (under the tournament's ties) and whether it changed. */
+/**
+ * `TOURNEY.SUBMIT key member score [BEST|LATEST] [DATA value] [SEASON ...]` -> score, rank (under the tournament's
+ * ties) and whether it changed; `data` is written only when the score is (`updated`).
+ */
 export const TOURNEY_SUBMIT = {
   parseCommand(
     this: void,
@@ -148,6 +201,7 @@ export const TOURNEY_SUBMIT = {
     parser.pushKey(key);
     parser.push(member, String(score));
     if (options?.mode !== undefined) parser.push(options.mode);
+    pushData(parser, options?.data);
     pushSeason(parser, options);
   },
   transformReply(this: void, reply: RawReply): TourneySubmitReply {
@@ -190,20 +244,51 @@ export const TOURNEY_RANK_WITHSCORE = {
   }
 } as const;
 
+function pushTop(parser: CommandParser, key: RedisArgument, count: number, withData: boolean, options?: TourneyTopOptions) {
+  parser.push('TOURNEY.TOP');
+  parser.pushKey(key);
+  parser.push(String(count));
+  if (options?.offset !== undefined) parser.push('OFFSET', String(options.offset));
+  pushPage(parser, withData, options);
+}
+
 /** `TOURNEY.TOP key count [OFFSET n] [TIES ...] [SEASON ...]` -> entries, best first ([] for a missing key). */
 export const TOURNEY_TOP = {
   IS_READ_ONLY: true,
   parseCommand(this: void, parser: CommandParser, key: RedisArgument, count: number, options?: TourneyTopOptions) {
-    parser.push('TOURNEY.TOP');
-    parser.pushKey(key);
-    parser.push(String(count));
-    if (options?.offset !== undefined) parser.push('OFFSET', String(options.offset));
-    pushTies(parser, options);
+    pushTop(parser, key, count, false, options);
   },
   transformReply(this: void, reply: RawReply): Array<TourneyEntry> {
     return entries(reply, 'TOURNEY.TOP');
   }
 } as const;
+
+/** `TOURNEY.TOP key count [OFFSET n] [TIES ...] WITHDATA [SEASON ...]` -> entries with each member's data, best first. */
+export const TOURNEY_TOP_WITHDATA = {
+  IS_READ_ONLY: true,
+  parseCommand(this: void, parser: CommandParser, key: RedisArgument, count: number, options?: TourneyTopOptions) {
+    pushTop(parser, key, count, true, options);
+  },
+  transformReply(this: void, reply: RawReply): Array<TourneyDataEntry> {
+    return dataEntries(reply, 'TOURNEY.TOP');
+  }
+} as const;
+
+function pushRanks(
+  parser: CommandParser,
+  key: RedisArgument,
+  members: RedisVariadicArgument,
+  withData: boolean,
+  options?: TiesOptions
+) {
+  if (Array.isArray(members) && members.length === 0) {
+    throw new RangeError('TOURNEY.RANKS needs at least one member (nummembers must be at least 1)');
+  }
+  parser.push('TOURNEY.RANKS');
+  parser.pushKey(key);
+  parser.pushVariadicWithLength(members);
+  pushPage(parser, withData, options);
+}
 
 /**
  * `TOURNEY.RANKS key nummembers member [member ...] [TIES ...] [SEASON ...]` -> the entries of the named
@@ -220,18 +305,46 @@ export const TOURNEY_RANKS = {
     members: RedisVariadicArgument,
     options?: TiesOptions
   ) {
-    if (Array.isArray(members) && members.length === 0) {
-      throw new RangeError('TOURNEY.RANKS needs at least one member (nummembers must be at least 1)');
-    }
-    parser.push('TOURNEY.RANKS');
-    parser.pushKey(key);
-    parser.pushVariadicWithLength(members);
-    pushTies(parser, options);
+    pushRanks(parser, key, members, false, options);
   },
   transformReply(this: void, reply: RawReply): Array<TourneyEntry> {
     return entries(reply, 'TOURNEY.RANKS');
   }
 } as const;
+
+/**
+ * `TOURNEY.RANKS key nummembers member [member ...] [TIES ...] WITHDATA [SEASON ...]` -> as `TOURNEY_RANKS`, each
+ * entry with the member's data: a friends view with display names in one call.
+ */
+export const TOURNEY_RANKS_WITHDATA = {
+  IS_READ_ONLY: true,
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    members: RedisVariadicArgument,
+    options?: TiesOptions
+  ) {
+    pushRanks(parser, key, members, true, options);
+  },
+  transformReply(this: void, reply: RawReply): Array<TourneyDataEntry> {
+    return dataEntries(reply, 'TOURNEY.RANKS');
+  }
+} as const;
+
+function pushAround(
+  parser: CommandParser,
+  key: RedisArgument,
+  member: RedisArgument,
+  radius: number,
+  withData: boolean,
+  options?: TiesOptions
+) {
+  parser.push('TOURNEY.AROUND');
+  parser.pushKey(key);
+  parser.push(member, String(radius));
+  pushPage(parser, withData, options);
+}
 
 /** `TOURNEY.AROUND key member radius [TIES ...] [SEASON ...]` -> the entries around a member, or null when absent. */
 export const TOURNEY_AROUND = {
@@ -244,20 +357,35 @@ export const TOURNEY_AROUND = {
     radius: number,
     options?: TiesOptions
   ) {
-    parser.push('TOURNEY.AROUND');
-    parser.pushKey(key);
-    parser.push(member, String(radius));
-    pushTies(parser, options);
+    pushAround(parser, key, member, radius, false, options);
   },
   transformReply(this: void, reply: RawReply): Array<TourneyEntry> | null {
     return reply === null ? null : entries(reply, 'TOURNEY.AROUND');
   }
 } as const;
 
+/** `TOURNEY.AROUND key member radius [TIES ...] WITHDATA [SEASON ...]` -> as `TOURNEY_AROUND`, with each member's data. */
+export const TOURNEY_AROUND_WITHDATA = {
+  IS_READ_ONLY: true,
+  parseCommand(
+    this: void,
+    parser: CommandParser,
+    key: RedisArgument,
+    member: RedisArgument,
+    radius: number,
+    options?: TiesOptions
+  ) {
+    pushAround(parser, key, member, radius, true, options);
+  },
+  transformReply(this: void, reply: RawReply): Array<TourneyDataEntry> | null {
+    return reply === null ? null : dataEntries(reply, 'TOURNEY.AROUND');
+  }
+} as const;
+
 /**
- * `TOURNEY.PERCENTILE key member` -> 100 * (members at or below the member) / N, or null when absent. Equal
- * scores count as at or below, except in a tournament with TIEBREAK FIRST and TIES ORDINAL, where tied
- * members that arrived later count as below.
+ * `TOURNEY.PERCENTILE key member` -> 100 * (members with the same or a worse score) / N, or null when absent
+ * (worse: lower, or higher on ORDER ASC). Equal scores count, except in a tournament with TIEBREAK FIRST and
+ * TIES ORDINAL, where only tied members that arrived later do.
  */
 export const TOURNEY_PERCENTILE = {
   IS_READ_ONLY: true,
@@ -292,13 +420,14 @@ export const TOURNEY_REM = {
 } as const;
 
 /**
- * `TOURNEY.CREATE key [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT ms]` -> 'OK',
- * also when the tournament already exists with the same settings.
+ * `TOURNEY.CREATE key [ORDER DESC|ASC] [TIEBREAK FIRST|MEMBER] [TIES ORDINAL|COMPETITION|DENSE] [EXPIREAT ms]` ->
+ * 'OK', also when the tournament already exists with the same settings.
  */
 export const TOURNEY_CREATE = {
   parseCommand(this: void, parser: CommandParser, key: RedisArgument, options?: TourneyCreateOptions) {
     parser.push('TOURNEY.CREATE');
     parser.pushKey(key);
+    if (options?.order !== undefined) parser.push('ORDER', options.order);
     if (options?.tiebreak !== undefined) parser.push('TIEBREAK', options.tiebreak);
     pushTies(parser, options);
     if (options?.expireAt !== undefined) parser.push('EXPIREAT', String(options.expireAt));
@@ -341,7 +470,8 @@ export const TOURNEY_INFO = {
       expireAt: nullable(required(fields, 'expireat', what), (v) => toInteger(v, what)),
       members: toInteger(required(fields, 'members', what), what),
       top: nullable(required(fields, 'top', what), (v) => toDouble(v, what)),
-      bottom: nullable(required(fields, 'bottom', what), (v) => toDouble(v, what))
+      bottom: nullable(required(fields, 'bottom', what), (v) => toDouble(v, what)),
+      order: word(required(fields, 'order', what), ['DESC', 'ASC'] as const, what)
     };
   }
 } as const;

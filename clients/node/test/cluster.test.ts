@@ -106,7 +106,11 @@ for (const RESP of [2, 3] as const) {
         assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'FIRST', ties: 'DENSE' }), 'OK');
         assert.deepEqual(await client.tally.tourneySubmit(key, 'bob', 40), { score: 40, rank: 1, updated: true });
         assert.deepEqual(await client.tally.tourneySubmit(key, 'carol', 40), { score: 40, rank: 1, updated: true });
-        assert.deepEqual(await client.tally.tourneySubmit(key, 'dave', 30), { score: 30, rank: 2, updated: true });
+        assert.deepEqual(await client.tally.tourneySubmit(key, 'dave', 30, { data: 'Dave' }), {
+          score: 30,
+          rank: 2,
+          updated: true
+        });
         assert.deepEqual(
           (await client.tally.tourneyTop(key, 3, { ties: 'ORDINAL' })).map((e) => [e.member, e.rank]),
           [
@@ -115,6 +119,10 @@ for (const RESP of [2, 3] as const) {
             ['dave', 3]
           ]
         );
+        assert.deepEqual(await client.tally.tourneyRanksWithData(key, ['dave', 'bob']), [
+          { member: 'bob', score: 40, rank: 1, data: null },
+          { member: 'dave', score: 30, rank: 2, data: 'Dave' }
+        ]);
         assert.deepEqual(await client.tally.tourneyInfo(key), {
           created: true,
           tiebreak: 'FIRST',
@@ -122,12 +130,13 @@ for (const RESP of [2, 3] as const) {
           expireAt: null,
           members: 3,
           top: 40,
-          bottom: 30
+          bottom: 30,
+          order: 'DESC'
         });
         // Every key of the tournament lives on the primary that serves the leaderboard.
         const owner = await nodeClient(port);
         try {
-          const names = [key, `${key}:tourney`, `${key}:arrival`, `${key}:order`, `${key}:dense`];
+          const names = [key, `${key}:tourney`, `${key}:arrival`, `${key}:order`, `${key}:dense`, `${key}:data`];
           assert.equal(await owner.exists(names), names.length);
         } finally {
           owner.destroy();

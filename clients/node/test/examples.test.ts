@@ -1,9 +1,11 @@
-// Runs the README's three classes (examples/design-notes.ts) against a live server.
+// Runs the README's three classes (examples/design-notes.ts) and the racing game
+// (examples/racing.ts, docs/racing-game.md) against a live server.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { InventoryAuditLog, SlidingWindowLimiter, TournamentRanking } from '../examples/design-notes.js';
+import { formatLap, LapBoard, race } from '../examples/racing.js';
 import { connectClient, Server } from './harness.js';
 
 let server: Server;
@@ -79,6 +81,71 @@ test('SlidingWindowLimiter', async () => {
   } finally {
     await limiter.close();
   }
+});
+
+test('racing: an ASC lap-time board with driver data, a top-10 page and a friends view', async () => {
+  const { top, friends } = await race(url);
+  const rows = (list: typeof top) => list.map((r) => [r.rank, r.playerId, r.lap, r.name, r.car]);
+  assert.deepEqual(rows(top), [
+    [1, 'ben', '1:22.950', 'Ben', 'Porsche 963'],
+    [2, 'eve', '1:23.100', 'Eve', 'Cadillac V-Series.R'],
+    [3, 'ana', '1:23.410', 'Ana', 'Ferrari 499P'],
+    [4, 'dee', '1:23.410', 'Dee', 'Toyota GR010'],
+    [5, 'cy', '1:24.120', 'Cy', 'BMW M4 GT3']
+  ]);
+  assert.deepEqual(rows(friends), [
+    [1, 'ben', '1:22.950', 'Ben', 'Porsche 963'],
+    [2, 'eve', '1:23.100', 'Eve', 'Cadillac V-Series.R'],
+    [3, 'ana', '1:23.410', 'Ana', 'Ferrari 499P']
+  ]);
+  assert.equal(top[0]!.lapMs, 82950);
+
+  // The same board, as a game server holds it.
+  const board = new LapBoard(url, 'monza');
+  await board.initialize(); // the tournament exists with these settings: OK
+  try {
+    assert.deepEqual(await board.submitLap('cy', 84500, { name: 'Cy', car: 'BMW M4 GT3' }), {
+      bestMs: 84120,
+      rank: 5,
+      personalBest: false
+    });
+    assert.deepEqual(await board.submitLap('cy', 83000, { name: 'Cy', car: 'McLaren 720S' }), {
+      bestMs: 83000,
+      rank: 2,
+      personalBest: true
+    });
+    assert.deepEqual(
+      (await board.aroundMe('cy', 1))?.map((r) => [r.rank, r.playerId, r.car]),
+      [
+        [1, 'ben', 'Porsche 963'],
+        [2, 'cy', 'McLaren 720S'],
+        [3, 'eve', 'Cadillac V-Series.R']
+      ]
+    );
+    assert.equal(await board.aroundMe('zoe'), null);
+    assert.deepEqual(
+      (await board.topPage(2, 3)).map((r) => r.playerId),
+      ['ana', 'dee']
+    );
+    // ben has the fastest lap: everyone has the same or a slower one.
+    assert.equal(await board.percentile('ben'), 100);
+    assert.equal(await board.percentile('dee'), 20);
+    assert.equal(await board.percentile('zoe'), null);
+    assert.deepEqual(await board.friendsView('zoe', ['nobody']), []);
+  } finally {
+    await board.close();
+  }
+  assert.equal(formatLap(59_999), '0:59.999');
+  assert.equal(formatLap(61_005), '1:01.005');
+});
+
+test('docs/racing-game.md shows exactly the code of examples/racing.ts', () => {
+  const source = readFileSync(new URL('../../examples/racing.ts', import.meta.url), 'utf8');
+  const page = readFileSync(new URL('../../../../docs/racing-game.md', import.meta.url), 'utf8');
+  const blocks = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(blocks.length > 0, 'docs/racing-game.md has no ts block');
+  for (const block of blocks) assert.ok(source.includes(block), 'a ts block of docs/racing-game.md differs from examples/racing.ts');
+  assert.ok(blocks.some((b) => b.includes('export class LapBoard')));
 });
 
 test('the README shows exactly the classes that run here', () => {

@@ -285,7 +285,8 @@ for (const RESP of [2, 3] as const) {
         expireAt: null,
         members: 0,
         top: null,
-        bottom: null
+        bottom: null,
+        order: 'DESC'
       });
       assert.deepEqual(await client.tally.tourneyInfo(k('board')), {
         created: false,
@@ -294,7 +295,8 @@ for (const RESP of [2, 3] as const) {
         expireAt: null,
         members: 4,
         top: 20,
-        bottom: 5
+        bottom: 5,
+        order: 'DESC'
       });
     });
 
@@ -376,7 +378,8 @@ for (const RESP of [2, 3] as const) {
         expireAt: null,
         members: 5,
         top: 50,
-        bottom: 30
+        bottom: 30,
+        order: 'DESC'
       });
       // Still a native sorted set of the real points.
       assert.equal(await client.zScore(key, 'carol'), 40);
@@ -431,7 +434,8 @@ for (const RESP of [2, 3] as const) {
         expireAt,
         members: 1,
         top: 1,
-        bottom: 1
+        bottom: 1,
+        order: 'DESC'
       });
       // A plain leaderboard with members can get an expiry (and COMPETITION) too.
       const plain = k('plain-expiring');
@@ -487,7 +491,8 @@ for (const RESP of [2, 3] as const) {
         expireAt: null,
         members: 5,
         top: 50,
-        bottom: 30
+        bottom: 30,
+        order: 'DESC'
       });
       const replies = await client
         .multi()
@@ -500,7 +505,7 @@ for (const RESP of [2, 3] as const) {
         'OK',
         { score: 2, rank: 1 },
         { score: 2, rank: 1 },
-        { created: true, tiebreak: 'MEMBER', ties: 'DENSE', expireAt: null, members: 2, top: 2, bottom: 2 }
+        { created: true, tiebreak: 'MEMBER', ties: 'DENSE', expireAt: null, members: 2, top: 2, bottom: 2, order: 'DESC' }
       ]);
     });
 
@@ -540,7 +545,8 @@ for (const RESP of [2, 3] as const) {
         expireAt: null,
         members: 2,
         top: 7,
-        bottom: 5
+        bottom: 5,
+        order: 'DESC'
       });
       assert.ok(info.expireAt !== null && info.expireAt > Date.now(), 'the season board expires');
       // The season's board is another key: nothing weekly yet, nothing under the named key.
@@ -548,6 +554,200 @@ for (const RESP of [2, 3] as const) {
       assert.equal(await client.exists(key), 0);
       // Unless midnight UTC passed meanwhile, the day's board is `<key>:<yyyy-mm-dd>`.
       if ((await serverDay()) === day) assert.equal(await client.zScore(`${key}:${day}`, 'b'), 7);
+    });
+
+    test('tourneyCreate with ORDER ASC: the lowest score ranks first in every command', async () => {
+      const key = k('laps');
+      assert.equal(await client.tally.tourneyCreate(key, { order: 'ASC', tiebreak: 'FIRST' }), 'OK');
+      assert.equal(await client.tally.tourneyCreate(key, { tiebreak: 'FIRST', order: 'ASC' }), 'OK');
+      await rejectsWith(
+        client.tally.tourneyCreate(key, { tiebreak: 'FIRST' }),
+        `ERR tournament '${key}' already exists with other settings`
+      );
+      // Lap times in ms: BEST keeps the lower one.
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'ana', 83410), { score: 83410, rank: 1, updated: true });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'ben', 82950), { score: 82950, rank: 1, updated: true });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'ana', 84000), { score: 83410, rank: 2, updated: false });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'cy', 83410), { score: 83410, rank: 3, updated: true });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'dee', 90000, { mode: 'LATEST' }), {
+        score: 90000,
+        rank: 4,
+        updated: true
+      });
+      // INCR on an ASC board: adding time makes a member worse.
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'ben', 1000), { score: 83950, rank: 3 });
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'ben', -1000), { score: 82950, rank: 1 });
+      assert.deepEqual(await client.tally.tourneyTop(key, 4), [
+        { member: 'ben', score: 82950, rank: 1 },
+        { member: 'ana', score: 83410, rank: 2 },
+        { member: 'cy', score: 83410, rank: 3 },
+        { member: 'dee', score: 90000, rank: 4 }
+      ]);
+      assert.deepEqual(
+        (await client.tally.tourneyTop(key, 4, { ties: 'COMPETITION' })).map((e) => e.rank),
+        [1, 2, 2, 4]
+      );
+      assert.equal(await client.tally.tourneyRank(key, 'cy'), 3);
+      assert.deepEqual(await client.tally.tourneyRankWithScore(key, 'dee'), { rank: 4, score: 90000 });
+      assert.deepEqual(
+        (await client.tally.tourneyAround(key, 'ana', 1))!.map((e) => e.member),
+        ['ben', 'ana', 'cy']
+      );
+      assert.deepEqual(await client.tally.tourneyRanks(key, ['dee', 'ben', 'nobody']), [
+        { member: 'ben', score: 82950, rank: 1 },
+        { member: 'dee', score: 90000, rank: 4 }
+      ]);
+      // The share with the same or a worse (higher) time; ana arrived before cy (TIEBREAK FIRST, ORDINAL).
+      assert.equal(await client.tally.tourneyPercentile(key, 'ben'), 100);
+      assert.equal(await client.tally.tourneyPercentile(key, 'ana'), 75);
+      assert.equal(await client.tally.tourneyPercentile(key, 'dee'), 25);
+      assert.deepEqual(await client.tally.tourneyInfo(key), {
+        created: true,
+        tiebreak: 'FIRST',
+        ties: 'ORDINAL',
+        expireAt: null,
+        members: 4,
+        top: 82950,
+        bottom: 90000,
+        order: 'ASC'
+      });
+      // Still a native sorted set, listed best first by ZRANGE without REV.
+      assert.deepEqual(await client.zRange(key, 0, -1), ['ben', 'ana', 'cy', 'dee']);
+      // ORDER DESC is the default, and can be named.
+      assert.equal(await client.tally.tourneyCreate(k('desc'), { order: 'DESC', ties: 'COMPETITION' }), 'OK');
+      assert.equal((await client.tally.tourneyInfo(k('desc'))).order, 'DESC');
+      await rejectsWith(client.tally.tourneyCreate(k('desc'), { order: 'UP' as 'ASC' }), 'ERR syntax error');
+    });
+
+    test('tourneyIncr and tourneySubmit store data; the WithData reads return it', async () => {
+      const key = k('data');
+      const dataKey = `${key}:data`;
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'ada', 10, { data: 'Ada L.' }), { score: 10, rank: 1 });
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'bob', 20, { data: 'Bob' }), {
+        score: 20,
+        rank: 1,
+        updated: true
+      });
+      await client.tally.tourneyIncr(key, 'cy', 5);
+      assert.deepEqual(await client.tally.tourneyTopWithData(key, 10), [
+        { member: 'bob', score: 20, rank: 1, data: 'Bob' },
+        { member: 'ada', score: 10, rank: 2, data: 'Ada L.' },
+        { member: 'cy', score: 5, rank: 3, data: null }
+      ]);
+      // SUBMIT writes the data only with a stored score; INCR always writes it (0 changes only the data).
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'bob', 15, { data: 'Bobby' }), {
+        score: 20,
+        rank: 1,
+        updated: false
+      });
+      assert.equal(await client.hGet(dataKey, 'bob'), 'Bob');
+      await client.tally.tourneySubmit(key, 'bob', 15, { mode: 'LATEST', data: 'Bobby' });
+      assert.equal(await client.hGet(dataKey, 'bob'), 'Bobby');
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'cy', 0, { data: '' }), { score: 5, rank: 3 });
+      assert.deepEqual(await client.tally.tourneyTopWithData(key, 2, { offset: 1, ties: 'COMPETITION' }), [
+        { member: 'ada', score: 10, rank: 2, data: 'Ada L.' },
+        { member: 'cy', score: 5, rank: 3, data: '' }
+      ]);
+      assert.deepEqual(await client.tally.tourneyAroundWithData(key, 'ada', 1), [
+        { member: 'bob', score: 15, rank: 1, data: 'Bobby' },
+        { member: 'ada', score: 10, rank: 2, data: 'Ada L.' },
+        { member: 'cy', score: 5, rank: 3, data: '' }
+      ]);
+      assert.equal(await client.tally.tourneyAroundWithData(key, 'nobody', 1), null);
+      assert.deepEqual(await client.tally.tourneyRanksWithData(key, ['cy', 'nobody', 'ada', 'cy']), [
+        { member: 'ada', score: 10, rank: 2, data: 'Ada L.' },
+        { member: 'cy', score: 5, rank: 3, data: '' }
+      ]);
+      assert.deepEqual(await client.tally.tourneyRanksWithData(key, 'bob'), [
+        { member: 'bob', score: 15, rank: 1, data: 'Bobby' }
+      ]);
+      assert.deepEqual(await client.tally.tourneyRanksWithData(k('missing'), ['bob']), []);
+      assert.deepEqual(await client.tally.tourneyTopWithData(k('missing'), 3), []);
+      // The plain reads are unchanged.
+      assert.deepEqual(await client.tally.tourneyTop(key, 1), [{ member: 'bob', score: 15, rank: 1 }]);
+      // TOURNEY.REM removes the member's data with it.
+      assert.equal(await client.tally.tourneyRem(key, 'ada'), 1);
+      assert.equal(await client.hExists(dataKey, 'ada'), 0);
+      assert.deepEqual(await client.tally.tourneyRanksWithData(key, ['ada']), []);
+      // The empty-list check holds for the WithData form too.
+      await assert.rejects(client.tally.tourneyRanksWithData(key, []), RangeError);
+    });
+
+    test('data: limits, refused writes write nothing, seasons, Buffers and MULTI', async () => {
+      const key = k('data-limits');
+      await rejectsWith(
+        client.tally.tourneyIncr(key, 'a', 1, { data: 'x'.repeat(1025) }),
+        'ERR member data is longer than tally.max-data-bytes (1024 bytes)'
+      );
+      await rejectsWith(
+        client.tally.tourneySubmit(key, 'a', 1, { data: 'x'.repeat(1025) }),
+        'ERR member data is longer than tally.max-data-bytes (1024 bytes)'
+      );
+      assert.equal(await client.exists([key, `${key}:data`]), 0);
+      assert.deepEqual(await client.tally.tourneyIncr(key, 'a', 1, { data: 'x'.repeat(1024) }), { score: 1, rank: 1 });
+      // A refused increment writes no data either.
+      await rejectsWith(
+        client.tally.tourneyIncr(key, 'a', NaN, { data: 'new' }),
+        'ERR value is not a valid float'
+      );
+      assert.equal((await client.hGet(`${key}:data`, 'a'))?.length, 1024);
+      // tally.max-data-bytes 0 turns member data off; the reads still work.
+      await client.configSet('tally.max-data-bytes', '0');
+      try {
+        await rejectsWith(
+          client.tally.tourneySubmit(key, 'a', 0, { data: 'off' }),
+          'ERR member data is disabled (tally.max-data-bytes is 0)'
+        );
+        assert.equal((await client.tally.tourneyTopWithData(key, 1))[0]?.data?.length, 1024);
+      } finally {
+        await client.configSet('tally.max-data-bytes', '1024');
+      }
+      // A season's data lives beside the season's board.
+      assert.deepEqual(await client.tally.tourneySubmit(key, 'b', 3, { data: 'daily', season: 'DAILY' }), {
+        score: 3,
+        rank: 1,
+        updated: true
+      });
+      assert.deepEqual(await client.tally.tourneyTopWithData(key, 5, { season: 'DAILY' }), [
+        { member: 'b', score: 3, rank: 1, data: 'daily' }
+      ]);
+      assert.deepEqual(await client.tally.tourneyRanksWithData(key, ['a', 'b'], { season: 'DAILY' }), [
+        { member: 'b', score: 3, rank: 1, data: 'daily' }
+      ]);
+      assert.deepEqual(await client.tally.tourneyAroundWithData(key, 'b', 2, { season: 'DAILY', ties: 'COMPETITION' }), [
+        { member: 'b', score: 3, rank: 1, data: 'daily' }
+      ]);
+      assert.deepEqual(await client.tally.tourneyTopWithData(key, 5, { season: 'DAILY', previousSeason: true }), []);
+      assert.equal(await client.hExists(`${key}:data`, 'b'), 0);
+      // Binary data round-trips; a Buffer type mapping gives Buffers.
+      const bytes = Buffer.from([0, 0xff, 0x0d, 0x0a]);
+      await client.tally.tourneyIncr(key, 'bin', 0, { data: bytes });
+      const buffers = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.DOUBLE]: String });
+      const [top] = await buffers.tally.tourneyRanksWithData(key, ['bin']);
+      assert.ok(Buffer.isBuffer(top!.member) && Buffer.isBuffer(top!.data));
+      assert.ok(bytes.equals(top!.data as Buffer));
+      assert.equal(top!.score, 0);
+      await client.tally.tourneyIncr(key, 'plain', -1);
+      const [none] = await buffers.tally.tourneyRanksWithData(key, ['plain']);
+      assert.equal(none?.data, null);
+      const replies = await client
+        .multi()
+        .tally.tourneyIncr(k('data-multi'), 'a', 1, { data: 'A' })
+        .tally.tourneySubmit(k('data-multi'), 'b', 2)
+        .tally.tourneyTopWithData(k('data-multi'), 2)
+        .tally.tourneyAroundWithData(k('data-multi'), 'a', 0)
+        .tally.tourneyRanksWithData(k('data-multi'), ['a'])
+        .exec();
+      assert.deepEqual(replies, [
+        { score: 1, rank: 1 },
+        { score: 2, rank: 1, updated: true },
+        [
+          { member: 'b', score: 2, rank: 1, data: null },
+          { member: 'a', score: 1, rank: 2, data: 'A' }
+        ],
+        [{ member: 'a', score: 1, rank: 2, data: 'A' }],
+        [{ member: 'a', score: 1, rank: 2, data: 'A' }]
+      ]);
     });
   });
 }

@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio
 
 from conftest import Server
-from tally_redis import Decision, Entry, Lease, ScoreRank, TourneyInfo, tally
+from tally_redis import DataEntry, Decision, Entry, Lease, ScoreRank, TourneyInfo, tally
 
 
 @pytest.fixture
@@ -27,6 +27,12 @@ async def test_commands(ar: redis.asyncio.Redis) -> None:
     assert await t.tourney_rank_with_score("a:{cup}", "ada") == ScoreRank(10.0, 1)
     assert (await t.tourney_info("a:{cup}")).members == 1
     assert await t.tourney_ranks("a:{cup}", ["nobody", "ada"]) == [Entry("ada", 10.0, 1)]
+    assert await t.tourney_incr("a:{cup}", "ada", 0, data="Ada") == ScoreRank(10.0, 1)
+    assert await t.tourney_ranks_with_data("a:{cup}", ["ada"]) == [DataEntry("ada", 10.0, 1, "Ada")]
+    assert await t.tourney_top_with_data("a:{cup}", 1) == [DataEntry("ada", 10.0, 1, "Ada")]
+    assert await t.tourney_around_with_data("a:{cup}", "ada", 1) == [DataEntry("ada", 10.0, 1, "Ada")]
+    assert await t.tourney_create("asc:{cup}", order="ASC") is True
+    assert (await t.tourney_info("asc:{cup}")).order == "ASC"
     assert (await t.limit_slide("l:{cup}", 1000, 1)) == Decision(True, 1, 0, 0, 1000)
     assert await t.limit_acquire("a:{lease}", 1, 60000, token="w") == Lease(True, 1, 0, 0, "w")
     assert await t.limit_release("a:{lease}", "w") is True

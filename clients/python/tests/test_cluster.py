@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
 from conftest import Server
-from tally_redis import Entry, Lease, ScoreRank, tally
+from tally_redis import DataEntry, Entry, Lease, ScoreRank, tally
 
 # Keys spread over the three primaries' slots.
 BOARDS = [f"board:{{{n}}}" for n in range(12)]
@@ -27,6 +27,12 @@ def test_sync_cluster(cluster: List[Server], protocol: int) -> None:
             assert t.tourney_incr(board, "ada", 3) == ScoreRank(3.0, 1)
             assert t.tourney_rank(board, "ada") == 1
             assert t.tourney_ranks(board, ["nobody", "ada"]) == [Entry("ada", 3.0, 1)]
+            # The data hash lives beside the board, in its slot.
+            assert t.tourney_submit(board, "bob", 1, data="Bob").updated is True
+            assert t.tourney_ranks_with_data(board, ["bob", "ada"]) == [
+                DataEntry("ada", 3.0, 1, None),
+                DataEntry("bob", 1.0, 2, "Bob"),
+            ]
         assert t.limit_multi([("s:{u}", 1000, 5), ("m:{u}", 60000, 50)]).allowed is True
         for board in BOARDS:
             assert t.limit_fixed(f"{board}:day", 86_400_000, 2).remaining == 1

@@ -51,6 +51,14 @@ def test_quotas_and_leases(server: Server) -> None:
     assert run_with_replies(local, {}) == 7
 
 
+def test_lowest_wins_and_member_data(server: Server) -> None:
+    server.client().flushall()
+    [block] = [b for b in python_blocks() if "tourney_ranks_with_data" in b]
+    local = block.replace("redis.Redis(decode_responses=True)", f"redis.Redis(port={server.port}, decode_responses=True)")
+    assert local != block
+    assert run_with_replies(local, {}) == 6
+
+
 @pytest.fixture
 def classes(server: Server) -> Dict[str, Any]:
     server.client().flushall()

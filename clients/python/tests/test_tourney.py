@@ -7,7 +7,7 @@ from typing import List, Sequence
 import pytest
 import redis
 
-from tally_redis import Entry, Member, ScoreRank, SubmitResult, TourneyInfo, tally
+from tally_redis import DataEntry, Entry, Member, ScoreRank, SubmitResult, TourneyInfo, tally
 
 KEY = "cup:{t}"
 
@@ -107,7 +107,7 @@ def test_ranks_refuses_an_empty_list_before_sending(r: redis.Redis) -> None:
 def test_create_info_and_seasons(r: redis.Redis) -> None:
     t = tally(r)
     assert t.tourney_info(KEY) == TourneyInfo(
-        created=False, tiebreak="MEMBER", ties="ORDINAL", expire_at=None, members=0, top=None, bottom=None
+        created=False, tiebreak="MEMBER", ties="ORDINAL", expire_at=None, members=0, top=None, bottom=None, order="DESC"
     )
     assert t.tourney_create(KEY, tiebreak="FIRST", ties="DENSE", expire_at=4102444800000) is True
     t.tourney_incr(KEY, "zed", 3, season="DAILY")
@@ -151,6 +151,119 @@ def test_pipeline_and_transaction(r: redis.Redis) -> None:
         queued.tourney_rank(KEY, "ada")
         queued.tourney_info(KEY)
         queued.tourney_ranks(KEY, ["ada", "nobody", "ada"])
-        incr, rank, info, ranks = pipe.execute()
+        queued.tourney_incr(KEY, "ada", 0, data="Ada")
+        queued.tourney_top_with_data(KEY, 1)
+        queued.tourney_ranks_with_data(KEY, ["ada"])
+        queued.tourney_around_with_data(KEY, "ada", 1)
+        incr, rank, info, ranks, _, top, named, around = pipe.execute()
         assert isinstance(incr, ScoreRank) and rank == 1 and isinstance(info, TourneyInfo)
         assert ranks == [Entry(text(r, "ada"), incr.score, 1)]
+        assert top == named == around == [DataEntry(text(r, "ada"), incr.score, 1, text(r, "Ada"))]
+
+
+def test_order_asc(r: redis.Redis) -> None:
+    t = tally(r)
+    laps = "laps:{monza}"
+    assert t.tourney_create(laps, order="ASC", tiebreak="FIRST") is True
+    assert t.tourney_create(laps, tiebreak="FIRST", order="ASC") is True
+    with pytest.raises(redis.ResponseError, match="already exists with other settings"):
+        t.tourney_create(laps, order="DESC", tiebreak="FIRST")
+    # Lap times in ms: the lowest ranks first; BEST keeps the lower one.
+    assert t.tourney_submit(laps, "ana", 83410) == SubmitResult(83410.0, 1, True)
+    assert t.tourney_submit(laps, "ben", 82950) == SubmitResult(82950.0, 1, True)
+    assert t.tourney_submit(laps, "ana", 84000) == SubmitResult(83410.0, 2, False)
+    assert t.tourney_submit(laps, "cy", 83410) == SubmitResult(83410.0, 3, True)
+    assert t.tourney_submit(laps, "dee", 90000, latest=True) == SubmitResult(90000.0, 4, True)
+    assert t.tourney_incr(laps, "ben", 1000) == ScoreRank(83950.0, 3)
+    assert t.tourney_incr(laps, "ben", -1000) == ScoreRank(82950.0, 1)
+    assert t.tourney_top(laps, 4) == [
+        Entry(text(r, "ben"), 82950.0, 1),
+        Entry(text(r, "ana"), 83410.0, 2),
+        Entry(text(r, "cy"), 83410.0, 3),
+        Entry(text(r, "dee"), 90000.0, 4),
+    ]
+    assert [e.rank for e in t.tourney_top(laps, 4, ties="COMPETITION")] == [1, 2, 2, 4]
+    assert t.tourney_rank(laps, "cy") == 3
+    assert t.tourney_rank_with_score(laps, "dee") == ScoreRank(90000.0, 4)
+    around = t.tourney_around(laps, "ana", 1)
+    assert around is not None and [e.member for e in around] == [text(r, m) for m in ("ben", "ana", "cy")]
+    assert t.tourney_ranks(laps, ["dee", "ben", "nobody"]) == [
+        Entry(text(r, "ben"), 82950.0, 1),
+        Entry(text(r, "dee"), 90000.0, 4),
+    ]
+    # The share with the same or a worse (higher) time; ana arrived before cy.
+    assert [t.tourney_percentile(laps, m) for m in ("ben", "ana", "dee")] == [100.0, 75.0, 25.0]
+    assert t.tourney_info(laps) == TourneyInfo(
+        created=True, tiebreak="FIRST", ties="ORDINAL", expire_at=None, members=4, top=82950.0, bottom=90000.0,
+        order="ASC",
+    )
+    # Still a native sorted set, listed best first by ZRANGE without REV.
+    assert r.zrange(laps, 0, -1) == [text(r, m) for m in ("ben", "ana", "cy", "dee")]
+    assert t.tourney_create("desc:{t}", order="DESC") is True
+    assert t.tourney_info("desc:{t}").order == "DESC"
+
+
+def test_member_data(r: redis.Redis) -> None:
+    t = tally(r)
+    assert t.tourney_incr(KEY, "ada", 10, data="Ada L.") == ScoreRank(10.0, 1)
+    assert t.tourney_submit(KEY, "bob", 20, data=b"Bob") == SubmitResult(20.0, 1, True)
+    t.tourney_incr(KEY, "cy", 5)
+    assert t.tourney_top_with_data(KEY, 10) == [
+        DataEntry(text(r, "bob"), 20.0, 1, text(r, "Bob")),
+        DataEntry(text(r, "ada"), 10.0, 2, text(r, "Ada L.")),
+        DataEntry(text(r, "cy"), 5.0, 3, None),
+    ]
+    # SUBMIT writes data only with a stored score; INCR always (0 changes only the data).
+    assert t.tourney_submit(KEY, "bob", 15, data="Bobby") == SubmitResult(20.0, 1, False)
+    assert r.hget(f"{KEY}:data", "bob") == text(r, "Bob")
+    t.tourney_submit(KEY, "bob", 15, latest=True, data="Bobby")
+    assert t.tourney_incr(KEY, "cy", 0, data="") == ScoreRank(5.0, 3)
+    assert t.tourney_top_with_data(KEY, 2, offset=1, ties="COMPETITION") == [
+        DataEntry(text(r, "ada"), 10.0, 2, text(r, "Ada L.")),
+        DataEntry(text(r, "cy"), 5.0, 3, text(r, "")),
+    ]
+    assert t.tourney_around_with_data(KEY, "ada", 1) == [
+        DataEntry(text(r, "bob"), 15.0, 1, text(r, "Bobby")),
+        DataEntry(text(r, "ada"), 10.0, 2, text(r, "Ada L.")),
+        DataEntry(text(r, "cy"), 5.0, 3, text(r, "")),
+    ]
+    assert t.tourney_around_with_data(KEY, "nobody", 1) is None
+    assert t.tourney_ranks_with_data(KEY, ["cy", "nobody", "ada", "cy"]) == [
+        DataEntry(text(r, "ada"), 10.0, 2, text(r, "Ada L.")),
+        DataEntry(text(r, "cy"), 5.0, 3, text(r, "")),
+    ]
+    assert t.tourney_ranks_with_data(KEY, "bob") == [DataEntry(text(r, "bob"), 15.0, 1, text(r, "Bobby"))]
+    assert t.tourney_ranks_with_data("missing:{t}", ["bob"]) == []
+    with pytest.raises(ValueError, match="nummembers must be at least 1"):
+        t.tourney_ranks_with_data(KEY, [])
+    # The plain reads keep three-field entries.
+    assert t.tourney_top(KEY, 1) == [Entry(text(r, "bob"), 15.0, 1)]
+    # Binary data round-trips (bytes without decoding).
+    if not r.get_encoder().decode_responses:
+        t.tourney_incr(KEY, "bin", 0, data=b"\x00\xff\r\n")
+        assert t.tourney_ranks_with_data(KEY, ["bin"])[0].data == b"\x00\xff\r\n"
+    # TOURNEY.REM removes the member's data with it.
+    assert t.tourney_rem(KEY, "ada") == 1
+    assert r.hexists(f"{KEY}:data", "ada") is False
+    # A season's data lives beside the season's board.
+    assert t.tourney_submit(KEY, "eve", 3, data="daily", season="DAILY") == SubmitResult(3.0, 1, True)
+    assert t.tourney_top_with_data(KEY, 5, season="DAILY") == [DataEntry(text(r, "eve"), 3.0, 1, text(r, "daily"))]
+    assert t.tourney_ranks_with_data(KEY, ["eve"], season="DAILY", previous=True) == []
+    assert r.hexists(f"{KEY}:data", "eve") is False
+
+
+def test_member_data_limits(r: redis.Redis) -> None:
+    t = tally(r)
+    with pytest.raises(redis.ResponseError, match=r"^member data is longer than tally.max-data-bytes \(1024 bytes\)"):
+        t.tourney_incr(KEY, "a", 1, data="x" * 1025)
+    with pytest.raises(redis.ResponseError, match="^member data is longer than"):
+        t.tourney_submit(KEY, "a", 1, data="x" * 1025)
+    assert r.exists(KEY, f"{KEY}:data") == 0
+    t.tourney_incr(KEY, "a", 1, data="x" * 1024)
+    r.config_set("tally.max-data-bytes", 0)
+    try:
+        with pytest.raises(redis.ResponseError, match=r"^member data is disabled"):
+            t.tourney_submit(KEY, "a", 0, data="off")
+        assert t.tourney_top_with_data(KEY, 1)[0].data == text(r, "x" * 1024)
+    finally:
+        r.config_set("tally.max-data-bytes", 1024)

@@ -26,12 +26,13 @@ from typing import (
 )
 
 from . import replies
-from .replies import Season, Tiebreak, Ties
+from .replies import Order, Season, Tiebreak, Ties
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 Key = Union[bytes, str]
+Data = Union[bytes, str]
 Value = Union[bytes, str, int, float]
 Args = Tuple[Value, ...]
 
@@ -87,6 +88,24 @@ def _ties(ties: Optional[Ties], season: Optional[Season], previous: bool) -> Arg
     return (() if ties is None else ("TIES", ties)) + _season_read(season, previous)
 
 
+def _data(data: Optional[Data]) -> Args:
+    return () if data is None else ("DATA", data)
+
+
+def _page(ties: Optional[Ties], with_data: bool, season: Optional[Season], previous: bool) -> Args:
+    """The options a page read (TOP, AROUND, RANKS) ends with: [TIES t] [WITHDATA] [SEASON p [PREVIOUS]]."""
+    return (
+        (() if ties is None else ("TIES", ties)) + (("WITHDATA",) if with_data else ()) + _season_read(season, previous)
+    )
+
+
+def _ranks(key: Key, members: Union[Key, Sequence[Key]]) -> Args:
+    named: Tuple[Key, ...] = (members,) if isinstance(members, (bytes, str)) else tuple(members)
+    if not named:
+        raise ValueError("tourney_ranks needs at least one member (nummembers must be at least 1)")
+    return ("TOURNEY.RANKS", key, len(named)) + named
+
+
 def _maxlen(maxlen: Optional[int], approximate: bool) -> Args:
     return () if maxlen is None else ("MAXLEN", "~" if approximate else "=", maxlen)
 
@@ -106,16 +125,35 @@ class Tally:
     # ---- TOURNEY: leaderboards on a native sorted set (docs/commands.md) -----------------
 
     @replies_with(replies.score_rank)
-    def tourney_incr(self, key: Key, member: Key, delta: float, *, season: Optional[Season] = None) -> Args:
-        """TOURNEY.INCR: add ``delta`` to the member's score; its new score and rank."""
-        return ("TOURNEY.INCR", key, member, delta) + _season(season)
+    def tourney_incr(
+        self,
+        key: Key,
+        member: Key,
+        delta: float,
+        *,
+        data: Optional[Data] = None,
+        season: Optional[Season] = None,
+    ) -> Args:
+        """TOURNEY.INCR: add ``delta`` to the member's score; its new score and rank. ``data`` sets
+        (replaces) the member's data with it (``delta=0`` changes only the data)."""
+        return ("TOURNEY.INCR", key, member, delta) + _data(data) + _season(season)
 
     @replies_with(replies.submit_result)
     def tourney_submit(
-        self, key: Key, member: Key, score: float, *, latest: bool = False, season: Optional[Season] = None
+        self,
+        key: Key,
+        member: Key,
+        score: float,
+        *,
+        latest: bool = False,
+        data: Optional[Data] = None,
+        season: Optional[Season] = None,
     ) -> Args:
-        """TOURNEY.SUBMIT: keep the better score (with ``latest``, this one); score, rank, updated."""
-        return ("TOURNEY.SUBMIT", key, member, score) + (("LATEST",) if latest else ()) + _season(season)
+        """TOURNEY.SUBMIT: keep the better score (the higher; the lower on ORDER ASC; with
+        ``latest``, this one); score, rank, updated. ``data`` is set only when the score is stored."""
+        return (
+            ("TOURNEY.SUBMIT", key, member, score) + (("LATEST",) if latest else ()) + _data(data) + _season(season)
+        )
 
     @replies_with(replies.rank_only)
     def tourney_rank(
@@ -156,7 +194,22 @@ class Tally:
     ) -> Args:
         """TOURNEY.TOP: the best ``count`` entries (after ``offset``), best first."""
         skip: Args = () if offset is None else ("OFFSET", offset)
-        return ("TOURNEY.TOP", key, count) + skip + _ties(ties, season, previous)
+        return ("TOURNEY.TOP", key, count) + skip + _page(ties, False, season, previous)
+
+    @replies_with(replies.top_with_data)
+    def tourney_top_with_data(
+        self,
+        key: Key,
+        count: int,
+        *,
+        offset: Optional[int] = None,
+        ties: Optional[Ties] = None,
+        season: Optional[Season] = None,
+        previous: bool = False,
+    ) -> Args:
+        """TOURNEY.TOP ... WITHDATA: as ``tourney_top``, each entry with the member's data."""
+        skip: Args = () if offset is None else ("OFFSET", offset)
+        return ("TOURNEY.TOP", key, count) + skip + _page(ties, True, season, previous)
 
     @replies_with(replies.around)
     def tourney_around(
@@ -170,7 +223,21 @@ class Tally:
         previous: bool = False,
     ) -> Args:
         """TOURNEY.AROUND: up to ``radius`` entries each side of the member; None when it is absent."""
-        return ("TOURNEY.AROUND", key, member, radius) + _ties(ties, season, previous)
+        return ("TOURNEY.AROUND", key, member, radius) + _page(ties, False, season, previous)
+
+    @replies_with(replies.around_with_data)
+    def tourney_around_with_data(
+        self,
+        key: Key,
+        member: Key,
+        radius: int,
+        *,
+        ties: Optional[Ties] = None,
+        season: Optional[Season] = None,
+        previous: bool = False,
+    ) -> Args:
+        """TOURNEY.AROUND ... WITHDATA: as ``tourney_around``, each entry with the member's data."""
+        return ("TOURNEY.AROUND", key, member, radius) + _page(ties, True, season, previous)
 
     @replies_with(replies.ranks)
     def tourney_ranks(
@@ -185,16 +252,28 @@ class Tally:
         """TOURNEY.RANKS: the entries of the named members (one member, or a list), best first; members
         not on the board are left out and a repeated one is listed once. Raises ValueError for an
         empty list (nummembers, its length, must be at least 1) before sending."""
-        named: Tuple[Key, ...] = (members,) if isinstance(members, (bytes, str)) else tuple(members)
-        if not named:
-            raise ValueError("tourney_ranks needs at least one member (nummembers must be at least 1)")
-        return ("TOURNEY.RANKS", key, len(named)) + named + _ties(ties, season, previous)
+        return _ranks(key, members) + _page(ties, False, season, previous)
+
+    @replies_with(replies.ranks_with_data)
+    def tourney_ranks_with_data(
+        self,
+        key: Key,
+        members: Union[Key, Sequence[Key]],
+        *,
+        ties: Optional[Ties] = None,
+        season: Optional[Season] = None,
+        previous: bool = False,
+    ) -> Args:
+        """TOURNEY.RANKS ... WITHDATA: as ``tourney_ranks``, each entry with the member's data (a
+        friends view with display names in one call)."""
+        return _ranks(key, members) + _page(ties, True, season, previous)
 
     @replies_with(replies.percentile)
     def tourney_percentile(
         self, key: Key, member: Key, *, season: Optional[Season] = None, previous: bool = False
     ) -> Args:
-        """TOURNEY.PERCENTILE: the share (0-100] of members at or below the member; None when absent."""
+        """TOURNEY.PERCENTILE: the share (0-100] of members with the same or a worse score (lower;
+        higher on ORDER ASC) than the member's; None when absent."""
         return ("TOURNEY.PERCENTILE", key, member) + _season_read(season, previous)
 
     @replies_with(replies.integer)
@@ -207,13 +286,16 @@ class Tally:
         self,
         key: Key,
         *,
+        order: Optional[Order] = None,
         tiebreak: Optional[Tiebreak] = None,
         ties: Optional[Ties] = None,
         expire_at: Optional[int] = None,
     ) -> Args:
-        """TOURNEY.CREATE: make the key a tournament; True (also when it exists with these settings)."""
+        """TOURNEY.CREATE: make the key a tournament; True (also when it exists with these settings).
+        ``order="ASC"`` makes the lowest score rank 1 (lap times, golf)."""
         return (
             ("TOURNEY.CREATE", key)
+            + (() if order is None else ("ORDER", order))
             + (() if tiebreak is None else ("TIEBREAK", tiebreak))
             + (() if ties is None else ("TIES", ties))
             + (() if expire_at is None else ("EXPIREAT", expire_at))

@@ -17,6 +17,8 @@ Member = Union[bytes, str]
 Ties = Literal["ORDINAL", "COMPETITION", "DENSE"]
 Tiebreak = Literal["FIRST", "MEMBER"]
 Season = Literal["DAILY", "WEEKLY", "MONTHLY"]
+Order = Literal["DESC", "ASC"]
+"""Which end of a board ranks first: DESC (the highest score, the default) or ASC (the lowest)."""
 
 
 class TallyReplyError(Exception):
@@ -48,6 +50,14 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class DataEntry(Entry):
+    """An entry of a ``..._with_data`` read (WITHDATA)."""
+
+    data: Optional[Member]
+    """The member's data (``DATA``), decoded like ``member``; None when it has none."""
+
+
+@dataclass(frozen=True)
 class TourneyInfo:
     created: bool
     """Whether TOURNEY.CREATE made the key a tournament; when not, the settings are the defaults."""
@@ -57,7 +67,11 @@ class TourneyInfo:
     """Unix time in ms at which the tournament expires; None when it does not."""
     members: int
     top: Optional[float]
+    """Rank 1's score (the highest; the lowest on ORDER ASC); None when the board is empty."""
     bottom: Optional[float]
+    """The worst score; None when the board is empty."""
+    order: Order
+    """Which end ranks first ("DESC" for a leaderboard never created)."""
 
 
 @dataclass(frozen=True)
@@ -227,15 +241,24 @@ rank_only: Callable[..., Optional[int]] = rank  # type: ignore[assignment]
 rank_with_score: Callable[..., Optional[ScoreRank]] = rank  # type: ignore[assignment]
 
 
+def _entry(item: Any, what: str) -> Entry:
+    """``[member, score, rank]``, or with WITHDATA ``[member, score, rank, data]``."""
+    fields = _array(item, what)
+    if len(fields) == 3:
+        member, score, position = fields
+        return Entry(member, _double(score, what), _integer(position, what))
+    if len(fields) == 4:
+        member, score, position, data = fields
+        return DataEntry(member, _double(score, what), _integer(position, what), data)
+    raise TallyReplyError(what, item)
+
+
 def _entries(reply: Any, what: str) -> List[Entry]:
-    parsed = []
-    for item in _array(reply, what):
-        member, score, position = _array(item, what, 3)
-        parsed.append(Entry(member, _double(score, what), _integer(position, what)))
-    return parsed
+    return [_entry(item, what) for item in _array(reply, what)]
 
 
 def top(reply: Any, **_: Any) -> List[Entry]:
+    """TOURNEY.TOP: entries, best first (``DataEntry`` items with WITHDATA)."""
     return _entries(reply, "TOURNEY.TOP")
 
 
@@ -246,7 +269,13 @@ def ranks(reply: Any, **_: Any) -> List[Entry]:
 
 def around(reply: Any, **_: Any) -> Optional[List[Entry]]:
     """TOURNEY.AROUND: as TOP, or nil when the member is absent."""
-    return None if reply is None else top(reply)
+    return None if reply is None else _entries(reply, "TOURNEY.AROUND")
+
+
+# The WITHDATA forms share their command's name, hence its callback; these name the type they get.
+top_with_data: Callable[..., List[DataEntry]] = top  # type: ignore[assignment]
+ranks_with_data: Callable[..., List[DataEntry]] = ranks  # type: ignore[assignment]
+around_with_data: Callable[..., Optional[List[DataEntry]]] = around  # type: ignore[assignment]
 
 
 def percentile(reply: Any, **_: Any) -> Optional[float]:
@@ -264,6 +293,7 @@ def tourney_info(reply: Any, **_: Any) -> TourneyInfo:
         members=_integer(_field(fields, "members", what), what),
         top=_optional(_double, _field(fields, "top", what), what),
         bottom=_optional(_double, _field(fields, "bottom", what), what),
+        order=_word(_field(fields, "order", what), ("DESC", "ASC"), what),
     )
 
 
