@@ -71,23 +71,46 @@ pub struct IntText {
     start: usize,
 }
 
+/// "00", "01", ... "99": two digits per division, as the server's own ll2string writes them.
+const DIGIT_PAIRS: &[u8; 200] = b"000102030405060708091011121314151617181920212223242526272829\
+    303132333435363738394041424344454647484950515253545556575859\
+    606162636465666768697071727374757677787980818283848586878889\
+    90919293949596979899";
+
 impl IntText {
     pub fn new(value: i64) -> IntText {
         let mut text = IntText { buf: [0; 20], start: 20 };
         let mut rest = value.unsigned_abs();
-        loop {
-            text.start -= 1;
-            text.buf[text.start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
+        // At most 19 digits and a sign: `start` never goes below 0.
+        while rest >= 100 {
+            text.push_pair((rest % 100) as usize);
+            rest /= 100;
+        }
+        if rest >= 10 {
+            text.push_pair(rest as usize);
+        } else {
+            text.push(b'0' + rest as u8);
         }
         if value < 0 {
-            text.start -= 1;
-            text.buf[text.start] = b'-';
+            text.push(b'-');
         }
         text
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.start = self.start.saturating_sub(1);
+        if let Some(slot) = self.buf.get_mut(self.start) {
+            *slot = byte;
+        }
+    }
+
+    /// Writes `pair` (0..=99) as two digits.
+    fn push_pair(&mut self, pair: usize) {
+        let digits = DIGIT_PAIRS.get(pair * 2..pair * 2 + 2).unwrap_or(b"00");
+        self.start = self.start.saturating_sub(2);
+        if let Some(slot) = self.buf.get_mut(self.start..self.start + 2) {
+            slot.copy_from_slice(digits);
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -213,8 +236,19 @@ mod tests {
 
     #[test]
     fn int_text_is_decimal() {
-        for value in [0, 7, -7, 10, 1795667418364, i64::MAX, i64::MIN] {
+        for value in [0, 7, -7, 9, 10, -10, 99, 100, -100, 101, 999, 1000, 1795667418364, i64::MAX, i64::MIN] {
             assert_eq!(IntText::new(value).as_bytes(), value.to_string().as_bytes());
+        }
+        // Every digit count, both signs, and every digit pair.
+        let mut value: i64 = 1;
+        for _ in 0..19 {
+            for candidate in [value, value - 1, value + 37, -value, -(value - 1)] {
+                assert_eq!(IntText::new(candidate).as_bytes(), candidate.to_string().as_bytes());
+            }
+            value = value.saturating_mul(10);
+        }
+        for pair in 0..10_000 {
+            assert_eq!(IntText::new(pair).as_bytes(), pair.to_string().as_bytes());
         }
     }
 
