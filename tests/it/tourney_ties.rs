@@ -12,7 +12,9 @@
 //! - Seeded workloads (INCR / SUBMIT BEST and LATEST / REM / native DEL then INCR over 30
 //!   members, so ties are frequent) checked reply by reply, and fully every 100 writes,
 //!   against a reference model kept here: every rank, TOP page, AROUND window, PERCENTILE,
-//!   INFO, and the companion keys byte for byte (arrival hash, order set, dense set).
+//!   INFO, the native order of the board, and the companion keys byte for byte (arrival
+//!   hash, order set, dense set). The model knows ORDER: the same workloads run on ASC
+//!   tournaments (lowest score first) under every TIEBREAK and TIES.
 //! - Replication, AOF (DEBUG LOADAOF and restart) and RDB restart: DUMP of every key,
 //!   companions included, equal; the AOF holds only native commands, exactly the spec's.
 //!   A 600-member board (skiplists, a hashtable) replicates the same contents and order.
@@ -117,8 +119,21 @@ fn expect(con: &mut Connection, cases: &[(&str, &str)]) {
     }
 }
 
-/// TOURNEY.INFO as RESP2 renders it.
+/// TOURNEY.INFO of a DESC board as RESP2 renders it.
 fn info_reply(
+    created: bool,
+    tiebreak: &str,
+    ties: &str,
+    expireat: Option<i64>,
+    members: usize,
+    top_bottom: Option<(&str, &str)>,
+) -> String {
+    info_reply_in("desc", created, tiebreak, ties, expireat, members, top_bottom)
+}
+
+/// TOURNEY.INFO of a board of `order` (`desc` or `asc`) as RESP2 renders it.
+fn info_reply_in(
+    order: &str,
     created: bool,
     tiebreak: &str,
     ties: &str,
@@ -130,14 +145,21 @@ fn info_reply(
     let (top, bottom) =
         top_bottom.map_or(("nil".to_string(), "nil".to_string()), |(t, b)| (format!("\"{t}\""), format!("\"{b}\"")));
     format!(
-        r#"["created", {}, "tiebreak", "{tiebreak}", "ties", "{ties}", "expireat", {expireat}, "members", {members}, "top", {top}, "bottom", {bottom}, "order", "desc"]"#,
+        r#"["created", {}, "tiebreak", "{tiebreak}", "ties", "{ties}", "expireat", {expireat}, "members", {members}, "top", {top}, "bottom", {bottom}, "order", "{order}"]"#,
         u8::from(created)
     )
 }
 
-/// An order-set entry: 8 bytes big-endian of u64::MAX - arrival, then the member.
+/// An order-set entry of a DESC board: 8 bytes big-endian of u64::MAX - arrival, then the member.
 fn order_entry(arrival: u64, member: &str) -> Vec<u8> {
-    let mut entry = (u64::MAX - arrival).to_be_bytes().to_vec();
+    order_entry_in(false, arrival, member)
+}
+
+/// An order-set entry: the arrival number, 8 bytes big-endian, inverted on a DESC board (so
+/// ZREVRANGE lists earlier arrivals first) and as is on an ASC one (ZRANGE does), then the member.
+fn order_entry_in(asc: bool, arrival: u64, member: &str) -> Vec<u8> {
+    let prefix = if asc { arrival } else { u64::MAX - arrival };
+    let mut entry = prefix.to_be_bytes().to_vec();
     entry.extend_from_slice(member.as_bytes());
     entry
 }
@@ -185,12 +207,35 @@ impl Ties {
 struct Policy {
     first: bool,
     ties: Ties,
+    /// ORDER ASC: the lowest score is rank 1.
+    asc: bool,
 }
 
 impl Policy {
     fn create_args(self) -> Vec<String> {
         let tiebreak = if self.first { "FIRST" } else { "MEMBER" };
-        ["TIEBREAK", tiebreak, "TIES", self.ties.word()].iter().map(std::string::ToString::to_string).collect()
+        let mut args = vec!["TIEBREAK", tiebreak, "TIES", self.ties.word()];
+        if self.asc {
+            args.extend(["ORDER", "ASC"]);
+        }
+        args.into_iter().map(str::to_string).collect()
+    }
+
+    fn order_word(self) -> &'static str {
+        if self.asc {
+            "asc"
+        } else {
+            "desc"
+        }
+    }
+
+    /// Whether `score` ranks strictly before `other` on this board.
+    fn better(self, score: f64, other: f64) -> bool {
+        if self.asc {
+            score < other
+        } else {
+            score > other
+        }
     }
 
     /// The TIES a call may name on this tournament.
@@ -238,7 +283,7 @@ impl Model {
     /// SUBMIT: the stored score and whether it changed.
     fn submit(&mut self, member: &str, score: f64, latest: bool) -> (f64, bool) {
         match self.members.get(member).map(|&(old, _)| old) {
-            Some(old) if (latest && score == old) || (!latest && score <= old) => (old, false),
+            Some(old) if (latest && score == old) || (!latest && !self.policy.better(score, old)) => (old, false),
             _ => {
                 self.store(member, score);
                 (score, true)
@@ -255,32 +300,35 @@ impl Model {
         self.members.clear();
     }
 
-    /// (member, score, arrival), best first.
+    /// (member, score, arrival), best first: among equal scores by arrival under FIRST,
+    /// else in Redis' order (ZREVRANK: greater member bytes first; ZRANK on ASC: smaller).
     fn ranking(&self) -> Vec<(&str, f64, u64)> {
         let mut ranking: Vec<(&str, f64, u64)> =
             self.members.iter().map(|(member, &(score, arrival))| (member.as_str(), score, arrival)).collect();
         ranking.sort_by(|a, b| {
-            b.1.partial_cmp(&a.1).unwrap().then_with(|| {
-                if self.policy.first {
-                    a.2.cmp(&b.2)
-                } else {
-                    b.0.as_bytes().cmp(a.0.as_bytes())
-                }
-            })
+            let (a_bytes, b_bytes) = (a.0.as_bytes(), b.0.as_bytes());
+            let (scores, members) = if self.policy.asc {
+                (a.1.partial_cmp(&b.1).unwrap(), a_bytes.cmp(b_bytes))
+            } else {
+                (b.1.partial_cmp(&a.1).unwrap(), b_bytes.cmp(a_bytes))
+            };
+            scores.then_with(|| if self.policy.first { a.2.cmp(&b.2) } else { members })
         });
         ranking
     }
 
     /// Rank of the entry at 0-based `index` of `ranking`.
-    fn rank_at(ranking: &[(&str, f64, u64)], index: usize, ties: Ties) -> u64 {
+    fn rank_at(&self, ranking: &[(&str, f64, u64)], index: usize, ties: Ties) -> u64 {
         let score = ranking[index].1;
+        let better = |entry: &&(&str, f64, u64)| self.policy.better(entry.1, score);
         let rank = match ties {
             Ties::Ordinal => index + 1,
-            Ties::Competition => 1 + ranking.iter().filter(|entry| entry.1 > score).count(),
+            Ties::Competition => 1 + ranking.iter().filter(better).count(),
             Ties::Dense => {
-                let mut above: Vec<f64> = ranking.iter().map(|entry| entry.1).filter(|&s| s > score).collect();
-                above.dedup();
-                1 + above.len()
+                // `ranking` is best first, so equal scores are adjacent.
+                let mut before: Vec<f64> = ranking.iter().filter(better).map(|entry| entry.1).collect();
+                before.dedup();
+                1 + before.len()
             }
         };
         rank as u64
@@ -292,7 +340,7 @@ impl Model {
 
     fn rank(&self, member: &str, ties: Ties) -> u64 {
         let ranking = self.ranking();
-        Model::rank_at(&ranking, Model::index_of(&ranking, member).expect("a member"), ties)
+        self.rank_at(&ranking, Model::index_of(&ranking, member).expect("a member"), ties)
     }
 
     /// `[["m", "score", rank], ...]`: `count` entries from 0-based position `start`, as RESP2
@@ -303,7 +351,7 @@ impl Model {
         let entries: Vec<String> = (start.min(stop)..stop)
             .map(|index| {
                 let (member, score, _) = ranking[index];
-                format!(r#"["{member}", "{}", {}]"#, score_text(score), Model::rank_at(&ranking, index, ties))
+                format!(r#"["{member}", "{}", {}]"#, score_text(score), self.rank_at(&ranking, index, ties))
             })
             .collect();
         format!("[{}]", entries.join(", "))
@@ -323,10 +371,12 @@ impl Model {
     fn percentile(&self, member: &str) -> f64 {
         let ranking = self.ranking();
         let index = Model::index_of(&ranking, member).expect("a member");
+        let score = ranking[index].1;
+        // The same score or a worse one (higher on an ASC board).
         let at_or_below = if self.policy.first && self.policy.ties == Ties::Ordinal {
             ranking.len() - index
         } else {
-            ranking.iter().filter(|entry| entry.1 <= ranking[index].1).count()
+            ranking.iter().filter(|entry| !self.policy.better(entry.1, score)).count()
         };
         100.0 * at_or_below as f64 / ranking.len() as f64
     }
@@ -341,10 +391,14 @@ impl Model {
     fn info(&self, expireat: Option<i64>) -> String {
         let tiebreak = if self.policy.first { "first" } else { "member" };
         let ties = self.policy.ties.word().to_lowercase();
-        let scores = self.distinct_scores();
-        let (top, bottom) = (scores.last().map(|&s| score_text(s)), scores.first().map(|&s| score_text(s)));
+        let mut scores = self.distinct_scores();
+        if !self.policy.asc {
+            scores.reverse();
+        }
+        // `top` is rank 1's score, `bottom` the worst.
+        let (top, bottom) = (scores.first().map(|&s| score_text(s)), scores.last().map(|&s| score_text(s)));
         let top_bottom = top.as_deref().zip(bottom.as_deref());
-        info_reply(true, tiebreak, &ties, expireat, self.members.len(), top_bottom)
+        info_reply_in(self.policy.order_word(), true, tiebreak, &ties, expireat, self.members.len(), top_bottom)
     }
 
     /// The keys the tournament has now: the settings always; the leaderboard and the tie
@@ -378,6 +432,22 @@ impl Model {
         let expected: BTreeMap<String, String> =
             self.members.iter().map(|(member, &(score, _))| (member.clone(), score_text(score))).collect();
         assert_eq!(stored, expected, "{}", context("ZRANGE WITHSCORES"));
+        // A native read lists the board best first: ZRANGE on ASC, ZRANGE REV on DESC. Under
+        // MEMBER that is the ranking itself; under FIRST equal scores may differ in order.
+        let mut native = vec!["ZRANGE", key, "0", "-1", "WITHSCORES"];
+        if !self.policy.asc {
+            native.push("REV");
+        }
+        let listed: Vec<(String, String)> =
+            items(&ok(con, &native)).chunks(2).map(|p| (bulk(&p[0]), bulk(&p[1]))).collect();
+        let scores = |list: &[(String, String)]| list.iter().map(|(_, score)| score.clone()).collect::<Vec<_>>();
+        let ranked: Vec<(String, String)> =
+            ranking.iter().map(|&(member, score, _)| (member.to_string(), score_text(score))).collect();
+        if self.policy.first {
+            assert_eq!(scores(&listed), scores(&ranked), "{}", context(&format!("{native:?}")));
+        } else {
+            assert_eq!(listed, ranked, "{}", context(&format!("{native:?}")));
+        }
         assert_eq!(sh(con, &format!("TOURNEY.INFO {key}")), self.info(expireat), "{}", context("INFO"));
 
         // TOP: the whole board and pages of 7, with the tournament's ties and each named one.
@@ -402,7 +472,7 @@ impl Model {
         // RANK of every member: default ties, each named one, WITHSCORE; AROUND of every
         // third member; PERCENTILE of every member.
         for (index, &(member, score, _)) in ranking.iter().enumerate() {
-            let default = Model::rank_at(&ranking, index, self.policy.ties);
+            let default = self.rank_at(&ranking, index, self.policy.ties);
             assert_eq!(run(con, &["TOURNEY.RANK", key, member]), default.to_string(), "{}", context(member));
             assert_eq!(
                 run(con, &["TOURNEY.RANK", key, member, "WITHSCORE"]),
@@ -413,7 +483,7 @@ impl Model {
             for ties in self.policy.allowed_ties() {
                 assert_eq!(
                     run(con, &["TOURNEY.RANK", key, member, "TIES", ties.word()]),
-                    Model::rank_at(&ranking, index, ties).to_string(),
+                    self.rank_at(&ranking, index, ties).to_string(),
                     "{}",
                     context(&format!("RANK {member} TIES {}", ties.word()))
                 );
@@ -481,8 +551,11 @@ impl Model {
                 .chunks(2)
                 .map(|pair| (crate::common::reply::bytes(&pair[0]), bulk(&pair[1])))
                 .collect();
-            let mut expected: Vec<(f64, Vec<u8>)> =
-                self.members.iter().map(|(member, &(score, number))| (score, order_entry(number, member))).collect();
+            let mut expected: Vec<(f64, Vec<u8>)> = self
+                .members
+                .iter()
+                .map(|(member, &(score, number))| (score, order_entry_in(self.policy.asc, number, member)))
+                .collect();
             expected.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then_with(|| a.1.cmp(&b.1)));
             let expected: Vec<(Vec<u8>, String)> =
                 expected.into_iter().map(|(score, entry)| (entry, score_text(score))).collect();
@@ -1173,28 +1246,60 @@ fn rem_keeps_the_tie_structures_in_step() {
 
 #[test]
 fn first_ordinal_workload_matches_the_model() {
-    model_workload("{lb}", Policy { first: true, ties: Ties::Ordinal }, 0xF125);
+    model_workload("{lb}", Policy { first: true, ties: Ties::Ordinal, asc: false }, 0xF125);
 }
 
 #[test]
 fn first_competition_workload_matches_the_model() {
-    model_workload("tournament:{t1}:scores", Policy { first: true, ties: Ties::Competition }, 0xC0375);
+    model_workload("tournament:{t1}:scores", Policy { first: true, ties: Ties::Competition, asc: false }, 0xC0375);
 }
 
 #[test]
 fn dense_workload_matches_the_model() {
-    model_workload("{dense}", Policy { first: false, ties: Ties::Dense }, 0xDE45E);
+    model_workload("{dense}", Policy { first: false, ties: Ties::Dense, asc: false }, 0xDE45E);
 }
 
 #[test]
 fn dense_first_workload_matches_the_model() {
-    model_workload("t:{d}:lb", Policy { first: true, ties: Ties::Dense }, 0xDF);
+    model_workload("t:{d}:lb", Policy { first: true, ties: Ties::Dense, asc: false }, 0xDF);
 }
 
 #[test]
 fn member_ordinal_tournament_workload_matches_the_model() {
     // Control for the model: a created tournament with the default rules ranks as a plain board.
-    model_workload("{plain}", Policy { first: false, ties: Ties::Ordinal }, 0x9A1);
+    model_workload("{plain}", Policy { first: false, ties: Ties::Ordinal, asc: false }, 0x9A1);
+}
+
+// ORDER ASC: the same workloads, lowest score first, under every TIEBREAK and TIES.
+
+#[test]
+fn asc_member_ordinal_workload_matches_the_model() {
+    model_workload("{asc}", Policy { first: false, ties: Ties::Ordinal, asc: true }, 0xA5C1);
+}
+
+#[test]
+fn asc_member_competition_workload_matches_the_model() {
+    model_workload("laps:{monza}", Policy { first: false, ties: Ties::Competition, asc: true }, 0xA5C2);
+}
+
+#[test]
+fn asc_member_dense_workload_matches_the_model() {
+    model_workload("{asc:dense}", Policy { first: false, ties: Ties::Dense, asc: true }, 0xA5C3);
+}
+
+#[test]
+fn asc_first_ordinal_workload_matches_the_model() {
+    model_workload("t:{af}:lb", Policy { first: true, ties: Ties::Ordinal, asc: true }, 0xA5C4);
+}
+
+#[test]
+fn asc_first_competition_workload_matches_the_model() {
+    model_workload("{afc}", Policy { first: true, ties: Ties::Competition, asc: true }, 0xA5C5);
+}
+
+#[test]
+fn asc_first_dense_workload_matches_the_model() {
+    model_workload("golf:{open}:scores", Policy { first: true, ties: Ties::Dense, asc: true }, 0xA5C6);
 }
 
 #[test]
@@ -1296,10 +1401,16 @@ fn dense_with_first_orders_by_arrival_and_shares_ranks() {
 fn boards(con: &mut Connection, seed: u64) -> Vec<Workload> {
     let at = server_ms(con) + 3_600_000;
     vec![
-        Workload::create(con, "r:{a}:first", Policy { first: true, ties: Ties::Ordinal }, None, seed),
-        Workload::create(con, "r:{b}:dense", Policy { first: false, ties: Ties::Dense }, None, seed + 1),
-        Workload::create(con, "{both}", Policy { first: true, ties: Ties::Dense }, Some(at), seed + 2),
-        Workload::create(con, "r:{c}:comp", Policy { first: true, ties: Ties::Competition }, None, seed + 3),
+        Workload::create(con, "r:{a}:first", Policy { first: true, ties: Ties::Ordinal, asc: false }, None, seed),
+        Workload::create(con, "r:{b}:dense", Policy { first: false, ties: Ties::Dense, asc: false }, None, seed + 1),
+        Workload::create(con, "{both}", Policy { first: true, ties: Ties::Dense, asc: false }, Some(at), seed + 2),
+        Workload::create(
+            con,
+            "r:{c}:comp",
+            Policy { first: true, ties: Ties::Competition, asc: false },
+            None,
+            seed + 3,
+        ),
     ]
 }
 
@@ -1387,7 +1498,7 @@ fn a_large_first_board_replicates_its_contents_and_order() {
     let mut con = primary.connect();
     let mut rcon = replica.connect();
     let Workload { mut model, mut rng, .. } =
-        Workload::create(&mut con, "{big}", Policy { first: true, ties: Ties::Dense }, None, 0xB16);
+        Workload::create(&mut con, "{big}", Policy { first: true, ties: Ties::Dense, asc: false }, None, 0xB16);
     for index in 0..900 {
         let member = format!("m{}", if index < 600 { index } else { rng.below(600) as usize });
         let delta = rng.range(0, 6) as f64;
