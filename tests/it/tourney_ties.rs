@@ -40,6 +40,7 @@ use crate::common::*;
 use redis::{Connection, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use tally_core::season::{season_at, Period};
 
 // ---- error texts -----------------------------------------------------------------------------
 
@@ -1684,6 +1685,45 @@ fn expireat_reaches_every_key_on_primary_and_replica() {
         [at.to_string().as_str(), &at.to_string(), "-2", "-2", "-2"],
         "on the replica"
     );
+    assert_eq!(key_dumps(&mut rcon), key_dumps(&mut con));
+}
+
+/// A board's only member changing its score: its order entry's ZREM empties the order set,
+/// which the ZADD then creates again; it must get the tournament's expiry again (it kept
+/// none, on primary and replica, and outlived the tournament). Both orders; a season's
+/// board, whose expiry is its season's, alike.
+#[test]
+fn a_lone_member_moving_keeps_the_order_sets_expiry() {
+    let (primary, replica) = primary_with_replica();
+    let mut con = primary.connect();
+    let mut rcon = replica.connect();
+    let at = server_ms(&mut con) + 3_600_000;
+    let expiry = |con: &mut Connection, key: &str| -> Vec<String> {
+        all_keys(key).iter().map(|name| run(con, &["PEXPIRETIME", name])).collect()
+    };
+    let everywhere = vec![at.to_string(); 5];
+    for (key, order) in [("{desc}", "DESC"), ("{asc}", "ASC")] {
+        let create = format!("TOURNEY.CREATE {key} ORDER {order} TIEBREAK FIRST TIES DENSE EXPIREAT {at}");
+        assert_eq!(sh(&mut con, &create), "OK");
+        for line in ["TOURNEY.INCR {k} zoe 5", "TOURNEY.INCR {k} zoe 1", "TOURNEY.SUBMIT {k} zoe 2 LATEST"] {
+            sh_ok(&mut con, &line.replace("{k}", key));
+            assert_eq!(expiry(&mut con, key), everywhere, "{key}: after {line}");
+        }
+    }
+    // A season's board: its keys end with the season.
+    sh_ok(&mut con, "TOURNEY.CREATE {s} ORDER ASC TIEBREAK FIRST");
+    sh_ok(&mut con, "TOURNEY.INCR {s} zoe 5 SEASON monthly");
+    let season = season_at(Period::Monthly, server_ms(&mut con));
+    let board = format!("{{s}}:{}", season.name);
+    sh_ok(&mut con, "TOURNEY.INCR {s} zoe 1 SEASON monthly");
+    let keys = [board.clone(), format!("{board}:arrival"), format!("{board}:order")];
+    let expiries = |con: &mut Connection| keys.iter().map(|name| run(con, &["PEXPIRETIME", name])).collect::<Vec<_>>();
+    assert_eq!(expiries(&mut con), vec![season.expire_at_ms.to_string(); 3], "{board}");
+    wait_in_sync(&mut con, &mut rcon);
+    for key in ["{desc}", "{asc}"] {
+        assert_eq!(expiry(&mut rcon, key), everywhere, "{key} on the replica");
+    }
+    assert_eq!(expiries(&mut rcon), expiries(&mut con), "{board} on the replica");
     assert_eq!(key_dumps(&mut rcon), key_dumps(&mut con));
 }
 
