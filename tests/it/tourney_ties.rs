@@ -14,7 +14,8 @@
 //!   against a reference model kept here: every rank, TOP page, AROUND window, PERCENTILE,
 //!   INFO, the native order of the board, and the companion keys byte for byte (arrival
 //!   hash, order set, dense set). The model knows ORDER: the same workloads run on ASC
-//!   tournaments (lowest score first) under every TIEBREAK and TIES.
+//!   tournaments (lowest score first) under every TIEBREAK and TIES, and on ASC seasons'
+//!   boards, written and read both through `SEASON monthly` and by the season's key.
 //! - Replication, AOF (DEBUG LOADAOF and restart) and RDB restart: DUMP of every key,
 //!   companions included, equal; the AOF holds only native commands, exactly the spec's.
 //!   A 600-member board (skiplists, a hashtable) replicates the same contents and order.
@@ -37,6 +38,7 @@ use crate::common::registration::{assert_command_info, assert_one_key_range};
 use crate::common::reply::{bulk, field, fields, info_field, int, items, ok, server_ms, text};
 use crate::common::rng::{Random, SplitMix64};
 use crate::common::*;
+use crate::tourney_seasons_and_ties::in_one_month;
 use redis::{Connection, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -258,11 +260,13 @@ impl Policy {
 struct Model {
     policy: Policy,
     members: BTreeMap<String, (f64, u64)>,
+    /// False for a season's board, whose settings key is its tournament's.
+    own_settings: bool,
 }
 
 impl Model {
     fn new(policy: Policy) -> Model {
-        Model { policy, members: BTreeMap::new() }
+        Model { policy, members: BTreeMap::new(), own_settings: true }
     }
 
     /// Stores a score: the member arrives again when it is new or its score changes.
@@ -402,11 +406,14 @@ impl Model {
         info_reply_in(self.policy.order_word(), true, tiebreak, &ties, expireat, self.members.len(), top_bottom)
     }
 
-    /// The keys the tournament has now: the settings always; the leaderboard and the tie
-    /// structures the policy keeps while it has members.
+    /// The keys the tournament has now: the settings always (but a season's board's); the
+    /// leaderboard and the tie structures the policy keeps while it has members.
     fn keys(&self, key: &str) -> Vec<Vec<u8>> {
         let [board, settings, arrival, order, dense] = all_keys(key);
-        let mut keys = vec![settings];
+        let mut keys = Vec::new();
+        if self.own_settings {
+            keys.push(settings);
+        }
         if !self.members.is_empty() {
             keys.push(board);
             if self.policy.first {
@@ -531,6 +538,30 @@ impl Model {
         self.verify_companions(con, key);
     }
 
+    /// Reads of a season's board through its tournament's key with `SEASON monthly`: the
+    /// whole TOP, INFO, and each member's RANK, AROUND and PERCENTILE.
+    fn verify_season_reads(&self, con: &mut Connection, base: &str, expireat: Option<i64>) {
+        fn with_season<'a>(args: &[&'a str]) -> Vec<&'a str> {
+            [args, &["SEASON", "monthly"][..]].concat()
+        }
+        let ties = self.policy.ties;
+        assert_eq!(run(con, &with_season(&["TOURNEY.TOP", base, "1000"])), self.page(0, 1000, ties), "{base}: TOP");
+        assert_eq!(run(con, &with_season(&["TOURNEY.INFO", base])), self.info(expireat), "{base}: INFO");
+        let ranking = self.ranking();
+        for (index, &(member, score, _)) in ranking.iter().enumerate() {
+            let rank = self.rank_at(&ranking, index, ties);
+            assert_eq!(
+                run(con, &with_season(&["TOURNEY.RANK", base, member, "WITHSCORE"])),
+                format!(r#"[{rank}, "{}"]"#, score_text(score)),
+                "{base}: RANK {member}"
+            );
+            let around = run(con, &with_season(&["TOURNEY.AROUND", base, member, "2"]));
+            assert_eq!(around, self.around(member, 2, ties), "{base}: AROUND {member}");
+            let percentile = bulk(&ok(con, &with_season(&["TOURNEY.PERCENTILE", base, member])));
+            assert_eq!(percentile.parse::<f64>().ok(), Some(self.percentile(member)), "{base}: PERCENTILE {member}");
+        }
+    }
+
     /// The companion keys hold exactly what the model says, entry for entry.
     fn verify_companions(&self, con: &mut Connection, key: &str) {
         let arrival = companion(key, ":arrival");
@@ -605,6 +636,9 @@ struct Counts {
 
 struct Workload {
     key: String,
+    /// For a season's board: its tournament's key, which half the writes name, with
+    /// `SEASON monthly`, instead of the season's key.
+    base: Option<String>,
     model: Model,
     expireat: Option<i64>,
     rng: SplitMix64,
@@ -622,10 +656,40 @@ impl Workload {
         assert_eq!(run(con, &args), "OK", "{args:?}");
         Workload {
             key: key.to_string(),
+            base: None,
             model: Model::new(policy),
             expireat,
             rng: SplitMix64(seed),
             counts: Counts::default(),
+        }
+    }
+
+    /// Creates the tournament `base` and a workload on its season `month` (the current
+    /// monthly one), whose keys expire at `season_expiry` or at the tournament's EXPIREAT,
+    /// whichever comes first.
+    fn season(
+        con: &mut Connection,
+        base: &str,
+        month: &str,
+        policy: Policy,
+        expireat: Option<i64>,
+        season_expiry: i64,
+        seed: u64,
+    ) -> Workload {
+        let mut work = Workload::create(con, base, policy, expireat, seed);
+        work.key = format!("{base}:{month}");
+        work.base = Some(base.to_string());
+        work.model.own_settings = false;
+        work.expireat = Some(expireat.map_or(season_expiry, |at| at.min(season_expiry)));
+        work
+    }
+
+    /// The key of the next write and the words after its arguments: the board's key, or for
+    /// a season's board, half the time its tournament's key and `SEASON monthly`.
+    fn target(&mut self) -> (String, &'static [&'static str]) {
+        match &self.base {
+            Some(base) if self.rng.one_in(2) => (base.clone(), &["SEASON", "monthly"]),
+            _ => (self.key.clone(), &[]),
         }
     }
 
@@ -641,14 +705,15 @@ impl Workload {
 
     /// One write, its reply checked against the model.
     fn step(&mut self, con: &mut Connection) {
-        let key = self.key.clone();
         let ties = self.model.policy.ties;
         let member = *self.rng.pick(&NAMES);
-        match self.rng.below(100) {
+        let choice = self.rng.below(100);
+        let (key, tail) = self.target();
+        match choice {
             0..=44 => {
                 let delta = self.value(-3, 3);
                 let new = self.model.incr(member, delta);
-                let reply = run(con, &["TOURNEY.INCR", &key, member, &score_text(delta)]);
+                let reply = run(con, &[&["TOURNEY.INCR", &key, member, &score_text(delta)][..], tail].concat());
                 let expected = format!(r#"["{}", {}]"#, score_text(new), self.model.rank(member, ties));
                 assert_eq!(reply, expected, "{key}: INCR {member} {delta}");
                 self.counts.incr += 1;
@@ -659,7 +724,7 @@ impl Workload {
                 let score = self.value(-4, 12);
                 let (stored, changed) = self.model.submit(member, score, latest);
                 let mode = if latest { "LATEST" } else { "BEST" };
-                let reply = run(con, &["TOURNEY.SUBMIT", &key, member, &score_text(score), mode]);
+                let reply = run(con, &[&["TOURNEY.SUBMIT", &key, member, &score_text(score), mode][..], tail].concat());
                 let rank = self.model.rank(member, ties);
                 assert_eq!(
                     reply,
@@ -680,16 +745,18 @@ impl Workload {
                 let removed = self.model.rem(&gone);
                 let mut args = vec!["TOURNEY.REM", key.as_str()];
                 args.extend(&gone);
+                args.extend(tail);
                 assert_eq!(run(con, &args), removed.to_string(), "{key}: {args:?}");
                 self.counts.rem += 1;
                 self.counts.emptied += u64::from(removed > 0 && self.model.members.is_empty());
             }
             _ => {
                 // A native DEL, then a write, which starts the tie structures afresh.
-                sh_ok(con, &format!("DEL {key}"));
+                sh_ok(con, &format!("DEL {}", self.key));
                 self.model.deleted();
                 let new = self.model.incr(member, 1.0);
-                assert_eq!(run(con, &["TOURNEY.INCR", &key, member, "1"]), format!(r#"["{}", 1]"#, score_text(new)));
+                let reply = run(con, &[&["TOURNEY.INCR", &key, member, "1"][..], tail].concat());
+                assert_eq!(reply, format!(r#"["{}", 1]"#, score_text(new)));
                 self.counts.deleted += 1;
             }
         }
@@ -697,6 +764,9 @@ impl Workload {
 
     fn verify(&mut self, con: &mut Connection) {
         self.model.verify(con, &self.key, self.expireat);
+        if let Some(base) = &self.base {
+            self.model.verify_season_reads(con, base, self.expireat);
+        }
         self.counts.checks += 1;
         self.counts.tied_checks += u64::from(self.model.distinct_scores().len() < self.model.members.len());
     }
@@ -1111,6 +1181,16 @@ fn arrive_five(con: &mut Connection, key: &str, replies: [&str; 5]) {
     }
 }
 
+/// zoe, yan, aaron, mike, bob arrive in that order: bob 10; zoe, aaron, mike 20; yan 30. On
+/// an ASC board arrival (zoe, aaron, mike) and ZRANK's member order (aaron, mike, zoe) differ.
+fn arrive_five_asc(con: &mut Connection, key: &str, replies: [&str; 5]) {
+    for ((member, score), reply) in
+        [("zoe", 20), ("yan", 30), ("aaron", 20), ("mike", 20), ("bob", 10)].iter().zip(replies)
+    {
+        assert_eq!(run(con, &["TOURNEY.INCR", key, member, &score.to_string()]), reply, "{key} {member}");
+    }
+}
+
 #[test]
 fn first_reads_honour_arrival_under_every_ties() {
     let (_server, mut con) = start();
@@ -1393,6 +1473,77 @@ fn dense_with_first_orders_by_arrival_and_shares_ranks() {
     assert_eq!(percentile_of(&mut con, "{lb}", "aaron"), 100.0);
     assert_eq!(percentile_of(&mut con, "{lb}", "zoe"), 100.0);
     assert_eq!(percentile_of(&mut con, "{lb}", "mike"), 25.0);
+}
+
+// ==== 4b. Seasons of ASC tournaments ===================================================================
+
+/// ASC tournaments' monthly seasons against the model, written through `SEASON monthly` and
+/// through the season's key named directly, read both ways: FIRST + DENSE with an EXPIREAT
+/// before the season's end, and MEMBER + COMPETITION, whose keys end with the season.
+/// Retried if the month turns during the run.
+#[test]
+fn asc_season_boards_match_the_model() {
+    let (_server, mut con) = start();
+    in_one_month(&mut con, |con, month| {
+        sh_ok(con, "FLUSHALL");
+        let now = server_ms(con);
+        let season_expiry = season_at(Period::Monthly, now).expire_at_ms;
+        let at = now + 3_600_000;
+        let first_dense = Policy { first: true, ties: Ties::Dense, asc: true };
+        let member_competition = Policy { first: false, ties: Ties::Competition, asc: true };
+        let mut boards = [
+            Workload::season(con, "sa:{1}", month, first_dense, Some(at), season_expiry, 0x5EA1),
+            Workload::season(con, "sb:{2}", month, member_competition, None, season_expiry, 0x5EA2),
+        ];
+        for board in &mut boards {
+            board.run(con, 1500);
+            board.assert_varied();
+        }
+        // Every write reached the season's board, none the tournament's own key.
+        assert_eq!(sh(con, "EXISTS sa:{1} sb:{2}"), "0");
+    });
+}
+
+/// The previous season of an ASC tournament that ran through it reads lowest first too.
+/// The settings are those tally writes for a tournament created at the start of last month
+/// (the only way to have one without waiting a month).
+#[test]
+fn an_asc_tournaments_previous_season_reads_lowest_first() {
+    let (_server, mut con) = start();
+    in_one_month(&mut con, |con, _| {
+        sh_ok(con, "FLUSHALL");
+        let this_month = season_at(Period::Monthly, server_ms(con));
+        let last_month = season_at(Period::Monthly, this_month.start_ms - 1);
+        assert_eq!(sh(con, "TOURNEY.CREATE {now} ORDER ASC TIEBREAK FIRST TIES COMPETITION"), "OK");
+        let settings = run(con, &["GET", "{now}:tourney"]);
+        assert_eq!(without_created(&settings), r#""tiebreak first ties competition order asc""#);
+        let value = format!("tiebreak first ties competition order asc created {}", last_month.start_ms);
+        assert_eq!(run(con, &["SET", "pa:{1}:tourney", &value]), "OK");
+        // Last month's board, written by its name while the tournament ran.
+        let last = format!("pa:{{1}}:{}", last_month.name);
+        arrive_five_asc(con, &last, [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 1]"#, r#"["20", 1]"#, r#"["10", 1]"#]);
+        let previous = |line: &str| format!("{line} SEASON monthly PREVIOUS");
+        expect(
+            con,
+            &[
+                (
+                    &previous("TOURNEY.TOP pa:{1} 10"),
+                    r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+                ),
+                (&previous("TOURNEY.RANK pa:{1} mike TIES ORDINAL"), "4"),
+                (
+                    &previous("TOURNEY.AROUND pa:{1} yan 1"),
+                    r#"[["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+                ),
+                (&previous("TOURNEY.PERCENTILE pa:{1} zoe"), r#""80""#),
+                (&previous("TOURNEY.PERCENTILE pa:{1} yan"), r#""20""#),
+            ],
+        );
+        assert_eq!(
+            sh(con, &previous("TOURNEY.INFO pa:{1}")),
+            info_reply_in("asc", true, "first", "competition", Some(last_month.expire_at_ms), 5, Some(("10", "30")))
+        );
+    });
 }
 
 // ==== 5. Replication and persistence ================================================================
