@@ -16,6 +16,10 @@
 //!   hash, order set, dense set). The model knows ORDER: the same workloads run on ASC
 //!   tournaments (lowest score first) under every TIEBREAK and TIES, and on ASC seasons'
 //!   boards, written and read both through `SEASON monthly` and by the season's key.
+//! - ORDER ASC by hand, independent of the model: CREATE rules (same settings again: OK and
+//!   nothing written; other order: refused; ASC alone on a populated board), syntax, INFO
+//!   (`top` the lowest score, RESP2 and RESP3), every read under every TIES and TIEBREAK,
+//!   order entries, SUBMIT BEST keeping the lower score.
 //! - Replication, AOF (DEBUG LOADAOF and restart) and RDB restart: DUMP of every key,
 //!   companions included, equal; the AOF holds only native commands, exactly the spec's.
 //!   A 600-member board (skiplists, a hashtable) replicates the same contents and order.
@@ -1086,6 +1090,91 @@ fn info_follows_the_writes() {
     assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info_reply(true, "first", "ordinal", None, 0, None));
 }
 
+#[test]
+fn order_follows_the_create_rules() {
+    let server = Server::start_with(aof_options(&[]));
+    let mut con = server.connect();
+    // ORDER ASC alone keeps no tie structures, so a board with members may take it.
+    sh_ok(&mut con, "ZADD {lb} 5 a 3 b 9 c");
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {lb} ORDER ASC"), "OK");
+    assert_eq!(without_created(&sh(&mut con, "GET {lb}:tourney")), r#""tiebreak member ties ordinal order asc""#);
+    assert_eq!(
+        sh(&mut con, "TOURNEY.INFO {lb}"),
+        info_reply_in("asc", true, "member", "ordinal", None, 3, Some(("3", "9")))
+    );
+    assert_eq!(sh(&mut con, "TOURNEY.TOP {lb} 3"), r#"[["b", "3", 1], ["a", "5", 2], ["c", "9", 3]]"#);
+
+    // The same settings again, in any spelling: OK, nothing written or propagated.
+    let dumps = key_dumps(&mut con);
+    let mark = propagation_mark(&mut con, &server.dir);
+    for line in [
+        "TOURNEY.CREATE {lb} ORDER ASC",
+        "TOURNEY.CREATE {lb} order asc ties ordinal tiebreak member",
+        "TOURNEY.CREATE {lb} ORDER DESC ORDER Asc",
+    ] {
+        assert_eq!(sh(&mut con, line), "OK", "{line}");
+    }
+    assert_eq!(key_dumps(&mut con), dumps, "an identical CREATE wrote");
+    assert_eq!(propagation_mark(&mut con, &server.dir), mark, "an identical CREATE was propagated");
+    // Other settings, the order among them.
+    for line in [
+        "TOURNEY.CREATE {lb}",
+        "TOURNEY.CREATE {lb} ORDER DESC",
+        "TOURNEY.CREATE {lb} ORDER ASC TIES COMPETITION",
+        "TOURNEY.CREATE {lb} ORDER ASC ORDER DESC",
+    ] {
+        refused(&mut con, line, &exists_error("{lb}"));
+    }
+
+    // A DESC tournament: ORDER DESC names its settings, ORDER ASC other ones.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {d} TIEBREAK FIRST TIES DENSE"), "OK");
+    sh_ok(&mut con, "TOURNEY.INCR {d} a 1");
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {d} TIEBREAK FIRST TIES DENSE ORDER desc"), "OK");
+    refused(&mut con, "TOURNEY.CREATE {d} TIEBREAK FIRST TIES DENSE ORDER ASC", &exists_error("{d}"));
+    refused(&mut con, "TOURNEY.CREATE {d} ORDER ASC", &exists_error("{d}"));
+
+    // ASC with TIEBREAK FIRST or TIES DENSE needs an empty board, as DESC does.
+    sh_ok(&mut con, "ZADD {full} 1 x");
+    for options in ["ORDER ASC TIEBREAK FIRST", "ORDER ASC TIES DENSE"] {
+        refused(&mut con, &format!("TOURNEY.CREATE {{full}} {options}"), &has_members_error("{full}"));
+    }
+    for line in [
+        "TOURNEY.CREATE {new} ORDER UP",
+        "TOURNEY.CREATE {new} ORDER",
+        "TOURNEY.CREATE {new} ORDER ASCENDING",
+        "TOURNEY.CREATE {new} ORDER FIRST",
+        "TOURNEY.CREATE {new} ORDER ASC TIES",
+        "TOURNEY.CREATE {new} ASC",
+        "TOURNEY.CREATE {lb} ORDER UP",
+    ] {
+        refused(&mut con, line, SYNTAX);
+    }
+    assert_eq!(sh(&mut con, "EXISTS {new}:tourney"), "0");
+}
+
+#[test]
+fn asc_info_reports_the_best_score_as_top() {
+    let (_server, mut con) = start();
+    let at = server_ms(&mut con) + 3_600_000;
+    assert_eq!(sh(&mut con, &format!("TOURNEY.CREATE {{lb}} ORDER ASC TIES DENSE EXPIREAT {at}")), "OK");
+    let settings = format!(r#""tiebreak member ties dense order asc expireat {at}""#);
+    assert_eq!(without_created(&sh(&mut con, "GET {lb}:tourney")), settings);
+    let info = |members, top_bottom| info_reply_in("asc", true, "member", "dense", Some(at), members, top_bottom);
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(0, None));
+    sh_ok(&mut con, "TOURNEY.INCR {lb} a 5");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(1, Some(("5", "5"))));
+    sh_ok(&mut con, "TOURNEY.INCR {lb} b -2.5");
+    sh_ok(&mut con, "TOURNEY.SUBMIT {lb} c 10");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(3, Some(("-2.5", "10"))));
+    sh_ok(&mut con, "TOURNEY.SUBMIT {lb} c -3 LATEST");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(3, Some(("-3", "5"))));
+    assert_eq!(sh(&mut con, "TOURNEY.REM {lb} a b c"), "3");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(0, None));
+    // A board never created is DESC.
+    sh_ok(&mut con, "ZADD plain 1 a 2 b");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO plain"), info_reply(false, "member", "ordinal", None, 2, Some(("2", "1"))));
+}
+
 // ==== 2. TIEBREAK FIRST ============================================================================
 
 #[test]
@@ -1320,6 +1409,146 @@ fn rem_keeps_the_tie_structures_in_step() {
     assert_eq!(
         run(&mut con, &["ZRANGE", "{lb}:order", "0", "-1"]),
         render(&Value::Array(vec![Value::BulkString(order_entry(1, "f"))]))
+    );
+}
+
+#[test]
+fn asc_reads_rank_lowest_first_under_every_ties() {
+    let (_server, mut con) = start();
+    // TIEBREAK FIRST: equal scores in arrival order (zoe, aaron, mike), lowest score first.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {f} ORDER ASC TIEBREAK FIRST"), "OK");
+    arrive_five_asc(&mut con, "{f}", [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 2]"#, r#"["20", 3]"#, r#"["10", 1]"#]);
+    let all = r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 3], ["mike", "20", 4], ["yan", "30", 5]]"#;
+    expect(
+        &mut con,
+        &[
+            ("TOURNEY.TOP {f} 5", all),
+            ("TOURNEY.TOP {f} 5 TIES ORDINAL", all),
+            (
+                "TOURNEY.TOP {f} 5 TIES COMPETITION",
+                r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+            ),
+            ("TOURNEY.TOP {f} 2 OFFSET 2", r#"[["aaron", "20", 3], ["mike", "20", 4]]"#),
+            ("TOURNEY.TOP {f} 2 OFFSET 3 TIES COMPETITION", r#"[["mike", "20", 2], ["yan", "30", 5]]"#),
+            ("TOURNEY.RANK {f} bob", "1"),
+            ("TOURNEY.RANK {f} mike", "4"),
+            ("TOURNEY.RANK {f} mike TIES COMPETITION WITHSCORE", r#"[2, "20"]"#),
+            ("TOURNEY.RANK {f} yan WITHSCORE", r#"[5, "30"]"#),
+            ("TOURNEY.AROUND {f} aaron 1", r#"[["zoe", "20", 2], ["aaron", "20", 3], ["mike", "20", 4]]"#),
+            ("TOURNEY.AROUND {f} bob 1", r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 3]]"#),
+            (
+                "TOURNEY.AROUND {f} yan 1 TIES COMPETITION",
+                r#"[["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+            ),
+            // The board itself lists lowest first without REV, equal scores by member bytes.
+            ("ZRANGE {f} 0 -1", r#"["bob", "aaron", "mike", "zoe", "yan"]"#),
+        ],
+    );
+    refused(&mut con, "TOURNEY.TOP {f} 5 TIES DENSE", DENSE_NOT_KEPT);
+    // An ORDINAL tournament under FIRST: later arrivals on a score count as worse.
+    for (member, percent) in [("bob", 100.0), ("zoe", 80.0), ("aaron", 60.0), ("mike", 40.0), ("yan", 20.0)] {
+        assert_eq!(percentile_of(&mut con, "{f}", member), percent, "{member}");
+    }
+    // Order entries: the arrival as is, so that ZRANGE lists earlier arrivals first.
+    let entries = [(1, "bob"), (1, "zoe"), (2, "aaron"), (3, "mike"), (1, "yan")];
+    let expected = Value::Array(
+        entries.iter().map(|&(arrival, member)| Value::BulkString(order_entry_in(true, arrival, member))).collect(),
+    );
+    assert_eq!(run(&mut con, &["ZRANGE", "{f}:order", "0", "-1"]), render(&expected));
+
+    // FIRST and DENSE: shared ranks follow on from the distinct lower scores.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {fd} ORDER ASC TIEBREAK FIRST TIES DENSE"), "OK");
+    arrive_five_asc(&mut con, "{fd}", [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 1]"#, r#"["20", 1]"#, r#"["10", 1]"#]);
+    expect(
+        &mut con,
+        &[
+            (
+                "TOURNEY.TOP {fd} 5",
+                r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 3]]"#,
+            ),
+            ("TOURNEY.TOP {fd} 5 TIES ORDINAL", all),
+            ("TOURNEY.TOP {fd} 1 OFFSET 4 TIES COMPETITION", r#"[["yan", "30", 5]]"#),
+            ("TOURNEY.RANK {fd} yan", "3"),
+            ("TOURNEY.RANK {fd} mike TIES ORDINAL", "4"),
+            ("TOURNEY.AROUND {fd} yan 1 TIES DENSE", r#"[["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 3]]"#),
+            ("ZRANGE {fd}:dense 0 -1", r#"["10", "20", "30"]"#),
+        ],
+    );
+    // Not an ORDINAL tournament: every tie counts as the same or worse.
+    for (member, percent) in [("bob", 100.0), ("zoe", 80.0), ("mike", 80.0), ("yan", 20.0)] {
+        assert_eq!(percentile_of(&mut con, "{fd}", member), percent, "{member}");
+    }
+
+    // TIEBREAK MEMBER: equal scores in ZRANK's order, smaller member bytes first.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {m} ORDER ASC TIES COMPETITION"), "OK");
+    arrive_five_asc(&mut con, "{m}", [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 1]"#, r#"["20", 1]"#, r#"["10", 1]"#]);
+    expect(
+        &mut con,
+        &[
+            (
+                "TOURNEY.TOP {m} 5 TIES ORDINAL",
+                r#"[["bob", "10", 1], ["aaron", "20", 2], ["mike", "20", 3], ["zoe", "20", 4], ["yan", "30", 5]]"#,
+            ),
+            (
+                "TOURNEY.TOP {m} 5",
+                r#"[["bob", "10", 1], ["aaron", "20", 2], ["mike", "20", 2], ["zoe", "20", 2], ["yan", "30", 5]]"#,
+            ),
+            // ZRANK + 1 is the ORDINAL rank.
+            ("TOURNEY.RANK {m} zoe TIES ORDINAL", "4"),
+            ("ZRANK {m} zoe", "3"),
+            ("TOURNEY.RANK {m} zoe", "2"),
+            ("TOURNEY.AROUND {m} bob 0 TIES ORDINAL", r#"[["bob", "10", 1]]"#),
+            ("TOURNEY.PERCENTILE {m} aaron", r#""80""#),
+            ("TOURNEY.PERCENTILE {m} yan", r#""20""#),
+            ("EXISTS {m}:arrival {m}:order {m}:dense", "0"),
+        ],
+    );
+    refused(&mut con, "TOURNEY.RANK {m} zoe TIES DENSE", DENSE_NOT_KEPT);
+
+    // Control: the same writes on a plain board rank highest first.
+    arrive_five_asc(
+        &mut con,
+        "plain",
+        [r#"["20", 1]"#, r#"["30", 1]"#, r#"["20", 3]"#, r#"["20", 3]"#, r#"["10", 5]"#],
+    );
+    assert_eq!(
+        sh(&mut con, "TOURNEY.TOP plain 5"),
+        r#"[["yan", "30", 1], ["zoe", "20", 2], ["mike", "20", 3], ["aaron", "20", 4], ["bob", "10", 5]]"#
+    );
+}
+
+#[test]
+fn asc_submit_best_keeps_the_lower_score() {
+    let (_server, mut con) = start();
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {laps} ORDER ASC TIEBREAK FIRST"), "OK");
+    expect(
+        &mut con,
+        &[
+            ("TOURNEY.SUBMIT {laps} ana 83410", r#"["83410", 1, 1]"#),
+            ("TOURNEY.SUBMIT {laps} ben 82950", r#"["82950", 1, 1]"#),
+            // A slower lap does not replace the best, an equal one changes nothing.
+            ("TOURNEY.SUBMIT {laps} ana 84000", r#"["83410", 2, 0]"#),
+            ("TOURNEY.SUBMIT {laps} ana 83410 BEST", r#"["83410", 2, 0]"#),
+            // A faster one does; equal to ben's, ana arrived there after him.
+            ("TOURNEY.SUBMIT {laps} ana 82950 BEST", r#"["82950", 2, 1]"#),
+            ("TOURNEY.SUBMIT {laps} ben 82950 LATEST", r#"["82950", 1, 0]"#),
+            // LATEST stores a slower lap too; BEST back to 82950 arrives after ana.
+            ("TOURNEY.SUBMIT {laps} ben 90000 LATEST", r#"["90000", 2, 1]"#),
+            ("TOURNEY.SUBMIT {laps} ben 82950 BEST", r#"["82950", 2, 1]"#),
+            ("TOURNEY.TOP {laps} 2", r#"[["ana", "82950", 1], ["ben", "82950", 2]]"#),
+            ("HGET {laps}:arrival ben", r#""3""#),
+            // Negative scores rank before every positive one.
+            ("TOURNEY.SUBMIT {laps} cy -5.5", r#"["-5.5", 1, 1]"#),
+            ("TOURNEY.SUBMIT {laps} cy -5 BEST", r#"["-5.5", 1, 0]"#),
+            // INCR adds as ever: down is better.
+            ("TOURNEY.INCR {laps} ben -1000", r#"["81950", 2]"#),
+            ("TOURNEY.INCR {laps} cy 100000", r#"["99994.5", 3]"#),
+            ("TOURNEY.TOP {laps} 3", r#"[["ben", "81950", 1], ["ana", "82950", 2], ["cy", "99994.5", 3]]"#),
+        ],
+    );
+    assert_eq!(
+        sh(&mut con, "TOURNEY.INFO {laps}"),
+        info_reply_in("asc", true, "first", "ordinal", None, 3, Some(("81950", "99994.5")))
     );
 }
 
@@ -2254,6 +2483,23 @@ fn info_is_a_map_in_resp3() {
             ("top", Value::Double(5.0)),
             ("bottom", Value::Double(-2.5)),
             ("order", word("desc")),
+        ])
+    );
+    // An ASC tournament: `top` is the lowest score.
+    assert_eq!(run(&mut con, &["TOURNEY.CREATE", "{asc}", "ORDER", "ASC"]), "OK");
+    ok(&mut con, &["TOURNEY.INCR", "{asc}", "a", "5"]);
+    ok(&mut con, &["TOURNEY.INCR", "{asc}", "b", "-2.5"]);
+    assert_eq!(
+        ok(&mut con, &["TOURNEY.INFO", "{asc}"]),
+        map(vec![
+            ("created", Value::Int(1)),
+            ("tiebreak", word("member")),
+            ("ties", word("ordinal")),
+            ("expireat", Value::Nil),
+            ("members", Value::Int(2)),
+            ("top", Value::Double(-2.5)),
+            ("bottom", Value::Double(5.0)),
+            ("order", word("asc")),
         ])
     );
 }
