@@ -22,7 +22,9 @@
 //!   order entries, SUBMIT BEST keeping the lower score.
 //! - Replication, AOF (DEBUG LOADAOF and restart) and RDB restart: DUMP of every key,
 //!   companions included, equal; the AOF holds only native commands, exactly the spec's.
-//!   A 600-member board (skiplists, a hashtable) replicates the same contents and order.
+//!   The boards include two ASC ones (FIRST + DENSE with an expiry, MEMBER + COMPETITION).
+//!   600-member boards (skiplists, a hashtable), DESC and ASC, replicate the same contents
+//!   and order.
 //! - EXPIREAT reaching every key on primary and replica; a tournament expiring as a whole.
 //! - Stale companions after a native DEL, and the out-of-sync error after a native ZADD.
 //! - ACL on companion keys (the module's NOPERM and its ACL LOG entry), key declaration,
@@ -1777,8 +1779,8 @@ fn an_asc_tournaments_previous_season_reads_lowest_first() {
 
 // ==== 5. Replication and persistence ================================================================
 
-/// The boards of the replication and persistence tests: every policy, tagged and untagged
-/// keys, and one with an expiry.
+/// The boards of the replication and persistence tests: every policy, both orders, tagged
+/// and untagged keys, and two with an expiry.
 fn boards(con: &mut Connection, seed: u64) -> Vec<Workload> {
     let at = server_ms(con) + 3_600_000;
     vec![
@@ -1792,6 +1794,9 @@ fn boards(con: &mut Connection, seed: u64) -> Vec<Workload> {
             None,
             seed + 3,
         ),
+        // ASC: order entries not inverted, BEST keeping the lower score.
+        Workload::create(con, "r:{e}:asc", Policy { first: true, ties: Ties::Dense, asc: true }, Some(at), seed + 4),
+        Workload::create(con, "{asc}", Policy { first: false, ties: Ties::Competition, asc: true }, None, seed + 5),
     ]
 }
 
@@ -1871,33 +1876,36 @@ fn replica_holds_the_same_bytes_and_order() {
 }
 
 /// 600 members: the leaderboard and order set become skiplists and the arrival hash a
-/// hashtable. The replica holds the same contents and order; the sorted sets' DUMPs are
-/// equal, the hash's need not be (a hashtable's DUMP follows its per-process hash seed).
+/// hashtable, on a DESC and an ASC board. The replica holds the same contents and order; the
+/// sorted sets' DUMPs are equal, the hash's need not be (a hashtable's DUMP follows its
+/// per-process hash seed).
 #[test]
 fn a_large_first_board_replicates_its_contents_and_order() {
     let (primary, replica) = primary_with_replica();
     let mut con = primary.connect();
     let mut rcon = replica.connect();
-    let Workload { mut model, mut rng, .. } =
-        Workload::create(&mut con, "{big}", Policy { first: true, ties: Ties::Dense, asc: false }, None, 0xB16);
-    for index in 0..900 {
-        let member = format!("m{}", if index < 600 { index } else { rng.below(600) as usize });
-        let delta = rng.range(0, 6) as f64;
-        let new = model.incr(&member, delta);
-        let expected = format!(r#"["{}", {}]"#, score_text(new), model.rank(&member, Ties::Dense));
-        assert_eq!(
-            run(&mut con, &["TOURNEY.INCR", "{big}", &member, &delta.to_string()]),
-            expected,
-            "INCR {member} {delta}"
-        );
+    for (key, asc) in [("{big}", false), ("{bigasc}", true)] {
+        let policy = Policy { first: true, ties: Ties::Dense, asc };
+        let Workload { mut model, mut rng, .. } = Workload::create(&mut con, key, policy, None, 0xB16);
+        for index in 0..900 {
+            let member = format!("m{}", if index < 600 { index } else { rng.below(600) as usize });
+            let delta = rng.range(0, 6) as f64;
+            let new = model.incr(&member, delta);
+            let expected = format!(r#"["{}", {}]"#, score_text(new), model.rank(&member, Ties::Dense));
+            assert_eq!(
+                run(&mut con, &["TOURNEY.INCR", key, &member, &delta.to_string()]),
+                expected,
+                "{key}: INCR {member} {delta}"
+            );
+        }
+        wait_in_sync(&mut con, &mut rcon);
+        assert_eq!(sh(&mut con, &format!("OBJECT ENCODING {key}:arrival")), r#""hashtable""#);
+        assert_eq!(sh(&mut con, &format!("OBJECT ENCODING {key}:order")), r#""skiplist""#);
+        for server in [&mut con, &mut rcon] {
+            model.verify(server, key, None);
+        }
     }
-    wait_in_sync(&mut con, &mut rcon);
-    assert_eq!(sh(&mut con, "OBJECT ENCODING {big}:arrival"), r#""hashtable""#);
-    assert_eq!(sh(&mut con, "OBJECT ENCODING {big}:order"), r#""skiplist""#);
-    for server in [&mut con, &mut rcon] {
-        model.verify(server, "{big}", None);
-    }
-    let dumps = |con: &mut Connection| key_dumps_where(con, |key| key != b"{big}:arrival");
+    let dumps = |con: &mut Connection| key_dumps_where(con, |key| !key.ends_with(b":arrival"));
     assert_eq!(dumps(&mut rcon), dumps(&mut con));
 }
 
