@@ -116,7 +116,6 @@ impl<'c> TieKeys<'c> {
         let ctx = self.ctx;
         let (Some(arrival), Some(order)) = (&self.arrival_hash, &self.order_set) else { return Err(Error::Internal) };
         let member_bytes = string_bytes(member);
-        let fresh = [arrival.key.kind() == KeyKind::Empty, order.key.kind() == KeyKind::Empty];
         if let Some(previous) = previous {
             let entry = ctx.string(&order_entry(self.order, previous, member_bytes));
             if order.key.remove(entry.raw()) {
@@ -124,6 +123,9 @@ impl<'c> TieKeys<'c> {
                 order.removed.set(true);
             }
         }
+        // After the removal: removing a board's only member's entry deletes the order set,
+        // which the ZADD below creates again, without its expiry.
+        let fresh = [arrival.key.kind() == KeyKind::Empty, order.key.kind() == KeyKind::Empty];
         let next_text = ctx.integer_string(i64::try_from(next).map_err(|_| Error::Internal)?);
         arrival.key.hash_set(member, next_text.raw())?;
         ctx.replicate_with_key(c"HSET", arrival.name, &[member, next_text.raw()]);

@@ -13,7 +13,7 @@ fn server_ms(con: &mut Connection) -> i64 {
 }
 
 /// The current monthly season's name at the server's clock, retried across a month's end.
-fn in_one_month<T>(con: &mut Connection, mut steps: impl FnMut(&mut Connection, &str) -> T) -> T {
+pub(crate) fn in_one_month<T>(con: &mut Connection, mut steps: impl FnMut(&mut Connection, &str) -> T) -> T {
     loop {
         let month = |ms: i64| {
             let season = tally_core::season::season_at(tally_core::season::Period::Monthly, ms);

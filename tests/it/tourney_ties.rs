@@ -12,10 +12,19 @@
 //! - Seeded workloads (INCR / SUBMIT BEST and LATEST / REM / native DEL then INCR over 30
 //!   members, so ties are frequent) checked reply by reply, and fully every 100 writes,
 //!   against a reference model kept here: every rank, TOP page, AROUND window, PERCENTILE,
-//!   INFO, and the companion keys byte for byte (arrival hash, order set, dense set).
+//!   INFO, the native order of the board, and the companion keys byte for byte (arrival
+//!   hash, order set, dense set). The model knows ORDER: the same workloads run on ASC
+//!   tournaments (lowest score first) under every TIEBREAK and TIES, and on ASC seasons'
+//!   boards, written and read both through `SEASON monthly` and by the season's key.
+//! - ORDER ASC by hand, independent of the model: CREATE rules (same settings again: OK and
+//!   nothing written; other order: refused; ASC alone on a populated board), syntax, INFO
+//!   (`top` the lowest score, RESP2 and RESP3), every read under every TIES and TIEBREAK,
+//!   order entries, SUBMIT BEST keeping the lower score.
 //! - Replication, AOF (DEBUG LOADAOF and restart) and RDB restart: DUMP of every key,
 //!   companions included, equal; the AOF holds only native commands, exactly the spec's.
-//!   A 600-member board (skiplists, a hashtable) replicates the same contents and order.
+//!   The boards include two ASC ones (FIRST + DENSE with an expiry, MEMBER + COMPETITION).
+//!   600-member boards (skiplists, a hashtable), DESC and ASC, replicate the same contents
+//!   and order.
 //! - EXPIREAT reaching every key on primary and replica; a tournament expiring as a whole.
 //! - Stale companions after a native DEL, and the out-of-sync error after a native ZADD.
 //! - ACL on companion keys (the module's NOPERM and its ACL LOG entry), key declaration,
@@ -35,9 +44,11 @@ use crate::common::registration::{assert_command_info, assert_one_key_range};
 use crate::common::reply::{bulk, field, fields, info_field, int, items, ok, server_ms, text};
 use crate::common::rng::{Random, SplitMix64};
 use crate::common::*;
+use crate::tourney_seasons_and_ties::in_one_month;
 use redis::{Connection, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use tally_core::season::{season_at, Period};
 
 // ---- error texts -----------------------------------------------------------------------------
 
@@ -117,8 +128,21 @@ fn expect(con: &mut Connection, cases: &[(&str, &str)]) {
     }
 }
 
-/// TOURNEY.INFO as RESP2 renders it.
+/// TOURNEY.INFO of a DESC board as RESP2 renders it.
 fn info_reply(
+    created: bool,
+    tiebreak: &str,
+    ties: &str,
+    expireat: Option<i64>,
+    members: usize,
+    top_bottom: Option<(&str, &str)>,
+) -> String {
+    info_reply_in("desc", created, tiebreak, ties, expireat, members, top_bottom)
+}
+
+/// TOURNEY.INFO of a board of `order` (`desc` or `asc`) as RESP2 renders it.
+fn info_reply_in(
+    order: &str,
     created: bool,
     tiebreak: &str,
     ties: &str,
@@ -130,14 +154,21 @@ fn info_reply(
     let (top, bottom) =
         top_bottom.map_or(("nil".to_string(), "nil".to_string()), |(t, b)| (format!("\"{t}\""), format!("\"{b}\"")));
     format!(
-        r#"["created", {}, "tiebreak", "{tiebreak}", "ties", "{ties}", "expireat", {expireat}, "members", {members}, "top", {top}, "bottom", {bottom}, "order", "desc"]"#,
+        r#"["created", {}, "tiebreak", "{tiebreak}", "ties", "{ties}", "expireat", {expireat}, "members", {members}, "top", {top}, "bottom", {bottom}, "order", "{order}"]"#,
         u8::from(created)
     )
 }
 
-/// An order-set entry: 8 bytes big-endian of u64::MAX - arrival, then the member.
+/// An order-set entry of a DESC board: 8 bytes big-endian of u64::MAX - arrival, then the member.
 fn order_entry(arrival: u64, member: &str) -> Vec<u8> {
-    let mut entry = (u64::MAX - arrival).to_be_bytes().to_vec();
+    order_entry_in(false, arrival, member)
+}
+
+/// An order-set entry: the arrival number, 8 bytes big-endian, inverted on a DESC board (so
+/// ZREVRANGE lists earlier arrivals first) and as is on an ASC one (ZRANGE does), then the member.
+fn order_entry_in(asc: bool, arrival: u64, member: &str) -> Vec<u8> {
+    let prefix = if asc { arrival } else { u64::MAX - arrival };
+    let mut entry = prefix.to_be_bytes().to_vec();
     entry.extend_from_slice(member.as_bytes());
     entry
 }
@@ -185,12 +216,35 @@ impl Ties {
 struct Policy {
     first: bool,
     ties: Ties,
+    /// ORDER ASC: the lowest score is rank 1.
+    asc: bool,
 }
 
 impl Policy {
     fn create_args(self) -> Vec<String> {
         let tiebreak = if self.first { "FIRST" } else { "MEMBER" };
-        ["TIEBREAK", tiebreak, "TIES", self.ties.word()].iter().map(std::string::ToString::to_string).collect()
+        let mut args = vec!["TIEBREAK", tiebreak, "TIES", self.ties.word()];
+        if self.asc {
+            args.extend(["ORDER", "ASC"]);
+        }
+        args.into_iter().map(str::to_string).collect()
+    }
+
+    fn order_word(self) -> &'static str {
+        if self.asc {
+            "asc"
+        } else {
+            "desc"
+        }
+    }
+
+    /// Whether `score` ranks strictly before `other` on this board.
+    fn better(self, score: f64, other: f64) -> bool {
+        if self.asc {
+            score < other
+        } else {
+            score > other
+        }
     }
 
     /// The TIES a call may name on this tournament.
@@ -212,11 +266,13 @@ impl Policy {
 struct Model {
     policy: Policy,
     members: BTreeMap<String, (f64, u64)>,
+    /// False for a season's board, whose settings key is its tournament's.
+    own_settings: bool,
 }
 
 impl Model {
     fn new(policy: Policy) -> Model {
-        Model { policy, members: BTreeMap::new() }
+        Model { policy, members: BTreeMap::new(), own_settings: true }
     }
 
     /// Stores a score: the member arrives again when it is new or its score changes.
@@ -238,7 +294,7 @@ impl Model {
     /// SUBMIT: the stored score and whether it changed.
     fn submit(&mut self, member: &str, score: f64, latest: bool) -> (f64, bool) {
         match self.members.get(member).map(|&(old, _)| old) {
-            Some(old) if (latest && score == old) || (!latest && score <= old) => (old, false),
+            Some(old) if (latest && score == old) || (!latest && !self.policy.better(score, old)) => (old, false),
             _ => {
                 self.store(member, score);
                 (score, true)
@@ -255,32 +311,35 @@ impl Model {
         self.members.clear();
     }
 
-    /// (member, score, arrival), best first.
+    /// (member, score, arrival), best first: among equal scores by arrival under FIRST,
+    /// else in Redis' order (ZREVRANK: greater member bytes first; ZRANK on ASC: smaller).
     fn ranking(&self) -> Vec<(&str, f64, u64)> {
         let mut ranking: Vec<(&str, f64, u64)> =
             self.members.iter().map(|(member, &(score, arrival))| (member.as_str(), score, arrival)).collect();
         ranking.sort_by(|a, b| {
-            b.1.partial_cmp(&a.1).unwrap().then_with(|| {
-                if self.policy.first {
-                    a.2.cmp(&b.2)
-                } else {
-                    b.0.as_bytes().cmp(a.0.as_bytes())
-                }
-            })
+            let (a_bytes, b_bytes) = (a.0.as_bytes(), b.0.as_bytes());
+            let (scores, members) = if self.policy.asc {
+                (a.1.partial_cmp(&b.1).unwrap(), a_bytes.cmp(b_bytes))
+            } else {
+                (b.1.partial_cmp(&a.1).unwrap(), b_bytes.cmp(a_bytes))
+            };
+            scores.then_with(|| if self.policy.first { a.2.cmp(&b.2) } else { members })
         });
         ranking
     }
 
     /// Rank of the entry at 0-based `index` of `ranking`.
-    fn rank_at(ranking: &[(&str, f64, u64)], index: usize, ties: Ties) -> u64 {
+    fn rank_at(&self, ranking: &[(&str, f64, u64)], index: usize, ties: Ties) -> u64 {
         let score = ranking[index].1;
+        let better = |entry: &&(&str, f64, u64)| self.policy.better(entry.1, score);
         let rank = match ties {
             Ties::Ordinal => index + 1,
-            Ties::Competition => 1 + ranking.iter().filter(|entry| entry.1 > score).count(),
+            Ties::Competition => 1 + ranking.iter().filter(better).count(),
             Ties::Dense => {
-                let mut above: Vec<f64> = ranking.iter().map(|entry| entry.1).filter(|&s| s > score).collect();
-                above.dedup();
-                1 + above.len()
+                // `ranking` is best first, so equal scores are adjacent.
+                let mut before: Vec<f64> = ranking.iter().filter(better).map(|entry| entry.1).collect();
+                before.dedup();
+                1 + before.len()
             }
         };
         rank as u64
@@ -292,7 +351,7 @@ impl Model {
 
     fn rank(&self, member: &str, ties: Ties) -> u64 {
         let ranking = self.ranking();
-        Model::rank_at(&ranking, Model::index_of(&ranking, member).expect("a member"), ties)
+        self.rank_at(&ranking, Model::index_of(&ranking, member).expect("a member"), ties)
     }
 
     /// `[["m", "score", rank], ...]`: `count` entries from 0-based position `start`, as RESP2
@@ -303,7 +362,7 @@ impl Model {
         let entries: Vec<String> = (start.min(stop)..stop)
             .map(|index| {
                 let (member, score, _) = ranking[index];
-                format!(r#"["{member}", "{}", {}]"#, score_text(score), Model::rank_at(&ranking, index, ties))
+                format!(r#"["{member}", "{}", {}]"#, score_text(score), self.rank_at(&ranking, index, ties))
             })
             .collect();
         format!("[{}]", entries.join(", "))
@@ -323,10 +382,12 @@ impl Model {
     fn percentile(&self, member: &str) -> f64 {
         let ranking = self.ranking();
         let index = Model::index_of(&ranking, member).expect("a member");
+        let score = ranking[index].1;
+        // The same score or a worse one (higher on an ASC board).
         let at_or_below = if self.policy.first && self.policy.ties == Ties::Ordinal {
             ranking.len() - index
         } else {
-            ranking.iter().filter(|entry| entry.1 <= ranking[index].1).count()
+            ranking.iter().filter(|entry| !self.policy.better(entry.1, score)).count()
         };
         100.0 * at_or_below as f64 / ranking.len() as f64
     }
@@ -341,17 +402,24 @@ impl Model {
     fn info(&self, expireat: Option<i64>) -> String {
         let tiebreak = if self.policy.first { "first" } else { "member" };
         let ties = self.policy.ties.word().to_lowercase();
-        let scores = self.distinct_scores();
-        let (top, bottom) = (scores.last().map(|&s| score_text(s)), scores.first().map(|&s| score_text(s)));
+        let mut scores = self.distinct_scores();
+        if !self.policy.asc {
+            scores.reverse();
+        }
+        // `top` is rank 1's score, `bottom` the worst.
+        let (top, bottom) = (scores.first().map(|&s| score_text(s)), scores.last().map(|&s| score_text(s)));
         let top_bottom = top.as_deref().zip(bottom.as_deref());
-        info_reply(true, tiebreak, &ties, expireat, self.members.len(), top_bottom)
+        info_reply_in(self.policy.order_word(), true, tiebreak, &ties, expireat, self.members.len(), top_bottom)
     }
 
-    /// The keys the tournament has now: the settings always; the leaderboard and the tie
-    /// structures the policy keeps while it has members.
+    /// The keys the tournament has now: the settings always (but a season's board's); the
+    /// leaderboard and the tie structures the policy keeps while it has members.
     fn keys(&self, key: &str) -> Vec<Vec<u8>> {
         let [board, settings, arrival, order, dense] = all_keys(key);
-        let mut keys = vec![settings];
+        let mut keys = Vec::new();
+        if self.own_settings {
+            keys.push(settings);
+        }
         if !self.members.is_empty() {
             keys.push(board);
             if self.policy.first {
@@ -378,6 +446,22 @@ impl Model {
         let expected: BTreeMap<String, String> =
             self.members.iter().map(|(member, &(score, _))| (member.clone(), score_text(score))).collect();
         assert_eq!(stored, expected, "{}", context("ZRANGE WITHSCORES"));
+        // A native read lists the board best first: ZRANGE on ASC, ZRANGE REV on DESC. Under
+        // MEMBER that is the ranking itself; under FIRST equal scores may differ in order.
+        let mut native = vec!["ZRANGE", key, "0", "-1", "WITHSCORES"];
+        if !self.policy.asc {
+            native.push("REV");
+        }
+        let listed: Vec<(String, String)> =
+            items(&ok(con, &native)).chunks(2).map(|p| (bulk(&p[0]), bulk(&p[1]))).collect();
+        let scores = |list: &[(String, String)]| list.iter().map(|(_, score)| score.clone()).collect::<Vec<_>>();
+        let ranked: Vec<(String, String)> =
+            ranking.iter().map(|&(member, score, _)| (member.to_string(), score_text(score))).collect();
+        if self.policy.first {
+            assert_eq!(scores(&listed), scores(&ranked), "{}", context(&format!("{native:?}")));
+        } else {
+            assert_eq!(listed, ranked, "{}", context(&format!("{native:?}")));
+        }
         assert_eq!(sh(con, &format!("TOURNEY.INFO {key}")), self.info(expireat), "{}", context("INFO"));
 
         // TOP: the whole board and pages of 7, with the tournament's ties and each named one.
@@ -402,7 +486,7 @@ impl Model {
         // RANK of every member: default ties, each named one, WITHSCORE; AROUND of every
         // third member; PERCENTILE of every member.
         for (index, &(member, score, _)) in ranking.iter().enumerate() {
-            let default = Model::rank_at(&ranking, index, self.policy.ties);
+            let default = self.rank_at(&ranking, index, self.policy.ties);
             assert_eq!(run(con, &["TOURNEY.RANK", key, member]), default.to_string(), "{}", context(member));
             assert_eq!(
                 run(con, &["TOURNEY.RANK", key, member, "WITHSCORE"]),
@@ -413,7 +497,7 @@ impl Model {
             for ties in self.policy.allowed_ties() {
                 assert_eq!(
                     run(con, &["TOURNEY.RANK", key, member, "TIES", ties.word()]),
-                    Model::rank_at(&ranking, index, ties).to_string(),
+                    self.rank_at(&ranking, index, ties).to_string(),
                     "{}",
                     context(&format!("RANK {member} TIES {}", ties.word()))
                 );
@@ -460,6 +544,30 @@ impl Model {
         self.verify_companions(con, key);
     }
 
+    /// Reads of a season's board through its tournament's key with `SEASON monthly`: the
+    /// whole TOP, INFO, and each member's RANK, AROUND and PERCENTILE.
+    fn verify_season_reads(&self, con: &mut Connection, base: &str, expireat: Option<i64>) {
+        fn with_season<'a>(args: &[&'a str]) -> Vec<&'a str> {
+            [args, &["SEASON", "monthly"][..]].concat()
+        }
+        let ties = self.policy.ties;
+        assert_eq!(run(con, &with_season(&["TOURNEY.TOP", base, "1000"])), self.page(0, 1000, ties), "{base}: TOP");
+        assert_eq!(run(con, &with_season(&["TOURNEY.INFO", base])), self.info(expireat), "{base}: INFO");
+        let ranking = self.ranking();
+        for (index, &(member, score, _)) in ranking.iter().enumerate() {
+            let rank = self.rank_at(&ranking, index, ties);
+            assert_eq!(
+                run(con, &with_season(&["TOURNEY.RANK", base, member, "WITHSCORE"])),
+                format!(r#"[{rank}, "{}"]"#, score_text(score)),
+                "{base}: RANK {member}"
+            );
+            let around = run(con, &with_season(&["TOURNEY.AROUND", base, member, "2"]));
+            assert_eq!(around, self.around(member, 2, ties), "{base}: AROUND {member}");
+            let percentile = bulk(&ok(con, &with_season(&["TOURNEY.PERCENTILE", base, member])));
+            assert_eq!(percentile.parse::<f64>().ok(), Some(self.percentile(member)), "{base}: PERCENTILE {member}");
+        }
+    }
+
     /// The companion keys hold exactly what the model says, entry for entry.
     fn verify_companions(&self, con: &mut Connection, key: &str) {
         let arrival = companion(key, ":arrival");
@@ -481,8 +589,11 @@ impl Model {
                 .chunks(2)
                 .map(|pair| (crate::common::reply::bytes(&pair[0]), bulk(&pair[1])))
                 .collect();
-            let mut expected: Vec<(f64, Vec<u8>)> =
-                self.members.iter().map(|(member, &(score, number))| (score, order_entry(number, member))).collect();
+            let mut expected: Vec<(f64, Vec<u8>)> = self
+                .members
+                .iter()
+                .map(|(member, &(score, number))| (score, order_entry_in(self.policy.asc, number, member)))
+                .collect();
             expected.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then_with(|| a.1.cmp(&b.1)));
             let expected: Vec<(Vec<u8>, String)> =
                 expected.into_iter().map(|(score, entry)| (entry, score_text(score))).collect();
@@ -531,6 +642,9 @@ struct Counts {
 
 struct Workload {
     key: String,
+    /// For a season's board: its tournament's key, which half the writes name, with
+    /// `SEASON monthly`, instead of the season's key.
+    base: Option<String>,
     model: Model,
     expireat: Option<i64>,
     rng: SplitMix64,
@@ -548,10 +662,40 @@ impl Workload {
         assert_eq!(run(con, &args), "OK", "{args:?}");
         Workload {
             key: key.to_string(),
+            base: None,
             model: Model::new(policy),
             expireat,
             rng: SplitMix64(seed),
             counts: Counts::default(),
+        }
+    }
+
+    /// Creates the tournament `base` and a workload on its season `month` (the current
+    /// monthly one), whose keys expire at `season_expiry` or at the tournament's EXPIREAT,
+    /// whichever comes first.
+    fn season(
+        con: &mut Connection,
+        base: &str,
+        month: &str,
+        policy: Policy,
+        expireat: Option<i64>,
+        season_expiry: i64,
+        seed: u64,
+    ) -> Workload {
+        let mut work = Workload::create(con, base, policy, expireat, seed);
+        work.key = format!("{base}:{month}");
+        work.base = Some(base.to_string());
+        work.model.own_settings = false;
+        work.expireat = Some(expireat.map_or(season_expiry, |at| at.min(season_expiry)));
+        work
+    }
+
+    /// The key of the next write and the words after its arguments: the board's key, or for
+    /// a season's board, half the time its tournament's key and `SEASON monthly`.
+    fn target(&mut self) -> (String, &'static [&'static str]) {
+        match &self.base {
+            Some(base) if self.rng.one_in(2) => (base.clone(), &["SEASON", "monthly"]),
+            _ => (self.key.clone(), &[]),
         }
     }
 
@@ -567,14 +711,15 @@ impl Workload {
 
     /// One write, its reply checked against the model.
     fn step(&mut self, con: &mut Connection) {
-        let key = self.key.clone();
         let ties = self.model.policy.ties;
         let member = *self.rng.pick(&NAMES);
-        match self.rng.below(100) {
+        let choice = self.rng.below(100);
+        let (key, tail) = self.target();
+        match choice {
             0..=44 => {
                 let delta = self.value(-3, 3);
                 let new = self.model.incr(member, delta);
-                let reply = run(con, &["TOURNEY.INCR", &key, member, &score_text(delta)]);
+                let reply = run(con, &[&["TOURNEY.INCR", &key, member, &score_text(delta)][..], tail].concat());
                 let expected = format!(r#"["{}", {}]"#, score_text(new), self.model.rank(member, ties));
                 assert_eq!(reply, expected, "{key}: INCR {member} {delta}");
                 self.counts.incr += 1;
@@ -585,7 +730,7 @@ impl Workload {
                 let score = self.value(-4, 12);
                 let (stored, changed) = self.model.submit(member, score, latest);
                 let mode = if latest { "LATEST" } else { "BEST" };
-                let reply = run(con, &["TOURNEY.SUBMIT", &key, member, &score_text(score), mode]);
+                let reply = run(con, &[&["TOURNEY.SUBMIT", &key, member, &score_text(score), mode][..], tail].concat());
                 let rank = self.model.rank(member, ties);
                 assert_eq!(
                     reply,
@@ -606,16 +751,18 @@ impl Workload {
                 let removed = self.model.rem(&gone);
                 let mut args = vec!["TOURNEY.REM", key.as_str()];
                 args.extend(&gone);
+                args.extend(tail);
                 assert_eq!(run(con, &args), removed.to_string(), "{key}: {args:?}");
                 self.counts.rem += 1;
                 self.counts.emptied += u64::from(removed > 0 && self.model.members.is_empty());
             }
             _ => {
                 // A native DEL, then a write, which starts the tie structures afresh.
-                sh_ok(con, &format!("DEL {key}"));
+                sh_ok(con, &format!("DEL {}", self.key));
                 self.model.deleted();
                 let new = self.model.incr(member, 1.0);
-                assert_eq!(run(con, &["TOURNEY.INCR", &key, member, "1"]), format!(r#"["{}", 1]"#, score_text(new)));
+                let reply = run(con, &[&["TOURNEY.INCR", &key, member, "1"][..], tail].concat());
+                assert_eq!(reply, format!(r#"["{}", 1]"#, score_text(new)));
                 self.counts.deleted += 1;
             }
         }
@@ -623,6 +770,9 @@ impl Workload {
 
     fn verify(&mut self, con: &mut Connection) {
         self.model.verify(con, &self.key, self.expireat);
+        if let Some(base) = &self.base {
+            self.model.verify_season_reads(con, base, self.expireat);
+        }
         self.counts.checks += 1;
         self.counts.tied_checks += u64::from(self.model.distinct_scores().len() < self.model.members.len());
     }
@@ -942,6 +1092,91 @@ fn info_follows_the_writes() {
     assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info_reply(true, "first", "ordinal", None, 0, None));
 }
 
+#[test]
+fn order_follows_the_create_rules() {
+    let server = Server::start_with(aof_options(&[]));
+    let mut con = server.connect();
+    // ORDER ASC alone keeps no tie structures, so a board with members may take it.
+    sh_ok(&mut con, "ZADD {lb} 5 a 3 b 9 c");
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {lb} ORDER ASC"), "OK");
+    assert_eq!(without_created(&sh(&mut con, "GET {lb}:tourney")), r#""tiebreak member ties ordinal order asc""#);
+    assert_eq!(
+        sh(&mut con, "TOURNEY.INFO {lb}"),
+        info_reply_in("asc", true, "member", "ordinal", None, 3, Some(("3", "9")))
+    );
+    assert_eq!(sh(&mut con, "TOURNEY.TOP {lb} 3"), r#"[["b", "3", 1], ["a", "5", 2], ["c", "9", 3]]"#);
+
+    // The same settings again, in any spelling: OK, nothing written or propagated.
+    let dumps = key_dumps(&mut con);
+    let mark = propagation_mark(&mut con, &server.dir);
+    for line in [
+        "TOURNEY.CREATE {lb} ORDER ASC",
+        "TOURNEY.CREATE {lb} order asc ties ordinal tiebreak member",
+        "TOURNEY.CREATE {lb} ORDER DESC ORDER Asc",
+    ] {
+        assert_eq!(sh(&mut con, line), "OK", "{line}");
+    }
+    assert_eq!(key_dumps(&mut con), dumps, "an identical CREATE wrote");
+    assert_eq!(propagation_mark(&mut con, &server.dir), mark, "an identical CREATE was propagated");
+    // Other settings, the order among them.
+    for line in [
+        "TOURNEY.CREATE {lb}",
+        "TOURNEY.CREATE {lb} ORDER DESC",
+        "TOURNEY.CREATE {lb} ORDER ASC TIES COMPETITION",
+        "TOURNEY.CREATE {lb} ORDER ASC ORDER DESC",
+    ] {
+        refused(&mut con, line, &exists_error("{lb}"));
+    }
+
+    // A DESC tournament: ORDER DESC names its settings, ORDER ASC other ones.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {d} TIEBREAK FIRST TIES DENSE"), "OK");
+    sh_ok(&mut con, "TOURNEY.INCR {d} a 1");
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {d} TIEBREAK FIRST TIES DENSE ORDER desc"), "OK");
+    refused(&mut con, "TOURNEY.CREATE {d} TIEBREAK FIRST TIES DENSE ORDER ASC", &exists_error("{d}"));
+    refused(&mut con, "TOURNEY.CREATE {d} ORDER ASC", &exists_error("{d}"));
+
+    // ASC with TIEBREAK FIRST or TIES DENSE needs an empty board, as DESC does.
+    sh_ok(&mut con, "ZADD {full} 1 x");
+    for options in ["ORDER ASC TIEBREAK FIRST", "ORDER ASC TIES DENSE"] {
+        refused(&mut con, &format!("TOURNEY.CREATE {{full}} {options}"), &has_members_error("{full}"));
+    }
+    for line in [
+        "TOURNEY.CREATE {new} ORDER UP",
+        "TOURNEY.CREATE {new} ORDER",
+        "TOURNEY.CREATE {new} ORDER ASCENDING",
+        "TOURNEY.CREATE {new} ORDER FIRST",
+        "TOURNEY.CREATE {new} ORDER ASC TIES",
+        "TOURNEY.CREATE {new} ASC",
+        "TOURNEY.CREATE {lb} ORDER UP",
+    ] {
+        refused(&mut con, line, SYNTAX);
+    }
+    assert_eq!(sh(&mut con, "EXISTS {new}:tourney"), "0");
+}
+
+#[test]
+fn asc_info_reports_the_best_score_as_top() {
+    let (_server, mut con) = start();
+    let at = server_ms(&mut con) + 3_600_000;
+    assert_eq!(sh(&mut con, &format!("TOURNEY.CREATE {{lb}} ORDER ASC TIES DENSE EXPIREAT {at}")), "OK");
+    let settings = format!(r#""tiebreak member ties dense order asc expireat {at}""#);
+    assert_eq!(without_created(&sh(&mut con, "GET {lb}:tourney")), settings);
+    let info = |members, top_bottom| info_reply_in("asc", true, "member", "dense", Some(at), members, top_bottom);
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(0, None));
+    sh_ok(&mut con, "TOURNEY.INCR {lb} a 5");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(1, Some(("5", "5"))));
+    sh_ok(&mut con, "TOURNEY.INCR {lb} b -2.5");
+    sh_ok(&mut con, "TOURNEY.SUBMIT {lb} c 10");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(3, Some(("-2.5", "10"))));
+    sh_ok(&mut con, "TOURNEY.SUBMIT {lb} c -3 LATEST");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(3, Some(("-3", "5"))));
+    assert_eq!(sh(&mut con, "TOURNEY.REM {lb} a b c"), "3");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO {lb}"), info(0, None));
+    // A board never created is DESC.
+    sh_ok(&mut con, "ZADD plain 1 a 2 b");
+    assert_eq!(sh(&mut con, "TOURNEY.INFO plain"), info_reply(false, "member", "ordinal", None, 2, Some(("2", "1"))));
+}
+
 // ==== 2. TIEBREAK FIRST ============================================================================
 
 #[test]
@@ -1032,6 +1267,16 @@ fn first_orders_equal_scores_by_arrival_under_submit() {
 fn arrive_five(con: &mut Connection, key: &str, replies: [&str; 5]) {
     for ((member, score), reply) in
         [("aaron", 20), ("yan", 30), ("mike", 20), ("zoe", 20), ("bob", 10)].iter().zip(replies)
+    {
+        assert_eq!(run(con, &["TOURNEY.INCR", key, member, &score.to_string()]), reply, "{key} {member}");
+    }
+}
+
+/// zoe, yan, aaron, mike, bob arrive in that order: bob 10; zoe, aaron, mike 20; yan 30. On
+/// an ASC board arrival (zoe, aaron, mike) and ZRANK's member order (aaron, mike, zoe) differ.
+fn arrive_five_asc(con: &mut Connection, key: &str, replies: [&str; 5]) {
+    for ((member, score), reply) in
+        [("zoe", 20), ("yan", 30), ("aaron", 20), ("mike", 20), ("bob", 10)].iter().zip(replies)
     {
         assert_eq!(run(con, &["TOURNEY.INCR", key, member, &score.to_string()]), reply, "{key} {member}");
     }
@@ -1169,32 +1414,204 @@ fn rem_keeps_the_tie_structures_in_step() {
     );
 }
 
+#[test]
+fn asc_reads_rank_lowest_first_under_every_ties() {
+    let (_server, mut con) = start();
+    // TIEBREAK FIRST: equal scores in arrival order (zoe, aaron, mike), lowest score first.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {f} ORDER ASC TIEBREAK FIRST"), "OK");
+    arrive_five_asc(&mut con, "{f}", [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 2]"#, r#"["20", 3]"#, r#"["10", 1]"#]);
+    let all = r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 3], ["mike", "20", 4], ["yan", "30", 5]]"#;
+    expect(
+        &mut con,
+        &[
+            ("TOURNEY.TOP {f} 5", all),
+            ("TOURNEY.TOP {f} 5 TIES ORDINAL", all),
+            (
+                "TOURNEY.TOP {f} 5 TIES COMPETITION",
+                r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+            ),
+            ("TOURNEY.TOP {f} 2 OFFSET 2", r#"[["aaron", "20", 3], ["mike", "20", 4]]"#),
+            ("TOURNEY.TOP {f} 2 OFFSET 3 TIES COMPETITION", r#"[["mike", "20", 2], ["yan", "30", 5]]"#),
+            ("TOURNEY.RANK {f} bob", "1"),
+            ("TOURNEY.RANK {f} mike", "4"),
+            ("TOURNEY.RANK {f} mike TIES COMPETITION WITHSCORE", r#"[2, "20"]"#),
+            ("TOURNEY.RANK {f} yan WITHSCORE", r#"[5, "30"]"#),
+            ("TOURNEY.AROUND {f} aaron 1", r#"[["zoe", "20", 2], ["aaron", "20", 3], ["mike", "20", 4]]"#),
+            ("TOURNEY.AROUND {f} bob 1", r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 3]]"#),
+            (
+                "TOURNEY.AROUND {f} yan 1 TIES COMPETITION",
+                r#"[["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+            ),
+            // The board itself lists lowest first without REV, equal scores by member bytes.
+            ("ZRANGE {f} 0 -1", r#"["bob", "aaron", "mike", "zoe", "yan"]"#),
+        ],
+    );
+    refused(&mut con, "TOURNEY.TOP {f} 5 TIES DENSE", DENSE_NOT_KEPT);
+    // An ORDINAL tournament under FIRST: later arrivals on a score count as worse.
+    for (member, percent) in [("bob", 100.0), ("zoe", 80.0), ("aaron", 60.0), ("mike", 40.0), ("yan", 20.0)] {
+        assert_eq!(percentile_of(&mut con, "{f}", member), percent, "{member}");
+    }
+    // Order entries: the arrival as is, so that ZRANGE lists earlier arrivals first.
+    let entries = [(1, "bob"), (1, "zoe"), (2, "aaron"), (3, "mike"), (1, "yan")];
+    let expected = Value::Array(
+        entries.iter().map(|&(arrival, member)| Value::BulkString(order_entry_in(true, arrival, member))).collect(),
+    );
+    assert_eq!(run(&mut con, &["ZRANGE", "{f}:order", "0", "-1"]), render(&expected));
+
+    // FIRST and DENSE: shared ranks follow on from the distinct lower scores.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {fd} ORDER ASC TIEBREAK FIRST TIES DENSE"), "OK");
+    arrive_five_asc(&mut con, "{fd}", [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 1]"#, r#"["20", 1]"#, r#"["10", 1]"#]);
+    expect(
+        &mut con,
+        &[
+            (
+                "TOURNEY.TOP {fd} 5",
+                r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 3]]"#,
+            ),
+            ("TOURNEY.TOP {fd} 5 TIES ORDINAL", all),
+            ("TOURNEY.TOP {fd} 1 OFFSET 4 TIES COMPETITION", r#"[["yan", "30", 5]]"#),
+            ("TOURNEY.RANK {fd} yan", "3"),
+            ("TOURNEY.RANK {fd} mike TIES ORDINAL", "4"),
+            ("TOURNEY.AROUND {fd} yan 1 TIES DENSE", r#"[["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 3]]"#),
+            ("ZRANGE {fd}:dense 0 -1", r#"["10", "20", "30"]"#),
+        ],
+    );
+    // Not an ORDINAL tournament: every tie counts as the same or worse.
+    for (member, percent) in [("bob", 100.0), ("zoe", 80.0), ("mike", 80.0), ("yan", 20.0)] {
+        assert_eq!(percentile_of(&mut con, "{fd}", member), percent, "{member}");
+    }
+
+    // TIEBREAK MEMBER: equal scores in ZRANK's order, smaller member bytes first.
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {m} ORDER ASC TIES COMPETITION"), "OK");
+    arrive_five_asc(&mut con, "{m}", [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 1]"#, r#"["20", 1]"#, r#"["10", 1]"#]);
+    expect(
+        &mut con,
+        &[
+            (
+                "TOURNEY.TOP {m} 5 TIES ORDINAL",
+                r#"[["bob", "10", 1], ["aaron", "20", 2], ["mike", "20", 3], ["zoe", "20", 4], ["yan", "30", 5]]"#,
+            ),
+            (
+                "TOURNEY.TOP {m} 5",
+                r#"[["bob", "10", 1], ["aaron", "20", 2], ["mike", "20", 2], ["zoe", "20", 2], ["yan", "30", 5]]"#,
+            ),
+            // ZRANK + 1 is the ORDINAL rank.
+            ("TOURNEY.RANK {m} zoe TIES ORDINAL", "4"),
+            ("ZRANK {m} zoe", "3"),
+            ("TOURNEY.RANK {m} zoe", "2"),
+            ("TOURNEY.AROUND {m} bob 0 TIES ORDINAL", r#"[["bob", "10", 1]]"#),
+            ("TOURNEY.PERCENTILE {m} aaron", r#""80""#),
+            ("TOURNEY.PERCENTILE {m} yan", r#""20""#),
+            ("EXISTS {m}:arrival {m}:order {m}:dense", "0"),
+        ],
+    );
+    refused(&mut con, "TOURNEY.RANK {m} zoe TIES DENSE", DENSE_NOT_KEPT);
+
+    // Control: the same writes on a plain board rank highest first.
+    arrive_five_asc(
+        &mut con,
+        "plain",
+        [r#"["20", 1]"#, r#"["30", 1]"#, r#"["20", 3]"#, r#"["20", 3]"#, r#"["10", 5]"#],
+    );
+    assert_eq!(
+        sh(&mut con, "TOURNEY.TOP plain 5"),
+        r#"[["yan", "30", 1], ["zoe", "20", 2], ["mike", "20", 3], ["aaron", "20", 4], ["bob", "10", 5]]"#
+    );
+}
+
+#[test]
+fn asc_submit_best_keeps_the_lower_score() {
+    let (_server, mut con) = start();
+    assert_eq!(sh(&mut con, "TOURNEY.CREATE {laps} ORDER ASC TIEBREAK FIRST"), "OK");
+    expect(
+        &mut con,
+        &[
+            ("TOURNEY.SUBMIT {laps} ana 83410", r#"["83410", 1, 1]"#),
+            ("TOURNEY.SUBMIT {laps} ben 82950", r#"["82950", 1, 1]"#),
+            // A slower lap does not replace the best, an equal one changes nothing.
+            ("TOURNEY.SUBMIT {laps} ana 84000", r#"["83410", 2, 0]"#),
+            ("TOURNEY.SUBMIT {laps} ana 83410 BEST", r#"["83410", 2, 0]"#),
+            // A faster one does; equal to ben's, ana arrived there after him.
+            ("TOURNEY.SUBMIT {laps} ana 82950 BEST", r#"["82950", 2, 1]"#),
+            ("TOURNEY.SUBMIT {laps} ben 82950 LATEST", r#"["82950", 1, 0]"#),
+            // LATEST stores a slower lap too; BEST back to 82950 arrives after ana.
+            ("TOURNEY.SUBMIT {laps} ben 90000 LATEST", r#"["90000", 2, 1]"#),
+            ("TOURNEY.SUBMIT {laps} ben 82950 BEST", r#"["82950", 2, 1]"#),
+            ("TOURNEY.TOP {laps} 2", r#"[["ana", "82950", 1], ["ben", "82950", 2]]"#),
+            ("HGET {laps}:arrival ben", r#""3""#),
+            // Negative scores rank before every positive one.
+            ("TOURNEY.SUBMIT {laps} cy -5.5", r#"["-5.5", 1, 1]"#),
+            ("TOURNEY.SUBMIT {laps} cy -5 BEST", r#"["-5.5", 1, 0]"#),
+            // INCR adds as ever: down is better.
+            ("TOURNEY.INCR {laps} ben -1000", r#"["81950", 2]"#),
+            ("TOURNEY.INCR {laps} cy 100000", r#"["99994.5", 3]"#),
+            ("TOURNEY.TOP {laps} 3", r#"[["ben", "81950", 1], ["ana", "82950", 2], ["cy", "99994.5", 3]]"#),
+        ],
+    );
+    assert_eq!(
+        sh(&mut con, "TOURNEY.INFO {laps}"),
+        info_reply_in("asc", true, "first", "ordinal", None, 3, Some(("81950", "99994.5")))
+    );
+}
+
 // ==== 3 and 4. Seeded workloads against the model ====================================================
 
 #[test]
 fn first_ordinal_workload_matches_the_model() {
-    model_workload("{lb}", Policy { first: true, ties: Ties::Ordinal }, 0xF125);
+    model_workload("{lb}", Policy { first: true, ties: Ties::Ordinal, asc: false }, 0xF125);
 }
 
 #[test]
 fn first_competition_workload_matches_the_model() {
-    model_workload("tournament:{t1}:scores", Policy { first: true, ties: Ties::Competition }, 0xC0375);
+    model_workload("tournament:{t1}:scores", Policy { first: true, ties: Ties::Competition, asc: false }, 0xC0375);
 }
 
 #[test]
 fn dense_workload_matches_the_model() {
-    model_workload("{dense}", Policy { first: false, ties: Ties::Dense }, 0xDE45E);
+    model_workload("{dense}", Policy { first: false, ties: Ties::Dense, asc: false }, 0xDE45E);
 }
 
 #[test]
 fn dense_first_workload_matches_the_model() {
-    model_workload("t:{d}:lb", Policy { first: true, ties: Ties::Dense }, 0xDF);
+    model_workload("t:{d}:lb", Policy { first: true, ties: Ties::Dense, asc: false }, 0xDF);
 }
 
 #[test]
 fn member_ordinal_tournament_workload_matches_the_model() {
     // Control for the model: a created tournament with the default rules ranks as a plain board.
-    model_workload("{plain}", Policy { first: false, ties: Ties::Ordinal }, 0x9A1);
+    model_workload("{plain}", Policy { first: false, ties: Ties::Ordinal, asc: false }, 0x9A1);
+}
+
+// ORDER ASC: the same workloads, lowest score first, under every TIEBREAK and TIES.
+
+#[test]
+fn asc_member_ordinal_workload_matches_the_model() {
+    model_workload("{asc}", Policy { first: false, ties: Ties::Ordinal, asc: true }, 0xA5C1);
+}
+
+#[test]
+fn asc_member_competition_workload_matches_the_model() {
+    model_workload("laps:{monza}", Policy { first: false, ties: Ties::Competition, asc: true }, 0xA5C2);
+}
+
+#[test]
+fn asc_member_dense_workload_matches_the_model() {
+    model_workload("{asc:dense}", Policy { first: false, ties: Ties::Dense, asc: true }, 0xA5C3);
+}
+
+#[test]
+fn asc_first_ordinal_workload_matches_the_model() {
+    model_workload("t:{af}:lb", Policy { first: true, ties: Ties::Ordinal, asc: true }, 0xA5C4);
+}
+
+#[test]
+fn asc_first_competition_workload_matches_the_model() {
+    model_workload("{afc}", Policy { first: true, ties: Ties::Competition, asc: true }, 0xA5C5);
+}
+
+#[test]
+fn asc_first_dense_workload_matches_the_model() {
+    model_workload("golf:{open}:scores", Policy { first: true, ties: Ties::Dense, asc: true }, 0xA5C6);
 }
 
 #[test]
@@ -1289,17 +1706,97 @@ fn dense_with_first_orders_by_arrival_and_shares_ranks() {
     assert_eq!(percentile_of(&mut con, "{lb}", "mike"), 25.0);
 }
 
+// ==== 4b. Seasons of ASC tournaments ===================================================================
+
+/// ASC tournaments' monthly seasons against the model, written through `SEASON monthly` and
+/// through the season's key named directly, read both ways: FIRST + DENSE with an EXPIREAT
+/// before the season's end, and MEMBER + COMPETITION, whose keys end with the season.
+/// Retried if the month turns during the run.
+#[test]
+fn asc_season_boards_match_the_model() {
+    let (_server, mut con) = start();
+    in_one_month(&mut con, |con, month| {
+        sh_ok(con, "FLUSHALL");
+        let now = server_ms(con);
+        let season_expiry = season_at(Period::Monthly, now).expire_at_ms;
+        let at = now + 3_600_000;
+        let first_dense = Policy { first: true, ties: Ties::Dense, asc: true };
+        let member_competition = Policy { first: false, ties: Ties::Competition, asc: true };
+        let mut boards = [
+            Workload::season(con, "sa:{1}", month, first_dense, Some(at), season_expiry, 0x5EA1),
+            Workload::season(con, "sb:{2}", month, member_competition, None, season_expiry, 0x5EA2),
+        ];
+        for board in &mut boards {
+            board.run(con, 1500);
+            board.assert_varied();
+        }
+        // Every write reached the season's board, none the tournament's own key.
+        assert_eq!(sh(con, "EXISTS sa:{1} sb:{2}"), "0");
+    });
+}
+
+/// The previous season of an ASC tournament that ran through it reads lowest first too.
+/// The settings are those tally writes for a tournament created at the start of last month
+/// (the only way to have one without waiting a month).
+#[test]
+fn an_asc_tournaments_previous_season_reads_lowest_first() {
+    let (_server, mut con) = start();
+    in_one_month(&mut con, |con, _| {
+        sh_ok(con, "FLUSHALL");
+        let this_month = season_at(Period::Monthly, server_ms(con));
+        let last_month = season_at(Period::Monthly, this_month.start_ms - 1);
+        assert_eq!(sh(con, "TOURNEY.CREATE {now} ORDER ASC TIEBREAK FIRST TIES COMPETITION"), "OK");
+        let settings = run(con, &["GET", "{now}:tourney"]);
+        assert_eq!(without_created(&settings), r#""tiebreak first ties competition order asc""#);
+        let value = format!("tiebreak first ties competition order asc created {}", last_month.start_ms);
+        assert_eq!(run(con, &["SET", "pa:{1}:tourney", &value]), "OK");
+        // Last month's board, written by its name while the tournament ran.
+        let last = format!("pa:{{1}}:{}", last_month.name);
+        arrive_five_asc(con, &last, [r#"["20", 1]"#, r#"["30", 2]"#, r#"["20", 1]"#, r#"["20", 1]"#, r#"["10", 1]"#]);
+        let previous = |line: &str| format!("{line} SEASON monthly PREVIOUS");
+        expect(
+            con,
+            &[
+                (
+                    &previous("TOURNEY.TOP pa:{1} 10"),
+                    r#"[["bob", "10", 1], ["zoe", "20", 2], ["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+                ),
+                (&previous("TOURNEY.RANK pa:{1} mike TIES ORDINAL"), "4"),
+                (
+                    &previous("TOURNEY.AROUND pa:{1} yan 1"),
+                    r#"[["aaron", "20", 2], ["mike", "20", 2], ["yan", "30", 5]]"#,
+                ),
+                (&previous("TOURNEY.PERCENTILE pa:{1} zoe"), r#""80""#),
+                (&previous("TOURNEY.PERCENTILE pa:{1} yan"), r#""20""#),
+            ],
+        );
+        assert_eq!(
+            sh(con, &previous("TOURNEY.INFO pa:{1}")),
+            info_reply_in("asc", true, "first", "competition", Some(last_month.expire_at_ms), 5, Some(("10", "30")))
+        );
+    });
+}
+
 // ==== 5. Replication and persistence ================================================================
 
-/// The boards of the replication and persistence tests: every policy, tagged and untagged
-/// keys, and one with an expiry.
+/// The boards of the replication and persistence tests: every policy, both orders, tagged
+/// and untagged keys, and two with an expiry.
 fn boards(con: &mut Connection, seed: u64) -> Vec<Workload> {
     let at = server_ms(con) + 3_600_000;
     vec![
-        Workload::create(con, "r:{a}:first", Policy { first: true, ties: Ties::Ordinal }, None, seed),
-        Workload::create(con, "r:{b}:dense", Policy { first: false, ties: Ties::Dense }, None, seed + 1),
-        Workload::create(con, "{both}", Policy { first: true, ties: Ties::Dense }, Some(at), seed + 2),
-        Workload::create(con, "r:{c}:comp", Policy { first: true, ties: Ties::Competition }, None, seed + 3),
+        Workload::create(con, "r:{a}:first", Policy { first: true, ties: Ties::Ordinal, asc: false }, None, seed),
+        Workload::create(con, "r:{b}:dense", Policy { first: false, ties: Ties::Dense, asc: false }, None, seed + 1),
+        Workload::create(con, "{both}", Policy { first: true, ties: Ties::Dense, asc: false }, Some(at), seed + 2),
+        Workload::create(
+            con,
+            "r:{c}:comp",
+            Policy { first: true, ties: Ties::Competition, asc: false },
+            None,
+            seed + 3,
+        ),
+        // ASC: order entries not inverted, BEST keeping the lower score.
+        Workload::create(con, "r:{e}:asc", Policy { first: true, ties: Ties::Dense, asc: true }, Some(at), seed + 4),
+        Workload::create(con, "{asc}", Policy { first: false, ties: Ties::Competition, asc: true }, None, seed + 5),
     ]
 }
 
@@ -1379,33 +1876,36 @@ fn replica_holds_the_same_bytes_and_order() {
 }
 
 /// 600 members: the leaderboard and order set become skiplists and the arrival hash a
-/// hashtable. The replica holds the same contents and order; the sorted sets' DUMPs are
-/// equal, the hash's need not be (a hashtable's DUMP follows its per-process hash seed).
+/// hashtable, on a DESC and an ASC board. The replica holds the same contents and order; the
+/// sorted sets' DUMPs are equal, the hash's need not be (a hashtable's DUMP follows its
+/// per-process hash seed).
 #[test]
 fn a_large_first_board_replicates_its_contents_and_order() {
     let (primary, replica) = primary_with_replica();
     let mut con = primary.connect();
     let mut rcon = replica.connect();
-    let Workload { mut model, mut rng, .. } =
-        Workload::create(&mut con, "{big}", Policy { first: true, ties: Ties::Dense }, None, 0xB16);
-    for index in 0..900 {
-        let member = format!("m{}", if index < 600 { index } else { rng.below(600) as usize });
-        let delta = rng.range(0, 6) as f64;
-        let new = model.incr(&member, delta);
-        let expected = format!(r#"["{}", {}]"#, score_text(new), model.rank(&member, Ties::Dense));
-        assert_eq!(
-            run(&mut con, &["TOURNEY.INCR", "{big}", &member, &delta.to_string()]),
-            expected,
-            "INCR {member} {delta}"
-        );
+    for (key, asc) in [("{big}", false), ("{bigasc}", true)] {
+        let policy = Policy { first: true, ties: Ties::Dense, asc };
+        let Workload { mut model, mut rng, .. } = Workload::create(&mut con, key, policy, None, 0xB16);
+        for index in 0..900 {
+            let member = format!("m{}", if index < 600 { index } else { rng.below(600) as usize });
+            let delta = rng.range(0, 6) as f64;
+            let new = model.incr(&member, delta);
+            let expected = format!(r#"["{}", {}]"#, score_text(new), model.rank(&member, Ties::Dense));
+            assert_eq!(
+                run(&mut con, &["TOURNEY.INCR", key, &member, &delta.to_string()]),
+                expected,
+                "{key}: INCR {member} {delta}"
+            );
+        }
+        wait_in_sync(&mut con, &mut rcon);
+        assert_eq!(sh(&mut con, &format!("OBJECT ENCODING {key}:arrival")), r#""hashtable""#);
+        assert_eq!(sh(&mut con, &format!("OBJECT ENCODING {key}:order")), r#""skiplist""#);
+        for server in [&mut con, &mut rcon] {
+            model.verify(server, key, None);
+        }
     }
-    wait_in_sync(&mut con, &mut rcon);
-    assert_eq!(sh(&mut con, "OBJECT ENCODING {big}:arrival"), r#""hashtable""#);
-    assert_eq!(sh(&mut con, "OBJECT ENCODING {big}:order"), r#""skiplist""#);
-    for server in [&mut con, &mut rcon] {
-        model.verify(server, "{big}", None);
-    }
-    let dumps = |con: &mut Connection| key_dumps_where(con, |key| key != b"{big}:arrival");
+    let dumps = |con: &mut Connection| key_dumps_where(con, |key| !key.ends_with(b":arrival"));
     assert_eq!(dumps(&mut rcon), dumps(&mut con));
 }
 
@@ -1573,6 +2073,45 @@ fn expireat_reaches_every_key_on_primary_and_replica() {
         [at.to_string().as_str(), &at.to_string(), "-2", "-2", "-2"],
         "on the replica"
     );
+    assert_eq!(key_dumps(&mut rcon), key_dumps(&mut con));
+}
+
+/// A board's only member changing its score: its order entry's ZREM empties the order set,
+/// which the ZADD then creates again; it must get the tournament's expiry again (it kept
+/// none, on primary and replica, and outlived the tournament). Both orders; a season's
+/// board, whose expiry is its season's, alike.
+#[test]
+fn a_lone_member_moving_keeps_the_order_sets_expiry() {
+    let (primary, replica) = primary_with_replica();
+    let mut con = primary.connect();
+    let mut rcon = replica.connect();
+    let at = server_ms(&mut con) + 3_600_000;
+    let expiry = |con: &mut Connection, key: &str| -> Vec<String> {
+        all_keys(key).iter().map(|name| run(con, &["PEXPIRETIME", name])).collect()
+    };
+    let everywhere = vec![at.to_string(); 5];
+    for (key, order) in [("{desc}", "DESC"), ("{asc}", "ASC")] {
+        let create = format!("TOURNEY.CREATE {key} ORDER {order} TIEBREAK FIRST TIES DENSE EXPIREAT {at}");
+        assert_eq!(sh(&mut con, &create), "OK");
+        for line in ["TOURNEY.INCR {k} zoe 5", "TOURNEY.INCR {k} zoe 1", "TOURNEY.SUBMIT {k} zoe 2 LATEST"] {
+            sh_ok(&mut con, &line.replace("{k}", key));
+            assert_eq!(expiry(&mut con, key), everywhere, "{key}: after {line}");
+        }
+    }
+    // A season's board: its keys end with the season.
+    sh_ok(&mut con, "TOURNEY.CREATE {s} ORDER ASC TIEBREAK FIRST");
+    sh_ok(&mut con, "TOURNEY.INCR {s} zoe 5 SEASON monthly");
+    let season = season_at(Period::Monthly, server_ms(&mut con));
+    let board = format!("{{s}}:{}", season.name);
+    sh_ok(&mut con, "TOURNEY.INCR {s} zoe 1 SEASON monthly");
+    let keys = [board.clone(), format!("{board}:arrival"), format!("{board}:order")];
+    let expiries = |con: &mut Connection| keys.iter().map(|name| run(con, &["PEXPIRETIME", name])).collect::<Vec<_>>();
+    assert_eq!(expiries(&mut con), vec![season.expire_at_ms.to_string(); 3], "{board}");
+    wait_in_sync(&mut con, &mut rcon);
+    for key in ["{desc}", "{asc}"] {
+        assert_eq!(expiry(&mut rcon, key), everywhere, "{key} on the replica");
+    }
+    assert_eq!(expiries(&mut rcon), expiries(&mut con), "{board} on the replica");
     assert_eq!(key_dumps(&mut rcon), key_dumps(&mut con));
 }
 
@@ -1952,6 +2491,23 @@ fn info_is_a_map_in_resp3() {
             ("top", Value::Double(5.0)),
             ("bottom", Value::Double(-2.5)),
             ("order", word("desc")),
+        ])
+    );
+    // An ASC tournament: `top` is the lowest score.
+    assert_eq!(run(&mut con, &["TOURNEY.CREATE", "{asc}", "ORDER", "ASC"]), "OK");
+    ok(&mut con, &["TOURNEY.INCR", "{asc}", "a", "5"]);
+    ok(&mut con, &["TOURNEY.INCR", "{asc}", "b", "-2.5"]);
+    assert_eq!(
+        ok(&mut con, &["TOURNEY.INFO", "{asc}"]),
+        map(vec![
+            ("created", Value::Int(1)),
+            ("tiebreak", word("member")),
+            ("ties", word("ordinal")),
+            ("expireat", Value::Nil),
+            ("members", Value::Int(2)),
+            ("top", Value::Double(-2.5)),
+            ("bottom", Value::Double(5.0)),
+            ("order", word("asc")),
         ])
     );
 }
