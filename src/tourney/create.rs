@@ -9,8 +9,8 @@ use crate::stats::Family;
 use smallvec::SmallVec;
 use std::ffi::CStr;
 use tally_core::season::{season_at, season_key, Period, SeasonChoice};
-use tally_core::slot::Companions;
-use tally_core::tourney::{self as core, KEY_POSITION as KEY_POS, TOURNAMENT};
+use tally_core::slot::{companion_key, Companions};
+use tally_core::tourney::{self as core, DATA_SUFFIX, KEY_POSITION as KEY_POS, TOURNAMENT, WITH_DATA};
 use tally_core::Error;
 
 pub struct Create;
@@ -87,6 +87,13 @@ impl Command for Create {
                 return Err(Error::TournamentHasMembers(running.bytes().to_vec()));
             }
         }
+        // Member data kept beside a populated board ends with the tournament too.
+        let data_name = ctx.string(companions.name(DATA_SUFFIX));
+        let expire_data =
+            policy.expire_at.is_some() && populated && ctx.open_quietly(data_name.raw()).kind() == KeyKind::Hash;
+        if expire_data {
+            ctx.check_permissions(&[data_name.raw()], KeyAccess::UPDATE)?;
+        }
         let settings = ctx.open_key(settings_name.raw(), true);
         let value = ctx.string(policy.encode_with_created(now).as_bytes());
         settings.set_string(&value)?;
@@ -106,6 +113,9 @@ impl Command for Create {
             ctx.replicate_pexpireat(key, at);
             ctx.signal_modified(key);
             ctx.notify_expire(key);
+            if expire_data {
+                expire_key(ctx, data_name.raw(), at)?;
+            }
         }
         if let Some(at) = policy.expire_at {
             end_seasons_by(ctx, key_bytes, now, at)?;
@@ -118,25 +128,37 @@ impl Command for Create {
 /// Ends the boards of the current and previous seasons of `key` at `at` when they would
 /// outlive the tournament (created with EXPIREAT `at`), as later season writes do.
 fn end_seasons_by(ctx: &Ctx, key: &[u8], now: i64, at: i64) -> Result<(), Error> {
-    let mut names: SmallVec<[OwnedString; 6]> = SmallVec::new();
+    let mut names: SmallVec<[OwnedString; 12]> = SmallVec::new();
     for period in [Period::Daily, Period::Weekly, Period::Monthly] {
         for previous in [false, true] {
             let season = SeasonChoice { period, previous }.season(now);
             let name = ctx.string(&season_key(key, &season)?);
-            let board = ctx.open_quietly(name.raw());
-            if board.kind() != KeyKind::Empty && board.expire_at().is_none_or(|expiry| expiry > at) {
-                names.push(name);
+            // The season's member data, a hash beside its board, ends with it too.
+            let data = ctx.string(&companion_key(name.bytes(), DATA_SUFFIX, WITH_DATA)?);
+            for (name, hash_only) in [(name, false), (data, true)] {
+                let found = ctx.open_quietly(name.raw());
+                let kind = found.kind();
+                let ours = if hash_only { kind == KeyKind::Hash } else { kind != KeyKind::Empty };
+                if ours && found.expire_at().is_none_or(|expiry| expiry > at) {
+                    names.push(name);
+                }
             }
         }
     }
-    let raw: SmallVec<[RawString; 6]> = names.iter().map(OwnedString::raw).collect();
+    let raw: SmallVec<[RawString; 12]> = names.iter().map(OwnedString::raw).collect();
     ctx.check_permissions(&raw, KeyAccess::UPDATE)?;
     for name in raw {
-        ctx.open_key(name, true).set_expire_at(at)?;
-        ctx.replicate_pexpireat(name, at);
-        ctx.signal_modified(name);
-        ctx.notify_expire(name);
+        expire_key(ctx, name, at)?;
     }
+    Ok(())
+}
+
+/// Gives the existing key `name` the expiry `at`, replicated and notified as PEXPIREAT.
+fn expire_key(ctx: &Ctx, name: RawString, at: i64) -> Result<(), Error> {
+    ctx.open_key(name, true).set_expire_at(at)?;
+    ctx.replicate_pexpireat(name, at);
+    ctx.signal_modified(name);
+    ctx.notify_expire(name);
     Ok(())
 }
 

@@ -77,6 +77,10 @@ impl<'c> MemberData<'c> {
         if !removed.is_empty() {
             self.ctx.replicate_with_key(c"HDEL", name.raw(), &removed);
             self.ctx.wrote(name.raw(), Notify::Hash, c"hdel");
+            // The server deleted the emptied hash: `del`, as HDEL fires.
+            if hash.kind() == KeyKind::Empty {
+                self.ctx.notify_deleted(name.raw());
+            }
         }
     }
 

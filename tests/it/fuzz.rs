@@ -7,7 +7,9 @@
 //! change to other valid values. TOURNEY.CREATE turns the shared leaderboards into
 //! tournaments (TIEBREAK FIRST, TIES DENSE, EXPIREAT) now and then, so that their companion
 //! keys exist, and setup steps write garbage into those keys (settings tally did not
-//! write, forged order entries and arrival numbers, keys of the wrong type). A second test
+//! write, forged order entries and arrival numbers, keys of the wrong type). Writes carry
+//! member data (`DATA value`) and reads ask for it (`WITHDATA`) now and then, so that the
+//! data hashes beside the boards fill, empty and meet garbage too. A second test
 //! applies those corruptions one by one to a fresh tournament and runs every TOURNEY
 //! command after each.
 //!
@@ -96,17 +98,19 @@ const KEYS: [&[u8]; 21] = [
 /// The keys of the `{f}` slot.
 const SLOT_KEYS: usize = 16;
 
-/// The companion keys of the tournaments on fz:{f}:1 and fz:{f}:2 (settings and tie
-/// structures): other commands meet them now and then, setup steps corrupt them.
-const COMPANIONS: [&[u8]; 8] = [
+/// The companion keys of the tournaments on fz:{f}:1 and fz:{f}:2 (settings, tie
+/// structures and member data): other commands meet them now and then, setup steps corrupt them.
+const COMPANIONS: [&[u8]; 10] = [
     b"fz:{f}:1:tourney",
     b"fz:{f}:1:arrival",
     b"fz:{f}:1:order",
     b"fz:{f}:1:dense",
+    b"fz:{f}:1:data",
     b"fz:{f}:2:tourney",
     b"fz:{f}:2:arrival",
     b"fz:{f}:2:order",
     b"fz:{f}:2:dense",
+    b"fz:{f}:2:data",
 ];
 
 /// The keys a command mostly works on, so that its own state builds up.
@@ -125,11 +129,12 @@ fn home_keys(command: usize) -> &'static [&'static [u8]] {
 }
 
 /// Module configs, their defaults, and the other valid values a batch may run with.
-const CONFIGS: [(&str, &str, &[&str]); 9] = [
+const CONFIGS: [(&str, &str, &[&str]); 10] = [
     ("tally.require-hashtag", "auto", &["yes", "no"]),
     ("tally.limit-shadow", "no", &["yes"]),
     ("tally.max-member-bytes", "128", &["1", "8", "65536"]),
     ("tally.max-range", "1000", &["1", "5", "100000"]),
+    ("tally.max-data-bytes", "1024", &["0", "4", "65536"]),
     ("tally.limit-max-log", "100000", &["1", "3", "10000000"]),
     ("tally.audit-max-len", "10000", &["1", "5"]),
     ("tally.audit-retention-ms", "0", &["1", "60000"]),
@@ -286,6 +291,10 @@ impl Gen {
                     "FIRST",
                     "MEMBER",
                     "EXPIREAT",
+                    "DATA",
+                    "WITHDATA",
+                    "ORDER",
+                    "ASC",
                 ]);
                 if self.rng.one_in(3) {
                     b(word.to_lowercase())
@@ -318,6 +327,47 @@ impl Gen {
             args.push(b(self.rng.pick(&["daily", "WEEKLY", "monthly", "yearly"])));
             if self.rng.one_in(3) {
                 args.push(b("PREVIOUS"));
+            }
+        }
+    }
+
+    /// A member's data: short, empty, option words, odd bytes, around the size limits.
+    fn data_value(&mut self) -> Vec<u8> {
+        match self.rng.below(10) {
+            0 => Vec::new(),
+            1 => b(self.rng.pick(&["SEASON", "DATA", "BEST", "LATEST", "WITHDATA", "daily"])),
+            2 => vec![b'd'; *self.rng.pick(&[4usize, 5, 1024, 1025, 65_536, 65_537])],
+            3 | 4 => self.random_bytes(40),
+            _ => b(format!("car{}", self.rng.below(10))),
+        }
+    }
+
+    /// Half the time `DATA value`; then sometimes the season before it rather than after.
+    fn data_and_season(&mut self, args: &mut Vec<Vec<u8>>) {
+        let season_first = self.rng.one_in(3);
+        if season_first {
+            self.season(args);
+        }
+        if self.rng.one_in(2) {
+            args.push(b(self.rng.pick(&["DATA", "data"])));
+            let value = self.data_value();
+            args.push(value);
+        }
+        if !season_first {
+            self.season(args);
+        }
+    }
+
+    /// A read's options: sometimes WITHDATA, before or after TIES and SEASON.
+    fn page_options(&mut self, args: &mut Vec<Vec<u8>>) {
+        let at = args.len();
+        self.ties(args);
+        if self.rng.one_in(3) {
+            let word = b(self.rng.pick(&["WITHDATA", "withdata"]));
+            if self.rng.one_in(2) {
+                args.insert(at, word);
+            } else {
+                args.push(word);
             }
         }
     }
@@ -399,16 +449,20 @@ impl Gen {
                 args.push(self.home(command));
                 args.push(self.member());
                 args.push(self.score());
-                self.season(&mut args);
+                self.data_and_season(&mut args);
             }
             1 => {
                 args.push(self.home(command));
                 args.push(self.member());
                 args.push(self.score());
+                let at = args.len();
+                self.data_and_season(&mut args);
+                // The mode before or after the data.
                 if self.rng.one_in(2) {
-                    args.push(b(self.rng.pick(&["BEST", "LATEST", "latest"])));
+                    let mode = b(self.rng.pick(&["BEST", "LATEST", "latest"]));
+                    let at = if self.rng.one_in(2) { at } else { args.len() };
+                    args.insert(at, mode);
                 }
-                self.season(&mut args);
             }
             2 => {
                 args.push(self.home(command));
@@ -427,13 +481,13 @@ impl Gen {
                     args.push(b("OFFSET"));
                     args.push(b(self.rng.range(0, 50).to_string()));
                 }
-                self.ties(&mut args);
+                self.page_options(&mut args);
             }
             4 => {
                 args.push(self.home(command));
                 args.push(self.member());
                 args.push(b(self.rng.range(0, 10).to_string()));
-                self.ties(&mut args);
+                self.page_options(&mut args);
             }
             5 => {
                 args.push(self.home(command));
@@ -622,7 +676,7 @@ impl Gen {
                 for _ in 0..n.clamp(0, 8) {
                     args.push(self.member());
                 }
-                self.ties(&mut args);
+                self.page_options(&mut args);
             }
             21 | 22 => {
                 args.push(self.home(command));
@@ -684,6 +738,8 @@ impl Gen {
                             "EXPIREAT",
                             "SEASON",
                             "PREVIOUS",
+                            "DATA",
+                            "WITHDATA",
                         ];
                         args.push(b(self.rng.pick(&word)));
                         if self.rng.one_in(2) {
@@ -741,7 +797,10 @@ impl Gen {
         let board = 1 + self.rng.below(2);
         let key = |suffix: &str| b(format!("fz:{{f}}:{board}{suffix}"));
         match self.rng.below(9) {
-            0 | 1 => vec![[b("DEL"), key(""), key(":tourney"), key(":arrival"), key(":order"), key(":dense")].to_vec()],
+            0 | 1 => {
+                vec![[b("DEL"), key(""), key(":tourney"), key(":arrival"), key(":order"), key(":dense"), key(":data")]
+                    .to_vec()]
+            }
             // Settings tally did not write, or wrote for another policy than the tie
             // structures hold (on a board that has members: out of step).
             2 | 3 => {
@@ -795,7 +854,7 @@ impl Gen {
             }
             7 => {
                 // Companion keys of the wrong type.
-                let suffix = *self.rng.pick(&[":tourney", ":arrival", ":order", ":dense"]);
+                let suffix = *self.rng.pick(&[":tourney", ":arrival", ":order", ":dense", ":data"]);
                 let name = key(suffix);
                 vec![match self.rng.below(3) {
                     0 => vec![b("HSET"), name, b("a"), b("b")],
@@ -804,7 +863,7 @@ impl Gen {
                 }]
             }
             _ => {
-                let suffix = *self.rng.pick(&["", ":tourney", ":arrival", ":order", ":dense"]);
+                let suffix = *self.rng.pick(&["", ":tourney", ":arrival", ":order", ":dense", ":data"]);
                 let name = key(suffix);
                 vec![vec![b("PEXPIRE"), name, b(self.rng.range(1, 50).to_string())]]
             }
@@ -962,11 +1021,35 @@ fn score_text(bytes: &Option<Vec<u8>>) -> bool {
         .is_some_and(|x| !x.is_nan())
 }
 
-fn is_entry(reply: &Reply) -> bool {
-    matches!(reply, Reply::Array(Some(items)) if matches!(
-        items.as_slice(),
-        [Reply::Bulk(Some(_)), Reply::Bulk(score), Reply::Int(rank)] if score_text(score) && *rank >= 1
-    ))
+/// A page entry: `[member, score, rank]`, and the member's data (nil where none) `with_data`.
+fn is_entry(reply: &Reply, with_data: bool) -> bool {
+    let Reply::Array(Some(items)) = reply else { return false };
+    let (entry, data) = items.split_at(items.len().min(3));
+    matches!(entry, [Reply::Bulk(Some(_)), Reply::Bulk(score), Reply::Int(rank)] if score_text(score) && *rank >= 1)
+        && match data {
+            [] => !with_data,
+            [Reply::Bulk(_)] => with_data,
+            _ => false,
+        }
+}
+
+/// Whether a page reply has an entry with data.
+fn has_data(reply: &Reply) -> bool {
+    let Reply::Array(Some(entries)) = reply else { return false };
+    entries
+        .iter()
+        .any(|entry| matches!(entry, Reply::Array(Some(items)) if matches!(items.get(3), Some(Reply::Bulk(Some(_))))))
+}
+
+/// Whether a TOP (3), AROUND (4) or RANKS (23) call asks WITHDATA: the word among its
+/// options (where a member or count is, it is not one).
+fn asks_data(command: usize, args: &[Vec<u8>]) -> bool {
+    let options = match command {
+        4 => 4,
+        23 => std::str::from_utf8(&args[2]).ok().and_then(|n| n.parse::<usize>().ok()).map_or(usize::MAX, |n| 3 + n),
+        _ => 3,
+    };
+    args.get(options..).unwrap_or_default().iter().any(|word| word.eq_ignore_ascii_case(b"WITHDATA"))
 }
 
 fn is_decision(reply: &Reply) -> bool {
@@ -1052,9 +1135,11 @@ fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
         (2, Reply::Array(Some(items))) => {
             matches!(items.as_slice(), [Reply::Int(rank), Reply::Bulk(score)] if *rank >= 1 && score_text(score))
         }
-        (3, Reply::Array(Some(items))) => items.iter().all(is_entry),
+        (3, Reply::Array(Some(items))) => items.iter().all(|entry| is_entry(entry, asks_data(command, args))),
         (4, Reply::Bulk(None) | Reply::Array(None)) => true,
-        (4, Reply::Array(Some(items))) => !items.is_empty() && items.iter().all(is_entry),
+        (4, Reply::Array(Some(items))) => {
+            !items.is_empty() && items.iter().all(|entry| is_entry(entry, asks_data(command, args)))
+        }
         (5, Reply::Bulk(None)) => true,
         (5, Reply::Bulk(Some(text))) => {
             std::str::from_utf8(text).ok().and_then(|t| t.parse::<f64>().ok()).is_some_and(|p| p > 0.0 && p <= 100.0)
@@ -1086,7 +1171,7 @@ fn well_formed(command: usize, args: &[Vec<u8>], reply: &Reply) -> bool {
                 if *limit >= 1 && (0..=*limit).contains(remaining) && *retry >= 0
                     && matches!((acquired, token), (1, Reply::Bulk(Some(_))) | (0, Reply::Bulk(None)))),
         (21 | 22, Reply::Int(done)) => (0..=1).contains(done),
-        (23, Reply::Array(Some(items))) => items.iter().all(is_entry),
+        (23, Reply::Array(Some(items))) => items.iter().all(|entry| is_entry(entry, asks_data(command, args))),
         _ => false,
     }
 }
@@ -1107,6 +1192,10 @@ struct Tally {
     config_changes: u64,
     /// TOURNEY.CREATE calls that succeeded with TIEBREAK FIRST or TIES DENSE (tie structures).
     tie_tournaments: u64,
+    /// TOURNEY.INCR and SUBMIT calls with DATA that succeeded.
+    data_writes: u64,
+    /// WITHDATA reads that replied some member's data.
+    data_reads: u64,
     violations: Vec<String>,
 }
 
@@ -1162,6 +1251,12 @@ impl Tally {
                 entry.0 += 1;
                 if command == 7 && keeps_tie_structures(args) {
                     self.tie_tournaments += 1;
+                }
+                if command <= 1 && args.iter().skip(4).any(|word| word.eq_ignore_ascii_case(b"DATA")) {
+                    self.data_writes += 1;
+                }
+                if matches!(command, 3 | 4 | 23) && has_data(reply) {
+                    self.data_reads += 1;
                 }
                 if strict && !well_formed(command, args, reply) {
                     self.violation(format!("{place}: malformed reply {} to {}", brief(reply), show(args)));
@@ -1396,7 +1491,7 @@ fn run_fuzz() {
     println!(
         "fuzz: {} invocations in {batch_number} batches in {:.1} s ({} in MULTI/EXEC, {} in Lua scripts, {} with a \
          1 MB argument; odd batches over RESP3), {} setup commands, {} config changes, {} tournaments created with tie \
-         structures; {keys} keys, {memory} used at the end",
+         structures, {} writes with DATA, {} reads with data; {keys} keys, {memory} used at the end",
         tally.invocations,
         elapsed.as_secs_f64(),
         tally.in_transactions,
@@ -1404,7 +1499,9 @@ fn run_fuzz() {
         tally.huge_arguments,
         tally.setup_commands,
         tally.config_changes,
-        tally.tie_tournaments
+        tally.tie_tournaments,
+        tally.data_writes,
+        tally.data_reads
     );
     println!("fuzz: replies per command (ok / error):");
     for (name, (ok, err)) in &tally.per_command {
@@ -1445,6 +1542,9 @@ fn run_fuzz() {
         "only {} tournaments with tie structures created",
         tally.tie_tournaments
     );
+    // ... and member data, written and read back.
+    assert!(tally.data_writes >= tally.invocations / 250, "only {} writes with DATA", tally.data_writes);
+    assert!(tally.data_reads >= tally.invocations / 2000, "only {} reads with data", tally.data_reads);
 }
 
 fn tail(log: &str) -> String {

@@ -22,6 +22,7 @@ mod persistence;
 mod resp3;
 mod seasons;
 mod tourney;
+mod tourney_data;
 mod tourney_ranks;
 mod tourney_seasons_and_ties;
 mod tourney_server;

@@ -188,8 +188,10 @@ fn bad_season_options_are_refused_and_change_nothing() {
     ] {
         assert_eq!(sh(&mut con, line), SYNTAX, "{line}");
     }
+    // INCR takes `DATA value` now, so one word too many is a syntax error, two an arity one.
+    assert_eq!(sh(&mut con, "TOURNEY.INCR {lb} alice 1 extra SEASON daily"), SYNTAX);
     assert_eq!(
-        sh(&mut con, "TOURNEY.INCR {lb} alice 1 extra SEASON daily"),
+        sh(&mut con, "TOURNEY.INCR {lb} alice 1 DATA x extra SEASON daily"),
         "(error) ERR wrong number of arguments for 'tourney.incr' command"
     );
     assert_eq!(key_dumps(&mut con), before);
