@@ -94,6 +94,11 @@ impl Command for Create {
         if expire_data {
             ctx.check_permissions(&[data_name.raw()], KeyAccess::UPDATE)?;
         }
+        // Decided, permissions included, before the first write.
+        let seasons_to_end = match policy.expire_at {
+            Some(at) => seasons_outliving(ctx, key_bytes, now, at)?,
+            None => SmallVec::new(),
+        };
         let settings = ctx.open_key(settings_name.raw(), true);
         let value = ctx.string(policy.encode_with_created(now).as_bytes());
         settings.set_string(&value)?;
@@ -118,16 +123,24 @@ impl Command for Create {
             }
         }
         if let Some(at) = policy.expire_at {
-            end_seasons_by(ctx, key_bytes, now, at)?;
+            for name in &seasons_to_end {
+                expire_key(ctx, name.raw(), at)?;
+            }
         }
         ctx.reply_ok();
         Ok(())
     }
 }
 
-/// Ends the boards of the current and previous seasons of `key` at `at` when they would
-/// outlive the tournament (created with EXPIREAT `at`), as later season writes do.
-fn end_seasons_by(ctx: &Ctx, key: &[u8], now: i64, at: i64) -> Result<(), Error> {
+/// The boards of the current and previous seasons of `key`, and their member data, that would
+/// outlive a tournament created with EXPIREAT `at`, after checking that the caller may change
+/// them: CREATE ends them at `at`, as later season writes do.
+fn seasons_outliving<'c>(
+    ctx: &'c Ctx,
+    key: &[u8],
+    now: i64,
+    at: i64,
+) -> Result<SmallVec<[OwnedString<'c>; 12]>, Error> {
     let mut names: SmallVec<[OwnedString; 12]> = SmallVec::new();
     for period in [Period::Daily, Period::Weekly, Period::Monthly] {
         for previous in [false, true] {
@@ -147,10 +160,7 @@ fn end_seasons_by(ctx: &Ctx, key: &[u8], now: i64, at: i64) -> Result<(), Error>
     }
     let raw: SmallVec<[RawString; 12]> = names.iter().map(OwnedString::raw).collect();
     ctx.check_permissions(&raw, KeyAccess::UPDATE)?;
-    for name in raw {
-        expire_key(ctx, name, at)?;
-    }
-    Ok(())
+    Ok(names)
 }
 
 /// Gives the existing key `name` the expiry `at`, replicated and notified as PEXPIREAT.

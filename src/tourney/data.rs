@@ -73,12 +73,13 @@ impl<'c> MemberData<'c> {
         let (Some(name), Some(hash)) = (self.name, self.hash) else { return };
         let removed: SmallVec<[RawString; 8]> =
             members.iter().copied().filter(|&member| hash.hash_delete(member)).collect();
+        // The server deletes a hash its last field left: `del` follows, as HDEL fires it.
+        let emptied = hash.kind() == KeyKind::Empty;
         drop(hash);
         if !removed.is_empty() {
             self.ctx.replicate_with_key(c"HDEL", name.raw(), &removed);
             self.ctx.wrote(name.raw(), Notify::Hash, c"hdel");
-            // The server deleted the emptied hash: `del`, as HDEL fires.
-            if hash.kind() == KeyKind::Empty {
+            if emptied {
                 self.ctx.notify_deleted(name.raw());
             }
         }

@@ -130,7 +130,8 @@ impl Command for Ranks {
                 _ => order.compare_members(string_bytes(a.member), string_bytes(b.member)),
             })
         });
-        let data = if ranks.with_data { Some(board.data_for_read()?) } else { None };
+        // As TOP and AROUND, a reply with no entries reads no data.
+        let data = if ranks.with_data && !found.is_empty() { Some(board.data_for_read()?) } else { None };
         ctx.reply_array(found.len());
         for entry in &found {
             reply_entry(ctx, EntryMember::Raw(entry.member), entry.score, entry.rank, data.as_ref());

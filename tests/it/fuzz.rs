@@ -1536,9 +1536,11 @@ fn run_fuzz() {
     }
     assert_eq!(tally.per_command.len(), COMMANDS.len(), "every command was fuzzed");
     // ... and tournaments with tie structures, so that their paths and their checks of the
-    // companion keys run (about one in 2,000 invocations creates one).
+    // companion keys run. About one in 8,000 invocations creates one (24 in 200,000 with the
+    // default seed: most land on a board that already has members); asking for half that
+    // leaves room for generator changes without letting the paths go unvisited.
     assert!(
-        tally.tie_tournaments >= tally.invocations / 10_000,
+        tally.tie_tournaments >= tally.invocations / 20_000,
         "only {} tournaments with tie structures created",
         tally.tie_tournaments
     );
