@@ -8,6 +8,7 @@ use crate::command::Args;
 use crate::keys;
 use crate::server::{string_bytes, Ctx, KeyAccess, KeyKind, Order, OwnedString, RawString};
 use smallvec::SmallVec;
+use std::cell::Cell;
 use tally_core::season::{named_season, season_at, season_key, SeasonChoice};
 use tally_core::slot::{hash_tag, Companions};
 use tally_core::tourney::ties::{order_entry, order_entry_member};
@@ -27,9 +28,9 @@ pub(super) struct Board<'c> {
     pub(super) policy: Policy,
     pub(super) created: bool,
     pub(super) ties: TieNames<'c>,
-    /// The member-data hash, named when the call reads or writes data (`with_data`) and
-    /// the key has a hash tag; its access is checked with the other derived keys.
-    pub(super) data: Option<OwnedString<'c>>,
+    /// The member-data hash's name, derived by `open` when the call reads or writes data
+    /// (`with_data`) and the key has a hash tag, and taken by the call's `data_for_*`.
+    data: Cell<Option<OwnedString<'c>>>,
 }
 
 /// The names of the tie structures a tournament keeps (`None`: its policy keeps none).
@@ -139,7 +140,7 @@ impl<'c> Board<'c> {
             policy: Policy::default(),
             created: false,
             ties: TieNames::default(),
-            data: None,
+            data: Cell::new(None),
         };
         let mut season_expiry = None;
         // Seasons that ended before the tournament was created are plain boards.
@@ -204,8 +205,10 @@ impl<'c> Board<'c> {
             if access == KeyAccess::UPSERT {
                 Companions::new(named_bytes, WITH_DATA)?;
             }
-            board.data = board.data_name();
-            derived.extend(board.data.as_ref().map(OwnedString::raw));
+            let name = board.data_name();
+            derived.extend(name.as_ref().map(OwnedString::raw));
+            // Kept alive (a move does not free the string) for the check below and the call.
+            board.data.set(name);
         }
         if !derived.is_empty() {
             ctx.check_permissions(&derived, access)?;
@@ -214,8 +217,12 @@ impl<'c> Board<'c> {
     }
 
     /// The name of the board's member-data hash, beside the board (a season's beside the
-    /// season's board); `None` for a key without a hash tag, which cannot have one.
+    /// season's board): the one `open` derived, else derived now; `None` for a key without a
+    /// hash tag, which cannot have one.
     fn data_name(&self) -> Option<OwnedString<'c>> {
+        if let Some(name) = self.data.take() {
+            return Some(name);
+        }
         let mut names = Companions::new(string_bytes(self.key), WITH_DATA).ok()?;
         Some(self.ctx.string(names.name(DATA_SUFFIX)))
     }
