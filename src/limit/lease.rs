@@ -151,7 +151,10 @@ impl Command for Release {
             ctx.replicate_with_key(c"ZREM", name, &[token]);
             ctx.wrote(name, Notify::Zset, c"zrem");
         }
-        close(ctx, leases, name, ended || released)?;
+        // A release that removed nothing left the leases, and so their expiry, as they were.
+        if ended || released {
+            close(ctx, leases, name, true)?;
+        }
         ctx.reply_integer(i64::from(released));
         Ok(())
     }
@@ -184,7 +187,10 @@ impl Command for Renew {
             ctx.replicate_with_key(c"ZADD", name, &[ctx.integer_string(end).raw(), token]);
             ctx.wrote(name, Notify::Zset, c"zadd");
         }
-        close(ctx, leases, name, ended)?;
+        // A renewal that found no live lease left the leases, and their expiry, as they were.
+        if ended || renewed {
+            close(ctx, leases, name, ended)?;
+        }
         ctx.reply_integer(i64::from(renewed));
         Ok(())
     }
