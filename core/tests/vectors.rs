@@ -117,11 +117,13 @@ fn rank_maths() {
 
 // ---- limiters ---------------------------------------------------------------------------
 
-/// A limiter's state: the logs by key (sliding windows) or the stored GCRA string.
+/// A limiter's state: the logs by key (sliding windows), the stored GCRA string, or the
+/// LIMIT.FIXED count with its key's expiry.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct State {
     logs: BTreeMap<Vec<u8>, Vec<f64>>,
     gcra: Option<Vec<u8>>,
+    count: Option<(Vec<u8>, Option<i64>)>,
 }
 
 /// What one step gave: the reply or the error text, and the expiries it set.
@@ -170,6 +172,16 @@ fn step(case: &Case, state: &mut State, now_ms: i64, args: &[Value]) -> Outcome 
             }
             decision
         }),
+        "fixed" => {
+            let stored = state.count.as_ref().map(|(count, at)| (count.as_slice(), *at));
+            native::fixed(&argv, case.require, now_ms, stored).map(|(decision, write)| {
+                if let Some((count, at)) = write {
+                    state.count = Some((count.into_bytes(), Some(at)));
+                    expire_at.insert(argv[1].to_vec(), at);
+                }
+                decision
+            })
+        }
         other => panic!("unknown command {other}"),
     };
     Outcome { reply: reply.map_err(|e: Error| e.to_string()), expire_at }
@@ -191,7 +203,9 @@ fn initial_state(case: &Case) -> State {
                 state.logs.insert(key.as_bytes().to_vec(), floats(log));
             }
         }
-        _ => state.gcra = json["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "gcra" => state.gcra = json["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "fixed" => state.count = json["count"].as_str().map(|c| (c.as_bytes().to_vec(), json["expire_at_ms"].as_i64())),
+        other => panic!("unknown command {other}"),
     }
     state
 }
@@ -214,7 +228,13 @@ fn expected_state(case: &Case, before: &State, step: &Value) -> State {
                 state.logs.insert(key.as_bytes().to_vec(), floats(log));
             }
         }
-        _ => state.gcra = step["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "gcra" => state.gcra = step["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "fixed" => {
+            // The key keeps its expiry unless the step wrote.
+            let at = step["expire_at_ms"].as_i64().or_else(|| before.count.as_ref().and_then(|(_, at)| *at));
+            state.count = step["count"].as_str().map(|c| (c.as_bytes().to_vec(), at));
+        }
+        other => panic!("unknown command {other}"),
     }
     state
 }

@@ -3,10 +3,11 @@
 //! maths against TOURNEY.PERCENTILE/AROUND/SUBMIT, and the limiter cases marked `server`.
 //!
 //! The server's clock runs while a case runs, so vector times map onto it: the case's
-//! `now_ms` becomes the server time read just before the case, seeded state keeps its age,
-//! and a step may run up to D ms later (D measured, at most 999: the native runner checks
-//! that such drift changes no count). Counts (allowed, limit, remaining, log sizes) must be
-//! exact; waits may only be shorter by the drift.
+//! `now_ms` becomes the server time read just before the case (for LIMIT.FIXED, whose windows
+//! are aligned to the epoch, a time up to 100 ms earlier at the same place in its window),
+//! seeded state keeps its age, and a step may run up to D ms later (D measured, at most 999:
+//! the native runner checks that such drift changes no count). Counts (allowed, limit,
+//! remaining, log sizes, fixed counts) must be exact; waits may only be shorter by the drift.
 
 use crate::common::reply::*;
 use crate::common::*;
@@ -14,6 +15,7 @@ use crate::common::*;
 use redis::{Connection, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 // ---- a small JSON reader (the root crate has no JSON library among its dependencies) ----
 
@@ -413,7 +415,7 @@ impl Run<'_> {
                     }
                 }
             }
-            _ => {
+            "gcra" => {
                 if let Some(stored) = case.at("tat_us").opt_str() {
                     let key = case.at("steps").items()[0].at("args").items()[0].str();
                     let value = match stored.parse::<i64>() {
@@ -423,6 +425,17 @@ impl Run<'_> {
                     ok(self.con, &["SET", key, &value]);
                 }
             }
+            "fixed" => {
+                if let Some(count) = case.at("count").opt_str() {
+                    let key = case.at("steps").items()[0].at("args").items()[0].str();
+                    let mut set = vec!["SET".to_string(), key.to_string(), count.to_string()];
+                    if let Some(at) = case.get("expire_at_ms").filter(|at| !at.is_null()) {
+                        set.extend(["PXAT".to_string(), (at.int() + self.base).to_string()]);
+                    }
+                    ok(self.con, &set);
+                }
+            }
+            other => panic!("unknown command {other}"),
         }
     }
 
@@ -480,6 +493,10 @@ impl Run<'_> {
                         (Some(want), None) => panic!("{what}: {key} missing, want {want}"),
                     }
                 }
+                "fixed" => {
+                    let stored: Option<String> = redis::cmd("GET").arg(key).query(self.con).unwrap();
+                    assert_eq!(stored.as_deref(), want.opt_str(), "{what}: count of {key}");
+                }
                 _ => {
                     let log: Vec<f64> = want.items().iter().map(Json::f64).collect();
                     self.check_log(what, key, &log, drift);
@@ -501,17 +518,19 @@ impl Run<'_> {
     }
 }
 
-/// A case's initial state by key (logs, or the GCRA string).
+/// A case's initial state by key (logs, the GCRA string or the fixed count).
 fn initial_state(command: &str, case: &Json) -> BTreeMap<String, Json> {
     let first_key = case.at("steps").items()[0].at("args").items()[0].str().to_string();
     match command {
         "slide" => BTreeMap::from([(first_key, case.at("log").clone())]),
         "multi" => case.at("logs").fields().iter().cloned().collect(),
-        _ => BTreeMap::from([(first_key, case.at("tat_us").clone())]),
+        "gcra" => BTreeMap::from([(first_key, case.at("tat_us").clone())]),
+        "fixed" => BTreeMap::from([(first_key, case.at("count").clone())]),
+        other => panic!("unknown command {other}"),
     }
 }
 
-/// The state a case expects after a step, by key (logs, or the GCRA string).
+/// The state a case expects after a step, by key (logs, the GCRA string or the fixed count).
 fn update_state(command: &str, state: &mut BTreeMap<String, Json>, step: &Json) {
     if step.get("error").is_some() {
         return;
@@ -529,9 +548,35 @@ fn update_state(command: &str, state: &mut BTreeMap<String, Json>, step: &Json) 
                 state.insert(key.clone(), log.clone());
             }
         }
-        _ => {
+        "gcra" => {
             state.insert(key, step.at("tat_us").clone());
         }
+        "fixed" => {
+            state.insert(key, step.at("count").clone());
+        }
+        other => panic!("unknown command {other}"),
+    }
+}
+
+/// How late past a fixed case's place in its window the server clock may be when it starts.
+const ALIGN_SLACK: i64 = 100;
+
+/// The offset from vector times to server times for a case starting at `now`: the server
+/// clock's, except that LIMIT.FIXED's windows are aligned to the epoch, so a fixed case moves
+/// by whole periods (of its first step that replies): waits, under one period, until the
+/// server clock is at most ALIGN_SLACK ms past the case's place in its window.
+fn server_base(con: &mut Connection, command: &str, case: &Json, now: i64) -> i64 {
+    let replying = case.at("steps").items().iter().find(|step| step.get("reply").is_some());
+    let period =
+        replying.filter(|_| command == "fixed").map(|step| step.at("args").items()[1].str().parse::<i64>().unwrap());
+    loop {
+        let base = server_ms(con) - now;
+        let Some(period) = period else { return base };
+        let late = base.rem_euclid(period);
+        if late <= ALIGN_SLACK {
+            return base - late;
+        }
+        std::thread::sleep(Duration::from_millis((period - late) as u64));
     }
 }
 
@@ -556,8 +601,8 @@ fn limiter_cases_match_the_server() {
         let require = case.get("require_hashtag").is_some_and(Json::bool);
         config_set(&mut con, "tally.require-hashtag", if require { "yes" } else { "no" });
 
-        let started = server_ms(&mut con);
-        let mut run = Run { con: &mut con, command, base: started - now, started };
+        let base = server_base(&mut con, command, case, now);
+        let mut run = Run { con: &mut con, command, base, started: base + now };
         run.seed(case);
         let mut state = initial_state(command, case);
         for (i, step) in steps.iter().enumerate() {

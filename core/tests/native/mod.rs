@@ -94,6 +94,29 @@ pub fn gcra(
     Ok((outcome.decision, text, outcome.new_tat.map(|tat| tat.expire_at_ms())))
 }
 
+/// LIMIT.FIXED given the key's stored string and its expiry: the decision and, when the
+/// call writes, the new count and the key's new expiry (its window's end).
+pub fn fixed(
+    argv: &[&[u8]],
+    require: bool,
+    now_ms: i64,
+    stored: Option<(&[u8], Option<i64>)>,
+) -> Result<(Decision, Option<(String, i64)>), Error> {
+    arity(argv, 4, "limit.fixed")?;
+    let parsed = limit::fixed::parse_fixed(argv)?;
+    slot::validate_keys(&argv[1..2], require)?;
+    let counter = match stored {
+        None => None,
+        Some((bytes, _)) if bytes.len() > limit::fixed::COUNTER_MAX_BYTES => return Err(Error::NotACounter),
+        Some((bytes, expire_at_ms)) => {
+            Some(limit::fixed::Counter { count: limit::fixed::parse_counter(bytes)?, expire_at_ms })
+        }
+    };
+    let outcome = parsed.decide(now_ms, counter);
+    let write = outcome.write.map(|c| (c.count.to_string(), c.expire_at_ms.expect("a written count expires")));
+    Ok((outcome.decision, write))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
