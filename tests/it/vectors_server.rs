@@ -435,20 +435,45 @@ impl Run<'_> {
                     ok(self.con, &set);
                 }
             }
+            "acquire" | "release" | "renew" => {
+                let key = case.at("steps").items()[0].at("args").items()[0].str();
+                let leases = case.at("leases").items();
+                for lease in leases {
+                    let (token, end) = (lease.items()[0].str(), lease.items()[1].int());
+                    ok(self.con, &["ZADD", key, &(end + self.base).to_string(), token]);
+                }
+                // The module keeps a lease set expiring with its last lease.
+                if let Some(last) = leases.last() {
+                    ok(self.con, &["PEXPIREAT", key, &(last.items()[1].int() + self.base).to_string()]);
+                }
+            }
             other => panic!("unknown command {other}"),
         }
     }
 
-    fn check_reply(&self, what: &str, got: &[Value], want: &[Json], drift: i64) {
-        let got: Vec<i64> = got.iter().map(int).collect();
-        let want: Vec<i64> = want.iter().map(Json::int).collect();
+    /// A decision's 5 integers, or ACQUIRE's with the token (or nil) last, or RELEASE's and
+    /// RENEW's 1 or 0.
+    fn check_reply(&self, what: &str, got: &Value, want: &Json, drift: i64) {
+        let Json::Arr(want) = want else {
+            return assert_eq!(int(got), want.int(), "{what}");
+        };
+        let got = items(got);
         assert_eq!(got.len(), 5, "{what}");
-        assert_eq!(got[..3], want[..3], "{what}: allowed, limit, remaining; got {got:?}, want {want:?}");
-        for i in 3..5 {
-            assert!(
-                (want[i] - drift - 1..=want[i]).contains(&got[i]),
-                "{what}: got {got:?}, want {want:?} less up to {drift} ms"
-            );
+        let counts: Vec<i64> = got[..3].iter().map(int).collect();
+        let want_counts: Vec<i64> = want[..3].iter().map(Json::int).collect();
+        assert_eq!(counts, want_counts, "{what}: allowed, limit, remaining; got {got:?}, want {want:?}");
+        for (got, want) in got[3..].iter().zip(&want[3..]) {
+            match want {
+                Json::Num(_) => {
+                    let (got, want) = (int(got), want.int());
+                    assert!(
+                        (want - drift - 1..=want).contains(&got),
+                        "{what}: got {got}, want {want} less up to {drift} ms"
+                    );
+                }
+                Json::Null => assert_eq!(*got, Value::Nil, "{what}: token"),
+                token => assert_eq!(bulk(got), token.str(), "{what}: token"),
+            }
         }
     }
 
@@ -497,6 +522,19 @@ impl Run<'_> {
                     let stored: Option<String> = redis::cmd("GET").arg(key).query(self.con).unwrap();
                     assert_eq!(stored.as_deref(), want.opt_str(), "{what}: count of {key}");
                 }
+                "acquire" | "release" | "renew" => {
+                    // The tokens in order; their ends as a log; the key expiring with the last.
+                    let leases: Vec<(String, f64)> =
+                        redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(self.con).unwrap();
+                    let tokens: Vec<&str> = leases.iter().map(|(token, _)| token.as_str()).collect();
+                    let want_tokens: Vec<&str> = want.items().iter().map(|lease| lease.items()[0].str()).collect();
+                    assert_eq!(tokens, want_tokens, "{what}: leases of {key}: {leases:?}");
+                    let ends: Vec<f64> = want.items().iter().map(|lease| lease.items()[1].f64()).collect();
+                    self.check_log(what, key, &ends, drift);
+                    if let Some(last) = ends.last() {
+                        self.check_expiry(what, key, *last as i64, drift);
+                    }
+                }
                 _ => {
                     let log: Vec<f64> = want.items().iter().map(Json::f64).collect();
                     self.check_log(what, key, &log, drift);
@@ -518,7 +556,7 @@ impl Run<'_> {
     }
 }
 
-/// A case's initial state by key (logs, the GCRA string or the fixed count).
+/// A case's initial state by key (logs, the GCRA string, the fixed count or the leases).
 fn initial_state(command: &str, case: &Json) -> BTreeMap<String, Json> {
     let first_key = case.at("steps").items()[0].at("args").items()[0].str().to_string();
     match command {
@@ -526,11 +564,13 @@ fn initial_state(command: &str, case: &Json) -> BTreeMap<String, Json> {
         "multi" => case.at("logs").fields().iter().cloned().collect(),
         "gcra" => BTreeMap::from([(first_key, case.at("tat_us").clone())]),
         "fixed" => BTreeMap::from([(first_key, case.at("count").clone())]),
+        "acquire" | "release" | "renew" => BTreeMap::from([(first_key, case.at("leases").clone())]),
         other => panic!("unknown command {other}"),
     }
 }
 
-/// The state a case expects after a step, by key (logs, the GCRA string or the fixed count).
+/// The state a case expects after a step, by key (logs, the GCRA string, the fixed count or
+/// the leases).
 fn update_state(command: &str, state: &mut BTreeMap<String, Json>, step: &Json) {
     if step.get("error").is_some() {
         return;
@@ -553,6 +593,9 @@ fn update_state(command: &str, state: &mut BTreeMap<String, Json>, step: &Json) 
         }
         "fixed" => {
             state.insert(key, step.at("count").clone());
+        }
+        "acquire" | "release" | "renew" => {
+            state.insert(key, step.at("leases").clone());
         }
         other => panic!("unknown command {other}"),
     }
@@ -613,7 +656,7 @@ fn limiter_cases_match_the_server() {
             let drift = run.drift();
             match (step.get("error"), got) {
                 (Some(error), got) => assert_eq!(got, Err(error.str().to_string()), "{what}"),
-                (None, Ok(reply)) => run.check_reply(&what, items(&reply), step.at("reply").items(), drift),
+                (None, Ok(reply)) => run.check_reply(&what, &reply, step.at("reply"), drift),
                 (None, Err(error)) => panic!("{what}: {error}"),
             }
             update_state(command, &mut state, step);

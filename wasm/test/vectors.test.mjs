@@ -62,6 +62,7 @@ test('rank maths', () => {
 function initialState(c) {
   if (c.command === 'gcra') return { tatUs: c.tat_us };
   if (c.command === 'fixed') return { count: c.count, expireAtMs: c.expire_at_ms ?? null };
+  if (c.leases !== undefined) return { leases: c.leases };
   if (c.command === 'slide') return { logs: compact({ [c.steps[0].args[0]]: c.log }) };
   return { logs: compact(c.logs) };
 }
@@ -70,6 +71,7 @@ function expectedState(c, before, step) {
   if (step.error !== undefined) return before;
   if (c.command === 'gcra') return { tatUs: step.tat_us };
   if (c.command === 'fixed') return { count: step.count, expireAtMs: step.expire_at_ms ?? before.expireAtMs };
+  if (c.leases !== undefined) return { leases: step.leases };
   if (c.command === 'slide') return { logs: compact({ [step.args[0]]: step.log }) };
   return { logs: compact(step.logs) };
 }
@@ -82,7 +84,7 @@ function expectedExpire(c, step) {
 
 /** The same step through slide()/gcra()/fixed(), when its arguments have the plain shape. */
 function structured(c, state, step) {
-  if (c.command === 'multi') return undefined;
+  if (c.command === 'multi' || c.leases !== undefined) return undefined;
   const key = step.args[0];
   const n = c.command === 'gcra' ? 3 : 2;
   let rest = step.args.slice(1);
