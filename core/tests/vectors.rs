@@ -117,18 +117,34 @@ fn rank_maths() {
 
 // ---- limiters ---------------------------------------------------------------------------
 
-/// A limiter's state: the logs by key (sliding windows) or the stored GCRA string.
+/// A limiter's state: the logs by key (sliding windows), the stored GCRA string, the
+/// LIMIT.FIXED count with its key's expiry, or the leases (token, end) in the server's order.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct State {
     logs: BTreeMap<Vec<u8>, Vec<f64>>,
     gcra: Option<Vec<u8>>,
+    count: Option<(Vec<u8>, Option<i64>)>,
+    leases: native::Leases,
 }
 
-/// What one step gave: the reply or the error text, and the expiries it set.
+/// What one step gave: the reply (as the vectors write it) or the error text, and the
+/// expiries it set.
 #[derive(Debug, Clone, PartialEq)]
 struct Outcome {
-    reply: Result<Decision, String>,
+    reply: Result<Value, String>,
     expire_at: BTreeMap<Vec<u8>, i64>,
+}
+
+fn decision_reply(decision: Decision) -> Value {
+    Value::from(decision.as_array().to_vec())
+}
+
+/// The `leases` of a case or step: `[[token, end], ...]`.
+fn leases_of(json: &Value) -> native::Leases {
+    list(json, "leases")
+        .iter()
+        .map(|pair| (pair[0].as_str().unwrap().as_bytes().to_vec(), pair[1].as_f64().unwrap()))
+        .collect()
 }
 
 struct Case<'a> {
@@ -160,7 +176,7 @@ fn step(case: &Case, state: &mut State, now_ms: i64, args: &[Value]) -> Outcome 
                     state.logs.insert(key, log);
                 }
                 state.logs.retain(|_, log| !log.is_empty());
-                out.decision
+                decision_reply(out.decision)
             })
         }
         "gcra" => native::gcra(&argv, case.require, now_ms, state.gcra.as_deref()).map(|(decision, tat, expire)| {
@@ -168,8 +184,32 @@ fn step(case: &Case, state: &mut State, now_ms: i64, args: &[Value]) -> Outcome 
                 state.gcra = Some(tat.into_bytes());
                 expire_at.insert(argv[1].to_vec(), at);
             }
-            decision
+            decision_reply(decision)
         }),
+        "fixed" => {
+            let stored = state.count.as_ref().map(|(count, at)| (count.as_slice(), *at));
+            native::fixed(&argv, case.require, now_ms, stored).map(|(decision, write)| {
+                if let Some((count, at)) = write {
+                    state.count = Some((count.into_bytes(), Some(at)));
+                    expire_at.insert(argv[1].to_vec(), at);
+                }
+                decision_reply(decision)
+            })
+        }
+        "acquire" => {
+            native::acquire(&argv, case.max_log, case.require, now_ms, &mut state.leases).map(|(decision, token)| {
+                let token = token.map(|t| Value::from(String::from_utf8(t).unwrap()));
+                let mut reply = decision.as_array()[..4].iter().map(|&v| Value::from(v)).collect::<Vec<_>>();
+                reply.push(token.unwrap_or(Value::Null));
+                Value::from(reply)
+            })
+        }
+        "release" => {
+            native::release(&argv, case.require, now_ms, &mut state.leases).map(|done| Value::from(i64::from(done)))
+        }
+        "renew" => {
+            native::renew(&argv, case.require, now_ms, &mut state.leases).map(|done| Value::from(i64::from(done)))
+        }
         other => panic!("unknown command {other}"),
     };
     Outcome { reply: reply.map_err(|e: Error| e.to_string()), expire_at }
@@ -191,7 +231,10 @@ fn initial_state(case: &Case) -> State {
                 state.logs.insert(key.as_bytes().to_vec(), floats(log));
             }
         }
-        _ => state.gcra = json["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "gcra" => state.gcra = json["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "fixed" => state.count = json["count"].as_str().map(|c| (c.as_bytes().to_vec(), json["expire_at_ms"].as_i64())),
+        "acquire" | "release" | "renew" => state.leases = leases_of(json),
+        other => panic!("unknown command {other}"),
     }
     state
 }
@@ -214,7 +257,14 @@ fn expected_state(case: &Case, before: &State, step: &Value) -> State {
                 state.logs.insert(key.as_bytes().to_vec(), floats(log));
             }
         }
-        _ => state.gcra = step["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "gcra" => state.gcra = step["tat_us"].as_str().map(|t| t.as_bytes().to_vec()),
+        "fixed" => {
+            // The key keeps its expiry unless the step wrote.
+            let at = step["expire_at_ms"].as_i64().or_else(|| before.count.as_ref().and_then(|(_, at)| *at));
+            state.count = step["count"].as_str().map(|c| (c.as_bytes().to_vec(), at));
+        }
+        "acquire" | "release" | "renew" => state.leases = leases_of(step),
+        other => panic!("unknown command {other}"),
     }
     state
 }
@@ -222,16 +272,7 @@ fn expected_state(case: &Case, before: &State, step: &Value) -> State {
 fn expected_outcome(case: &Case, step: &Value) -> Outcome {
     let reply = match step.get("error") {
         Some(error) => Err(error.as_str().unwrap().to_string()),
-        None => {
-            let r: Vec<i64> = list(step, "reply").iter().map(int).collect();
-            Ok(Decision {
-                allowed: r[0] == 1,
-                limit: r[1],
-                remaining: r[2],
-                retry_after_ms: r[3],
-                reset_after_ms: r[4],
-            })
-        }
+        None => Ok(step["reply"].clone()),
     };
     let mut expire_at = BTreeMap::new();
     match (&step["expire_at_ms"], case.command) {
@@ -297,21 +338,25 @@ fn server_cases_tolerate_clock_drift() {
                 let drift = if i >= late_from { DRIFT } else { 0 };
                 let got = step(case, &mut state, now + drift, list(json, "args"));
                 let expected = expected_outcome(case, json);
+                let what = format!("{} step {i} with {drift} ms drift from step {late_from}", case.name);
                 match (&got.reply, &expected.reply) {
-                    (Ok(got), Ok(want)) => {
-                        let what = format!("{} step {i} with {drift} ms drift from step {late_from}", case.name);
-                        assert_eq!(
-                            (got.allowed, got.limit, got.remaining),
-                            (want.allowed, want.limit, want.remaining),
-                            "{what}"
-                        );
-                        for (g, w) in
-                            [(got.retry_after_ms, want.retry_after_ms), (got.reset_after_ms, want.reset_after_ms)]
-                        {
-                            assert!((w - DRIFT - 1..=w).contains(&g), "{what}: {g} not within {DRIFT} ms below {w}");
+                    // A decision: counts exact, then the waits (retry_after_ms, and
+                    // reset_after_ms or the token ACQUIRE replies instead).
+                    (Ok(Value::Array(got)), Ok(Value::Array(want))) => {
+                        assert_eq!(got[..3], want[..3], "{what}");
+                        for (g, w) in got[3..].iter().zip(&want[3..]) {
+                            match (g.as_i64(), w.as_i64()) {
+                                (Some(g), Some(w)) => {
+                                    assert!(
+                                        (w - DRIFT - 1..=w).contains(&g),
+                                        "{what}: {g} not within {DRIFT} ms below {w}"
+                                    );
+                                }
+                                _ => assert_eq!(g, w, "{what}"),
+                            }
                         }
                     }
-                    (got, want) => assert_eq!(got, want, "{} step {i}", case.name),
+                    (got, want) => assert_eq!(got, want, "{what}"),
                 }
             }
         }

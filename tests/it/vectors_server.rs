@@ -3,10 +3,11 @@
 //! maths against TOURNEY.PERCENTILE/AROUND/SUBMIT, and the limiter cases marked `server`.
 //!
 //! The server's clock runs while a case runs, so vector times map onto it: the case's
-//! `now_ms` becomes the server time read just before the case, seeded state keeps its age,
-//! and a step may run up to D ms later (D measured, at most 999: the native runner checks
-//! that such drift changes no count). Counts (allowed, limit, remaining, log sizes) must be
-//! exact; waits may only be shorter by the drift.
+//! `now_ms` becomes the server time read just before the case (for LIMIT.FIXED, whose windows
+//! are aligned to the epoch, a time up to 100 ms earlier at the same place in its window),
+//! seeded state keeps its age, and a step may run up to D ms later (D measured, at most 999:
+//! the native runner checks that such drift changes no count). Counts (allowed, limit,
+//! remaining, log sizes, fixed counts) must be exact; waits may only be shorter by the drift.
 
 use crate::common::reply::*;
 use crate::common::*;
@@ -14,6 +15,7 @@ use crate::common::*;
 use redis::{Connection, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 // ---- a small JSON reader (the root crate has no JSON library among its dependencies) ----
 
@@ -413,7 +415,7 @@ impl Run<'_> {
                     }
                 }
             }
-            _ => {
+            "gcra" => {
                 if let Some(stored) = case.at("tat_us").opt_str() {
                     let key = case.at("steps").items()[0].at("args").items()[0].str();
                     let value = match stored.parse::<i64>() {
@@ -423,19 +425,55 @@ impl Run<'_> {
                     ok(self.con, &["SET", key, &value]);
                 }
             }
+            "fixed" => {
+                if let Some(count) = case.at("count").opt_str() {
+                    let key = case.at("steps").items()[0].at("args").items()[0].str();
+                    let mut set = vec!["SET".to_string(), key.to_string(), count.to_string()];
+                    if let Some(at) = case.get("expire_at_ms").filter(|at| !at.is_null()) {
+                        set.extend(["PXAT".to_string(), (at.int() + self.base).to_string()]);
+                    }
+                    ok(self.con, &set);
+                }
+            }
+            "acquire" | "release" | "renew" => {
+                let key = case.at("steps").items()[0].at("args").items()[0].str();
+                let leases = case.at("leases").items();
+                for lease in leases {
+                    let (token, end) = (lease.items()[0].str(), lease.items()[1].int());
+                    ok(self.con, &["ZADD", key, &(end + self.base).to_string(), token]);
+                }
+                // The module keeps a lease set expiring with its last lease.
+                if let Some(last) = leases.last() {
+                    ok(self.con, &["PEXPIREAT", key, &(last.items()[1].int() + self.base).to_string()]);
+                }
+            }
+            other => panic!("unknown command {other}"),
         }
     }
 
-    fn check_reply(&self, what: &str, got: &[Value], want: &[Json], drift: i64) {
-        let got: Vec<i64> = got.iter().map(int).collect();
-        let want: Vec<i64> = want.iter().map(Json::int).collect();
+    /// A decision's 5 integers, or ACQUIRE's with the token (or nil) last, or RELEASE's and
+    /// RENEW's 1 or 0.
+    fn check_reply(&self, what: &str, got: &Value, want: &Json, drift: i64) {
+        let Json::Arr(want) = want else {
+            return assert_eq!(int(got), want.int(), "{what}");
+        };
+        let got = items(got);
         assert_eq!(got.len(), 5, "{what}");
-        assert_eq!(got[..3], want[..3], "{what}: allowed, limit, remaining; got {got:?}, want {want:?}");
-        for i in 3..5 {
-            assert!(
-                (want[i] - drift - 1..=want[i]).contains(&got[i]),
-                "{what}: got {got:?}, want {want:?} less up to {drift} ms"
-            );
+        let counts: Vec<i64> = got[..3].iter().map(int).collect();
+        let want_counts: Vec<i64> = want[..3].iter().map(Json::int).collect();
+        assert_eq!(counts, want_counts, "{what}: allowed, limit, remaining; got {got:?}, want {want:?}");
+        for (got, want) in got[3..].iter().zip(&want[3..]) {
+            match want {
+                Json::Num(_) => {
+                    let (got, want) = (int(got), want.int());
+                    assert!(
+                        (want - drift - 1..=want).contains(&got),
+                        "{what}: got {got}, want {want} less up to {drift} ms"
+                    );
+                }
+                Json::Null => assert_eq!(*got, Value::Nil, "{what}: token"),
+                token => assert_eq!(bulk(got), token.str(), "{what}: token"),
+            }
         }
     }
 
@@ -480,6 +518,23 @@ impl Run<'_> {
                         (Some(want), None) => panic!("{what}: {key} missing, want {want}"),
                     }
                 }
+                "fixed" => {
+                    let stored: Option<String> = redis::cmd("GET").arg(key).query(self.con).unwrap();
+                    assert_eq!(stored.as_deref(), want.opt_str(), "{what}: count of {key}");
+                }
+                "acquire" | "release" | "renew" => {
+                    // The tokens in order; their ends as a log; the key expiring with the last.
+                    let leases: Vec<(String, f64)> =
+                        redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(self.con).unwrap();
+                    let tokens: Vec<&str> = leases.iter().map(|(token, _)| token.as_str()).collect();
+                    let want_tokens: Vec<&str> = want.items().iter().map(|lease| lease.items()[0].str()).collect();
+                    assert_eq!(tokens, want_tokens, "{what}: leases of {key}: {leases:?}");
+                    let ends: Vec<f64> = want.items().iter().map(|lease| lease.items()[1].f64()).collect();
+                    self.check_log(what, key, &ends, drift);
+                    if let Some(last) = ends.last() {
+                        self.check_expiry(what, key, *last as i64, drift);
+                    }
+                }
                 _ => {
                     let log: Vec<f64> = want.items().iter().map(Json::f64).collect();
                     self.check_log(what, key, &log, drift);
@@ -501,17 +556,21 @@ impl Run<'_> {
     }
 }
 
-/// A case's initial state by key (logs, or the GCRA string).
+/// A case's initial state by key (logs, the GCRA string, the fixed count or the leases).
 fn initial_state(command: &str, case: &Json) -> BTreeMap<String, Json> {
     let first_key = case.at("steps").items()[0].at("args").items()[0].str().to_string();
     match command {
         "slide" => BTreeMap::from([(first_key, case.at("log").clone())]),
         "multi" => case.at("logs").fields().iter().cloned().collect(),
-        _ => BTreeMap::from([(first_key, case.at("tat_us").clone())]),
+        "gcra" => BTreeMap::from([(first_key, case.at("tat_us").clone())]),
+        "fixed" => BTreeMap::from([(first_key, case.at("count").clone())]),
+        "acquire" | "release" | "renew" => BTreeMap::from([(first_key, case.at("leases").clone())]),
+        other => panic!("unknown command {other}"),
     }
 }
 
-/// The state a case expects after a step, by key (logs, or the GCRA string).
+/// The state a case expects after a step, by key (logs, the GCRA string, the fixed count or
+/// the leases).
 fn update_state(command: &str, state: &mut BTreeMap<String, Json>, step: &Json) {
     if step.get("error").is_some() {
         return;
@@ -529,9 +588,38 @@ fn update_state(command: &str, state: &mut BTreeMap<String, Json>, step: &Json) 
                 state.insert(key.clone(), log.clone());
             }
         }
-        _ => {
+        "gcra" => {
             state.insert(key, step.at("tat_us").clone());
         }
+        "fixed" => {
+            state.insert(key, step.at("count").clone());
+        }
+        "acquire" | "release" | "renew" => {
+            state.insert(key, step.at("leases").clone());
+        }
+        other => panic!("unknown command {other}"),
+    }
+}
+
+/// How late past a fixed case's place in its window the server clock may be when it starts.
+const ALIGN_SLACK: i64 = 100;
+
+/// The offset from vector times to server times for a case starting at `now`: the server
+/// clock's, except that LIMIT.FIXED's windows are aligned to the epoch, so a fixed case moves
+/// by whole periods (of its first step that replies): waits, under one period, until the
+/// server clock is at most ALIGN_SLACK ms past the case's place in its window.
+fn server_base(con: &mut Connection, command: &str, case: &Json, now: i64) -> i64 {
+    let replying = case.at("steps").items().iter().find(|step| step.get("reply").is_some());
+    let period =
+        replying.filter(|_| command == "fixed").map(|step| step.at("args").items()[1].str().parse::<i64>().unwrap());
+    loop {
+        let base = server_ms(con) - now;
+        let Some(period) = period else { return base };
+        let late = base.rem_euclid(period);
+        if late <= ALIGN_SLACK {
+            return base - late;
+        }
+        std::thread::sleep(Duration::from_millis((period - late) as u64));
     }
 }
 
@@ -556,8 +644,8 @@ fn limiter_cases_match_the_server() {
         let require = case.get("require_hashtag").is_some_and(Json::bool);
         config_set(&mut con, "tally.require-hashtag", if require { "yes" } else { "no" });
 
-        let started = server_ms(&mut con);
-        let mut run = Run { con: &mut con, command, base: started - now, started };
+        let base = server_base(&mut con, command, case, now);
+        let mut run = Run { con: &mut con, command, base, started: base + now };
         run.seed(case);
         let mut state = initial_state(command, case);
         for (i, step) in steps.iter().enumerate() {
@@ -568,7 +656,7 @@ fn limiter_cases_match_the_server() {
             let drift = run.drift();
             match (step.get("error"), got) {
                 (Some(error), got) => assert_eq!(got, Err(error.str().to_string()), "{what}"),
-                (None, Ok(reply)) => run.check_reply(&what, items(&reply), step.at("reply").items(), drift),
+                (None, Ok(reply)) => run.check_reply(&what, &reply, step.at("reply"), drift),
                 (None, Err(error)) => panic!("{what}: {error}"),
             }
             update_state(command, &mut state, step);

@@ -22,21 +22,27 @@ export function compact(logs) {
 }
 
 /**
- * Runs one limiter step (`args` after the command name) on `state` ({logs} or {tatUs}).
- * Returns {reply, error, expire, state}: `expire` maps keys to the expiry set (GCRA: its key).
+ * Runs one limiter step (`args` after the command name) on `state` ({logs}, {tatUs},
+ * {count, expireAtMs} or {leases}). Returns {reply, error, expire, state}: `expire` maps keys
+ * to the expiry set (GCRA, fixed: its key; leases: none, the key expires with its last lease).
  */
 export function replayStep(tally, { command, requireHashtag = false, maxLog }, state, { nowMs, args }) {
   const argv = [`limit.${command}`, ...args];
   let out;
   try {
-    out = tally.command(argv, { nowMs, logs: state.logs, tatUs: state.tatUs, requireHashtag, maxLog });
+    out = tally.command(argv, { nowMs, logs: state.logs, tatUs: state.tatUs, count: state.count, expireAtMs: state.expireAtMs, leases: state.leases, requireHashtag, maxLog });
   } catch (error) {
     if (!(error instanceof TallyError)) throw error;
     return { error: error.message, expire: {}, state };
   }
-  if (command === 'gcra') {
+  if (command === 'gcra' || command === 'fixed') {
     const expire = out.expireAtMs === null ? {} : { [args[0]]: out.expireAtMs };
-    return { reply: out.reply, expire, state: { tatUs: out.tatUs }, written: out.written };
+    // A fixed key keeps its expiry unless the call wrote.
+    const after = command === 'gcra' ? { tatUs: out.tatUs } : { count: out.count, expireAtMs: out.expireAtMs ?? state.expireAtMs };
+    return { reply: out.reply, expire, state: after, written: out.written };
+  }
+  if (command === 'acquire' || command === 'release' || command === 'renew') {
+    return { reply: out.reply, expire: {}, state: { leases: out.leases }, written: out.written };
   }
   return { reply: out.reply, expire: out.expireAtMs, state: { logs: compact({ ...state.logs, ...out.logs }) }, written: out.written };
 }

@@ -61,6 +61,8 @@ test('rank maths', () => {
 
 function initialState(c) {
   if (c.command === 'gcra') return { tatUs: c.tat_us };
+  if (c.command === 'fixed') return { count: c.count, expireAtMs: c.expire_at_ms ?? null };
+  if (c.leases !== undefined) return { leases: c.leases };
   if (c.command === 'slide') return { logs: compact({ [c.steps[0].args[0]]: c.log }) };
   return { logs: compact(c.logs) };
 }
@@ -68,6 +70,8 @@ function initialState(c) {
 function expectedState(c, before, step) {
   if (step.error !== undefined) return before;
   if (c.command === 'gcra') return { tatUs: step.tat_us };
+  if (c.command === 'fixed') return { count: step.count, expireAtMs: step.expire_at_ms ?? before.expireAtMs };
+  if (c.leases !== undefined) return { leases: step.leases };
   if (c.command === 'slide') return { logs: compact({ [step.args[0]]: step.log }) };
   return { logs: compact(step.logs) };
 }
@@ -78,11 +82,11 @@ function expectedExpire(c, step) {
   return { [step.args[0]]: step.expire_at_ms };
 }
 
-/** The same step through slide()/gcra(), when its arguments have the plain shape. */
+/** The same step through slide()/gcra()/fixed(), when its arguments have the plain shape. */
 function structured(c, state, step) {
-  if (c.command === 'multi') return undefined;
+  if (c.command === 'multi' || c.leases !== undefined) return undefined;
   const key = step.args[0];
-  const n = c.command === 'slide' ? 2 : 3;
+  const n = c.command === 'gcra' ? 3 : 2;
   let rest = step.args.slice(1);
   const options = { key, nowMs: step.now_ms, requireHashtag: c.require_hashtag ?? false };
   if (rest.length === n + 2 && /^cost$/i.test(rest[n])) {
@@ -93,6 +97,10 @@ function structured(c, state, step) {
   if (c.command === 'slide') {
     const out = tally.slide({ ...options, windowMs: rest[0], max: rest[1], log: state.logs[key] ?? [], maxLog: c.max_log });
     return { reply: out.reply, log: out.log, expireAtMs: out.expireAtMs };
+  }
+  if (c.command === 'fixed') {
+    const out = tally.fixed({ ...options, periodMs: rest[0], max: rest[1], count: state.count, expireAtMs: state.expireAtMs });
+    return { reply: out.reply, count: out.count, expireAtMs: out.expireAtMs };
   }
   const out = tally.gcra({ ...options, burst: rest[0], count: rest[1], periodMs: rest[2], tatUs: state.tatUs });
   return { reply: out.reply, tatUs: out.tatUs, expireAtMs: out.expireAtMs };
@@ -136,11 +144,12 @@ test('limiter cases', () => {
           const expire = expectedExpire(c, step)[key] ?? null;
           assert.equal(plain.expireAtMs, expire, `${what} (structured expiry)`);
           if (c.command === 'slide') assert.deepEqual(plain.log, want.logs[key] ?? [], `${what} (structured log)`);
+          else if (c.command === 'fixed') assert.equal(plain.count, want.count, `${what} (structured state)`);
           else assert.equal(plain.tatUs, want.tatUs, `${what} (structured state)`);
         }
       }
       state = got.state;
     });
   }
-  assert.ok(viaStructured >= 40, `${viaStructured} steps also ran through slide()/gcra()`);
+  assert.ok(viaStructured >= 40, `${viaStructured} steps also ran through slide()/gcra()/fixed()`);
 });
