@@ -79,9 +79,18 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122
 
 impl IntText {
     pub fn new(value: i64) -> IntText {
+        // At most 19 digits and a sign: the buffer holds them.
+        let mut text = IntText::unsigned(value.unsigned_abs());
+        if value < 0 {
+            text.push(b'-');
+        }
+        text
+    }
+
+    /// An unsigned integer: at most 20 digits (`u64::MAX`), the buffer's size.
+    pub fn unsigned(value: u64) -> IntText {
         let mut text = IntText { buf: [0; 20], start: 20 };
-        let mut rest = value.unsigned_abs();
-        // At most 19 digits and a sign: `start` never goes below 0.
+        let mut rest = value;
         while rest >= 100 {
             text.push_pair((rest % 100) as usize);
             rest /= 100;
@@ -90,9 +99,6 @@ impl IntText {
             text.push_pair(rest as usize);
         } else {
             text.push(b'0' + rest as u8);
-        }
-        if value < 0 {
-            text.push(b'-');
         }
         text
     }
@@ -249,6 +255,9 @@ mod tests {
         }
         for pair in 0..10_000 {
             assert_eq!(IntText::new(pair).as_bytes(), pair.to_string().as_bytes());
+        }
+        for value in [0, 9, 10, 99, 100, u64::from(u32::MAX), u64::MAX - 1, u64::MAX] {
+            assert_eq!(IntText::unsigned(value).as_bytes(), value.to_string().as_bytes());
         }
     }
 

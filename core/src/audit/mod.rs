@@ -4,7 +4,7 @@
 pub mod chain;
 pub mod settings;
 
-use crate::number::{parse_i64, parse_i64_in};
+use crate::number::{parse_i64, parse_i64_in, IntText};
 use crate::slot::companion_key;
 use crate::Error;
 use settings::{parse_maxlen, CapMode};
@@ -90,20 +90,11 @@ impl StreamIdText {
     }
 
     fn push_decimal(&mut self, value: u64) {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut rest = value;
-        while let Some(slot) = start.checked_sub(1).and_then(|at| digits.get_mut(at)) {
-            // `rest % 10` is a single digit.
-            *slot = b'0' + (rest % 10) as u8;
-            start -= 1;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        for &digit in digits.get(start..).unwrap_or_default() {
-            self.push(digit);
+        let digits = IntText::unsigned(value);
+        let digits = digits.as_bytes();
+        if let Some(slots) = self.buf.get_mut(self.len..self.len + digits.len()) {
+            slots.copy_from_slice(digits);
+            self.len += digits.len();
         }
     }
 }
