@@ -281,8 +281,9 @@ impl Key<'_> {
     }
 
     /// Runs a stream iterator over the IDs `from..=to` (`None`: unbounded), handing `entry`
-    /// each entry's ID and number of field/value pairs until it returns false. `entry` steps over every pair with `stream_field`
-    /// before it returns true (the server's iterator asserts it).
+    /// each entry's ID and number of field/value pairs until it returns false. `entry` steps
+    /// over every pair with `stream_field` before it returns true (the server's iterator
+    /// asserts it).
     fn stream_iterate(
         &self,
         from: Option<StreamId>,

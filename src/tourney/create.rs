@@ -88,11 +88,13 @@ impl Command for Create {
             }
         }
         // Member data kept beside a populated board ends with the tournament too.
-        let data_name = ctx.string(companions.name(DATA_SUFFIX));
-        let expire_data =
-            policy.expire_at.is_some() && populated && ctx.open_quietly(data_name.raw()).kind() == KeyKind::Hash;
-        if expire_data {
-            ctx.check_permissions(&[data_name.raw()], KeyAccess::UPDATE)?;
+        let data_to_end = match policy.expire_at {
+            Some(_) if populated => Some(ctx.string(companions.name(DATA_SUFFIX)))
+                .filter(|name| ctx.open_quietly(name.raw()).kind() == KeyKind::Hash),
+            _ => None,
+        };
+        if let Some(name) = &data_to_end {
+            ctx.check_permissions(&[name.raw()], KeyAccess::UPDATE)?;
         }
         // Decided, permissions included, before the first write.
         let seasons_to_end = match policy.expire_at {
@@ -118,8 +120,8 @@ impl Command for Create {
             ctx.replicate_pexpireat(key, at);
             ctx.signal_modified(key);
             ctx.notify_expire(key);
-            if expire_data {
-                expire_key(ctx, data_name.raw(), at)?;
+            if let Some(name) = &data_to_end {
+                expire_key(ctx, name.raw(), at)?;
             }
         }
         if let Some(at) = policy.expire_at {
