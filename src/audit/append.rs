@@ -139,7 +139,7 @@ consumer groups under ONFULL REFUSE";
             ctx.replicate_xtrim_minid(name, StreamIdText::new(trim_floor).as_bytes());
         }
         if capped + aged_out > 0 {
-            ctx.wrote(name, Notify::Stream, c"xtrim");
+            ctx.notify(Notify::Stream, c"xtrim", name);
         }
         if let (Some((gone, hash)), Some(anchor_name)) = (anchor, log.anchor_raw()) {
             let value = ctx.string(&encode_anchor(gone, &hash));

@@ -43,7 +43,7 @@ pub use info::{register_info, InfoSink};
 pub use key::{Key, KeyKind, Order};
 pub use log::log_warning;
 pub use register::{register_command, Arg, ArgFlags, ArgKind, KeySpec, Keys};
-pub use replicate::Notify;
+pub use replicate::{create_words, Notify};
 pub use reply::detect_double_formatting;
 
 pub type RawString = *mut raw::RedisModuleString;

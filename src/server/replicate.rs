@@ -2,10 +2,100 @@
 //! number as concrete text, nothing that depends on the replica's clock or state), and the
 //! keyspace events and WATCH signals the native commands would have given.
 
-use super::{Ctx, RawString};
+use super::{log_warning, Ctx, LoadCtx, RawString};
 use redis_module::raw;
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, CStr};
+use std::ptr;
+use std::sync::OnceLock;
 use tally_core::number::{IntText, ScoreText};
+
+/// The fixed words of the replicated commands, created once at load and never freed:
+/// RM_Replicate takes a reference to each ("s") where a word given as text ("c") is
+/// allocated and freed again on every call.
+struct Words {
+    maxlen: RawString,
+    minid: RawString,
+    equal: RawString,
+    pxat: RawString,
+    minus_inf: RawString,
+}
+
+// SAFETY: the strings are immutable and live as long as the module; the server touches
+// them (reference counts, reads) only from its main thread, where commands run.
+unsafe impl Send for Words {}
+unsafe impl Sync for Words {}
+
+static WORDS: OnceLock<Words> = OnceLock::new();
+
+/// Creates the replicated commands' words; loading fails without them.
+pub fn create_words(_load: &LoadCtx) -> Result<(), String> {
+    let word = |text: &CStr| {
+        let raw = module_string(text.to_bytes());
+        if raw.is_null() {
+            Err(format!("could not create the string {}", text.to_string_lossy()))
+        } else {
+            Ok(raw)
+        }
+    };
+    let words = Words {
+        maxlen: word(c"MAXLEN")?,
+        minid: word(c"MINID")?,
+        equal: word(c"=")?,
+        pxat: word(c"PXAT")?,
+        minus_inf: word(c"-inf")?,
+    };
+    // A second load of the module in one process keeps the first set.
+    let _ = WORDS.set(words);
+    Ok(())
+}
+
+/// A server string that belongs to the module rather than to one call (no context), until
+/// freed with `free_module_string`; null if the server could not create it.
+fn module_string(bytes: &[u8]) -> RawString {
+    api!(RedisModule_CreateString(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()), ptr::null_mut())
+}
+
+fn free_module_string(string: RawString) {
+    api!(RedisModule_FreeString(ptr::null_mut(), string), ());
+}
+
+/// The words, or `None` (logged) if a command ran without a successful load, which the
+/// server does not allow.
+fn words() -> Option<&'static Words> {
+    let words = WORDS.get();
+    if words.is_none() {
+        log_warning("tally: a write could not be replicated: the module's words are missing");
+    }
+    words
+}
+
+thread_local! {
+    /// The cap of the last exact XADD replicated, and its text as a module string kept for
+    /// the next: a stream's cap seldom changes, and a kept string costs RM_Replicate a
+    /// reference where text costs an allocation and a free per call. (Freeing it when the
+    /// cap changes drops only the module's reference: a pending propagation holds its own.)
+    static LAST_CAP: Cell<(i64, RawString)> = const { Cell::new((0, ptr::null_mut())) };
+}
+
+/// `cap` as a module string (see LAST_CAP); null (logged) if the server could not create it.
+fn cap_string(cap: i64) -> RawString {
+    LAST_CAP.with(|last| {
+        let (last_cap, string) = last.get();
+        if !string.is_null() && last_cap == cap {
+            return string;
+        }
+        if !string.is_null() {
+            free_module_string(string);
+        }
+        let string = module_string(IntText::new(cap).as_bytes());
+        if string.is_null() {
+            log_warning("tally: a write could not be replicated: no string for its cap");
+        }
+        last.set((cap, string));
+        string
+    })
+}
 
 /// The class of a keyspace event, as `notify-keyspace-events` selects them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +153,16 @@ impl Ctx {
 
     /// Replicates `ZREMRANGEBYSCORE key -inf max`.
     pub fn replicate_zremrangebyscore(&self, key: RawString, max: i64) {
+        let Some(words) = words() else { return };
         let max = IntText::new(max);
         let max = max.as_bytes();
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"ZREMRANGEBYSCORE".as_ptr(),
-                c"scb".as_ptr(),
+                c"ssb".as_ptr(),
                 key,
-                c"-inf".as_ptr(),
+                words.minus_inf,
                 max.as_ptr().cast::<c_char>(),
                 max.len(),
             ),
@@ -98,17 +189,18 @@ impl Ctx {
 
     /// Replicates `SET key value PXAT at_ms`.
     pub fn replicate_set_pxat(&self, key: RawString, value: &[u8], at_ms: i64) {
+        let Some(words) = words() else { return };
         let at = IntText::new(at_ms);
         let at = at.as_bytes();
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"SET".as_ptr(),
-                c"sbcb".as_ptr(),
+                c"sbsb".as_ptr(),
                 key,
                 value.as_ptr().cast::<c_char>(),
                 value.len(),
-                c"PXAT".as_ptr(),
+                words.pxat,
                 at.as_ptr().cast::<c_char>(),
                 at.len(),
             ),
@@ -135,18 +227,20 @@ impl Ctx {
             );
             return;
         };
-        let cap = IntText::new(cap);
-        let cap = cap.as_bytes();
+        let Some(words) = words() else { return };
+        let cap = cap_string(cap);
+        if cap.is_null() {
+            return;
+        }
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"XADD".as_ptr(),
-                c"sccbbv".as_ptr(),
+                c"ssssbv".as_ptr(),
                 key,
-                c"MAXLEN".as_ptr(),
-                c"=".as_ptr(),
-                cap.as_ptr().cast::<c_char>(),
-                cap.len(),
+                words.maxlen,
+                words.equal,
+                cap,
                 id.as_ptr().cast::<c_char>(),
                 id.len(),
                 fields.as_ptr(),
@@ -158,14 +252,15 @@ impl Ctx {
 
     /// Replicates `XTRIM key MINID = id`.
     pub fn replicate_xtrim_minid(&self, key: RawString, id: &[u8]) {
+        let Some(words) = words() else { return };
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"XTRIM".as_ptr(),
-                c"sccb".as_ptr(),
+                c"sssb".as_ptr(),
                 key,
-                c"MINID".as_ptr(),
-                c"=".as_ptr(),
+                words.minid,
+                words.equal,
                 id.as_ptr().cast::<c_char>(),
                 id.len()
             ),
@@ -207,7 +302,9 @@ impl Ctx {
         self.notify(Notify::Generic, c"expire", key);
     }
 
-    fn notify(&self, class: Notify, event: &CStr, key: RawString) {
+    /// Fires a keyspace event of `class` alone, for a second event of one write (`wrote`
+    /// signalled the key already).
+    pub fn notify(&self, class: Notify, event: &CStr, key: RawString) {
         api!(RedisModule_NotifyKeyspaceEvent(self.raw, class.flag(), event.as_ptr(), key), 0);
     }
 }
