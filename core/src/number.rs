@@ -90,16 +90,7 @@ impl IntText {
     /// An unsigned integer: at most 20 digits (`u64::MAX`), the buffer's size.
     pub fn unsigned(value: u64) -> IntText {
         let mut text = IntText { buf: [0; 20], start: 20 };
-        let mut rest = value;
-        while rest >= 100 {
-            text.push_pair((rest % 100) as usize);
-            rest /= 100;
-        }
-        if rest >= 10 {
-            text.push_pair(rest as usize);
-        } else {
-            text.push(b'0' + rest as u8);
-        }
+        text.start = digits_before(&mut text.buf, text.start, value);
         text
     }
 
@@ -110,18 +101,40 @@ impl IntText {
         }
     }
 
-    /// Writes `pair` (0..=99) as two digits.
-    fn push_pair(&mut self, pair: usize) {
-        let digits = DIGIT_PAIRS.get(pair * 2..pair * 2 + 2).unwrap_or(b"00");
-        self.start = self.start.saturating_sub(2);
-        if let Some(slot) = self.buf.get_mut(self.start..self.start + 2) {
-            slot.copy_from_slice(digits);
-        }
-    }
-
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(self.start..).unwrap_or_default()
     }
+}
+
+/// Writes `value`'s decimal digits into `buf` so that they end just before `end`, two
+/// digits per division as the server's own ll2string does; returns where they start. A
+/// buffer too short keeps the digits that fit.
+pub(crate) fn digits_before(buf: &mut [u8], end: usize, value: u64) -> usize {
+    let mut start = end;
+    let mut rest = value;
+    while rest >= 100 {
+        start = put_pair(buf, start, (rest % 100) as usize);
+        rest /= 100;
+    }
+    if rest >= 10 {
+        put_pair(buf, start, rest as usize)
+    } else {
+        start = start.saturating_sub(1);
+        if let Some(slot) = buf.get_mut(start) {
+            *slot = b'0' + rest as u8;
+        }
+        start
+    }
+}
+
+/// Writes `pair` (0..=99) as the two digits before `end`.
+fn put_pair(buf: &mut [u8], end: usize, pair: usize) -> usize {
+    let digits = DIGIT_PAIRS.get(pair * 2..pair * 2 + 2).unwrap_or(b"00");
+    let start = end.saturating_sub(2);
+    if let Some(slot) = buf.get_mut(start..end) {
+        slot.copy_from_slice(digits);
+    }
+    start
 }
 
 /// 2^53: below it every whole f64 is an exact i64.

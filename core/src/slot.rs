@@ -65,11 +65,14 @@ impl Companions {
     /// `CompanionsNeedHashTag` for a key without a hash tag; `kind` names what the call
     /// wanted to keep beside it ("tournament", "seasonal leaderboard"...).
     pub fn new(key: &[u8], kind: &'static str) -> Result<Companions, Error> {
-        if hash_tag(key).is_none() {
-            return Err(Error::CompanionsNeedHashTag { kind, key: key.to_vec() });
-        }
+        Companions::of(key).ok_or_else(|| Error::CompanionsNeedHashTag { kind, key: key.to_vec() })
+    }
+
+    /// `None` for a key without a hash tag, which has no companions.
+    pub fn of(key: &[u8]) -> Option<Companions> {
+        hash_tag(key)?;
         let name = SmallVec::from_slice(key);
-        Ok(Companions { base_len: name.len(), name })
+        Some(Companions { base_len: name.len(), name })
     }
 
     pub fn name(&mut self, suffix: &[u8]) -> &[u8] {

@@ -11,8 +11,8 @@ mod verify;
 use crate::server::{register_command, Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, LoadCtx, OwnedString, RawString};
 use tally_core::audit::chain::{self, Hash};
 use tally_core::audit::settings::{self, Settings};
-use tally_core::audit::{StreamId, ANCHOR_SUFFIX, AUDIT_LOG, SETTINGS_SUFFIX};
-use tally_core::slot::{hash_tag, Companions};
+use tally_core::audit::{StreamId, ANCHOR_SUFFIX, SETTINGS_SUFFIX};
+use tally_core::slot::Companions;
 use tally_core::Error;
 
 pub fn register(ctx: &LoadCtx) -> Result<(), String> {
@@ -58,15 +58,14 @@ impl<'c> AuditLog<'c> {
     /// to them (argv does not name that key), and a chained one `anchor` access to its
     /// anchor when given: both checked with one lookup of the user.
     fn open(ctx: &'c Ctx, key: &[u8], anchor: Option<KeyAccess>) -> Result<AuditLog<'c>, Error> {
-        if hash_tag(key).is_none() {
+        let Some(mut names) = Companions::of(key) else {
             return Ok(AuditLog {
                 settings: Settings::default(),
                 created: false,
                 settings_key: None,
                 anchor_key: None,
             });
-        }
-        let mut names = Companions::new(key, AUDIT_LOG)?;
+        };
         let settings_key = ctx.string(names.name(SETTINGS_SUFFIX));
         let stored = read_settings(ctx, settings_key.raw(), key)?;
         let settings = stored.unwrap_or_default();

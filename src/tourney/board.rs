@@ -223,7 +223,7 @@ impl<'c> Board<'c> {
         if let Some(name) = self.data.take() {
             return Some(name);
         }
-        let mut names = Companions::new(string_bytes(self.key), WITH_DATA).ok()?;
+        let mut names = Companions::of(string_bytes(self.key))?;
         Some(self.ctx.string(names.name(DATA_SUFFIX)))
     }
 

@@ -4,7 +4,7 @@
 pub mod chain;
 pub mod settings;
 
-use crate::number::{parse_i64, parse_i64_in, IntText};
+use crate::number::{digits_before, parse_i64, parse_i64_in};
 use crate::slot::companion_key;
 use crate::Error;
 use settings::{parse_maxlen, CapMode};
@@ -65,37 +65,26 @@ impl StreamId {
 /// and replicates its entry's ID, and the server's own formatting costs more than the append's
 /// other argument handling.
 pub struct StreamIdText {
-    buf: [u8; 41],
-    len: usize,
+    /// Two numbers of at most 20 digits and the dash, written from the end.
+    buf: [u8; StreamIdText::MAX_LEN],
+    start: usize,
 }
 
 impl StreamIdText {
+    const MAX_LEN: usize = 41;
+
     pub fn new(id: StreamId) -> StreamIdText {
-        let mut text = StreamIdText { buf: [0; 41], len: 0 };
-        text.push_decimal(id.ms);
-        text.push(b'-');
-        text.push_decimal(id.seq);
-        text
+        let mut buf = [0; StreamIdText::MAX_LEN];
+        let dash = digits_before(&mut buf, StreamIdText::MAX_LEN, id.seq).saturating_sub(1);
+        if let Some(slot) = buf.get_mut(dash) {
+            *slot = b'-';
+        }
+        let start = digits_before(&mut buf, dash, id.ms);
+        StreamIdText { buf, start }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
-
-    fn push(&mut self, byte: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = byte;
-            self.len += 1;
-        }
-    }
-
-    fn push_decimal(&mut self, value: u64) {
-        let digits = IntText::unsigned(value);
-        let digits = digits.as_bytes();
-        if let Some(slots) = self.buf.get_mut(self.len..self.len + digits.len()) {
-            slots.copy_from_slice(digits);
-            self.len += digits.len();
-        }
+        self.buf.get(self.start..).unwrap_or_default()
     }
 }
 
@@ -119,10 +108,10 @@ pub struct Append<'a> {
 /// named MAXLEN or IDEMPOTENT as long as another field comes first; an option word
 /// without all its arguments is an error, never a field.
 pub fn parse_append<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Append<'a>, Error> {
-    let arity = Error::WrongArity("audit.append");
+    let arity = || Error::WrongArity("audit.append");
     let mut append = Append { maxlen: None, idempotent: None, fields_start: KEY_POSITION + 1 };
     loop {
-        let rest = args.get(append.fields_start..).ok_or(arity.clone())?;
+        let rest = args.get(append.fields_start..).ok_or_else(arity)?;
         if let Some(maxlen) = parse_maxlen(rest) {
             let (mode, cap, used) = maxlen?;
             append.maxlen = Some((mode, cap));
@@ -144,7 +133,7 @@ pub fn parse_append<'a>(args: &[&'a [u8]], limits: &Limits) -> Result<Append<'a>
     }
     let fields = args.get(append.fields_start..).unwrap_or_default();
     if fields.is_empty() || fields.len() % 2 != 0 {
-        return Err(arity);
+        return Err(arity());
     }
     for pair in fields.chunks_exact(2) {
         if let [field, value] = pair {
@@ -245,6 +234,17 @@ mod tests {
 
     fn args(line: &str) -> Vec<&[u8]> {
         line.split(' ').map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn stream_id_text_is_display() {
+        let edges = [0, 1, 9, 10, 99, 100, 1_795_667_327_629, u64::MAX - 1, u64::MAX];
+        for ms in edges {
+            for seq in edges {
+                let id = StreamId { ms, seq };
+                assert_eq!(StreamIdText::new(id).as_bytes(), id.to_string().as_bytes());
+            }
+        }
     }
 
     #[test]
