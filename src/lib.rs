@@ -51,7 +51,6 @@ fn load(ctx: &LoadCtx, args: &[RedisString]) -> Result<(), String> {
         server::log_warning(&format!("tally: a command panicked (a bug in tally, the server is still up): {info}"));
     }));
     ctx.set_module_options();
-    server::create_words(ctx)?;
     server::detect_double_formatting();
     server::register_info(ctx)?;
     config::CLUSTER_MODE.store(ctx.is_cluster(), std::sync::atomic::Ordering::Relaxed);

@@ -7,7 +7,7 @@ use crate::command::{Args, Command};
 use crate::config;
 use crate::keys;
 use crate::server::{
-    Arg, ArgFlags, ArgKind, Ctx, Key, KeyAccess, KeyKind, KeySpec, Keys, Notify, OwnedString, RawString,
+    Arg, ArgFlags, ArgKind, Ctx, KeptString, Key, KeyAccess, KeyKind, KeySpec, Keys, Notify, OwnedString, RawString,
 };
 use crate::stats::{self, Family};
 use smallvec::SmallVec;
@@ -142,9 +142,9 @@ consumer groups under ONFULL REFUSE";
             ctx.notify(Notify::Stream, c"xtrim", name);
         }
         if let (Some((gone, hash)), Some(anchor_name)) = (anchor, log.anchor_raw()) {
-            let value = ctx.string(&encode_anchor(gone, &hash));
-            ctx.open_key(anchor_name, true).set_string(&value)?;
-            ctx.replicate_set(anchor_name, value.raw());
+            let value = encode_anchor(gone, &hash);
+            ctx.open_key(anchor_name, true).replace_string(&value)?;
+            ctx.replicate_set(anchor_name, &value);
             ctx.wrote(anchor_name, Notify::String, c"set");
         }
         if let Some(producers) = producers {
@@ -160,9 +160,12 @@ struct Linked<'c> {
     id: StreamId,
     /// The caller's fields and the `chain` pair, as written.
     fields: SmallVec<[RawString; 16]>,
-    /// The `chain` pair's strings, which `fields` points to.
-    _chain: [OwnedString<'c>; 2],
+    /// The link's string, which `fields` points to.
+    _link: OwnedString<'c>,
 }
+
+/// The name of a chained entry's last field, written by every chained append.
+static CHAIN_FIELD: KeptString = KeptString::new(chain::FIELD);
 
 /// Adds an entry to a chained stream with its link, under the ID XADD `*` would give it at
 /// `now` (the link covers the ID).
@@ -183,7 +186,7 @@ fn add_linked<'c>(
         None => log.anchor(ctx, key)?.unwrap_or((StreamId::default(), GENESIS)),
     };
     let pairs = || field_bytes.chunks_exact(2).filter_map(|pair| Some((*pair.first()?, *pair.get(1)?)));
-    let field_name = ctx.string(chain::FIELD);
+    let field_name = CHAIN_FIELD.raw().ok_or(Error::Internal)?;
     let mut last = last;
     // Entries deleted at the tail leave the stream's last ID above its newest entry; the
     // server then refuses the ID and reports its last one.
@@ -192,9 +195,9 @@ fn add_linked<'c>(
         let hash = chain::link(&prev, id, pairs());
         let hex = ctx.string(&chain::to_hex(&hash));
         let mut linked: SmallVec<[RawString; 16]> = fields.iter().copied().collect();
-        linked.extend([field_name.raw(), hex.raw()]);
+        linked.extend([field_name, hex.raw()]);
         if stream.stream_add(Some(id), &linked)?.is_some() {
-            return Ok(Linked { id, fields: linked, _chain: [field_name, hex] });
+            return Ok(Linked { id, fields: linked, _link: hex });
         }
         last = ctx.stream_last_generated_id(name)?;
     }

@@ -63,7 +63,7 @@ impl Command for Create {
         let Some(settings_name) = &log.settings_key else { return Err(Error::Internal) };
         let value = ctx.string(settings.encode().as_bytes());
         ctx.open_key(settings_name.raw(), true).set_string(&value)?;
-        ctx.replicate_set(settings_name.raw(), value.raw());
+        ctx.replicate_set(settings_name.raw(), value.bytes());
         ctx.wrote(settings_name.raw(), Notify::String, c"set");
         // An anchor left by an earlier stream of this name would start the new chain.
         if ctx.open_key(anchor_name.raw(), true).delete() {

@@ -167,6 +167,16 @@ impl Key<'_> {
         }
     }
 
+    /// Replaces the value with the string `bytes`, as `SET` does: in place when the key holds
+    /// a string without expiry (what is left after SET), else through `set_string`.
+    pub fn replace_string(&self, bytes: &[u8]) -> Result<(), Error> {
+        if self.kind() == KeyKind::String && self.expire_at().is_none() {
+            self.overwrite_string(bytes)
+        } else {
+            self.set_string(&self.ctx.string(bytes))
+        }
+    }
+
     /// Rewrites a string value's bytes in place, keeping its expiry: cheaper than
     /// `set_string`, whose RM_StringSet deletes the key and adds it again, expiry lost.
     pub fn overwrite_string(&self, bytes: &[u8]) -> Result<(), Error> {

@@ -12,6 +12,7 @@
 use redis_module::raw;
 use std::ffi::{c_char, c_int};
 use std::ptr;
+use std::sync::OnceLock;
 use tally_core::number::IntText;
 
 /// Calls an optional module API function, or evaluates `$missing` when the server lacks it.
@@ -43,7 +44,7 @@ pub use info::{register_info, InfoSink};
 pub use key::{Key, KeyKind, Order};
 pub use log::log_warning;
 pub use register::{register_command, Arg, ArgFlags, ArgKind, KeySpec, Keys};
-pub use replicate::{create_words, Notify};
+pub use replicate::Notify;
 pub use reply::detect_double_formatting;
 
 pub type RawString = *mut raw::RedisModuleString;
@@ -146,6 +147,43 @@ impl Drop for OwnedString<'_> {
         if !self.raw.is_null() {
             self.ctx.free_string(self.raw);
         }
+    }
+}
+
+/// A server string that belongs to the module rather than to one call (no context), until
+/// freed with `free_module_string`; null if the server could not make it.
+fn module_string(bytes: &[u8]) -> RawString {
+    api!(RedisModule_CreateString(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()), ptr::null_mut())
+}
+
+fn free_module_string(string: RawString) {
+    api!(RedisModule_FreeString(ptr::null_mut(), string), ());
+}
+
+/// A word the module passes to the server on every call of some command, as a server
+/// string made at its first use and kept for the module's life: the server then counts a
+/// reference to it instead of allocating and freeing a copy per call.
+pub struct KeptString {
+    text: &'static [u8],
+    raw: OnceLock<KeptRaw>,
+}
+
+struct KeptRaw(RawString);
+
+// SAFETY: a kept string is never changed or freed; the server touches it (reference
+// counts, reads) only under its global lock, from the thread running the command.
+unsafe impl Send for KeptRaw {}
+unsafe impl Sync for KeptRaw {}
+
+impl KeptString {
+    pub const fn new(text: &'static [u8]) -> KeptString {
+        KeptString { text, raw: OnceLock::new() }
+    }
+
+    /// The string; `None` if the server could not make it.
+    pub fn raw(&self) -> Option<RawString> {
+        let raw = self.raw.get_or_init(|| KeptRaw(module_string(self.text))).0;
+        (!raw.is_null()).then_some(raw)
     }
 }
 

@@ -2,72 +2,33 @@
 //! number as concrete text, nothing that depends on the replica's clock or state), and the
 //! keyspace events and WATCH signals the native commands would have given.
 
-use super::{log_warning, Ctx, LoadCtx, RawString};
+use super::{free_module_string, log_warning, module_string, Ctx, KeptString, RawString};
 use redis_module::raw;
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, CStr};
 use std::ptr;
-use std::sync::OnceLock;
 use tally_core::number::{IntText, ScoreText};
 
-/// The fixed words of the replicated commands, created once at load and never freed:
-/// RM_Replicate takes a reference to each ("s") where a word given as text ("c") is
-/// allocated and freed again on every call.
-struct Words {
-    maxlen: RawString,
-    minid: RawString,
-    equal: RawString,
-    pxat: RawString,
-    minus_inf: RawString,
-}
+/// The fixed words of the replicated commands: RM_Replicate takes a reference to a kept
+/// string ("s") where a word given as text ("c") is allocated and freed on every call.
+static MAXLEN: KeptString = KeptString::new(b"MAXLEN");
+static MINID: KeptString = KeptString::new(b"MINID");
+static EQUAL: KeptString = KeptString::new(b"=");
+static PXAT: KeptString = KeptString::new(b"PXAT");
+static MINUS_INF: KeptString = KeptString::new(b"-inf");
 
-// SAFETY: the strings are immutable and live as long as the module; the server touches
-// them (reference counts, reads) only from its main thread, where commands run.
-unsafe impl Send for Words {}
-unsafe impl Sync for Words {}
-
-static WORDS: OnceLock<Words> = OnceLock::new();
-
-/// Creates the replicated commands' words; loading fails without them.
-pub fn create_words(_load: &LoadCtx) -> Result<(), String> {
-    let word = |text: &CStr| {
-        let raw = module_string(text.to_bytes());
-        if raw.is_null() {
-            Err(format!("could not create the string {}", text.to_string_lossy()))
-        } else {
-            Ok(raw)
-        }
-    };
-    let words = Words {
-        maxlen: word(c"MAXLEN")?,
-        minid: word(c"MINID")?,
-        equal: word(c"=")?,
-        pxat: word(c"PXAT")?,
-        minus_inf: word(c"-inf")?,
-    };
-    // A second load of the module in one process keeps the first set.
-    let _ = WORDS.set(words);
-    Ok(())
-}
-
-/// A server string that belongs to the module rather than to one call (no context), until
-/// freed with `free_module_string`; null if the server could not create it.
-fn module_string(bytes: &[u8]) -> RawString {
-    api!(RedisModule_CreateString(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()), ptr::null_mut())
-}
-
-fn free_module_string(string: RawString) {
-    api!(RedisModule_FreeString(ptr::null_mut(), string), ());
-}
-
-/// The words, or `None` (logged) if a command ran without a successful load, which the
-/// server does not allow.
-fn words() -> Option<&'static Words> {
-    let words = WORDS.get();
-    if words.is_none() {
-        log_warning("tally: a write could not be replicated: the module's words are missing");
+/// The strings of `words`, or `None` (logged: the write goes unreplicated) if the server
+/// could not make one, which it does only without memory, when it stops anyway.
+fn words<const N: usize>(words: [&KeptString; N]) -> Option<[RawString; N]> {
+    let mut raw = [ptr::null_mut(); N];
+    for (slot, word) in raw.iter_mut().zip(words) {
+        let Some(string) = word.raw() else {
+            log_warning("tally: a write could not be replicated: no string for a word of its command");
+            return None;
+        };
+        *slot = string;
     }
-    words
+    Some(raw)
 }
 
 thread_local! {
@@ -144,8 +105,18 @@ impl Ctx {
     }
 
     /// Replicates `SET key value`.
-    pub fn replicate_set(&self, key: RawString, value: RawString) {
-        api!(RedisModule_Replicate(self.raw, c"SET".as_ptr(), c"ss".as_ptr(), key, value), 0);
+    pub fn replicate_set(&self, key: RawString, value: &[u8]) {
+        api!(
+            RedisModule_Replicate(
+                self.raw,
+                c"SET".as_ptr(),
+                c"sb".as_ptr(),
+                key,
+                value.as_ptr().cast::<c_char>(),
+                value.len()
+            ),
+            0
+        );
     }
 
     // Numbers go to RM_Replicate as text ("b"): its own integer formatting ("l") costs
@@ -153,7 +124,7 @@ impl Ctx {
 
     /// Replicates `ZREMRANGEBYSCORE key -inf max`.
     pub fn replicate_zremrangebyscore(&self, key: RawString, max: i64) {
-        let Some(words) = words() else { return };
+        let Some([minus_inf]) = words([&MINUS_INF]) else { return };
         let max = IntText::new(max);
         let max = max.as_bytes();
         api!(
@@ -162,7 +133,7 @@ impl Ctx {
                 c"ZREMRANGEBYSCORE".as_ptr(),
                 c"ssb".as_ptr(),
                 key,
-                words.minus_inf,
+                minus_inf,
                 max.as_ptr().cast::<c_char>(),
                 max.len(),
             ),
@@ -189,7 +160,7 @@ impl Ctx {
 
     /// Replicates `SET key value PXAT at_ms`.
     pub fn replicate_set_pxat(&self, key: RawString, value: &[u8], at_ms: i64) {
-        let Some(words) = words() else { return };
+        let Some([pxat]) = words([&PXAT]) else { return };
         let at = IntText::new(at_ms);
         let at = at.as_bytes();
         api!(
@@ -200,7 +171,7 @@ impl Ctx {
                 key,
                 value.as_ptr().cast::<c_char>(),
                 value.len(),
-                words.pxat,
+                pxat,
                 at.as_ptr().cast::<c_char>(),
                 at.len(),
             ),
@@ -227,7 +198,7 @@ impl Ctx {
             );
             return;
         };
-        let Some(words) = words() else { return };
+        let Some([maxlen, equal]) = words([&MAXLEN, &EQUAL]) else { return };
         let cap = cap_string(cap);
         if cap.is_null() {
             return;
@@ -238,8 +209,8 @@ impl Ctx {
                 c"XADD".as_ptr(),
                 c"ssssbv".as_ptr(),
                 key,
-                words.maxlen,
-                words.equal,
+                maxlen,
+                equal,
                 cap,
                 id.as_ptr().cast::<c_char>(),
                 id.len(),
@@ -252,15 +223,15 @@ impl Ctx {
 
     /// Replicates `XTRIM key MINID = id`.
     pub fn replicate_xtrim_minid(&self, key: RawString, id: &[u8]) {
-        let Some(words) = words() else { return };
+        let Some([minid, equal]) = words([&MINID, &EQUAL]) else { return };
         api!(
             RedisModule_Replicate(
                 self.raw,
                 c"XTRIM".as_ptr(),
                 c"sssb".as_ptr(),
                 key,
-                words.minid,
-                words.equal,
+                minid,
+                equal,
                 id.as_ptr().cast::<c_char>(),
                 id.len()
             ),

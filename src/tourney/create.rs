@@ -113,7 +113,7 @@ impl Command for Create {
         drop((settings, zset));
         match policy.expire_at {
             Some(at) => ctx.replicate_set_pxat(settings_name.raw(), value.bytes(), at),
-            None => ctx.replicate_set(settings_name.raw(), value.raw()),
+            None => ctx.replicate_set(settings_name.raw(), value.bytes()),
         }
         ctx.wrote(settings_name.raw(), Notify::String, c"set");
         if let (Some(at), true) = (policy.expire_at, populated) {
