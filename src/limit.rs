@@ -112,8 +112,8 @@ fn limit_windows(ctx: &Ctx, names: &[RawString], windows: &[Window], cost: i64) 
 /// Records `cost` units at `now` in an open log and renews its expiry, as the classic
 /// script does (`ZADD key now id`, `PEXPIRE key window`), replicating concrete values.
 fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now: i64) -> Result<(), Error> {
-    let now_text = ctx.integer_string(now);
     let now_digits = IntText::new(now);
+    let now_text = ctx.string(now_digits.as_bytes());
     let mut members = SmallVec::<[_; 4]>::new();
     while members.len() < cost.unsigned_abs() as usize {
         // `<now>-<sequence>`, written without the formatting machinery (a hot path).

@@ -119,7 +119,8 @@ pub struct LogState {
 /// allows, and then every window consumes; otherwise none does.
 pub fn decide_all(now_ms: i64, cost: i64, windows: &[(Window, LogState)]) -> Decision {
     let consume = windows.iter().all(|(window, log)| window.fits(log.count, cost));
-    let decisions: Vec<Decision> =
+    // On the stack for the few windows a call has (LIMIT.SLIDE's one).
+    let decisions: SmallVec<[Decision; 4]> =
         windows.iter().map(|(window, log)| window.decide(now_ms, cost, log, consume)).collect();
     Decision::combine(&decisions)
 }

@@ -482,7 +482,7 @@ impl Key<'_> {
             return;
         }
         let mut seen = 0;
-        while seen < limit && api!(RedisModule_ZsetRangeEndReached(self.key), 1) == 0 {
+        while api!(RedisModule_ZsetRangeEndReached(self.key), 1) == 0 {
             let mut score = 0.0;
             let member = api!(RedisModule_ZsetRangeCurrentElement(self.key, &raw mut score), ptr::null_mut());
             if member.is_null() {
@@ -491,6 +491,10 @@ impl Key<'_> {
             visit(member, score);
             self.ctx.free_string(member);
             seen += 1;
+            // No step past the last entry wanted: a step decodes the next one.
+            if seen == limit {
+                break;
+            }
             let moved = match order {
                 Order::Ascending => api!(RedisModule_ZsetRangeNext(self.key), 0),
                 Order::Descending => api!(RedisModule_ZsetRangePrev(self.key), 0),
