@@ -117,7 +117,7 @@ fn consume(ctx: &Ctx, log: Key, name: RawString, window: &Window, cost: i64, now
     let mut members = SmallVec::<[_; 4]>::new();
     while members.len() < cost.unsigned_abs() as usize {
         // `<now>-<sequence>`, written without the formatting machinery (a hot path).
-        let sequence = IntText::new(i64::try_from(SEQUENCE.fetch_add(1, Ordering::Relaxed)).unwrap_or(i64::MAX));
+        let sequence = IntText::unsigned(SEQUENCE.fetch_add(1, Ordering::Relaxed));
         let mut text = SmallVec::<[u8; 64]>::new();
         text.extend_from_slice(now_digits.as_bytes());
         text.push(b'-');

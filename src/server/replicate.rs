@@ -17,8 +17,8 @@ static EQUAL: KeptString = KeptString::new(b"=");
 static PXAT: KeptString = KeptString::new(b"PXAT");
 static MINUS_INF: KeptString = KeptString::new(b"-inf");
 
-/// The strings of `words`, or `None` (logged: the write goes unreplicated) if the server
-/// could not make one, which it does only without memory, when it stops anyway.
+/// The strings of `words`. `None` (logged) only if the server lacks RM_CreateString, which
+/// no server that loaded the module does: out of memory, it aborts rather than return null.
 fn words<const N: usize>(words: [&KeptString; N]) -> Option<[RawString; N]> {
     let mut raw = [ptr::null_mut(); N];
     for (slot, word) in raw.iter_mut().zip(words) {
@@ -39,7 +39,7 @@ thread_local! {
     static LAST_CAP: Cell<(i64, RawString)> = const { Cell::new((0, ptr::null_mut())) };
 }
 
-/// `cap` as a module string (see LAST_CAP); null (logged) if the server could not create it.
+/// `cap` as a module string (see LAST_CAP); null (logged) only where `words` gives `None`.
 fn cap_string(cap: i64) -> RawString {
     LAST_CAP.with(|last| {
         let (last_cap, string) = last.get();
