@@ -27,11 +27,16 @@ fn open_live(ctx: &Ctx, name: RawString, now: i64) -> Result<(Key<'_>, bool), Er
     Ok((leases, ended))
 }
 
-/// Closes the leases after a call that `removed` some: keeps the key's expiry at its last
-/// lease's end (replicated when it changes); with none left, closing deletes the key, as
-/// ZREM does.
-fn close(ctx: &Ctx, leases: Key, name: RawString, removed: bool) -> Result<(), Error> {
-    let Some(last_end) = leases.highest_score().map(|end| end as i64) else {
+/// Closes the leases after a call that `removed` some or `wrote` a lease ending then: keeps
+/// the key's expiry at its last lease's end (replicated when it changes); with none left,
+/// closing deletes the key, as ZREM does.
+fn close(ctx: &Ctx, leases: Key, name: RawString, removed: bool, wrote: Option<i64>) -> Result<(), Error> {
+    // The lease just written is the last unless one ends later: asking that reads no lease.
+    let last_end = match wrote {
+        Some(end) if !leases.any_scored_above(end as f64) => Some(end),
+        _ => leases.highest_score().map(|end| end as i64),
+    };
+    let Some(last_end) = last_end else {
         drop(leases);
         if removed {
             ctx.notify_deleted(name);
@@ -87,19 +92,15 @@ impl Command for Acquire {
             None => None,
         };
         let count = leases.len();
-        // With a slot free, a named token gets its lease whether it held one or not: it is
-        // written at once, and the write tells which it was, sparing a lookup.
-        let written = match named {
-            Some(token) if acquire.acquires(count, false) => {
-                Some(leases.set(core::lease_end(now, acquire.lease_ms) as f64, token)?)
-            }
-            _ => None,
+        // A named token's lease is written at once, sparing a lookup: with a slot free it gets
+        // one whether it held one or not (the write tells which); with none, only a renewal.
+        let end = core::lease_end(now, acquire.lease_ms) as f64;
+        let holds_token = match named {
+            Some(token) if acquire.acquires(count, false) => !leases.set(end, token)?,
+            Some(token) => leases.update_existing(end, token)?,
+            None => false,
         };
-        let holds_token = match (written, named) {
-            (Some(added), _) => !added,
-            (None, Some(token)) => leases.score(token).is_some(),
-            (None, None) => false,
-        };
+        let written = named.is_some() && acquire.acquires(count, holds_token);
         // Only a refusal replies when the soonest lease ends.
         let earliest_end =
             if acquire.acquires(count, holds_token) { None } else { leases.nth_lowest_score(0).map(|end| end as i64) };
@@ -109,14 +110,15 @@ impl Command for Acquire {
         // also for a refused call, which is not stored).
         let made = if named.is_none() && shown.allowed { Some(made_token(ctx, &leases)?) } else { None };
         let token = named.or(made.as_ref().map(OwnedString::raw));
-        if let (Some(end), Some(token)) = (outcome.lease_end, token) {
-            if written.is_none() {
+        let lease_end = outcome.lease_end.filter(|_| token.is_some());
+        if let (Some(end), Some(token)) = (lease_end, token) {
+            if !written {
                 leases.set(end as f64, token)?;
             }
-            ctx.replicate_with_key(c"ZADD", name, &[ctx.integer_string(end).raw(), token]);
+            ctx.replicate_zadd(name, end as f64, token);
             ctx.wrote(name, Notify::Zset, c"zadd");
         }
-        close(ctx, leases, name, ended)?;
+        close(ctx, leases, name, ended, lease_end)?;
         ctx.reply_array(5);
         for value in [i64::from(shown.allowed), shown.limit, shown.remaining, shown.retry_after_ms] {
             ctx.reply_integer(value);
@@ -153,7 +155,7 @@ impl Command for Release {
         }
         // A release that removed nothing left the leases, and so their expiry, as they were.
         if ended || released {
-            close(ctx, leases, name, true)?;
+            close(ctx, leases, name, true, None)?;
         }
         ctx.reply_integer(i64::from(released));
         Ok(())
@@ -180,16 +182,15 @@ impl Command for Renew {
         let token = args.raw(TOKEN_POSITION)?;
         let now = ctx.now_ms();
         let (leases, ended) = open_live(ctx, name, now)?;
-        let renewed = leases.score(token).is_some();
+        let end = core::lease_end(now, lease_ms);
+        let renewed = leases.update_existing(end as f64, token)?;
         if renewed {
-            let end = core::lease_end(now, lease_ms);
-            leases.set(end as f64, token)?;
-            ctx.replicate_with_key(c"ZADD", name, &[ctx.integer_string(end).raw(), token]);
+            ctx.replicate_zadd(name, end as f64, token);
             ctx.wrote(name, Notify::Zset, c"zadd");
         }
         // A renewal that found no live lease left the leases, and their expiry, as they were.
         if ended || renewed {
-            close(ctx, leases, name, ended)?;
+            close(ctx, leases, name, ended, renewed.then_some(end))?;
         }
         ctx.reply_integer(i64::from(renewed));
         Ok(())

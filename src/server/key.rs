@@ -391,8 +391,25 @@ impl Key<'_> {
 
     /// True when some member holds exactly `score`.
     pub fn has_score(&self, score: f64) -> bool {
-        let mut found = false;
-        self.visit(Order::Ascending, score, score, 1, |_, _| found = true);
+        self.any_scored(score, false, score)
+    }
+
+    /// True when some member is scored above `min`.
+    pub fn any_scored_above(&self, min: f64) -> bool {
+        self.any_scored(min, true, f64::INFINITY)
+    }
+
+    /// True when some member is scored within `min..=max` (above `min` when `min_exclusive`):
+    /// the range is only opened, no member read (reading one makes a string of it).
+    fn any_scored(&self, min: f64, min_exclusive: bool, max: f64) -> bool {
+        if self.key.is_null() {
+            return false;
+        }
+        if !ok(api!(RedisModule_ZsetFirstInScoreRange(self.key, min, max, c_int::from(min_exclusive), 0), ERR)) {
+            return false;
+        }
+        let found = api!(RedisModule_ZsetRangeEndReached(self.key), 1) == 0;
+        api!(RedisModule_ZsetRangeStop(self.key), ());
         found
     }
 
@@ -409,6 +426,21 @@ impl Key<'_> {
         let mut flags: c_int = 0;
         if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &raw mut flags), ERR)) {
             Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
+        } else {
+            Err(Error::Internal)
+        }
+    }
+
+    /// Sets the score of `member` only if present; true when it was.
+    pub fn update_existing(&self, score: f64, member: RawString) -> Result<bool, Error> {
+        // RM_ZsetAdd makes an empty key a sorted set before it looks at XX: it would stay, empty.
+        if self.len() == 0 {
+            return Ok(false);
+        }
+        let mut flags = raw::REDISMODULE_ZADD_XX as c_int;
+        if ok(api!(RedisModule_ZsetAdd(self.key, score, member, &raw mut flags), ERR)) {
+            // NOP: absent. A present member reports UPDATED, or nothing when its score was already `score`.
+            Ok(flags & raw::REDISMODULE_ZADD_NOP as c_int == 0)
         } else {
             Err(Error::Internal)
         }

@@ -66,6 +66,32 @@ fn slots_fill_a_held_token_renews_and_release_frees() {
 }
 
 #[test]
+fn a_shorter_lease_leaves_the_key_ending_with_the_last_lease() {
+    let server = Server::start();
+    let mut con = server.connect();
+    let expiry = |con: &mut Connection| int(&ok(con, &["PEXPIRETIME", "p:{a}"]));
+    let end_of = |con: &mut Connection, token: &str| {
+        leases(con, "p:{a}").into_iter().find(|(held_by, _)| held_by == token).expect("a lease").1
+    };
+    sh_ok(&mut con, "LIMIT.ACQUIRE p:{a} 2 90000 TOKEN long");
+    let long_end = end_of(&mut con, "long");
+    // Taken, renewed at max (both slots held) and renewed by LIMIT.RENEW, each shorter.
+    sh_ok(&mut con, "LIMIT.ACQUIRE p:{a} 2 1000 TOKEN short");
+    assert_eq!(expiry(&mut con), long_end);
+    sh_ok(&mut con, "LIMIT.ACQUIRE p:{a} 2 2000 TOKEN short");
+    assert_eq!(expiry(&mut con), long_end);
+    assert_eq!(sh(&mut con, "LIMIT.RENEW p:{a} short 3000"), "1");
+    assert_eq!(expiry(&mut con), long_end);
+    // A renewal past the last lease moves the expiry to it.
+    assert_eq!(sh(&mut con, "LIMIT.RENEW p:{a} short 120000"), "1");
+    assert_eq!(expiry(&mut con), end_of(&mut con, "short"));
+    // Renewing or releasing on a key that does not exist leaves it absent.
+    assert_eq!(sh(&mut con, "LIMIT.RENEW p:{b} w1 1000"), "0");
+    assert_eq!(sh(&mut con, "LIMIT.RELEASE p:{b} w1"), "0");
+    assert_eq!(sh(&mut con, "EXISTS p:{b}"), "0");
+}
+
+#[test]
 fn a_worker_that_never_releases_frees_its_slot_after_lease_ms() {
     let server = Server::start();
     let mut con = server.connect();
