@@ -104,6 +104,13 @@ readonly MODULE="$PWD/target/release/libtally.so"
 # shellcheck disable=SC2034 # read by run.sh and scale.sh
 readonly DOC=docs/benchmarks.md SCALE_DOC=docs/benchmarks-scale.md
 
+# The concurrency leases of run.sh and profile.sh: semaphores of LEASE_MAX slots, LEASE_HELD of
+# them held by other workers (bench/lua/prefill_leases.lua), the last taken, renewed and released
+# by the benchmark's worker, so the sets stay at 4 or 5 leases however many runs go by. Leases
+# last an hour, so none ends during a benchmark.
+# shellcheck disable=SC2034 # read by run.sh and profile.sh
+readonly LEASE_MS=3600000 LEASE_MAX=5 LEASE_HELD=4 LEASE_TOKEN=worker
+
 # The server binary: TALLY_SERVER as for the tests (Redis 8.2, Valkey), else redis-server on PATH.
 SERVER_BIN=${TALLY_SERVER:-redis-server}
 server_name() { basename "$SERVER_BIN"; }

@@ -7,8 +7,8 @@
 # about native speed), then on for the measured calls only. The data mirrors `make bench`:
 # a 1000-player leaderboard with the names redis-benchmark writes (zero-padded to 12 digits,
 # so every call finds its member), audit streams filled to their cap of 1000 with the same
-# entry (and those created MAXLEN ~, CHAIN and ONFULL REFUSE with two groups), and the same
-# Lua scripts.
+# entry (and those created MAXLEN ~, CHAIN and ONFULL REFUSE with two groups), the semaphores
+# of bench/lib.sh, and the same Lua scripts.
 #
 # Usage: bench/profile.sh [calls per command, default 5000]; TALLY_SERVER picks the server
 # binary (default redis-server), as for the tests, so each server of the matrix is counted.
@@ -56,6 +56,7 @@ prefill() {
     checked eval "$(cat bench/lua/player_data.lua)" 1 'desc:{1}:data' "$PLAYERS" >/dev/null
     checked config set tally.audit-max-len "$AUDIT_CAP" >/dev/null
     checked eval "$(cat bench/lua/prefill_audit.lua)" 0 "$AUDIT_KEYS" "$AUDIT_CAP" >/dev/null
+    checked eval "$(cat bench/lua/prefill_leases.lua)" 0 "$LIMIT_KEYS" "$LEASE_HELD" "$LEASE_MS" ls ls2 >/dev/null
     INCR_SHA=$(checked script load "$(cat bench/lua/incr_rank.lua)")
     SLIDE_SHA=$(checked script load "$(cat bench/lua/sliding_window.lua)")
     FIXED_SHA=$(checked script load "$(cat bench/lua/fixed_window.lua)")
@@ -126,10 +127,10 @@ main() {
     measure fixed "$LIMIT_KEYS" LIMIT.FIXED 'fx:{__rand_int__}' 3600000 1000000000
     measure fixedlua "$LIMIT_KEYS" EVALSHA "$FIXED_SHA" 1 'fx2:{__rand_int__}' 3600000 1000000000
     measure incrbare "$LIMIT_KEYS" INCR 'fx3:{__rand_int__}'
-    measure acquire "$LIMIT_KEYS" LIMIT.ACQUIRE 'ls:{__rand_int__}' 100000 3600000 TOKEN 't:__rand_int__'
-    measure acquirelua "$LIMIT_KEYS" EVALSHA "$ACQUIRE_SHA" 1 'ls2:{__rand_int__}' 100000 3600000 't:__rand_int__' "$NOW"
-    measure release "$LIMIT_KEYS" LIMIT.RELEASE 'ls:{__rand_int__}' 't:__rand_int__'
-    measure releaselua "$LIMIT_KEYS" EVALSHA "$RELEASE_SHA" 1 'ls2:{__rand_int__}' 't:__rand_int__'
+    measure acquire "$LIMIT_KEYS" LIMIT.ACQUIRE 'ls:{__rand_int__}' "$LEASE_MAX" "$LEASE_MS" TOKEN "$LEASE_TOKEN"
+    measure acquirelua "$LIMIT_KEYS" EVALSHA "$ACQUIRE_SHA" 1 'ls2:{__rand_int__}' "$LEASE_MAX" "$LEASE_MS" "$LEASE_TOKEN" "$NOW"
+    measure release "$LIMIT_KEYS" LIMIT.RELEASE 'ls:{__rand_int__}' "$LEASE_TOKEN"
+    measure releaselua "$LIMIT_KEYS" EVALSHA "$RELEASE_SHA" 1 'ls2:{__rand_int__}' "$LEASE_TOKEN"
     measure append "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' "${entry[@]}"
     measure idem "$AUDIT_KEYS" AUDIT.APPEND 'audit:{__rand_int__}' IDEMPOTENT 'p:__rand_int__:__rand_int__' 1 "${entry[@]}"
     measure xadd "$AUDIT_KEYS" XADD 'audit2:{__rand_int__}' MAXLEN '~' "$AUDIT_CAP" '*' "${entry[@]}"

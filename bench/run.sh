@@ -47,12 +47,8 @@ readonly FIRST_DB=3
 # and players as database 0.
 readonly DESC_DB=5
 readonly ASC_DB=6
-# Concurrency leases (LIMIT.ACQUIRE / RELEASE and the Lua semaphore), kept across runs so that
-# releases find leases: an hour long, so none ends during the benchmark.
+# Concurrency leases (LIMIT.ACQUIRE / RELEASE and the Lua semaphore; LEASE_* in bench/lib.sh).
 readonly LEASE_DB=4
-readonly LEASE_MS=3600000
-readonly LEASE_MAX=100000
-readonly LEASE_TOKEN='t:__rand_int__'
 # Fixed windows an hour long that never refuse (the max is above any run's calls).
 readonly FIXED_PERIOD=3600000
 readonly FIXED_MAX=1000000000
@@ -110,6 +106,7 @@ LOG_SIZES_SCRIPT=$(cat bench/lua/log_sizes.lua)
 MEMORY_SCRIPT=$(cat bench/lua/call_memory.lua)
 PREFILL_SCRIPT=$(cat bench/lua/prefill_boards.lua)
 FIRST_PREFILL_SCRIPT=$(cat bench/lua/prefill_first.lua)
+LEASES_PREFILL_SCRIPT=$(cat bench/lua/prefill_leases.lua)
 TOURNAMENTS_PREFILL_SCRIPT=$(cat bench/lua/prefill_tournaments.lua)
 AUDIT_PREFILL_SCRIPT=$(cat bench/lua/prefill_audit.lua)
 STREAM_LENGTHS_SCRIPT=$(cat bench/lua/stream_lengths.lua)
@@ -172,6 +169,9 @@ prefill() {
     keys=$(checked -n "$AUDIT_DB" eval "$AUDIT_PREFILL_SCRIPT" 0 "$AUDIT_KEYS" "$AUDIT_CAP")
     # Six streams and three settings keys per k.
     ((keys == 9 * AUDIT_KEYS)) || die "the audit prefill made $keys keys, expected $((9 * AUDIT_KEYS))"
+    log "giving $LIMIT_KEYS x 2 semaphores $LEASE_HELD leases of other workers in database $LEASE_DB"
+    keys=$(checked -n "$LEASE_DB" eval "$LEASES_PREFILL_SCRIPT" 0 "$LIMIT_KEYS" "$LEASE_HELD" "$LEASE_MS" lease lease2)
+    ((keys == 2 * LIMIT_KEYS)) || die "the lease prefill made $keys keys, expected $((2 * LIMIT_KEYS))"
     MAX_PRODUCERS=$(checked config get tally.audit-max-producers | sed -n 2p)
     [[ $MAX_PRODUCERS =~ ^[0-9]+$ ]] || die "could not read tally.audit-max-producers: $MAX_PRODUCERS"
 }
