@@ -1,9 +1,11 @@
 //! LIMIT.ACQUIRE, LIMIT.RELEASE and LIMIT.RENEW: slots, renewal by token, leases that end
 //! on their own (a worker that never releases), the key's expiry at its last lease, tokens
-//! made unique under concurrency, errors and WRONGTYPE, replication and the AOF.
+//! made unique under concurrency, errors and WRONGTYPE, replication and the AOF, and the
+//! same decisions as the Lua semaphore the commands replace.
 
 use crate::common::aof::*;
 use crate::common::reply::*;
+use crate::common::scripts::{SEMAPHORE_ACQUIRE_LUA, SEMAPHORE_RELEASE_LUA};
 use crate::common::*;
 use redis::{Connection, Value};
 use std::collections::BTreeSet;
@@ -89,6 +91,34 @@ fn a_shorter_lease_leaves_the_key_ending_with_the_last_lease() {
     assert_eq!(sh(&mut con, "LIMIT.RENEW p:{b} w1 1000"), "0");
     assert_eq!(sh(&mut con, "LIMIT.RELEASE p:{b} w1"), "0");
     assert_eq!(sh(&mut con, "EXISTS p:{b}"), "0");
+}
+
+#[test]
+fn acquire_and_release_decide_as_the_lua_semaphore_does() {
+    let server = Server::start();
+    let mut con = server.connect();
+    // A fixed pseudo-random sequence of acquires and releases over 6 tokens and 3 slots, on
+    // the module's key and on the script's; the leases outlast the test.
+    let mut state: u32 = 12345;
+    for step in 0..400 {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let token = format!("w{}", (state >> 16) % 6);
+        let what = if (state >> 8).is_multiple_of(3) { "release" } else { "acquire" };
+        let (module, script) = if what == "acquire" {
+            let (reply, _) = acquire(&mut con, &format!("LIMIT.ACQUIRE p:{{m}} 3 60000 TOKEN {token}"));
+            let now = server_ms(&mut con).to_string();
+            let args = ["EVAL", SEMAPHORE_ACQUIRE_LUA, "1", "p:{s}", "3", "60000", &token, &now];
+            (reply[0], int(&ok(&mut con, &args)))
+        } else {
+            let released = int(&ok(&mut con, &["LIMIT.RELEASE", "p:{m}", &token]));
+            (released, int(&ok(&mut con, &["EVAL", SEMAPHORE_RELEASE_LUA, "1", "p:{s}", &token])))
+        };
+        assert_eq!(module, script, "step {step}: {what} {token}");
+        let holders = |con: &mut Connection, key: &str| -> BTreeSet<String> {
+            leases(con, key).into_iter().map(|(token, _)| token).collect()
+        };
+        assert_eq!(holders(&mut con, "p:{m}"), holders(&mut con, "p:{s}"), "step {step}: {what} {token}");
+    }
 }
 
 #[test]
