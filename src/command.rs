@@ -11,8 +11,11 @@ use tally_core::Error;
 /// take few arguments, so the slices live on the stack.
 pub struct Args<'a> {
     raw: &'a [RawString],
-    bytes: SmallVec<[&'a [u8]; 8]>,
+    bytes: SmallVec<[&'a [u8]; INLINE_ARGS]>,
 }
+
+/// How many arguments live on the stack; longer calls spill to the heap.
+const INLINE_ARGS: usize = 8;
 
 impl<'a> Args<'a> {
     /// # Safety
@@ -23,7 +26,17 @@ impl<'a> Args<'a> {
             Ok(len) if !argv.is_null() => std::slice::from_raw_parts(argv, len),
             _ => &[],
         };
-        let bytes = raw.iter().map(|&arg| string_bytes(arg)).collect();
+        // Filled in place when the arguments fit inline: collecting checks the capacity at
+        // every push.
+        let bytes = if raw.len() <= INLINE_ARGS {
+            let mut inline: [&[u8]; INLINE_ARGS] = [&[]; INLINE_ARGS];
+            for (slot, &arg) in inline.iter_mut().zip(raw) {
+                *slot = string_bytes(arg);
+            }
+            SmallVec::from_buf_and_len(inline, raw.len())
+        } else {
+            raw.iter().map(|&arg| string_bytes(arg)).collect()
+        };
         Args { raw, bytes }
     }
 

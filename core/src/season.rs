@@ -168,7 +168,6 @@ pub fn season_key(key: &[u8], season: &Season) -> Result<Vec<u8>, Error> {
 pub fn named_season(key: &[u8]) -> Option<(&[u8], Season, i64)> {
     let colon = key.iter().rposition(|&b| b == b':')?;
     let (base, name) = (key.get(..colon)?, key.get(colon + 1..)?);
-    crate::slot::hash_tag(base)?;
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
         let digits = name.get(range)?;
         digits.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(digits).ok()?.parse().ok())?
@@ -186,6 +185,8 @@ pub fn named_season(key: &[u8]) -> Option<(&[u8], Season, i64)> {
         7 => (Period::Monthly, month_start(year, number(5..7)?, 0)),
         _ => return None,
     };
+    // Checked after the name, which rules out most keys sooner.
+    crate::slot::hash_tag(base)?;
     // Out-of-range dates (2026-13, 2026-02-30, W60) name no season: their canonical name differs.
     let season = season_at(period, day.checked_mul(DAY_MS)?);
     if season.name.as_bytes() != name {

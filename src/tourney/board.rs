@@ -10,7 +10,7 @@ use crate::server::{string_bytes, Ctx, KeyAccess, KeyKind, Order, OwnedString, R
 use smallvec::SmallVec;
 use std::cell::Cell;
 use tally_core::season::{named_season, season_at, season_key, SeasonChoice};
-use tally_core::slot::{hash_tag, Companions};
+use tally_core::slot::Companions;
 use tally_core::tourney::ties::{order_entry, order_entry_member};
 use tally_core::tourney::{
     self as core, PageRanks, Policy, Ties, ARRIVAL_SUFFIX, DATA_SUFFIX, DENSE_SUFFIX, KEY_POSITION as KEY_POS,
@@ -81,9 +81,13 @@ pub(super) fn read_policy(ctx: &Ctx, name: RawString, key: &[u8]) -> Result<Opti
     }
 }
 
-/// The settings key of the tournament `key` (tagged) and what it holds.
-fn lookup_settings<'c>(ctx: &'c Ctx, key: &[u8]) -> Result<(OwnedString<'c>, Option<Settings>), Error> {
-    let name = settings_key(ctx, &mut Companions::new(key, TOURNAMENT)?);
+/// The settings key of the tournament `key` (tagged, `names` built on it) and what it holds.
+fn lookup_settings<'c>(
+    ctx: &'c Ctx,
+    names: &mut Companions,
+    key: &[u8],
+) -> Result<(OwnedString<'c>, Option<Settings>), Error> {
+    let name = settings_key(ctx, names);
     let found = read_policy(ctx, name.raw(), key)?;
     Ok((name, found))
 }
@@ -161,13 +165,15 @@ impl<'c> Board<'c> {
             }
         }
         let mut derived: SmallVec<[RawString; 6]> = SmallVec::new();
-        derived.extend(board.season.as_ref().map(OwnedString::raw));
+        if let Some(season) = &board.season {
+            derived.push(season.raw());
+        }
         // Outlives the permission check below, which reads the name.
         let settings;
         // A key without a hash tag cannot have companions, so it was never created; a
         // season's key named directly belongs to its base's tournament.
-        if hash_tag(named_bytes).is_some() {
-            let (own_settings, own) = lookup_settings(ctx, named_bytes)?;
+        if let Some(mut own_names) = Companions::of(named_bytes) {
+            let (own_settings, own) = lookup_settings(ctx, &mut own_names, named_bytes)?;
             // Only a key without settings of its own can be a season's, named directly.
             let direct_season = if own.is_none() { named_season(named_bytes) } else { None };
             let (name, found) = match direct_season {
@@ -175,7 +181,7 @@ impl<'c> Board<'c> {
                     // Its tournament's season, with the expiry and end `SEASON` gives it.
                     season_expiry = Some(season.expire_at_ms);
                     ended_before = Some(ended_ms);
-                    lookup_settings(ctx, base)?
+                    lookup_settings(ctx, &mut Companions::new(base, TOURNAMENT)?, base)?
                 }
                 None => (own_settings, own),
             };
