@@ -28,6 +28,11 @@ fn leases(con: &mut Connection, key: &str) -> Vec<(String, i64)> {
     items(&reply).chunks(2).map(|pair| (text(&pair[0]), text(&pair[1]).parse().expect("an end in ms"))).collect()
 }
 
+/// When `token`'s lease on `key` ends (ms).
+fn lease_end(con: &mut Connection, key: &str, token: &str) -> i64 {
+    leases(con, key).into_iter().find(|(held_by, _)| held_by == token).unwrap_or_else(|| panic!("{token}'s lease")).1
+}
+
 #[test]
 fn slots_fill_a_held_token_renews_and_release_frees() {
     let server = Server::start();
@@ -55,10 +60,10 @@ fn slots_fill_a_held_token_renews_and_release_frees() {
     assert_eq!(sh(&mut con, "LIMIT.RELEASE p:{a} w2"), "0");
     assert_eq!(acquire(&mut con, "LIMIT.ACQUIRE p:{a} 2 30000 TOKEN w3"), ([1, 2, 0, 0], Some("w3".into())));
     assert_eq!(sh(&mut con, "LIMIT.RENEW p:{a} w9 30000"), "0");
-    assert_eq!(sh(&mut con, "EXISTS p:{a}:w9"), "0");
+    assert!(leases(&mut con, "p:{a}").iter().all(|(token, _)| token != "w9"), "a renewal adds no lease");
     // Renewing to a longer lease moves the key's expiry with it.
     assert_eq!(sh(&mut con, "LIMIT.RENEW p:{a} w3 90000"), "1");
-    let w3_end = leases(&mut con, "p:{a}").into_iter().find(|(token, _)| token == "w3").expect("w3").1;
+    let w3_end = lease_end(&mut con, "p:{a}", "w3");
     assert_eq!(int(&ok(&mut con, &["PEXPIRETIME", "p:{a}"])), w3_end);
     // Releasing every lease deletes the key.
     assert_eq!(sh(&mut con, "LIMIT.RELEASE p:{a} w1"), "1");
@@ -72,11 +77,8 @@ fn a_shorter_lease_leaves_the_key_ending_with_the_last_lease() {
     let server = Server::start();
     let mut con = server.connect();
     let expiry = |con: &mut Connection| int(&ok(con, &["PEXPIRETIME", "p:{a}"]));
-    let end_of = |con: &mut Connection, token: &str| {
-        leases(con, "p:{a}").into_iter().find(|(held_by, _)| held_by == token).expect("a lease").1
-    };
     sh_ok(&mut con, "LIMIT.ACQUIRE p:{a} 2 90000 TOKEN long");
-    let long_end = end_of(&mut con, "long");
+    let long_end = lease_end(&mut con, "p:{a}", "long");
     // Taken, renewed at max (both slots held) and renewed by LIMIT.RENEW, each shorter.
     sh_ok(&mut con, "LIMIT.ACQUIRE p:{a} 2 1000 TOKEN short");
     assert_eq!(expiry(&mut con), long_end);
@@ -86,7 +88,7 @@ fn a_shorter_lease_leaves_the_key_ending_with_the_last_lease() {
     assert_eq!(expiry(&mut con), long_end);
     // A renewal past the last lease moves the expiry to it.
     assert_eq!(sh(&mut con, "LIMIT.RENEW p:{a} short 120000"), "1");
-    assert_eq!(expiry(&mut con), end_of(&mut con, "short"));
+    assert_eq!(expiry(&mut con), lease_end(&mut con, "p:{a}", "short"));
     // Renewing or releasing on a key that does not exist leaves it absent.
     assert_eq!(sh(&mut con, "LIMIT.RENEW p:{b} w1 1000"), "0");
     assert_eq!(sh(&mut con, "LIMIT.RELEASE p:{b} w1"), "0");
@@ -99,6 +101,9 @@ fn acquire_and_release_decide_as_the_lua_semaphore_does() {
     let mut con = server.connect();
     // A fixed pseudo-random sequence of acquires and releases over 6 tokens and 3 slots, on
     // the module's key and on the script's; the leases outlast the test.
+    let holders = |con: &mut Connection, key: &str| -> BTreeSet<String> {
+        leases(con, key).into_iter().map(|(token, _)| token).collect()
+    };
     let mut state: u32 = 12345;
     for step in 0..400 {
         state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
@@ -114,9 +119,6 @@ fn acquire_and_release_decide_as_the_lua_semaphore_does() {
             (released, int(&ok(&mut con, &["EVAL", SEMAPHORE_RELEASE_LUA, "1", "p:{s}", &token])))
         };
         assert_eq!(module, script, "step {step}: {what} {token}");
-        let holders = |con: &mut Connection, key: &str| -> BTreeSet<String> {
-            leases(con, key).into_iter().map(|(token, _)| token).collect()
-        };
         assert_eq!(holders(&mut con, "p:{m}"), holders(&mut con, "p:{s}"), "step {step}: {what} {token}");
     }
 }
