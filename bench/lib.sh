@@ -104,6 +104,18 @@ readonly MODULE="$PWD/target/release/libtally.so"
 # shellcheck disable=SC2034 # read by run.sh and scale.sh
 readonly DOC=docs/benchmarks.md SCALE_DOC=docs/benchmarks-scale.md
 
+# The module API's floor under TOURNEY.RANK (bench/floor.c), which run.sh and profile.sh measure
+# beside it: built here, against the module API header the redis-module crate ships.
+readonly FLOOR_MODULE="$PWD/target/release/libtally_floor.so"
+build_floor_module() {
+    local crate
+    crate=$(cargo metadata --format-version 1 --locked |
+        python3 -c 'import json, sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "redis-module"))') ||
+        die "cannot find the redis-module crate (cargo fetch)"
+    cc -O2 -Wall -Wextra -Werror -shared -fPIC -I "$(dirname "$crate")/src/include" -o "$FLOOR_MODULE" bench/floor.c ||
+        die "cannot build bench/floor.c"
+}
+
 # The concurrency leases of run.sh and profile.sh: semaphores of LEASE_MAX slots, LEASE_HELD of
 # them held by other workers (bench/lua/prefill_leases.lua), the last taken, renewed and released
 # by the benchmark's worker, so the sets stay at 4 or 5 leases however many runs go by. Leases

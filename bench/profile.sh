@@ -34,7 +34,7 @@ start_callgrind() {
     valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no --toggle-collect=call \
         --callgrind-out-file="$TMP/callgrind.out" \
         "$SERVER_BIN" --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save '' --loglevel verbose \
-        --loadmodule "$MODULE" --loadmodule "$PWD/.tools/redis-cell/libredis_cell.so" >"$TMP/valgrind.log" 2>&1 &
+        --loadmodule "$MODULE" --loadmodule "$PWD/.tools/redis-cell/libredis_cell.so" --loadmodule "$FLOOR_MODULE" >"$TMP/valgrind.log" 2>&1 &
     SERVER_PID=$!
     wait_ready "$SERVER_PID" 60 0.1 cli && return 0
     cat "$TMP/valgrind.log" >&2
@@ -98,6 +98,7 @@ row() {
 }
 
 main() {
+    build_floor_module
     start_callgrind
     prefill
     local board='bench:{1}' member='m:__rand_int__' sl='sl:{__rand_int__}' rl='rl:{__rand_int__}'
@@ -107,6 +108,8 @@ main() {
     measure evalsha "$PLAYERS" EVALSHA "$INCR_SHA" 1 "$board" "$member" 1
     measure rank "$PLAYERS" TOURNEY.RANK "$board" "$member"
     measure zrevrank "$PLAYERS" ZREVRANK "$board" "$member"
+    measure rankfloor "$PLAYERS" FLOOR.RANK "$board" "$member"
+    measure rankcall "$PLAYERS" FLOOR.ZREVRANK "$board" "$member"
     measure ranks10 "$PLAYERS" TOURNEY.RANKS "$board" 10 "$member" "$member" "$member" "$member" "$member" "$member" "$member" "$member" "$member" "$member"
     measure incrfirst "$PLAYERS" TOURNEY.INCR 'first:{1}' "$member" 1
     measure rankfirst "$PLAYERS" TOURNEY.RANK 'first:{1}' "$member"
@@ -169,6 +172,9 @@ rows() {
     row TOURNEY.INCR incr ZINCRBY zincrby
     row TOURNEY.INCR incr 'EVALSHA (ZINCRBY + ZREVRANK in Lua)' evalsha
     row TOURNEY.RANK rank ZREVRANK zrevrank
+    row 'FLOOR.RANK: settings lookup + RM_Call of ZREVRANK' rankfloor ZREVRANK zrevrank
+    row 'FLOOR.ZREVRANK: RM_Call of ZREVRANK alone' rankcall ZREVRANK zrevrank
+    row TOURNEY.RANK rank "FLOOR.RANK (the module API's floor)" rankfloor
     COUNT[rank10]=$((COUNT[rank] * 10))
     row 'TOURNEY.RANKS of 10 members' ranks10 'TOURNEY.RANK x 10' rank10
     row 'TOURNEY.INCR, TIEBREAK FIRST' incrfirst 'TOURNEY.INCR, plain leaderboard' incr

@@ -32,7 +32,7 @@ LOG_NAME=bench
 
 readonly ROUNDS=${BENCH_ROUNDS:-5}
 readonly KEYSPACE=${BENCH_KEYSPACE:-1000}
-# Sized so that the 56 tests x 5 rounds take about 6 minutes per server on 2 idle CPUs (a run at
+# Sized so that the 58 tests x 5 rounds take about 6 minutes per server on 2 idle CPUs (a run at
 # pipeline 1 takes about a second), and each server's part, with the prefill and bench/profile.sh,
 # about 7: make bench on the three servers of the test matrix takes about 22 minutes.
 readonly REQUESTS_PIPELINED=${BENCH_REQUESTS:-300000}
@@ -84,7 +84,7 @@ readonly PRODUCER='p:__rand_int__:__rand_int__'
 readonly SLIDE_WINDOW=60000
 readonly SLIDE_MAX=1000
 # Tests run in this order in odd rounds and in reverse order in even rounds.
-readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 ranks10/16 zrevrank/16 top/16 zrange/16 incrfirst/16 rankfirst/16
+readonly TESTS=(zincrby/16 incr/16 evalsha/16 rank/16 ranks10/16 zrevrank/16 rankfloor/16 rankcall/16 top/16 zrange/16 incrfirst/16 rankfirst/16
     incrdesc/16 incrasc/16 rankdesc/16 rankasc/16 topdesc/16 topasc/16 topdata/16
     slide/16 slidelua/16 gcra/16 setpx/16 throttle/16 fixed/16 fixedlua/16 incrbare/16 acquire/16 acquirelua/16 release/16
     releaselua/16 append/16 xadd/16 idem/16 xaddexact/16 approx/16 chained/16 refuse/16 ping/16
@@ -206,6 +206,9 @@ command_of() {
         # Ten members of one board (each drawn on its own), the friends view.
         ranks10) CMD=(TOURNEY.RANKS "$KEY" 10 "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER" "$MEMBER") ;;
         zrevrank) CMD=(ZREVRANK "$KEY" "$MEMBER") ;;
+        # The module API's floor under TOURNEY.RANK, and RM_Call alone (bench/floor.c).
+        rankfloor) CMD=(FLOOR.RANK "$KEY" "$MEMBER") ;;
+        rankcall) CMD=(FLOOR.ZREVRANK "$KEY" "$MEMBER") ;;
         top | topdesc | topasc) CMD=(TOURNEY.TOP "$KEY" 10) ;;
         topdata) CMD=(TOURNEY.TOP "$KEY" 10 WITHDATA) ;;
         zrange) CMD=(ZRANGE "$KEY" 0 9 REV WITHSCORES) ;;
@@ -252,6 +255,8 @@ label_of() {
         refuse) echo "AUDIT.APPEND (stream created ONFULL REFUSE, 2 groups)" ;;
         incrfirst) echo "TOURNEY.INCR (TIEBREAK FIRST)" ;;
         ranks10) echo "TOURNEY.RANKS (10 members)" ;;
+        rankfloor) echo "FLOOR.RANK (the module API's floor)" ;;
+        rankcall) echo "FLOOR.ZREVRANK (RM_Call alone)" ;;
         rankfirst) echo "TOURNEY.RANK (TIEBREAK FIRST)" ;;
         incrdesc | rankdesc | topdesc) echo "$(label_of "${1%desc}") (ORDER DESC tournament)" ;;
         incrasc | rankasc | topasc) echo "$(label_of "${1%asc}") (ORDER ASC tournament)" ;;
@@ -271,7 +276,7 @@ empty_limit_db() { checked -n "$LIMIT_DB" flushdb >/dev/null; }
 # the audit commands must reply a stream ID, and TOURNEY.TOP and ZRANGE 10 players.
 smoke_test() {
     local name concrete arg reply
-    for name in incr zincrby evalsha rank ranks10 zrevrank top zrange incrfirst rankfirst incrdesc incrasc rankdesc rankasc topdesc \
+    for name in incr zincrby evalsha rank ranks10 zrevrank rankfloor rankcall top zrange incrfirst rankfirst incrdesc incrasc rankdesc rankasc topdesc \
         topasc topdata ping slide slidelua gcra setpx throttle fixed fixedlua incrbare acquire acquirelua release releaselua append \
         xadd idem xaddexact approx chained refuse; do
         command_of "$name"
@@ -600,6 +605,14 @@ order_and_data_rows() {
     row "TOURNEY.TOP key 10 WITHDATA" "TOURNEY.TOP key 10 (the same tournament)" topdata topdesc 0.6 "TOP WITHDATA / TOP"
 }
 
+# What the module API alone costs a rank (bench/floor.c), at pipeline 16 only: no targets, they
+# show how far TOURNEY.RANK / ZREVRANK can go.
+floor_rows() {
+    row "FLOOR.RANK: settings lookup + RM_Call of ZREVRANK" ZREVRANK rankfloor zrevrank - "API floor / ZREVRANK"
+    row "FLOOR.ZREVRANK: RM_Call of ZREVRANK alone" ZREVRANK rankcall zrevrank - "RM_Call / ZREVRANK"
+    row TOURNEY.RANK "FLOOR.RANK (the module API's floor)" rank rankfloor - "RANK / API floor"
+}
+
 # TIEBREAK FIRST tournaments against the same calls on plain leaderboards.
 first_rows() {
     row "TOURNEY.INCR, TIEBREAK FIRST" "TOURNEY.INCR, plain leaderboard" incrfirst incr "$1" "INCR FIRST / INCR plain"
@@ -614,6 +627,7 @@ pipelined_table() {
     row "TOURNEY.RANKS of 10 members (members/s)" "TOURNEY.RANK, one call per member" 'ranks10*10' rank 5.0 \
         "RANKS 10 / RANK (members/s)"
     common_rows 0.8 2.0 0.9 0.7 0.9 1.2
+    floor_rows
     limiter_rows
     settings_rows
     first_rows 0.6
@@ -841,7 +855,7 @@ server_part() {
     local part_dir=$1
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
     # redis-cell's CL.THROTTLE, LIMIT.GCRA's baseline (scripts/install-redis-cell.sh).
-    start_server "$TMP" --loadmodule "$REDIS_CELL"
+    start_server "$TMP" --loadmodule "$REDIS_CELL" --loadmodule "$FLOOR_MODULE"
     prefill
     smoke_test
     run_rounds
@@ -871,6 +885,7 @@ main() {
     read -r -a servers <<<"${BENCH_SERVERS:-$SERVER_BIN}"
     ((${#servers[@]})) || die "BENCH_SERVERS names no server"
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
+    build_floor_module
     for server in "${servers[@]}"; do
         command -v "$server" >/dev/null || die "no server $server (make servers installs the test matrix)"
         dir="$TMP/part$((index += 1))"

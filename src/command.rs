@@ -46,7 +46,11 @@ impl<'a> Args<'a> {
 
     /// The server string at `index`, for passing on to the server without a copy.
     pub fn raw(&self, index: usize) -> Result<RawString, Error> {
-        self.raw.get(index).copied().ok_or(Error::Syntax)
+        // Matched, not `ok_or`: that builds the error, and drops it, on every call.
+        match self.raw.get(index) {
+            Some(&arg) => Ok(arg),
+            None => Err(Error::Syntax),
+        }
     }
 
     pub fn raw_from(&self, index: usize) -> &[RawString] {
@@ -54,7 +58,10 @@ impl<'a> Args<'a> {
     }
 
     pub fn raw_range(&self, range: std::ops::Range<usize>) -> Result<&[RawString], Error> {
-        self.raw.get(range).ok_or(Error::Syntax)
+        match self.raw.get(range) {
+            Some(args) => Ok(args),
+            None => Err(Error::Syntax),
+        }
     }
 }
 

@@ -166,6 +166,10 @@ pub fn season_key(key: &[u8], season: &Season) -> Result<Vec<u8>, Error> {
 /// `<base>:2026-W48` or `<base>:2026-11`, the base with a hash tag): its base key, the
 /// season, and when the season ended (the next one's start), as `SEASON` gives them.
 pub fn named_season(key: &[u8]) -> Option<(&[u8], Season, i64)> {
+    // Every season's name ends in a digit: most keys are ruled out before any scan.
+    if !key.last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let colon = key.iter().rposition(|&b| b == b':')?;
     let (base, name) = (key.get(..colon)?, key.get(colon + 1..)?);
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
